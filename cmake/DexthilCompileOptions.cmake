@@ -1,0 +1,22 @@
+# Warnings and sanitizers for the project's own code. Verilator's generated C++ is built in its
+# own target without -Werror: its output is not ours to keep warning-free.
+add_library(dexthil_warnings INTERFACE)
+target_compile_options(dexthil_warnings INTERFACE -Wall -Wextra -Werror)
+
+if(DEXTHIL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# dexthil_test(NAME SOURCES ... LIBS ... [LABELS ...]): one GoogleTest binary, every case a CTest test.
+function(dexthil_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} dexthil_warnings GTest::gtest GTest::gtest_main)
+  set(labels unit ${T_LABELS})
+  string(REPLACE ";" "\\;" labels "${labels}")  # keep the list whole through gtest_discover_tests
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
+    PROPERTIES LABELS "${labels}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

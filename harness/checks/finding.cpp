@@ -1,0 +1,24 @@
+#include "harness/checks/finding.hpp"
+
+#include <algorithm>
+
+namespace dexthil::checks {
+
+const std::vector<CheckInfo>& known_checks() {
+  static const std::vector<CheckInfo> checks = {
+      {"dma.completion-status", "a DMA request completed with a status other than SC"},
+      {"dma.data-mismatch", "read data differs from what the device last wrote there"},
+      {"dma.unexpected-completion", "a completion arrived for a tag with no request in flight"},
+      {"dma.incomplete", "a DMA request was still in flight when the scenario ended"},
+      {"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"},
+      {"budget.dma-latency", "a DMA request took longer than the scenario's latency budget"},
+  };
+  return checks;
+}
+
+bool is_known_check(const std::string& id) {
+  const auto& checks = known_checks();
+  return std::any_of(checks.begin(), checks.end(), [&](const CheckInfo& c) { return id == c.id; });
+}
+
+}  // namespace dexthil::checks

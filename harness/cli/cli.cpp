@@ -1,0 +1,320 @@
+#include "harness/cli/cli.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+
+#include "harness/checks/finding.hpp"
+#include "harness/report/reports.hpp"
+#include "harness/runner/run.hpp"
+#include "harness/scenario/loader.hpp"
+#include "models/builtin_models.hpp"
+
+#ifndef DEXTHIL_VERSION
+#define DEXTHIL_VERSION "unknown"
+#endif
+
+namespace dexthil::cli {
+namespace {
+
+constexpr const char* kMainHelp = R"(usage: dexthil <command> [options]
+
+dexthil runs macOS DriverKit drivers against simulated hardware and reports what
+would have panicked or glitched a real Mac.
+
+commands:
+  run <file|dir>...     run scenarios and report the results
+  list [<file|dir>...]  list scenarios; --models and --checks list what scenarios may use
+  version               print the version
+  help [command]        print help for a command
+
+Run 'dexthil <command> --help' for a command's options.
+)";
+
+constexpr const char* kRunHelp = R"(usage: dexthil run [--seed N] [--out DIR] [--quiet] <file|dir>...
+
+Runs every scenario named, and every *.toml below each folder named, in sorted order.
+All files are loaded and checked first; any problem in any file stops the run before
+it starts, with one message per file naming file, line, column and key.
+
+options:
+  --seed N    use seed N for every scenario instead of each scenario's own seed
+              (scenarios without a seed use 1); the seed is printed with every result
+  --out DIR   also write DIR/junit.xml and DIR/summary.json (see docs/reports.md)
+  --quiet     print only the summary table and the failures
+
+exit status: 0 every scenario passed, 1 some failed, 2 usage or input error
+)";
+
+constexpr const char* kListHelp = R"(usage: dexthil list [<file|dir>...]
+       dexthil list --models
+       dexthil list --checks
+
+Without options, loads the scenarios named (checking them as 'run' does) and prints
+one line each: name, duration, seed, models and labels.
+  --models    list the model types scenarios may use, with their parameters
+  --checks    list the finding ids that [checks] and [[expect]] may name
+
+exit status: 0 success, 2 usage or input error
+)";
+
+constexpr const char* kVersionHelp = R"(usage: dexthil version
+
+Prints the dexthil version.
+)";
+
+struct Options {
+  std::optional<std::uint64_t> seed;
+  std::string out_dir;
+  bool quiet = false;
+  bool list_models = false;
+  bool list_checks = false;
+  bool help = false;
+  std::vector<std::string> paths;
+};
+
+// Parses options common to the subcommands; `allowed` names the ones this command takes.
+bool parse_options(const std::vector<std::string>& args, std::size_t first, std::initializer_list<std::string_view> allowed,
+                   Options* o, std::ostream& err) {
+  auto takes = [&](std::string_view name) {
+    for (auto a : allowed) {
+      if (a == name) return true;
+    }
+    return false;
+  };
+  for (std::size_t i = first; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      o->help = true;
+    } else if (a == "--seed" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --seed needs a value\n";
+        return false;
+      }
+      const std::string& v = args[++i];
+      std::uint64_t seed = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+      if (ec != std::errc() || end != v.data() + v.size()) {
+        err << "dexthil: --seed takes a whole number from 0 to 18446744073709551615, got \"" << v << "\"\n";
+        return false;
+      }
+      o->seed = seed;
+    } else if (a == "--out" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --out needs a folder\n";
+        return false;
+      }
+      o->out_dir = args[++i];
+    } else if (a == "--quiet" && takes(a)) {
+      o->quiet = true;
+    } else if (a == "--models" && takes(a)) {
+      o->list_models = true;
+    } else if (a == "--checks" && takes(a)) {
+      o->list_checks = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      err << "dexthil: unknown option \"" << a << "\" for '" << args[0] << "' (see 'dexthil " << args[0] << " --help')\n";
+      return false;
+    } else {
+      o->paths.push_back(a);
+    }
+  }
+  return true;
+}
+
+// Loads and validates every scenario; prints each problem. Returns false on any problem.
+bool load_all(const std::vector<std::string>& paths, const runner::ModelCatalog& catalog,
+              std::vector<scenario::Scenario>* scenarios, std::ostream& err) {
+  std::vector<std::string> errors;
+  std::vector<std::string> files = scenario::collect_scenario_files(paths, &errors);
+  scenario::ScenarioLoader loader(catalog.infos());
+  for (const std::string& file : files) {
+    std::string error;
+    if (auto s = loader.load(file, &error)) {
+      scenarios->push_back(std::move(*s));
+    } else {
+      errors.push_back(error);
+    }
+  }
+  scenario::check_unique_names(*scenarios, &errors);
+  for (const std::string& e : errors) err << e << "\n";
+  if (!errors.empty()) {
+    err << "dexthil: " << errors.size() << " problem" << (errors.size() == 1 ? "" : "s")
+        << " in the scenario files; nothing was run\n";
+  }
+  return errors.empty();
+}
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string wall(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+  return buf;
+}
+
+std::string upper(const char* s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c - ('a' <= c && c <= 'z' ? 32 : 0));
+  return out;
+}
+
+int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  if (!parse_options(args, 1, {"--seed", "--out", "--quiet"}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kRunHelp;
+    return kExitPass;
+  }
+  if (o.paths.empty()) {
+    err << "dexthil: 'run' needs at least one scenario file or folder\n" << kRunHelp;
+    return kExitUsage;
+  }
+  const runner::ModelCatalog catalog = models::builtin_catalog();
+  std::vector<scenario::Scenario> scenarios;
+  if (!load_all(o.paths, catalog, &scenarios, err)) return kExitUsage;
+
+  std::vector<runner::ScenarioResult> results;
+  runner::RunOptions run_options;
+  run_options.seed = o.seed;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    results.push_back(runner::run_scenario(scenarios[i], catalog, run_options));
+    const auto& r = results.back();
+    if (!o.quiet) {
+      out << "[" << (i + 1) << "/" << scenarios.size() << "] " << pad(upper(runner::to_string(r.outcome)), 6)
+          << r.name << "  (" << sim::format_time(r.simulated) << " simulated in " << wall(r.wall_seconds) << ", seed "
+          << r.seed << ", " << r.findings.size() << " finding" << (r.findings.size() == 1 ? "" : "s") << ")\n"
+          << std::flush;
+    }
+  }
+
+  std::size_t width = 8;
+  for (const auto& r : results) width = std::max(width, r.name.size() + 2);
+  out << "\n" << pad("scenario", width) << pad("result", 8) << pad("findings", 12) << pad("simulated", 13)
+      << pad("wall", 10) << "seed\n";
+  std::size_t counts[3] = {0, 0, 0};
+  for (const auto& r : results) {
+    ++counts[static_cast<int>(r.outcome)];
+    std::size_t expected = 0;
+    for (const auto& f : r.findings) expected += f.expected;
+    out << pad(r.name, width) << pad(runner::to_string(r.outcome), 8)
+        << pad(std::to_string(r.findings.size()) + (expected ? " (" + std::to_string(expected) + " exp)" : ""), 12)
+        << pad(sim::format_time(r.simulated), 13) << pad(wall(r.wall_seconds), 10) << r.seed << "\n";
+  }
+  out << results.size() << " scenario" << (results.size() == 1 ? "" : "s") << ": " << counts[0] << " pass, " << counts[1]
+      << " fail, " << counts[2] << " error\n";
+
+  for (const auto& r : results) {
+    if (r.outcome == runner::Outcome::kPass) continue;
+    out << "\n" << upper(runner::to_string(r.outcome)) << " " << r.name << " (" << r.file << ", seed " << r.seed
+        << "; rerun with: dexthil run --seed " << r.seed << " " << r.file << ")\n";
+    for (const auto& f : r.failures) out << "  - " << f << "\n";
+    for (const auto& f : r.findings) {
+      out << "  [" << f.finding.check << "] " << f.finding.where << " at " << sim::format_time(f.finding.time) << ": "
+          << f.finding.what << "\n      " << f.finding.why << (f.expected ? " (expected)" : "") << "\n";
+    }
+  }
+
+  if (!o.out_dir.empty()) {
+    std::string error;
+    if (!report::write_reports(o.out_dir, {DEXTHIL_VERSION, o.seed}, results, &error)) {
+      err << "dexthil: " << error << "\n";
+      return kExitUsage;
+    }
+    out << "\nreports: " << o.out_dir << "/junit.xml, " << o.out_dir << "/summary.json\n";
+  }
+  if (counts[2]) return kExitUsage;
+  return counts[1] ? kExitFail : kExitPass;
+}
+
+std::string describe_param(const scenario::ParamSpec& p) {
+  switch (p.kind) {
+    case scenario::ParamKind::kInteger:
+      return "integer " + std::to_string(p.min) + ".." + std::to_string(p.max) + ", default " +
+             std::to_string(p.default_value.integer);
+    case scenario::ParamKind::kDuration: return "duration, default " + sim::format_time(p.default_value.duration);
+    case scenario::ParamKind::kBool: return std::string("boolean, default ") + (p.default_value.boolean ? "true" : "false");
+    case scenario::ParamKind::kString: return "string, default \"" + p.default_value.string + "\"";
+  }
+  return "";
+}
+
+int command_list(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  if (!parse_options(args, 1, {"--models", "--checks"}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kListHelp;
+    return kExitPass;
+  }
+  const runner::ModelCatalog catalog = models::builtin_catalog();
+  if (o.list_models) {
+    for (const auto& t : catalog.infos()) {
+      out << t.type << ": " << t.summary << "\n";
+      for (const auto& p : t.params) out << "  " << pad(p.name, 18) << p.summary << " (" << describe_param(p) << ")\n";
+    }
+    return kExitPass;
+  }
+  if (o.list_checks) {
+    for (const auto& c : checks::known_checks()) out << pad(c.id, 28) << c.summary << "\n";
+    return kExitPass;
+  }
+  if (o.paths.empty()) {
+    err << "dexthil: 'list' needs scenario files or folders, or --models / --checks\n";
+    return kExitUsage;
+  }
+  std::vector<scenario::Scenario> scenarios;
+  if (!load_all(o.paths, catalog, &scenarios, err)) return kExitUsage;
+  for (const auto& s : scenarios) {
+    std::string models;
+    for (const auto& m : s.models) models += (models.empty() ? "" : ",") + m.name + ":" + m.type;
+    std::string labels;
+    for (const auto& l : s.labels) labels += (labels.empty() ? "" : ",") + l;
+    out << s.name << "  duration " << sim::format_time(s.duration) << "  seed "
+        << (s.seed ? std::to_string(*s.seed) : std::to_string(runner::kDefaultSeed) + " (default)") << "  models "
+        << (models.empty() ? "-" : models) << "  labels " << (labels.empty() ? "-" : labels) << "  " << s.file << "\n";
+  }
+  return kExitPass;
+}
+
+}  // namespace
+
+int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool /*interactive*/) {
+  if (args.empty()) {
+    err << kMainHelp;
+    return kExitUsage;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    if (command == "help" && args.size() > 1) {
+      if (args[1] == "run") out << kRunHelp;
+      else if (args[1] == "list") out << kListHelp;
+      else if (args[1] == "version") out << kVersionHelp;
+      else {
+        err << "dexthil: no command named \"" << args[1] << "\"\n" << kMainHelp;
+        return kExitUsage;
+      }
+      return kExitPass;
+    }
+    out << kMainHelp;
+    return kExitPass;
+  }
+  if (command == "run") return command_run(args, out, err);
+  if (command == "list") return command_list(args, out, err);
+  if (command == "version" || command == "--version") {
+    Options o;
+    if (!parse_options(args, 1, {}, &o, err)) return kExitUsage;
+    if (o.help) {
+      out << kVersionHelp;
+      return kExitPass;
+    }
+    out << "dexthil " << DEXTHIL_VERSION << "\n";
+    return kExitPass;
+  }
+  err << "dexthil: unknown command \"" << command << "\"\n" << kMainHelp;
+  return kExitUsage;
+}
+
+}  // namespace dexthil::cli

@@ -1,0 +1,54 @@
+#include "harness/hostmem/sparse_memory.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dexthil::hostmem {
+
+void SparseMemory::read(std::uint64_t address, std::span<std::uint8_t> out) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::uint64_t at = address + done;
+    const std::uint64_t offset = at % kPageSize;
+    const std::size_t chunk = std::min<std::uint64_t>(out.size() - done, kPageSize - offset);
+    auto it = pages_.find(at / kPageSize);
+    if (it == pages_.end()) {
+      std::memset(out.data() + done, 0, chunk);
+    } else {
+      std::memcpy(out.data() + done, it->second.get() + offset, chunk);
+    }
+    done += chunk;
+  }
+}
+
+void SparseMemory::write(std::uint64_t address, std::span<const std::uint8_t> data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const std::uint64_t at = address + done;
+    const std::uint64_t offset = at % kPageSize;
+    const std::size_t chunk = std::min<std::uint64_t>(data.size() - done, kPageSize - offset);
+    Page& page = pages_[at / kPageSize];
+    if (!page) page = std::make_unique<std::uint8_t[]>(kPageSize);  // value-initialised: zeros
+    std::memcpy(page.get() + offset, data.data() + done, chunk);
+    done += chunk;
+  }
+}
+
+std::uint64_t SparseMemory::read_u64(std::uint64_t address) const {
+  std::uint8_t bytes[8];
+  read(address, bytes);
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = value << 8 | bytes[i];
+  return value;
+}
+
+void SparseMemory::write_u64(std::uint64_t address, std::uint64_t value) {
+  std::uint8_t bytes[8];
+  for (auto& b : bytes) {
+    b = static_cast<std::uint8_t>(value);
+    value >>= 8;
+  }
+  write(address, bytes);
+}
+
+}  // namespace dexthil::hostmem

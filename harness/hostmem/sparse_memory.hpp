@@ -1,0 +1,28 @@
+#pragma once
+// Simulated host memory: sparse and paged, so a 16 MiB ring or gigabytes of disk traffic cost
+// only the pages that are touched. Untouched memory reads as zero.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+
+namespace dexthil::hostmem {
+
+class SparseMemory {
+ public:
+  static constexpr std::uint64_t kPageSize = 16 * 1024;  // Apple silicon's page size
+
+  void read(std::uint64_t address, std::span<std::uint8_t> out) const;
+  void write(std::uint64_t address, std::span<const std::uint8_t> data);
+  std::uint64_t read_u64(std::uint64_t address) const;
+  void write_u64(std::uint64_t address, std::uint64_t value);
+
+  std::size_t resident_pages() const { return pages_.size(); }
+  std::uint64_t resident_bytes() const { return pages_.size() * kPageSize; }
+
+ private:
+  using Page = std::unique_ptr<std::uint8_t[]>;
+  std::unordered_map<std::uint64_t, Page> pages_;  // keyed by address / kPageSize
+};
+
+}  // namespace dexthil::hostmem

@@ -1,0 +1,52 @@
+#pragma once
+// The model types a scenario can instantiate, with the parameters each accepts. Device folders
+// under models/ register their types; the scenario loader validates against the same list.
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/checks/finding.hpp"
+#include "harness/dma/transaction.hpp"
+#include "harness/scenario/scenario.hpp"
+#include "harness/sim/simulator.hpp"
+
+namespace dexthil::runner {
+
+// What a model instance gets from the run it belongs to.
+struct ModelContext {
+  sim::Simulator& sim;
+  const scenario::Scenario& scenario;
+  const scenario::ModelSpec& spec;
+  sim::ClockDomain& clock;
+  dma::DmaUpstream& upstream;  // where the model's DMA goes
+  checks::FindingLog& findings;
+};
+
+// A model instance as the runner sees it; the simulator sees its ClockedModel side.
+class ScenarioModel {
+ public:
+  virtual ~ScenarioModel() = default;
+  // End-of-run checks (requests still in flight, sticky error flags).
+  virtual void finish(sim::SimTime now) = 0;
+  // Figures for reports: name and value, in a stable order.
+  virtual std::vector<std::pair<std::string, std::string>> stats() const = 0;
+};
+
+struct ModelType {
+  scenario::ModelTypeInfo info;
+  std::function<std::unique_ptr<ScenarioModel>(ModelContext&)> create;
+};
+
+class ModelCatalog {
+ public:
+  void add(ModelType type) { types_.push_back(std::move(type)); }
+  const ModelType* find(const std::string& type) const;
+  std::vector<scenario::ModelTypeInfo> infos() const;
+
+ private:
+  std::vector<ModelType> types_;
+};
+
+}  // namespace dexthil::runner

@@ -1,0 +1,133 @@
+#include "harness/runner/run.hpp"
+
+#include <chrono>
+#include <exception>
+#include <memory>
+
+#include "harness/dma/direct_memory.hpp"
+#include "harness/hostmem/sparse_memory.hpp"
+
+namespace dexthil::runner {
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPass: return "pass";
+    case Outcome::kFail: return "fail";
+    case Outcome::kError: return "error";
+  }
+  return "error";
+}
+
+namespace {
+
+// Parts of the schema whose engines arrive with later parts of the harness. A scenario using
+// them is refused as an input error rather than run without them and reported as passing.
+std::optional<std::string> unsupported_part(const scenario::Scenario& s) {
+  if (s.topology) return s.pos.file + ": scenario.topology: this build has no PCIe fabric yet, so topologies cannot run";
+  if (!s.dexts.empty()) return s.dexts[0].pos.str() + ": dext: this build cannot load dexts yet (the DriverKit host runtime is missing)";
+  if (!s.captures.empty()) return s.captures[0].pos.str() + ": capture: this build has no capture replay yet";
+  return std::nullopt;
+}
+
+void judge(const scenario::Scenario& s, ScenarioResult* result) {
+  for (const scenario::ExpectSpec& e : s.expectations) {
+    std::uint32_t seen = 0;
+    for (JudgedFinding& f : result->findings) {
+      if (f.finding.check == e.check && (!e.where || f.finding.where == *e.where)) {
+        f.expected = true;
+        ++seen;
+      }
+    }
+    const bool ok = e.count ? seen == *e.count : seen > 0;
+    if (!ok) {
+      const std::string what = "\"" + e.check + "\"" + (e.where ? " on " + *e.where : "");
+      result->failures.push_back(e.pos.str() + ": expected " +
+                                 (e.count ? std::to_string(*e.count) : std::string("at least one")) + " finding " + what +
+                                 ", saw " + std::to_string(seen));
+    }
+  }
+  for (const JudgedFinding& f : result->findings) {
+    if (!f.expected) {
+      result->failures.push_back("unexpected finding " + f.finding.check + " on " + f.finding.where + " at " +
+                                 sim::format_time(f.finding.time) + ": " + f.finding.what);
+    }
+  }
+  result->outcome = result->failures.empty() ? Outcome::kPass : Outcome::kFail;
+}
+
+dma::DmaFault to_dma_fault(const scenario::FaultSpec& f) {
+  dma::DmaFault fault;
+  fault.request_index = f.request;
+  if (f.kind == "dma-completion-status") {
+    fault.kind = dma::DmaFault::Kind::kCompletionStatus;
+    dma::parse_completion_status(f.status, &fault.status);
+  } else if (f.kind == "dma-stall") {
+    fault.kind = dma::DmaFault::Kind::kStall;
+    fault.stall = f.stall;
+  } else {
+    fault.kind = dma::DmaFault::Kind::kCorruptRead;
+  }
+  return fault;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& catalog, const RunOptions& options) {
+  ScenarioResult result;
+  result.name = s.name;
+  result.file = s.file;
+  result.labels = s.labels;
+  result.seed = options.seed.value_or(s.seed.value_or(kDefaultSeed));
+  const auto wall_start = std::chrono::steady_clock::now();
+  auto wall_seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
+  if (auto why = unsupported_part(s)) {
+    result.failures.push_back(*why);
+    return result;
+  }
+
+  try {
+    sim::Simulator sim(result.seed, {options.skip_idle, options.keep_trace_records});
+    hostmem::SparseMemory memory;
+    checks::FindingLog findings;
+    // Declared after the simulator so they are destroyed first: pending events refer to them.
+    std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
+    std::vector<std::unique_ptr<ScenarioModel>> models;
+    for (const scenario::ModelSpec& spec : s.models) {
+      const ModelType* type = catalog.find(spec.type);
+      if (!type) throw std::runtime_error(spec.pos.str() + ": model type \"" + spec.type + "\" is not built in");
+      auto& upstream = upstreams.emplace_back(std::make_unique<dma::DirectMemoryUpstream>(sim, memory, s.host_dma_latency));
+      for (const scenario::FaultSpec& f : s.faults) {
+        if (f.target == spec.name) upstream->add_fault(to_dma_fault(f));
+      }
+      sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock_period);
+      ModelContext context{sim, s, spec, clock, *upstream, findings};
+      models.push_back(type->create(context));
+    }
+
+    const sim::RunStats stats = sim.run_until(s.duration);
+    for (auto& m : models) m->finish(sim.now());
+
+    for (const checks::Finding& f : findings.all()) {
+      if (s.check_enabled(f.check)) result.findings.push_back({f, false});
+    }
+    for (std::size_t i = 0; i < models.size(); ++i) result.models.push_back({s.models[i].name, models[i]->stats()});
+    result.simulated = sim.now();
+    result.events = stats.events;
+    result.clock_edges = stats.clock_edges;
+    result.trace_hash = sim.trace().hash();
+    result.trace_records = sim.trace().count();
+    result.trace = sim.trace().records();
+    // Models go before the simulator whose clocks they hold.
+    models.clear();
+    judge(s, &result);
+  } catch (const std::exception& e) {
+    result.outcome = Outcome::kError;
+    result.failures.push_back(std::string("the run stopped with an internal error: ") + e.what());
+  }
+  result.wall_seconds = wall_seconds();
+  return result;
+}
+
+}  // namespace dexthil::runner

@@ -1,0 +1,57 @@
+#pragma once
+// Runs one scenario: builds the simulated machine it describes, runs it for its duration with
+// its seed, collects findings and judges them against the scenario's expectations.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/checks/finding.hpp"
+#include "harness/runner/model_catalog.hpp"
+#include "harness/scenario/scenario.hpp"
+
+namespace dexthil::runner {
+
+inline constexpr std::uint64_t kDefaultSeed = 1;
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
+  bool skip_idle = true;
+  bool keep_trace_records = false;
+};
+
+enum class Outcome { kPass, kFail, kError };
+const char* to_string(Outcome outcome);
+
+struct JudgedFinding {
+  checks::Finding finding;
+  bool expected = false;  // matched by one of the scenario's [[expect]] entries
+};
+
+struct ModelStats {
+  std::string model;
+  std::vector<std::pair<std::string, std::string>> values;
+};
+
+struct ScenarioResult {
+  std::string name;
+  std::string file;
+  std::vector<std::string> labels;
+  std::uint64_t seed = 0;
+  Outcome outcome = Outcome::kError;
+  std::vector<JudgedFinding> findings;
+  std::vector<std::string> failures;  // why it did not pass, one sentence each
+  sim::SimTime simulated = 0;
+  double wall_seconds = 0;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t trace_records = 0;
+  std::uint64_t events = 0;
+  std::uint64_t clock_edges = 0;
+  std::vector<ModelStats> models;
+  std::vector<sim::TraceRecord> trace;  // only with RunOptions::keep_trace_records
+};
+
+ScenarioResult run_scenario(const scenario::Scenario& scenario, const ModelCatalog& catalog, const RunOptions& options);
+
+}  // namespace dexthil::runner

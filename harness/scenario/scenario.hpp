@@ -1,0 +1,110 @@
+#pragma once
+// A scenario as loaded and validated from its file: everything a run needs, with every value
+// checked and defaulted, and the file position of each part for later messages.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/sim/time.hpp"
+
+namespace dexthil::scenario {
+
+struct SourcePos {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string str() const;  // "file:line:column"
+};
+
+enum class ParamKind { kInteger, kDuration, kBool, kString };
+
+struct ParamValue {
+  ParamKind kind = ParamKind::kInteger;
+  std::int64_t integer = 0;
+  sim::SimTime duration = 0;
+  bool boolean = false;
+  std::string string;
+};
+
+// What a model type accepts in its [model.params] table.
+struct ParamSpec {
+  std::string name;
+  ParamKind kind;
+  std::string summary;
+  ParamValue default_value;
+  std::int64_t min = INT64_MIN;  // integers, and durations in picoseconds
+  std::int64_t max = INT64_MAX;
+};
+
+struct ModelTypeInfo {
+  std::string type;
+  std::string summary;
+  std::vector<ParamSpec> params;
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string type;
+  sim::SimTime clock_period = 0;
+  std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
+  SourcePos pos;
+
+  std::int64_t integer(const std::string& key) const { return params.at(key).integer; }
+  sim::SimTime duration(const std::string& key) const { return params.at(key).duration; }
+};
+
+struct DextSpec {
+  std::string name;
+  std::string path;  // resolved against the scenario file's folder
+  SourcePos pos;
+};
+
+struct CaptureSpec {
+  std::string path;
+  std::string format;  // "pcapng", "usbmon", "umockdev"
+  SourcePos pos;
+};
+
+struct FaultSpec {
+  std::string kind;    // "dma-completion-status", "dma-stall", "dma-corrupt-read"
+  std::string target;  // a model name
+  std::uint64_t request = 0;
+  std::string status;  // for dma-completion-status: "UR", "CA", "CRS"
+  sim::SimTime stall = 0;
+  SourcePos pos;
+};
+
+struct ExpectSpec {
+  std::string check;                 // a finding id
+  std::optional<std::string> where;  // a model name; any when absent
+  std::optional<std::uint32_t> count;  // exactly this many; at least one when absent
+  SourcePos pos;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::vector<std::string> labels;
+  std::optional<std::uint64_t> seed;
+  sim::SimTime duration = 0;
+  std::optional<std::string> topology;  // resolved path
+  sim::SimTime host_dma_latency = 500 * sim::kNanosecond;
+  std::vector<ModelSpec> models;
+  std::vector<DextSpec> dexts;
+  std::vector<CaptureSpec> captures;
+  std::vector<FaultSpec> faults;
+  std::map<std::string, bool> checks;  // check id -> enabled; absent means enabled
+  std::optional<sim::SimTime> dma_latency_budget;
+  std::vector<ExpectSpec> expectations;
+  SourcePos pos;
+
+  bool check_enabled(const std::string& id) const {
+    auto it = checks.find(id);
+    return it == checks.end() || it->second;
+  }
+};
+
+}  // namespace dexthil::scenario

@@ -1,0 +1,152 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/scenario/loader.hpp"
+#include "models/builtin_models.hpp"
+
+namespace dexthil::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+ScenarioLoader loader() { return ScenarioLoader(models::builtin_catalog().infos()); }
+
+TEST(ScenarioLoader, ReadsEveryPartOfAFullScenario) {
+  const std::string text = R"(
+# comments are allowed anywhere
+[scenario]
+name = "full"
+description = "every section"
+labels = ["a", "b"]
+seed = 42
+duration = "1.5ms"
+
+[host]
+dma_latency = "1us"
+
+[[model]]
+name = "dma0"
+type = "dma_exerciser"
+clock = "125MHz"
+[model.params]
+transactions = 10
+gap = "3us"
+
+[[dext]]
+name = "self"
+path = "loader_test.cpp"
+
+[[fault]]
+kind = "dma-completion-status"
+model = "dma0"
+request = 4
+status = "CA"
+
+[checks]
+"dma.data-mismatch" = false
+
+[budgets]
+dma_latency = "20us"
+
+[[expect]]
+finding = "dma.completion-status"
+model = "dma0"
+count = 1
+)";
+  std::string error;
+  auto s = loader().load_text(text, "harness/scenario/tests/inline.toml", &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->name, "full");
+  EXPECT_EQ(s->labels, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s->seed, 42u);
+  EXPECT_EQ(s->duration, 1'500'000'000u);
+  EXPECT_EQ(s->host_dma_latency, sim::kMicrosecond);
+  ASSERT_EQ(s->models.size(), 1u);
+  EXPECT_EQ(s->models[0].clock_period, 8000u);
+  EXPECT_EQ(s->models[0].integer("transactions"), 10);
+  EXPECT_EQ(s->models[0].integer("max_length"), 256);  // default filled in
+  EXPECT_EQ(s->models[0].duration("gap"), 3 * sim::kMicrosecond);
+  EXPECT_EQ(s->models[0].pos.line, 13u);
+  ASSERT_EQ(s->dexts.size(), 1u);
+  EXPECT_EQ(s->dexts[0].path, "harness/scenario/tests/loader_test.cpp");
+  ASSERT_EQ(s->faults.size(), 1u);
+  EXPECT_EQ(s->faults[0].status, "CA");
+  EXPECT_EQ(s->faults[0].request, 4u);
+  EXPECT_FALSE(s->check_enabled("dma.data-mismatch"));
+  EXPECT_TRUE(s->check_enabled("dma.completion-status"));
+  EXPECT_EQ(s->dma_latency_budget, 20 * sim::kMicrosecond);
+  ASSERT_EQ(s->expectations.size(), 1u);
+  EXPECT_EQ(s->expectations[0].count, 1u);
+  EXPECT_EQ(s->expectations[0].where, "dma0");
+}
+
+// Every file under fixtures/invalid/scenarios/ names, on its first line, the one error it must
+// produce: "# expect-error: LINE:COLUMN: error: KEY: MESSAGE".
+TEST(ScenarioLoader, EachMalformedFileGivesItsOnePreciseError) {
+  const std::string dir = "fixtures/invalid/scenarios";
+  std::size_t checked = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string path = entry.path().string();
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    const std::string prefix = "# expect-error: ";
+    ASSERT_EQ(first.rfind(prefix, 0), 0u) << path << " does not start with " << prefix;
+    std::string error;
+    auto s = loader().load(path, &error);
+    EXPECT_FALSE(s) << path << " loaded without error";
+    EXPECT_EQ(error, path + ":" + first.substr(prefix.size())) << path;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << "one line per problem: " << error;
+    ++checked;
+  }
+  EXPECT_GE(checked, 10u);
+}
+
+TEST(ScenarioLoader, DuplicateScenarioNamesAcrossFilesAreRefused) {
+  std::vector<std::string> errors;
+  auto files = collect_scenario_files({"fixtures/invalid/duplicate-names"}, &errors);
+  ASSERT_EQ(files.size(), 2u);
+  std::vector<Scenario> scenarios;
+  for (const auto& f : files) {
+    std::string error;
+    auto s = loader().load(f, &error);
+    ASSERT_TRUE(s) << error;
+    scenarios.push_back(*s);
+  }
+  check_unique_names(scenarios, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "fixtures/invalid/duplicate-names/b.toml:2:1: error: scenario.name: \"same-name\" is already the name of "
+            "the scenario in fixtures/invalid/duplicate-names/a.toml");
+}
+
+TEST(ScenarioLoader, MissingPathsAndEmptyFoldersAreErrors) {
+  std::vector<std::string> errors;
+  const fs::path empty = fs::temp_directory_path() / "dexthil-empty-scenarios";
+  fs::create_directories(empty);
+  auto files = collect_scenario_files({"no/such/place.toml", empty.string(), "fixtures/scenarios"}, &errors);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "no/such/place.toml: error: no such scenario file or folder");
+  EXPECT_EQ(errors[1], empty.string() + ": error: folder holds no scenario files (*.toml)");
+  EXPECT_FALSE(files.empty());
+  EXPECT_TRUE(std::is_sorted(files.begin(), files.end()));
+  std::string error;
+  EXPECT_FALSE(loader().load("no/such/file.toml", &error));
+  EXPECT_EQ(error, "no/such/file.toml: error: no such scenario file");
+}
+
+TEST(ScenarioLoader, EveryShippedScenarioLoads) {
+  std::vector<std::string> errors;
+  auto files = collect_scenario_files({"fixtures/scenarios"}, &errors);
+  EXPECT_TRUE(errors.empty());
+  for (const auto& f : files) {
+    std::string error;
+    EXPECT_TRUE(loader().load(f, &error)) << error;
+  }
+}
+
+}  // namespace
+}  // namespace dexthil::scenario

@@ -1,0 +1,118 @@
+#include "harness/sim/simulator.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace dexthil::sim {
+
+Simulator::Simulator(std::uint64_t seed, SimulatorOptions options)
+    : seed_(seed), options_(options), trace_(options.keep_trace_records) {}
+
+EventId Simulator::at(SimTime when, EventCallback callback) {
+  if (when < now_) {
+    throw std::logic_error("event scheduled at " + format_time(when) + ", before the current time " +
+                           format_time(now_));
+  }
+  ++schedule_generation_;
+  return events_.schedule(when, std::move(callback));
+}
+
+ClockDomain& Simulator::add_clock(std::string name, SimTime period) {
+  if (period == 0) throw std::invalid_argument("clock \"" + name + "\" has a period of zero");
+  clocks_.push_back(std::make_unique<ClockDomain>(std::move(name), period));
+  return *clocks_.back();
+}
+
+void Simulator::attach(ClockedModel& model, ClockDomain& clock) {
+  models_.push_back(Attached{&model, &clock, clock.edge_after(now_)});
+  ++schedule_generation_;
+}
+
+Simulator::Attached& Simulator::find(ClockedModel& model) {
+  for (Attached& a : models_) {
+    if (a.model == &model) return a;
+  }
+  throw std::logic_error("model \"" + std::string(model.name()) + "\" is not attached to the simulator");
+}
+
+void Simulator::wake(ClockedModel& model) {
+  Attached& a = find(model);
+  if (evaluating_ == a.model) {
+    woken_while_evaluating_ = true;
+    return;
+  }
+  // An input that changes at an edge time, before that edge was evaluated, is seen by that edge:
+  // events run before edges at equal times.
+  SimTime edge = a.clock->edge_at_or_after(now_);
+  if (edge == a.last_edge) edge += a.clock->period();
+  if (edge < a.next_edge) {
+    a.next_edge = edge;
+    ++schedule_generation_;
+  }
+}
+
+SimTime Simulator::schedule_from(const Attached& a, NextActivity activity) const {
+  const SimTime next = a.clock->edge_after(now_);
+  if (!options_.skip_idle) return next;
+  const SimTime not_before = activity.not_before();
+  if (not_before == kNever) return kNever;
+  return std::max(next, a.clock->edge_at_or_after(not_before));
+}
+
+void Simulator::evaluate(Attached& a, SimTime edge) {
+  now_ = edge;
+  evaluating_ = a.model;
+  woken_while_evaluating_ = false;
+  NextActivity activity = a.model->on_clock_edge(edge);
+  evaluating_ = nullptr;
+  a.last_edge = edge;
+  SimTime next = schedule_from(a, activity);
+  if (woken_while_evaluating_) next = std::min(next, a.clock->edge_after(edge));
+  a.next_edge = next;
+  ++stats_.clock_edges;
+}
+
+RunStats Simulator::run_until(SimTime end) {
+  stats_ = RunStats{};
+  stop_requested_ = false;
+  while (!stop_requested_) {
+    const SimTime next_event = events_.next_time();
+    std::size_t first = models_.size();
+    SimTime first_edge = kNever;
+    for (std::size_t i = 0; i < models_.size(); ++i) {
+      if (models_[i].next_edge < first_edge) {
+        first_edge = models_[i].next_edge;
+        first = i;
+      }
+    }
+    if (next_event <= first_edge) {
+      if (next_event == kNever || next_event > end) break;
+      EventCallback callback;
+      events_.pop(&now_, &callback);
+      ++stats_.events;
+      callback();
+      continue;
+    }
+    if (first_edge > end) break;
+
+    // The common case is one busy model with nothing else due for many cycles: evaluate its
+    // edges back to back until an event, another model's edge, or the end comes due, or until
+    // the model itself schedules something or wakes another model.
+    SimTime other_edge = kNever;
+    for (std::size_t i = 0; i < models_.size(); ++i) {
+      if (i != first) other_edge = std::min(other_edge, models_[i].next_edge);
+    }
+    const SimTime limit = std::min({next_event, other_edge, end == kNever ? kNever : end + 1});
+    Attached& a = models_[first];
+    const std::uint64_t generation = schedule_generation_;
+    do {
+      evaluate(a, a.next_edge);
+    } while (!stop_requested_ && a.next_edge < limit && generation == schedule_generation_);
+  }
+  if (!stop_requested_ && end != kNever) now_ = std::max(now_, end);
+  stats_.end_time = now_;
+  stats_.stopped_early = stop_requested_;
+  return stats_;
+}
+
+}  // namespace dexthil::sim

@@ -1,0 +1,16 @@
+#pragma once
+// Every model type built into dexthil, registered explicitly (no static-initialiser tricks that
+// a static library link can silently drop).
+#include "harness/runner/model_catalog.hpp"
+
+namespace dexthil::models {
+
+void register_dma_exerciser(runner::ModelCatalog& catalog);
+
+inline runner::ModelCatalog builtin_catalog() {
+  runner::ModelCatalog catalog;
+  register_dma_exerciser(catalog);
+  return catalog;
+}
+
+}  // namespace dexthil::models

@@ -1,0 +1,111 @@
+#pragma once
+// The host half of the shared DMA port (rtl/dma_port.sv), for any Verilated top that exposes
+// the port's host_* signals under their RTL names. It turns requests leaving the RTL into
+// DmaRequests for the upstream (memory, later the PCIe fabric) and feeds completions back as
+// response beats. Writes are taken whole, and nothing passes a write still waiting for data,
+// so requests reach the upstream in issue order, as PCIe ordering requires of posted writes.
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "harness/dma/transaction.hpp"
+#include "harness/sim/simulator.hpp"
+
+namespace dexthil::models {
+
+struct ResponseBeat {
+  std::uint8_t tag;
+  std::uint8_t status;
+  std::uint64_t data;
+  bool last;
+};
+
+// 8-byte little-endian beats: byte i of a transfer is byte (i % 8) of beat (i / 8).
+inline std::uint64_t pack_beat(const std::vector<std::uint8_t>& bytes, std::size_t beat) {
+  std::uint64_t value = 0;
+  const std::size_t begin = beat * 8;
+  const std::size_t end = std::min(bytes.size(), begin + 8);
+  for (std::size_t i = end; i > begin; --i) value = value << 8 | bytes[i - 1];
+  return value;
+}
+inline void unpack_beat(std::uint64_t value, std::size_t length, std::vector<std::uint8_t>* bytes) {
+  for (std::size_t i = 0; i < 8 && bytes->size() < length; ++i) bytes->push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+inline std::size_t beats_for(std::size_t length) { return (length + 7) / 8; }
+
+template <class Top>
+class DmaHostSide {
+ public:
+  DmaHostSide(sim::Simulator& sim, sim::ClockedModel& owner, dma::DmaUpstream& upstream, std::string requester)
+      : sim_(sim), owner_(owner), upstream_(upstream), requester_(std::move(requester)) {}
+
+  // Before the low-phase eval: drive the inputs for this cycle.
+  void drive(Top& top) const {
+    top.host_req_ready = assembling_.empty();
+    top.host_wdata_ready = !assembling_.empty();
+    top.host_rsp_valid = !beats_.empty();
+    if (!beats_.empty()) {
+      const ResponseBeat& b = beats_.front();
+      top.host_rsp_tag = b.tag;
+      top.host_rsp_status = b.status;
+      top.host_rsp_data = b.data;
+      top.host_rsp_last = b.last;
+    }
+  }
+
+  // After the low-phase eval, before the rising edge: take what the edge will transfer.
+  void sample(Top& top) {
+    if (top.host_rsp_valid && top.host_rsp_ready) beats_.pop_front();
+    if (top.host_wdata_valid && top.host_wdata_ready) {
+      dma::DmaRequest& r = assembling_.front();
+      unpack_beat(top.host_wdata, r.length, &r.data);
+      if (r.data.size() == r.length) {
+        submit(std::move(r));
+        assembling_.pop_front();
+      }
+    }
+    if (top.host_req_valid && top.host_req_ready) {
+      dma::DmaRequest r;
+      r.requester = requester_;
+      r.address = top.host_req_addr;
+      r.length = top.host_req_len;
+      r.tag = top.host_req_tag;
+      r.write = top.host_req_write;
+      r.issued_at = sim_.now();
+      if (r.write && r.length > 0) {
+        r.data.reserve(r.length);
+        assembling_.push_back(std::move(r));
+      } else {
+        submit(std::move(r));
+      }
+    }
+  }
+
+  bool has_work(const Top& top) const { return top.host_req_valid || top.host_wdata_valid || !beats_.empty(); }
+
+ private:
+  void submit(dma::DmaRequest r) {
+    const std::uint32_t length = r.length;
+    const bool write = r.write;
+    upstream_.submit(std::move(r), [this, length, write](dma::DmaCompletion c) {
+      const auto status = static_cast<std::uint8_t>(c.status);
+      if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
+        beats_.push_back({c.tag, status, 0, true});  // an error completion carries no data
+      } else {
+        const std::size_t n = beats_for(length);
+        for (std::size_t i = 0; i < n; ++i) beats_.push_back({c.tag, status, pack_beat(c.data, i), i + 1 == n});
+      }
+      sim_.wake(owner_);
+    });
+  }
+
+  sim::Simulator& sim_;
+  sim::ClockedModel& owner_;
+  dma::DmaUpstream& upstream_;
+  std::string requester_;
+  std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
+  std::deque<ResponseBeat> beats_;
+};
+
+}  // namespace dexthil::models

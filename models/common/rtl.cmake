@@ -1,0 +1,16 @@
+# Included from models/CMakeLists.txt: verilate() must run in the folder that defines dexthil_rtl.
+set(_rtl ${CMAKE_CURRENT_LIST_DIR}/rtl)
+set(_vflags -Wall --x-assign fast --x-initial fast)
+
+# The shared DMA port, as every device model embeds it.
+verilate(dexthil_rtl PREFIX Vdma_port TOP_MODULE dma_port
+  SOURCES ${_rtl}/dma_port.sv ${_rtl}/sync_fifo.sv
+  VERILATOR_ARGS ${_vflags})
+
+# The FIFO alone, at its defaults (32 x 16) and at an odd depth to prove the parameterisation.
+verilate(dexthil_rtl PREFIX Vsync_fifo TOP_MODULE sync_fifo
+  SOURCES ${_rtl}/sync_fifo.sv
+  VERILATOR_ARGS ${_vflags})
+verilate(dexthil_rtl PREFIX Vsync_fifo_d5 TOP_MODULE sync_fifo
+  SOURCES ${_rtl}/sync_fifo.sv
+  VERILATOR_ARGS ${_vflags} -GWIDTH=8 -GDEPTH=5)
