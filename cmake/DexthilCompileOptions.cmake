@@ -8,15 +8,17 @@ if(DEXTHIL_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# dexthil_test(NAME SOURCES ... LIBS ... [LABELS ...]): one GoogleTest binary, every case a CTest test.
+# dexthil_test(NAME SOURCES ... LIBS ... [LABEL label]): one GoogleTest binary, every case a CTest
+# test carrying one label (default "unit"; gtest_discover_tests cannot pass a list through).
 function(dexthil_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} dexthil_warnings GTest::gtest GTest::gtest_main)
-  set(labels unit ${T_LABELS})
-  string(REPLACE ";" "\\;" labels "${labels}")  # keep the list whole through gtest_discover_tests
+  if(NOT T_LABEL)
+    set(T_LABEL unit)
+  endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
-    PROPERTIES LABELS "${labels}"
+    PROPERTIES LABELS ${T_LABEL}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/cli/cli.hpp"
+
+namespace dexthil::cli {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = main(args, out, err, false);
+  return {code, out.str(), err.str()};
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const std::string command : {"run", "list", "version"}) {
+    Result r = run({command, "--help"});
+    EXPECT_EQ(r.code, kExitPass) << command;
+    EXPECT_EQ(r.out.rfind("usage: dexthil " + command, 0), 0u) << r.out;
+    EXPECT_EQ(run({"help", command}).out, r.out);
+  }
+  Result top = run({"--help"});
+  EXPECT_EQ(top.code, kExitPass);
+  EXPECT_NE(top.out.find("run <file|dir>..."), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run({}).code, kExitUsage);
+  Result unknown = run({"frobnicate"});
+  EXPECT_EQ(unknown.code, kExitUsage);
+  EXPECT_EQ(unknown.err.rfind("dexthil: unknown command \"frobnicate\"", 0), 0u);
+  EXPECT_EQ(run({"run"}).code, kExitUsage);
+  Result bad_option = run({"run", "--sed", "3", "fixtures/scenarios"});
+  EXPECT_EQ(bad_option.code, kExitUsage);
+  EXPECT_EQ(bad_option.err, "dexthil: unknown option \"--sed\" for 'run' (see 'dexthil run --help')\n");
+  Result bad_seed = run({"run", "--seed", "-4", "fixtures/scenarios"});
+  EXPECT_EQ(bad_seed.code, kExitUsage);
+  EXPECT_NE(bad_seed.err.find("--seed takes a whole number"), std::string::npos);
+  EXPECT_EQ(run({"run", "--out"}).code, kExitUsage);
+}
+
+TEST(Cli, VersionPrintsTheVersion) {
+  Result r = run({"version"});
+  EXPECT_EQ(r.code, kExitPass);
+  EXPECT_EQ(r.out.rfind("dexthil ", 0), 0u);
+}
+
+TEST(Cli, RunPassesTheShippedScenariosAndWritesReports) {
+  const auto dir = std::filesystem::temp_directory_path() / "dexthil-cli-test";
+  std::filesystem::remove_all(dir);
+  Result r = run({"run", "--out", dir.string(), "fixtures/scenarios"});
+  EXPECT_EQ(r.code, kExitPass) << r.out << r.err;
+  EXPECT_NE(r.out.find("[1/"), std::string::npos);  // a progress line per scenario
+  EXPECT_NE(r.out.find(" pass, 0 fail, 0 error"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "junit.xml"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "summary.json"));
+}
+
+TEST(Cli, AFailingScenarioExitsOneAndSaysHowToRerunIt) {
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-failing.toml";
+  std::ofstream(path) << "[scenario]\nname = \"failing\"\nduration = \"1ms\"\n"
+                         "[[model]]\nname = \"dma0\"\ntype = \"dma_exerciser\"\n"
+                         "[[fault]]\nkind = \"dma-corrupt-read\"\nmodel = \"dma0\"\nrequest = 1\n";
+  Result r = run({"run", "--seed", "12", path.string()});
+  EXPECT_EQ(r.code, kExitFail) << r.out;
+  EXPECT_NE(r.out.find("FAIL failing (" + path.string() + ", seed 12; rerun with: dexthil run --seed 12 " + path.string()),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("[dma.data-mismatch] dma0 at "), std::string::npos);
+}
+
+TEST(Cli, EachMalformedScenarioExitsTwoWithOneMessageAndRunsNothing) {
+  for (const auto& entry : std::filesystem::directory_iterator("fixtures/invalid/scenarios")) {
+    const std::string path = entry.path().string();
+    Result r = run({"run", path});
+    EXPECT_EQ(r.code, kExitUsage) << path;
+    EXPECT_EQ(r.out, "") << path;
+    EXPECT_EQ(r.err.rfind(path + ":", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("\ndexthil: 1 problem in the scenario files; nothing was run\n"), std::string::npos) << r.err;
+  }
+  Result dup = run({"run", "fixtures/invalid/duplicate-names"});
+  EXPECT_EQ(dup.code, kExitUsage);
+  EXPECT_NE(dup.err.find("is already the name of the scenario in"), std::string::npos);
+  Result missing = run({"run", "no-such-dir"});
+  EXPECT_EQ(missing.code, kExitUsage);
+  EXPECT_EQ(missing.err.rfind("no-such-dir: error: no such scenario file or folder\n", 0), 0u);
+}
+
+TEST(Cli, ListShowsScenariosModelsAndChecks) {
+  Result scenarios = run({"list", "fixtures/scenarios"});
+  EXPECT_EQ(scenarios.code, kExitPass);
+  EXPECT_NE(scenarios.out.find("dma-port-smoke  duration 2 ms  seed 7  models dma0:dma_exerciser"), std::string::npos)
+      << scenarios.out;
+  Result models = run({"list", "--models"});
+  EXPECT_NE(models.out.find("dma_exerciser: "), std::string::npos);
+  EXPECT_NE(models.out.find("transactions"), std::string::npos);
+  Result checks = run({"list", "--checks"});
+  EXPECT_NE(checks.out.find("budget.dma-latency"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dexthil::cli

@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include "harness/runner/run.hpp"
+#include "harness/scenario/loader.hpp"
+#include "models/builtin_models.hpp"
+
+namespace dexthil::runner {
+namespace {
+
+const ModelCatalog& catalog() {
+  static const ModelCatalog c = models::builtin_catalog();
+  return c;
+}
+
+scenario::Scenario parse(const std::string& text) {
+  std::string error;
+  auto s = scenario::ScenarioLoader(catalog().infos()).load_text(text, "harness/runner/tests/inline.toml", &error);
+  if (!s) throw std::runtime_error(error);
+  return *s;
+}
+
+const std::string kBase = R"(
+[scenario]
+name = "t"
+duration = "1ms"
+seed = 9
+[[model]]
+name = "dma0"
+type = "dma_exerciser"
+[model.params]
+transactions = 20
+)";
+
+const std::string kUrFault = R"(
+[[fault]]
+kind = "dma-completion-status"
+model = "dma0"
+request = 2
+status = "UR"
+)";
+
+TEST(Runner, CleanScenarioPasses) {
+  ScenarioResult r = run_scenario(parse(kBase), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kPass);
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_EQ(r.seed, 9u);
+  EXPECT_EQ(r.simulated, sim::kMillisecond);
+  ASSERT_EQ(r.models.size(), 1u);
+  EXPECT_EQ(r.models[0].values[2], (std::pair<std::string, std::string>{"requests_completed", "40"}));
+}
+
+TEST(Runner, UnexpectedFindingFails) {
+  ScenarioResult r = run_scenario(parse(kBase + kUrFault), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_FALSE(r.findings[0].expected);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].rfind("unexpected finding dma.completion-status on dma0 at ", 0), 0u) << r.failures[0];
+}
+
+TEST(Runner, ExpectedFindingPassesOnlyWhenItOccurs) {
+  const std::string expect = "[[expect]]\nfinding = \"dma.completion-status\"\nmodel = \"dma0\"\ncount = 1\n";
+  EXPECT_EQ(run_scenario(parse(kBase + kUrFault + expect), catalog(), {}).outcome, Outcome::kPass);
+  ScenarioResult missing = run_scenario(parse(kBase + expect), catalog(), {});
+  EXPECT_EQ(missing.outcome, Outcome::kFail);
+  ASSERT_EQ(missing.failures.size(), 1u);
+  EXPECT_EQ(missing.failures[0],
+            "harness/runner/tests/inline.toml:11:1: expected 1 finding \"dma.completion-status\" on dma0, saw 0");
+  const std::string twice = kUrFault + "[[fault]]\nkind = \"dma-completion-status\"\nmodel = \"dma0\"\nrequest = 6\nstatus = \"CA\"\n";
+  EXPECT_EQ(run_scenario(parse(kBase + twice + expect), catalog(), {}).outcome, Outcome::kFail);
+  const std::string at_least_one = "[[expect]]\nfinding = \"dma.completion-status\"\n";
+  EXPECT_EQ(run_scenario(parse(kBase + twice + at_least_one), catalog(), {}).outcome, Outcome::kPass);
+}
+
+TEST(Runner, DisabledCheckDropsItsFindings) {
+  const std::string off = "[checks]\n\"dma.completion-status\" = false\n";
+  ScenarioResult r = run_scenario(parse(kBase + kUrFault + off), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kPass);
+  EXPECT_TRUE(r.findings.empty());
+}
+
+TEST(Runner, TooShortARunReportsRequestsStillInFlight) {
+  std::string text = kBase;
+  text.replace(text.find("\"1ms\""), 5, "\"2us\"");
+  text += "[host]\ndma_latency = \"5us\"\n";
+  ScenarioResult r = run_scenario(parse(text), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.findings[0].finding.check, "dma.incomplete");
+}
+
+TEST(Runner, SeedDecidesTheRun) {
+  const scenario::Scenario s = parse(kBase);
+  ScenarioResult a = run_scenario(s, catalog(), {});
+  ScenarioResult b = run_scenario(s, catalog(), {});
+  ScenarioResult c = run_scenario(s, catalog(), {.seed = 10});
+  ScenarioResult every = run_scenario(s, catalog(), {.seed = std::nullopt, .skip_idle = false});
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_EQ(a.trace_records, 80u);  // one record per request and per completion
+  EXPECT_EQ(c.seed, 10u);
+  EXPECT_NE(a.trace_hash, c.trace_hash);
+  EXPECT_EQ(a.trace_hash, every.trace_hash);
+  EXPECT_GT(every.clock_edges, 10 * a.clock_edges);
+}
+
+TEST(Runner, PartsThisBuildCannotRunAreErrorsNotPasses) {
+  const std::string dext = "[[dext]]\nname = \"d\"\npath = \"run_test.cpp\"\n";
+  ScenarioResult r = run_scenario(parse(kBase + dext), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("cannot load dexts yet"), std::string::npos) << r.failures[0];
+}
+
+}  // namespace
+}  // namespace dexthil::runner
