@@ -6,7 +6,16 @@ namespace dexthil::sim {
 
 EventId EventQueue::schedule(SimTime when, EventCallback callback) {
   EventId id = next_id_++;
-  heap_.push_back(Entry{when, id, std::move(callback)});
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(std::move(callback));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(callback);
+  }
+  heap_.push_back(Entry{when, id, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
   return id;
 }
@@ -24,6 +33,7 @@ bool EventQueue::cancel(EventId id) {
 void EventQueue::drop_cancelled_head() const {
   while (!cancelled_.empty() && !heap_.empty() && cancelled_.count(heap_.front().id)) {
     cancelled_.erase(heap_.front().id);
+    release(heap_.front().slot);
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
   }
@@ -44,9 +54,15 @@ bool EventQueue::pop(SimTime* when, EventCallback* callback) {
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end(), Later{});
   *when = heap_.back().when;
-  *callback = std::move(heap_.back().callback);
+  *callback = std::move(slots_[heap_.back().slot]);
+  release(heap_.back().slot);
   heap_.pop_back();
   return true;
+}
+
+void EventQueue::release(std::uint32_t slot) const {
+  slots_[slot] = nullptr;  // drop captured state now, not when the slot is reused
+  free_slots_.push_back(slot);
 }
 
 }  // namespace dexthil::sim

@@ -28,10 +28,11 @@ class EventQueue {
   bool pop(SimTime* when, EventCallback* callback);
 
  private:
+  // The heap sifts small trivially copyable keys; callbacks stay put in slots_.
   struct Entry {
     SimTime when;
     EventId id;  // ids grow monotonically, so they double as the tie-break order
-    EventCallback callback;
+    std::uint32_t slot;
   };
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const {
@@ -39,8 +40,11 @@ class EventQueue {
     }
   };
   void drop_cancelled_head() const;
+  void release(std::uint32_t slot) const;
 
   mutable std::vector<Entry> heap_;
+  mutable std::vector<EventCallback> slots_;
+  mutable std::vector<std::uint32_t> free_slots_;
   mutable std::unordered_set<EventId> cancelled_;
   EventId next_id_ = 1;
 };
