@@ -3,6 +3,7 @@
 // After Google Benchmark's table it prints the ratios the project sets goals for.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -76,70 +77,114 @@ BENCHMARK(BM_MostlyIdle_EveryCycle)->Unit(benchmark::kMillisecond);
 constexpr std::uint64_t kBusyCycles = 1'000'000;
 
 // The FIFO kept busy, driven by the kernel: one clock edge per cycle through FifoTraffic.
-void BM_FifoThroughKernel(benchmark::State& state) {
-  for (auto _ : state) {
-    sim::Simulator s(4);
-    FifoTraffic t("fifo", s, {.words_per_burst = kBusyCycles * 4, .burst_interval = 0, .bursts = 1});
-    s.attach(t, s.add_clock("clk", kPeriod));
-    s.run_until(kBusyCycles * kPeriod);
-    benchmark::DoNotOptimize(t.popped());
+std::uint64_t fifo_through_kernel(std::uint64_t cycles) {
+  sim::Simulator s(4);
+  FifoTraffic t("fifo", s, {.words_per_burst = cycles * 4, .burst_interval = 0, .bursts = 1});
+  s.attach(t, s.add_clock("clk", kPeriod));
+  s.run_until(cycles * kPeriod);
+  return t.popped();
+}
+
+// The same stimulus and checking as FifoTraffic::on_clock_edge, in a bare Verilator loop.
+std::uint64_t fifo_bare_verilator(std::uint64_t cycles) {
+  sim::Random random = sim::Random(4).stream("fifo");
+  Vsync_fifo top;
+  top.rst_n = 0;
+  top.clk = 0;
+  top.eval();
+  top.clk = 1;
+  top.eval();
+  top.rst_n = 1;
+  std::uint64_t pushed = 0, popped = 0, errors = 0, max_count = 0;
+  for (std::uint64_t c = 0; c < cycles; ++c) {
+    top.push = random.chance(0.7) && !top.full;
+    top.push_data = static_cast<std::uint32_t>(pushed * 2654435761u + 1);
+    top.pop = random.chance(0.6) && !top.empty;
+    top.clk = 0;
+    top.eval();
+    if (top.pop) {
+      if (top.pop_data != static_cast<std::uint32_t>(popped * 2654435761u + 1)) ++errors;
+      ++popped;
+    }
+    pushed += top.push;
+    top.clk = 1;
+    top.eval();
+    if (top.count > max_count) max_count = top.count;
   }
+  benchmark::DoNotOptimize(max_count);
+  return errors ? 0 : popped;
+}
+
+void BM_FifoThroughKernel(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fifo_through_kernel(kBusyCycles));
   state.SetItemsProcessed(state.iterations() * kBusyCycles);
 }
 BENCHMARK(BM_FifoThroughKernel)->Unit(benchmark::kMillisecond);
 
-// The same stimulus and checking as FifoTraffic::on_clock_edge, in a bare Verilator loop.
 void BM_FifoBareVerilator(benchmark::State& state) {
-  for (auto _ : state) {
-    sim::Random random = sim::Random(4).stream("fifo");
-    Vsync_fifo top;
-    top.rst_n = 0;
-    top.clk = 0;
-    top.eval();
-    top.clk = 1;
-    top.eval();
-    top.rst_n = 1;
-    std::uint64_t pushed = 0, popped = 0, errors = 0, max_count = 0;
-    for (std::uint64_t c = 0; c < kBusyCycles; ++c) {
-      top.push = random.chance(0.7) && !top.full;
-      top.push_data = static_cast<std::uint32_t>(pushed * 2654435761u + 1);
-      top.pop = random.chance(0.6) && !top.empty;
-      top.clk = 0;
-      top.eval();
-      if (top.pop) {
-        if (top.pop_data != static_cast<std::uint32_t>(popped * 2654435761u + 1)) ++errors;
-        ++popped;
-      }
-      pushed += top.push;
-      top.clk = 1;
-      top.eval();
-      if (top.count > max_count) max_count = top.count;
-    }
-    if (errors) state.SkipWithError("FIFO order error");
-    benchmark::DoNotOptimize(max_count);
-  }
+  for (auto _ : state) benchmark::DoNotOptimize(fifo_bare_verilator(kBusyCycles));
   state.SetItemsProcessed(state.iterations() * kBusyCycles);
 }
 BENCHMARK(BM_FifoBareVerilator)->Unit(benchmark::kMillisecond);
 
-// Keeps each benchmark's time per iteration so the ratios can be printed after the table.
+// Both loops alternately within each iteration, timed separately: a shared VM's noise then hits
+// both alike, which makes this the figure the ratio goal is judged on.
+void BM_FifoKernelVsBarePaired(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  double kernel_s = 0, bare_s = 0;
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    const std::uint64_t a = fifo_bare_verilator(kBusyCycles / 4);
+    auto t1 = Clock::now();
+    const std::uint64_t b = fifo_through_kernel(kBusyCycles / 4);
+    auto t2 = Clock::now();
+    if (a != b) state.SkipWithError("the two loops did different work");
+    bare_s += std::chrono::duration<double>(t1 - t0).count();
+    kernel_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  state.counters["rate_ratio"] = bare_s / kernel_s;  // kernel rate / bare rate
+}
+BENCHMARK(BM_FifoKernelVsBarePaired)->Unit(benchmark::kMillisecond);
+
+// Keeps each benchmark's time per iteration so the ratios can be printed after the table. With
+// --benchmark_repetitions the median of the repetitions is used: it shrugs off a noisy neighbour.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (r.run_type == Run::RT_Iteration && !r.error_occurred) seconds_[r.benchmark_name()] = r.GetAdjustedRealTime();
+      if (r.error_occurred) continue;
+      const std::string& name = r.run_name.function_name;
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (median) {
+        medians_[name] = r.GetAdjustedRealTime();
+      } else if (r.run_type == Run::RT_Iteration) {
+        seconds_[name] = r.GetAdjustedRealTime();
+      }
+      if (median || r.run_type == Run::RT_Iteration) {
+        for (const auto& [counter, value] : r.counters) counters_[name + "." + counter] = value.value;
+      }
     }
     ConsoleReporter::ReportRuns(runs);
   }
   // b / a, or a negative number when either is missing (filtered out).
+  double counter(const std::string& key) const {
+    auto it = counters_.find(key);
+    return it == counters_.end() ? -1 : it->second;
+  }
   double ratio(const std::string& a, const std::string& b) const {
-    auto ia = seconds_.find(a), ib = seconds_.find(b);
-    if (ia == seconds_.end() || ib == seconds_.end() || ia->second <= 0) return -1;
-    return ib->second / ia->second;
+    const double ta = time_of(a), tb = time_of(b);
+    return ta > 0 && tb > 0 ? tb / ta : -1;
   }
 
  private:
-  std::map<std::string, double> seconds_;
+  double time_of(const std::string& name) const {
+    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
+    if (auto it = seconds_.find(name); it != seconds_.end()) return it->second;
+    return -1;
+  }
+  std::map<std::string, double> seconds_;  // last repetition
+  std::map<std::string, double> medians_;
+  std::map<std::string, double> counters_;  // "benchmark.counter"
 };
 
 void print_ratio(const char* what, double value, double goal) {
@@ -157,7 +202,9 @@ int main(int argc, char** argv) {
   std::printf("\nratios\n");
   print_ratio("idle-skip speed-up (every-cycle time / skip-idle time)",
               reporter.ratio("BM_MostlyIdle_SkipIdle", "BM_MostlyIdle_EveryCycle"), 50);
-  print_ratio("kernel-driven FIFO eval rate / bare Verilator loop rate",
+  print_ratio("kernel-driven FIFO eval rate / bare Verilator loop rate (paired)",
+              reporter.counter("BM_FifoKernelVsBarePaired.rate_ratio"), 0.8);
+  print_ratio("kernel-driven FIFO eval rate / bare Verilator loop rate (separate runs)",
               reporter.ratio("BM_FifoThroughKernel", "BM_FifoBareVerilator"), 0.8);
   benchmark::Shutdown();
   return 0;

@@ -51,12 +51,14 @@ void Simulator::wake(ClockedModel& model) {
   }
 }
 
-SimTime Simulator::schedule_from(const Attached& a, NextActivity activity) const {
-  const SimTime next = a.clock->edge_after(now_);
-  if (!options_.skip_idle) return next;
+SimTime Simulator::schedule_from(const Attached& a, SimTime edge, NextActivity activity) const {
+  // `edge` lies on the clock's grid, so the following edge needs no division: this runs per edge.
+  const SimTime following = edge + a.clock->period();
+  if (!options_.skip_idle) return following;
   const SimTime not_before = activity.not_before();
+  if (not_before <= following) return following;
   if (not_before == kNever) return kNever;
-  return std::max(next, a.clock->edge_at_or_after(not_before));
+  return a.clock->edge_at_or_after(not_before);
 }
 
 void Simulator::evaluate(Attached& a, SimTime edge) {
@@ -66,8 +68,8 @@ void Simulator::evaluate(Attached& a, SimTime edge) {
   NextActivity activity = a.model->on_clock_edge(edge);
   evaluating_ = nullptr;
   a.last_edge = edge;
-  SimTime next = schedule_from(a, activity);
-  if (woken_while_evaluating_) next = std::min(next, a.clock->edge_after(edge));
+  SimTime next = schedule_from(a, edge, activity);
+  if (woken_while_evaluating_) next = std::min(next, edge + a.clock->period());
   a.next_edge = next;
   ++stats_.clock_edges;
 }

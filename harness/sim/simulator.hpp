@@ -82,7 +82,7 @@ class Simulator {
     SimTime last_edge = kNever;  // kNever before the first edge
   };
   Attached& find(ClockedModel& model);
-  SimTime schedule_from(const Attached& a, NextActivity activity) const;
+  SimTime schedule_from(const Attached& a, SimTime edge, NextActivity activity) const;
   void evaluate(Attached& a, SimTime edge);
 
   std::uint64_t seed_;
