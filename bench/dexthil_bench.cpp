@@ -11,6 +11,7 @@
 #include "Vsync_fifo.h"
 #include "harness/sim/simulator.hpp"
 #include "models/common/fifo_traffic.hpp"
+#include "models/common/verilated_clock.hpp"
 
 namespace {
 
@@ -89,12 +90,9 @@ std::uint64_t fifo_through_kernel(std::uint64_t cycles) {
 std::uint64_t fifo_bare_verilator(std::uint64_t cycles) {
   sim::Random random = sim::Random(4).stream("fifo");
   Vsync_fifo top;
-  top.rst_n = 0;
-  top.clk = 0;
-  top.eval();
-  top.clk = 1;
-  top.eval();
-  top.rst_n = 1;
+  top.push = 0;
+  top.pop = 0;
+  dexthil::models::reset_cycles(top);
   std::uint64_t pushed = 0, popped = 0, errors = 0, max_count = 0;
   for (std::uint64_t c = 0; c < cycles; ++c) {
     top.push = random.chance(0.7) && !top.full;

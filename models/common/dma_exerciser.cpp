@@ -4,6 +4,7 @@
 
 #include "Vdma_port.h"
 #include "models/common/dma_host_side.hpp"
+#include "models/common/verilated_clock.hpp"
 
 namespace dexthil::models {
 namespace {
@@ -21,17 +22,7 @@ DmaExerciser::DmaExerciser(std::string name, sim::Simulator& sim, dma::DmaUpstre
       max_outstanding_(config.max_outstanding),
       config_(config),
       stimulus_(sim.random_stream(name_ + "/stimulus")) {
-  // Synchronous reset before the first simulated edge.
-  top_->rst_n = 0;
-  for (int i = 0; i < 2; ++i) {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
-  }
-  top_->rst_n = 1;
-  top_->clk = 0;
-  top_->eval();
+  reset_cycles(*top_);
   plan_next_pair();
 }
 

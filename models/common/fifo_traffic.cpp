@@ -1,6 +1,7 @@
 #include "models/common/fifo_traffic.hpp"
 
 #include "Vsync_fifo.h"
+#include "models/common/verilated_clock.hpp"
 
 namespace dexthil::models {
 
@@ -10,16 +11,9 @@ static std::uint32_t word_for(std::uint64_t n) { return static_cast<std::uint32_
 FifoTraffic::FifoTraffic(std::string name, sim::Simulator& sim, const FifoTrafficConfig& config)
     : name_(std::move(name)), sim_(sim), config_(config), random_(sim.random_stream(name_)),
       top_(std::make_unique<Vsync_fifo>()) {
-  top_->rst_n = 0;
   top_->push = 0;
   top_->pop = 0;
-  for (int i = 0; i < 2; ++i) {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
-  }
-  top_->rst_n = 1;
+  reset_cycles(*top_);
 }
 
 FifoTraffic::~FifoTraffic() { top_->final(); }

@@ -6,25 +6,13 @@
 #include "harness/dma/direct_memory.hpp"
 #include "models/common/dma_exerciser.hpp"
 #include "models/common/dma_host_side.hpp"
+#include "models/common/verilated_clock.hpp"
 
 namespace dexthil::models {
 namespace {
 
-void edge(Vdma_port& p) {
-  p.clk = 0;
-  p.eval();
-  p.clk = 1;
-  p.eval();
-}
-
-void reset(Vdma_port& p) {
-  p.rst_n = 0;
-  edge(p);
-  edge(p);
-  p.rst_n = 1;
-  p.clk = 0;
-  p.eval();
-}
+void edge(Vdma_port& p) { clock_cycle(p); }
+void reset(Vdma_port& p) { reset_cycles(p); }
 
 TEST(DmaPort, RequestCrossesInOneCycleAndResponsesCountDown) {
   Vdma_port p;

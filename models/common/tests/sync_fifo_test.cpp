@@ -5,27 +5,25 @@
 #include "Vsync_fifo_d5.h"
 #include "harness/sim/simulator.hpp"
 #include "models/common/fifo_traffic.hpp"
+#include "models/common/verilated_clock.hpp"
 
 namespace dexthil::models {
 namespace {
 
-// One clock cycle with the given inputs; returns the word popped, if any was.
+// One clock cycle with the given inputs.
 template <class Fifo>
 void cycle(Fifo& f, bool push, std::uint32_t data, bool pop) {
   f.push = push;
   f.push_data = data;
   f.pop = pop;
-  f.clk = 0;
-  f.eval();
-  f.clk = 1;
-  f.eval();
+  clock_cycle(f);
 }
 
 template <class Fifo>
 void reset(Fifo& f) {
-  f.rst_n = 0;
-  cycle(f, false, 0, false);
-  f.rst_n = 1;
+  f.push = 0;
+  f.pop = 0;
+  reset_cycles(f, 1);
 }
 
 TEST(SyncFifo, FirstWordFallsThroughAndOrderIsKept) {
