@@ -6,61 +6,24 @@
 #include <set>
 #include <sstream>
 
-#define TOML_EXCEPTIONS 1
-#include <toml++/toml.h>
-
 #include "harness/checks/finding.hpp"
 #include "harness/dma/transaction.hpp"
+#include "harness/toml/reader.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dexthil::scenario {
-
-std::string SourcePos::str() const {
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
-}
-
 namespace {
 
-// Thrown inside the loader, caught in load_text(): the first problem ends the file.
-struct Problem {
-  SourcePos pos;
-  std::string key;
-  std::string message;
-};
+using toml_input::Problem;
 
-const char* type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-  }
-}
-
-bool is_identifier(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
-  });
-}
-
-class Reader {
+class Reader : public toml_input::TomlReader {
  public:
-  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types) : file_(file), types_(types) {
-    base_dir_ = fs::path(file).parent_path();
-  }
+  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types) : TomlReader(file), types_(types) {}
 
   Scenario read(const toml::table& root) {
     Scenario s;
-    s.file = file_;
+    s.file = file();
     s.pos = pos(root);
     allow_keys(root, "", {"scenario", "host", "model", "dext", "capture", "fault", "checks", "budgets", "expect"});
 
@@ -152,142 +115,6 @@ class Reader {
   }
 
  private:
-  SourcePos pos(const toml::node& node) const {
-    return SourcePos{file_, node.source().begin.line, node.source().begin.column};
-  }
-  [[noreturn]] void fail(const toml::node& node, const std::string& key, std::string message) const {
-    throw Problem{pos(node), key, std::move(message)};
-  }
-  [[noreturn]] void fail_at(const SourcePos& where, const std::string& key, std::string message) const {
-    throw Problem{where, key, std::move(message)};
-  }
-  static std::string join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-  }
-
-  void allow_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) const {
-    for (auto&& [key, value] : t) {
-      if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(value, join(path, key.str()), "unknown key \"" + std::string(key.str()) + "\" (allowed here: " + list + ")");
-      }
-    }
-  }
-
-  const toml::table& as_table(const toml::node& node, const std::string& path) const {
-    if (!node.is_table()) fail(node, path, std::string("expected a table, got ") + type_name(node));
-    return *node.as_table();
-  }
-
-  const toml::table& table(const toml::table& parent, std::string_view key, const std::string& path, bool required) const {
-    static const toml::table empty;
-    const toml::node* node = parent.get(key);
-    if (!node) {
-      if (required) fail(parent, join(path, key), "missing required table [" + join(path, key) + "]");
-      return empty;
-    }
-    return as_table(*node, join(path, key));
-  }
-
-  // [[key]] arrays of tables; a single [key] table is a common slip and gets its own message.
-  template <class Fn>
-  void for_each_table(const toml::table& root, std::string_view key, Fn fn) const {
-    const toml::node* node = root.get(key);
-    if (!node) return;
-    if (node->is_table()) {
-      fail(*node, std::string(key), "write [[" + std::string(key) + "]] (an array of tables), not [" + std::string(key) + "]");
-    }
-    if (!node->is_array_of_tables()) fail(*node, std::string(key), std::string("expected [[") + std::string(key) + "]] tables, got " + type_name(*node));
-    const toml::array& arr = *node->as_array();
-    for (std::size_t i = 0; i < arr.size(); ++i) {
-      fn(*arr.get(i)->as_table(), std::string(key) + "[" + std::to_string(i) + "]");
-    }
-  }
-
-  std::optional<std::string> string(const toml::table& t, std::string_view key, const std::string& path, bool required) const {
-    const toml::node* node = t.get(key);
-    if (!node) {
-      if (required) fail(t, join(path, key), "missing required key \"" + std::string(key) + "\"");
-      return std::nullopt;
-    }
-    if (!node->is_string()) fail(*node, join(path, key), std::string("expected a string, got ") + type_name(*node));
-    std::string value = node->value<std::string>().value();
-    if (required && value.empty()) fail(*node, join(path, key), "must not be empty");
-    return value;
-  }
-
-  std::vector<std::string> string_list(const toml::table& t, std::string_view key, const std::string& path) const {
-    std::vector<std::string> out;
-    const toml::node* node = t.get(key);
-    if (!node) return out;
-    if (!node->is_array()) fail(*node, join(path, key), std::string("expected an array of strings, got ") + type_name(*node));
-    const toml::array& arr = *node->as_array();
-    for (std::size_t i = 0; i < arr.size(); ++i) {
-      const toml::node& item = *arr.get(i);
-      if (!item.is_string()) {
-        fail(item, join(path, key) + "[" + std::to_string(i) + "]", std::string("expected a string, got ") + type_name(item));
-      }
-      out.push_back(item.value<std::string>().value());
-    }
-    return out;
-  }
-
-  std::int64_t integer(const toml::node& node, const std::string& path, std::int64_t min, std::int64_t max) const {
-    if (!node.is_integer()) fail(node, path, std::string("expected an integer, got ") + type_name(node));
-    std::int64_t v = node.value<std::int64_t>().value();
-    if (v < min || v > max) {
-      fail(node, path, std::to_string(v) + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")");
-    }
-    return v;
-  }
-
-  std::optional<sim::SimTime> duration(const toml::table& t, std::string_view key, const std::string& path, bool required,
-                                       sim::SimTime min, sim::SimTime max) const {
-    const toml::node* node = t.get(key);
-    const std::string full = join(path, key);
-    if (!node) {
-      if (required) fail(t, full, "missing required key \"" + std::string(key) + "\" (a duration such as \"10ms\")");
-      return std::nullopt;
-    }
-    return duration_value(*node, full, min, max);
-  }
-
-  sim::SimTime duration_value(const toml::node& node, const std::string& path, sim::SimTime min, sim::SimTime max) const {
-    if (node.is_integer() || node.is_floating_point()) {
-      fail(node, path, "a duration needs a unit: write it as a string such as \"10ms\" or \"250ns\"");
-    }
-    if (!node.is_string()) fail(node, path, std::string("expected a duration string such as \"10ms\", got ") + type_name(node));
-    std::string text = node.value<std::string>().value();
-    std::string error;
-    auto t = sim::parse_duration(text, &error);
-    if (!t) fail(node, path, error);
-    if (*t < min || *t > max) {
-      fail(node, path, "\"" + text + "\" is out of range (" + sim::format_time(min) + " to " + sim::format_time(max) + ")");
-    }
-    return *t;
-  }
-
-  std::string one_of(const toml::table& t, std::string_view key, const std::string& path, std::initializer_list<std::string_view> options) const {
-    std::string value = string(t, key, path, true).value();
-    if (std::find(options.begin(), options.end(), value) == options.end()) {
-      std::string list;
-      for (auto o : options) list += (list.empty() ? "" : ", ") + std::string(o);
-      fail(*t.get(key), join(path, key), "\"" + value + "\" is not one of: " + list);
-    }
-    return value;
-  }
-
-  std::string existing_file(const toml::table& t, std::string_view key, const std::string& path, const std::string& value) const {
-    fs::path p(value);
-    if (p.is_relative()) p = base_dir_ / p;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) {
-      fail(*t.get(key), join(path, key), "file \"" + value + "\" does not exist (looked for " + p.lexically_normal().string() + ")");
-    }
-    return p.lexically_normal().string();
-  }
-
   static std::string known_checks_hint() {
     std::string list;
     for (const auto& c : checks::known_checks()) list += (list.empty() ? "" : ", ") + std::string(c.id);
@@ -374,41 +201,24 @@ class Reader {
     return f;
   }
 
-  std::string file_;
-  fs::path base_dir_;
   const std::vector<ModelTypeInfo>& types_;
 };
 
 }  // namespace
 
 std::optional<Scenario> ScenarioLoader::load(const std::string& path, std::string* error) const {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    *error = path + ": error: no such scenario file";
+  std::string text;
+  if (!toml_input::read_file(path, &text, error)) {
+    if (error->ends_with("no such file")) *error = path + ": error: no such scenario file";
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (!in) {
-    *error = path + ": error: cannot read the file";
-    return std::nullopt;
-  }
-  return load_text(buffer.str(), path, error);
+  return load_text(text, path, error);
 }
 
 std::optional<Scenario> ScenarioLoader::load_text(const std::string& text, const std::string& path, std::string* error) const {
-  try {
-    toml::table root = toml::parse(text, path);
-    return Reader(path, model_types_).read(root);
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    *error = path + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) +
-             ": error: TOML syntax: " + std::string(e.description());
-  } catch (const Problem& p) {
-    *error = p.pos.str() + ": error: " + p.key + ": " + p.message;
-  }
-  return std::nullopt;
+  std::optional<Scenario> scenario;
+  toml_input::parse(text, path, [&](const toml::table& root) { scenario = Reader(path, model_types_).read(root); }, error);
+  return scenario;
 }
 
 std::vector<std::string> collect_scenario_files(const std::vector<std::string>& args, std::vector<std::string>* errors) {

@@ -8,15 +8,11 @@
 #include <vector>
 
 #include "harness/sim/time.hpp"
+#include "harness/toml/position.hpp"
 
 namespace dexthil::scenario {
 
-struct SourcePos {
-  std::string file;
-  std::uint32_t line = 0;
-  std::uint32_t column = 0;
-  std::string str() const;  // "file:line:column"
-};
+using SourcePos = toml_input::Position;
 
 enum class ParamKind { kInteger, kDuration, kBool, kString };
 
