@@ -11,6 +11,7 @@ const std::vector<CheckInfo>& known_checks() {
       {"dma.unexpected-completion", "a completion arrived for a tag with no request in flight"},
       {"dma.incomplete", "a DMA request was still in flight when the scenario ended"},
       {"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"},
+      {"dart.fault", "the DART refused a DMA: no translation for its SID and IOVA, or no permission"},
       {"budget.dma-latency", "a DMA request took longer than the scenario's latency budget"},
   };
   return checks;

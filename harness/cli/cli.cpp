@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "harness/checks/finding.hpp"
+#include "harness/pcie/fabric.hpp"
+#include "harness/pcie/topology_print.hpp"
 #include "harness/report/reports.hpp"
 #include "harness/runner/run.hpp"
 #include "harness/scenario/loader.hpp"
@@ -18,6 +20,10 @@
 namespace dexthil::cli {
 namespace {
 
+// Host physical memory set aside for DART page tables when a topology is inspected on its own.
+constexpr std::uint64_t kPageTableRegionBase = 0x10'0000'0000;
+constexpr std::uint64_t kPageTableRegionSize = 1ULL << 30;
+
 constexpr const char* kMainHelp = R"(usage: dexthil <command> [options]
 
 dexthil runs macOS DriverKit drivers against simulated hardware and reports what
@@ -26,6 +32,7 @@ would have panicked or glitched a real Mac.
 commands:
   run <file|dir>...     run scenarios and report the results
   list [<file|dir>...]  list scenarios; --models and --checks list what scenarios may use
+  topo <file>           enumerate a PCIe topology and print its tree, RIDs and SIDs
   version               print the version
   help [command]        print help for a command
 
@@ -55,6 +62,16 @@ Without options, loads the scenarios named (checking them as 'run' does) and pri
 one line each: name, duration, seed, models and labels.
   --models    list the model types scenarios may use, with their parameters
   --checks    list the finding ids that [checks] and [[expect]] may name
+
+exit status: 0 success, 2 usage or input error
+)";
+
+constexpr const char* kTopoHelp = R"(usage: dexthil topo <file>
+
+Loads a PCIe topology file (docs/topologies.md), enumerates it as firmware would (bus numbers,
+BARs, bridge windows, RID-to-SID tables) and prints an lspci -tv-like tree: BDF, IDs, kind,
+links and DARTs; for each endpoint its BARs, every requester ID its DMA can arrive with, the
+bridge that makes it so, and the SID the root port's PORT_RID2SID table gives it.
 
 exit status: 0 success, 2 usage or input error
 )";
@@ -279,6 +296,37 @@ int command_list(const std::vector<std::string>& args, std::ostream& out, std::o
   return kExitPass;
 }
 
+int command_topo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  if (!parse_options(args, 1, {}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kTopoHelp;
+    return kExitPass;
+  }
+  if (o.paths.size() != 1) {
+    err << "dexthil: 'topo' takes one topology file\n" << kTopoHelp;
+    return kExitUsage;
+  }
+  std::string error;
+  auto topology = pcie::load_topology(o.paths[0], &error);
+  if (!topology) {
+    err << error << "\n";
+    return kExitUsage;
+  }
+  try {
+    sim::Simulator sim(runner::kDefaultSeed);
+    hostmem::SparseMemory memory;
+    hostmem::PageAllocator tables(kPageTableRegionBase, kPageTableRegionSize);
+    pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
+    fabric.enumerate();
+    out << pcie::render_tree(fabric);
+  } catch (const std::runtime_error& e) {
+    err << e.what() << "\n";
+    return kExitUsage;
+  }
+  return kExitPass;
+}
+
 }  // namespace
 
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool /*interactive*/) {
@@ -292,6 +340,7 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
       if (args[1] == "run") out << kRunHelp;
       else if (args[1] == "list") out << kListHelp;
       else if (args[1] == "version") out << kVersionHelp;
+      else if (args[1] == "topo") out << kTopoHelp;
       else {
         err << "dexthil: no command named \"" << args[1] << "\"\n" << kMainHelp;
         return kExitUsage;
@@ -303,6 +352,7 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   }
   if (command == "run") return command_run(args, out, err);
   if (command == "list") return command_list(args, out, err);
+  if (command == "topo") return command_topo(args, out, err);
   if (command == "version" || command == "--version") {
     Options o;
     if (!parse_options(args, 1, {}, &o, err)) return kExitUsage;

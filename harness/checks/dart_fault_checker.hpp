@@ -1,0 +1,24 @@
+#pragma once
+// Turns every DMA the DART refused into a finding: first the facts as macOS's DART driver prints
+// them ("DART <instance> exception SID <n> ERROR_STATUS 0x... ERROR_ADDRESS 0x..."), then the
+// explanation a person needs: which device issued it, which requester ID it arrived with and
+// which bridge made it so, how the root port's RID-to-SID table resolved that, and which SIDs
+// do map the address.
+#include "harness/checks/finding.hpp"
+#include "harness/pcie/fabric.hpp"
+
+namespace dexthil::checks {
+
+class DartFaultChecker final : public pcie::DmaPathObserver {
+ public:
+  explicit DartFaultChecker(FindingLog& log) : log_(log) {}
+  void on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) override;
+
+  // The platform's words for a fault, exactly as the finding's `what` carries them.
+  static std::string panic_text(const std::string& instance, std::uint32_t sid, std::uint32_t status, std::uint64_t address);
+
+ private:
+  FindingLog& log_;
+};
+
+}  // namespace dexthil::checks

@@ -1,0 +1,397 @@
+#include "harness/pcie/fabric.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace dexthil::pcie {
+
+namespace {
+
+constexpr std::uint64_t kWindowAlign = 1 << 20;  // bridge memory windows have 1 MiB granularity
+
+std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
+
+void build_pcie_capability(Node& n, cfg::PortType type) {
+  ConfigSpace& c = n.config;
+  const std::uint16_t at = c.add_capability(cfg::kCapPciExpress, 0x3c);
+  c.init16(at + 2, static_cast<std::uint16_t>(2 | static_cast<unsigned>(type) << 4));  // version 2
+  c.init32(at + 4, 0x1);  // Device Capabilities: max payload 256 bytes supported
+  // Device Control: max payload 128 bytes (000b), max read request 512 bytes (010b); both writable.
+  c.init16(at + 8, 2 << 12, 0x7 << 5 | 0x7 << 12);
+  const LinkSpec l = n.link.value_or(LinkSpec{});
+  const std::uint32_t aspm = (l.l0s_supported ? 1u : 0u) | (l.l1_supported ? 2u : 0u);
+  const std::uint32_t link_caps = l.gen | static_cast<std::uint32_t>(l.width) << 4 | aspm << 10 |
+                                  static_cast<std::uint32_t>(l.l0s_exit) << 12 |
+                                  static_cast<std::uint32_t>(l.l1_exit) << 15;
+  c.init32(at + 0x0c, link_caps);
+  c.init16(at + 0x10, 0, 0x3);  // Link Control: ASPM control
+  c.init16(at + 0x12, static_cast<std::uint16_t>(l.gen | l.width << 4));
+}
+
+void build_config_space(Node& n) {
+  ConfigSpace& c = n.config;
+  c.init16(cfg::kVendorId, n.ids.vendor);
+  c.init16(cfg::kDeviceId, n.ids.device);
+  c.init16(cfg::kCommand, 0, cfg::kCommandMemory | cfg::kCommandBusMaster);
+  c.init8(cfg::kRevision, n.revision);
+  c.init8(cfg::kClassCode, static_cast<std::uint8_t>(n.class_code));
+  c.init8(cfg::kClassCode + 1, static_cast<std::uint8_t>(n.class_code >> 8));
+  c.init8(cfg::kClassCode + 2, static_cast<std::uint8_t>(n.class_code >> 16));
+  if (n.is_bridge()) {
+    c.init8(cfg::kHeaderType, 1);
+    c.init8(cfg::kPrimaryBus, 0, 0xff);
+    c.init8(cfg::kSecondaryBus, 0, 0xff);
+    c.init8(cfg::kSubordinateBus, 0, 0xff);
+    c.init16(cfg::kMemoryBase, 0, 0xfff0);
+    c.init16(cfg::kMemoryLimit, 0, 0xfff0);
+    c.init16(cfg::kPrefetchBase, 0x1, 0xfff0);  // 64-bit capable, unused: nothing prefetchable is placed there
+    c.init16(cfg::kPrefetchLimit, 0x1, 0xfff0);
+  } else {
+    c.init8(cfg::kHeaderType, 0);
+    std::uint16_t reg = cfg::kBar0;
+    for (const BarSpec& bar : n.bars) {
+      const std::uint32_t flags = (bar.is64 ? 0x4u : 0u) | (bar.prefetchable ? 0x8u : 0u);
+      // Address bits below the size are hard-wired to zero: that is how software sizes a BAR.
+      c.init32(reg, flags, static_cast<std::uint32_t>(~(bar.size - 1)) & 0xfffffff0u);
+      if (bar.is64) c.init32(reg + 4, 0, static_cast<std::uint32_t>(~(bar.size - 1) >> 32));
+      reg = static_cast<std::uint16_t>(reg + (bar.is64 ? 8 : 4));
+    }
+    c.init8(cfg::kInterruptPin, 1);
+  }
+  // Power management (version 3) on every function.
+  const std::uint16_t pm = n.config.add_capability(cfg::kCapPowerManagement, 8);
+  c.init16(pm + 2, 0x3);
+  c.init16(pm + 4, 0, 0x3);  // PMCSR power state D0..D3hot
+  switch (n.kind) {
+    case NodeKind::kRootPort: build_pcie_capability(n, cfg::PortType::kRootPort); break;
+    case NodeKind::kSwitchUpstream: build_pcie_capability(n, cfg::PortType::kSwitchUpstream); break;
+    case NodeKind::kSwitchDownstream: build_pcie_capability(n, cfg::PortType::kSwitchDownstream); break;
+    case NodeKind::kPcieToPciBridge: build_pcie_capability(n, cfg::PortType::kPcieToPciBridge); break;
+    case NodeKind::kPciBridge: break;  // conventional: no PCIe capability, which is what marks it
+    case NodeKind::kEndpoint: {
+      // MSI, 64-bit address capable, one message.
+      const std::uint16_t msi = c.add_capability(cfg::kCapMsi, 14);
+      c.init16(msi + 2, 1 << 7, 0x71);  // enable and multiple-message-enable writable
+      c.init32(msi + 4, 0, 0xfffffffc);
+      c.init32(msi + 8, 0, 0xffffffff);
+      c.init16(msi + 12, 0, 0xffff);
+      if (!n.is_conventional()) build_pcie_capability(n, cfg::PortType::kEndpoint);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+struct Fabric::PortState {
+  Node* root_port;
+  std::unique_ptr<iommu::Dart> dart;
+  std::vector<Rid2SidEntry> rid2sid;
+};
+
+class Fabric::EndpointPort final : public dma::DmaUpstream {
+ public:
+  EndpointPort(Fabric& fabric, const Node& endpoint) : fabric_(fabric), endpoint_(endpoint) {}
+  void submit(dma::DmaRequest request, Done done) override { fabric_.dma(endpoint_, std::move(request), std::move(done)); }
+  const Node& endpoint() const { return endpoint_; }
+
+ private:
+  Fabric& fabric_;
+  const Node& endpoint_;
+};
+
+Fabric::Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& pages)
+    : topology_(std::move(topology)), sim_(sim), memory_(memory) {
+  if (topology_.root_ports.empty()) throw std::runtime_error(topology_.file + ": error: the topology has no root port");
+  for (const auto& n : topology_.nodes) build_config_space(*n);
+  for (Node* rp : topology_.root_ports) {
+    auto state = std::make_unique<PortState>();
+    state->root_port = rp;
+    state->dart = std::make_unique<iommu::Dart>(rp->dart, memory, pages);
+    ports_.push_back(std::move(state));
+  }
+  for (Node* ep : topology_.endpoints()) endpoint_ports_.push_back(std::make_unique<EndpointPort>(*this, *ep));
+}
+
+Fabric::~Fabric() = default;
+
+Fabric::PortState& Fabric::port(const Node& root_port) const {
+  for (const auto& p : ports_) {
+    if (p->root_port == &root_port) return *p;
+  }
+  throw std::logic_error("\"" + root_port.name + "\" is not a root port of this fabric");
+}
+
+iommu::Dart& Fabric::dart(const Node& root_port) const { return *port(root_port).dart; }
+const std::vector<Rid2SidEntry>& Fabric::rid2sid(const Node& root_port) const { return port(root_port).rid2sid; }
+
+dma::DmaUpstream& Fabric::upstream(const Node& endpoint) {
+  for (auto& p : endpoint_ports_) {
+    if (&p->endpoint() == &endpoint) return *p;
+  }
+  throw std::logic_error("\"" + endpoint.name + "\" is not an endpoint of this fabric");
+}
+
+// ---- Config routing: as bridges do it, from the bus numbers programmed in their registers. ----
+
+Node* Fabric::route_below(Node* bridge, Bdf bdf) const {
+  const auto secondary = static_cast<std::uint8_t>(bridge->config.read(cfg::kSecondaryBus, 1));
+  const auto subordinate = static_cast<std::uint8_t>(bridge->config.read(cfg::kSubordinateBus, 1));
+  if (secondary == 0 || bdf.bus < secondary || bdf.bus > subordinate) return nullptr;
+  for (Node* child : bridge->children) {
+    if (bdf.bus == secondary) {
+      if (child->device == bdf.device && child->function == bdf.function) return child;
+    } else if (child->is_bridge()) {
+      if (Node* n = route_below(child, bdf)) return n;
+    }
+  }
+  return nullptr;
+}
+
+Node* Fabric::route_config(Bdf bdf) const {
+  for (Node* rp : topology_.root_ports) {
+    if (bdf.bus == 0) {
+      if (rp->device == bdf.device && bdf.function == 0) return rp;
+    } else if (Node* n = route_below(rp, bdf)) {
+      return n;
+    }
+  }
+  return nullptr;
+}
+
+std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) const {
+  const Node* n = route_config(bdf);
+  if (!n) return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+  return n->config.read(offset, size);
+}
+
+void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value) {
+  if (Node* n = route_config(bdf)) n->config.write(offset, size, value);
+}
+
+// ---- Enumeration ----
+
+void Fabric::scan_bus(std::uint8_t bus, std::uint8_t* next_bus) {
+  for (std::uint8_t dev = 0; dev < 32; ++dev) {
+    for (std::uint8_t fn = 0; fn < 8; ++fn) {
+      const Bdf bdf{bus, dev, fn};
+      if (config_read(bdf, cfg::kVendorId, 2) == 0xffff) continue;
+      Node* n = route_config(bdf);
+      n->bdf = bdf;
+      if ((config_read(bdf, cfg::kHeaderType, 1) & 0x7f) != 1) continue;
+      if (*next_bus == 0xff) throw std::runtime_error(n->pos.str() + ": error: \"" + n->name + "\": the fabric needs more than 255 buses");
+      const std::uint8_t secondary = (*next_bus)++;
+      config_write(bdf, cfg::kPrimaryBus, 1, bus);
+      config_write(bdf, cfg::kSecondaryBus, 1, secondary);
+      config_write(bdf, cfg::kSubordinateBus, 1, 0xff);  // open while the scan looks below
+      scan_bus(secondary, next_bus);
+      config_write(bdf, cfg::kSubordinateBus, 1, static_cast<std::uint8_t>(*next_bus - 1));
+      n->secondary_bus = secondary;
+      n->subordinate_bus = static_cast<std::uint8_t>(*next_bus - 1);
+    }
+  }
+}
+
+void Fabric::assign_bars(Node* ep, std::uint64_t* cursor) {
+  std::uint16_t reg = cfg::kBar0;
+  ep->bar_addresses.clear();
+  for (const BarSpec& spec : ep->bars) {
+    // Size the BAR the way software does: write all-ones, read back the writable bits.
+    config_write(ep->bdf, reg, 4, 0xffffffff);
+    std::uint64_t mask = config_read(ep->bdf, reg, 4) & 0xfffffff0u;
+    if (spec.is64) {
+      config_write(ep->bdf, reg + 4, 4, 0xffffffff);
+      mask |= static_cast<std::uint64_t>(config_read(ep->bdf, reg + 4, 4)) << 32;
+    } else {
+      mask |= 0xffffffff00000000ULL;
+    }
+    const std::uint64_t size = ~mask + 1;
+    const std::uint64_t address = align_up(*cursor, size);
+    if (address + size > kMmioWindowEnd) {
+      throw std::runtime_error(ep->pos.str() + ": error: \"" + ep->name + "\": its BARs do not fit the MMIO window");
+    }
+    config_write(ep->bdf, reg, 4, static_cast<std::uint32_t>(address));
+    if (spec.is64) config_write(ep->bdf, reg + 4, 4, static_cast<std::uint32_t>(address >> 32));
+    ep->bar_addresses.push_back(address);
+    *cursor = address + size;
+    reg = static_cast<std::uint16_t>(reg + (spec.is64 ? 8 : 4));
+  }
+}
+
+void Fabric::assign_windows(Node* bridge, std::uint64_t* cursor) {
+  *cursor = align_up(*cursor, kWindowAlign);
+  const std::uint64_t base = *cursor;
+  for (Node* child : bridge->children) {
+    if (child->is_bridge()) assign_windows(child, cursor);
+    else assign_bars(child, cursor);
+  }
+  *cursor = align_up(*cursor, kWindowAlign);
+  if (*cursor > base) {
+    config_write(bridge->bdf, cfg::kMemoryBase, 2, static_cast<std::uint32_t>(base >> 16) & 0xfff0);
+    config_write(bridge->bdf, cfg::kMemoryLimit, 2, static_cast<std::uint32_t>((*cursor - 1) >> 16) & 0xfff0);
+  } else {
+    // Base above limit: the window is closed.
+    config_write(bridge->bdf, cfg::kMemoryBase, 2, 0xfff0);
+    config_write(bridge->bdf, cfg::kMemoryLimit, 2, 0);
+  }
+}
+
+void Fabric::program_rid2sid(Node* rp) {
+  PortState& state = port(*rp);
+  state.rid2sid.clear();
+  std::set<std::uint32_t> taken{rp->unlisted_rid_sid};
+  std::vector<Node*> endpoints;
+  for (Node* ep : topology_.endpoints()) {
+    if (ep->root_port() == rp) endpoints.push_back(ep);
+  }
+  for (Node* ep : endpoints) {
+    if (ep->sid) taken.insert(*ep->sid);
+  }
+  if (endpoints.size() > kRid2SidEntries) {
+    throw std::runtime_error(rp->pos.str() + ": error: root port \"" + rp->name + "\": " + std::to_string(endpoints.size()) +
+                             " endpoints need an entry each, and PORT_RID2SID holds " + std::to_string(kRid2SidEntries));
+  }
+  std::uint32_t next = 1;
+  for (Node* ep : endpoints) {
+    std::uint32_t sid;
+    if (ep->sid) {
+      sid = *ep->sid;
+    } else {
+      while (taken.count(next)) ++next;
+      if (next >= rp->dart.num_sids) {
+        throw std::runtime_error(ep->pos.str() + ": error: \"" + ep->name + "\": " + rp->dart.instance + " has no SID left (it has " +
+                                 std::to_string(rp->dart.num_sids) + ")");
+      }
+      sid = next;
+      taken.insert(sid);
+    }
+    state.rid2sid.push_back({ep->bdf.rid(), sid, ep});
+    state.dart->enable_translation(sid);
+  }
+}
+
+void Fabric::enumerate() {
+  std::uint8_t next_bus = 1;
+  scan_bus(0, &next_bus);
+  for (const auto& n : topology_.nodes) {
+    if (n->bdf == Bdf{} && n->kind != NodeKind::kRootPort) {
+      throw std::runtime_error(n->pos.str() + ": error: \"" + n->name + "\" was not found by enumeration");
+    }
+  }
+  std::uint64_t cursor = kMmioWindowBase;
+  for (Node* rp : topology_.root_ports) assign_windows(rp, &cursor);
+  for (const auto& n : topology_.nodes) {
+    config_write(n->bdf, cfg::kCommand, 2, cfg::kCommandMemory | cfg::kCommandBusMaster);
+  }
+  for (Node* rp : topology_.root_ports) program_rid2sid(rp);
+  enumerated_ = true;
+}
+
+std::optional<Fabric::MmioTarget> Fabric::route_mmio(std::uint64_t address) const {
+  for (Node* ep : topology_.endpoints()) {
+    for (std::size_t i = 0; i < ep->bar_addresses.size(); ++i) {
+      const std::uint64_t base = ep->bar_addresses[i];
+      if (address >= base && address - base < ep->bars[i].size) return MmioTarget{ep, i, address - base};
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Requester IDs and SIDs ----
+
+std::uint32_t Fabric::sid_for(const Node& rp, std::uint16_t rid, std::optional<std::size_t>* entry) const {
+  const auto& table = rid2sid(rp);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].rid == rid) {
+      if (entry) *entry = i;
+      return table[i].sid;
+    }
+  }
+  if (entry) entry->reset();
+  return rp.unlisted_rid_sid;
+}
+
+std::vector<Arrival> Fabric::possible_arrivals(const Node& ep) const {
+  std::vector<Arrival> arrivals{{ep.bdf, nullptr}};
+  for (const Node* p = ep.parent; p; p = p->parent) {
+    if (p->kind != NodeKind::kPcieToPciBridge && p->kind != NodeKind::kPciBridge) continue;
+    const Arrival alias{Bdf{p->secondary_bus, 0, 0}, p};
+    if (p->rid_behaviour == RequesterIdBehaviour::kTakesOwnership) {
+      arrivals = {alias};
+    } else if (p->rid_behaviour == RequesterIdBehaviour::kMixed) {
+      if (std::none_of(arrivals.begin(), arrivals.end(), [&](const Arrival& a) { return a.rid == alias.rid; })) {
+        arrivals.push_back(alias);
+      }
+    }
+  }
+  return arrivals;
+}
+
+// ---- DMA ----
+
+sim::Random& Fabric::mixed_random(const Node& bridge) {
+  // Each mixed bridge draws from its own stream, once per transaction it forwards.
+  auto it = mixed_random_.find(&bridge);
+  if (it == mixed_random_.end()) it = mixed_random_.emplace(&bridge, sim_.random_stream("pcie/" + bridge.name)).first;
+  return it->second;
+}
+
+void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done done) {
+  if (!enumerated_) throw std::logic_error("DMA from \"" + ep.name + "\" before the fabric was enumerated");
+  DmaPath path;
+  path.endpoint = &ep;
+  path.own_rid = ep.bdf;
+  path.arrived_as = ep.bdf;
+  sim::SimTime one_way = ep.hop_latency;
+  for (const Node* p = ep.parent; p; p = p->parent) {
+    one_way += p->hop_latency;
+    if (p->kind != NodeKind::kPcieToPciBridge && p->kind != NodeKind::kPciBridge) continue;
+    bool alias = p->rid_behaviour == RequesterIdBehaviour::kTakesOwnership;
+    if (p->rid_behaviour == RequesterIdBehaviour::kMixed) alias = mixed_random(*p).chance(p->alias_probability);
+    if (alias) {
+      path.arrived_as = Bdf{p->secondary_bus, 0, 0};
+      path.aliasing_bridge = p;
+    }
+  }
+  Node* rp = const_cast<Node&>(ep).root_port();
+  path.root_port = rp;
+  path.sid = sid_for(*rp, path.arrived_as.rid(), &path.rid2sid_entry);
+
+  iommu::Dart& d = dart(*rp);
+  dma::DmaCompletion completion;
+  completion.tag = request.tag;
+  const std::uint64_t page = iommu::Dart::kPageSize;
+  std::vector<std::uint8_t> data;
+  if (!request.write) data.resize(request.length);
+  bool ok = true;
+  for (std::uint64_t done_bytes = 0; done_bytes < request.length || (request.length == 0 && done_bytes == 0);) {
+    const std::uint64_t iova = request.address + done_bytes;
+    const std::uint64_t chunk = std::min<std::uint64_t>(request.length - done_bytes, page - iova % page);
+    path.translation = d.translate(path.sid, iova, request.write);
+    if (!path.translation.ok) {
+      ok = false;
+      break;
+    }
+    if (chunk == 0) break;
+    if (request.write) {
+      memory_.write(path.translation.pa, std::span<const std::uint8_t>(request.data).subspan(done_bytes, chunk));
+    } else {
+      memory_.read(path.translation.pa, std::span<std::uint8_t>(data).subspan(done_bytes, chunk));
+    }
+    done_bytes += chunk;
+  }
+  if (ok) {
+    completion.data = std::move(data);
+  } else {
+    completion.status = dma::CompletionStatus::kUnsupportedRequest;  // what a blocked DMA gets back
+  }
+  path.latency = 2 * one_way;
+  path.request = std::move(request);
+  for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
+  sim_.after(path.latency, [done = std::move(done), completion = std::move(completion)]() mutable {
+    done(std::move(completion));
+  });
+}
+
+}  // namespace dexthil::pcie

@@ -1,0 +1,119 @@
+#pragma once
+// The simulated PCIe fabric: config cycles routed by bus number, enumeration as firmware does
+// it, MMIO routed by BAR, and device DMA carried upstream through bridges (which may replace the
+// requester ID) to the root port's RID-to-SID table, the DART, and host memory.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/dma/transaction.hpp"
+#include "harness/hostmem/page_allocator.hpp"
+#include "harness/hostmem/sparse_memory.hpp"
+#include "harness/iommu/dart.hpp"
+#include "harness/pcie/topology.hpp"
+#include "harness/sim/simulator.hpp"
+
+namespace dexthil::pcie {
+
+class Fabric;
+
+// One DMA as it travelled, for checkers.
+struct DmaPath {
+  const Node* endpoint = nullptr;
+  Bdf own_rid;
+  Bdf arrived_as;                          // the RID the root port saw
+  const Node* aliasing_bridge = nullptr;   // the bridge that replaced the RID, if any
+  const Node* root_port = nullptr;
+  std::uint32_t sid = 0;
+  std::optional<std::size_t> rid2sid_entry;  // index into the port's table; none: the default SID
+  dma::DmaRequest request;
+  iommu::DartTranslation translation;      // the failing page's, or the last page's
+  sim::SimTime latency = 0;
+};
+
+class DmaPathObserver {
+ public:
+  virtual ~DmaPathObserver() = default;
+  virtual void on_dma(const DmaPath& path, const Fabric& fabric) = 0;
+};
+
+// A PORT_RID2SID entry as macOS programs it: the endpoint's own RID only.
+struct Rid2SidEntry {
+  std::uint16_t rid;
+  std::uint32_t sid;
+  const Node* endpoint;
+};
+
+// A requester ID an endpoint's DMA can arrive with, and the bridge responsible (none: its own).
+struct Arrival {
+  Bdf rid;
+  const Node* bridge = nullptr;
+};
+
+class Fabric {
+ public:
+  static constexpr std::uint64_t kMmioWindowBase = 0xa000'0000;
+  static constexpr std::uint64_t kMmioWindowEnd = 0xe000'0000;
+  static constexpr std::size_t kRid2SidEntries = 64;  // PORT_RID2SID holds 64 entries
+
+  // Builds every node's config space and a DART per root port. Throws std::runtime_error with a
+  // message naming the node when the topology cannot be realised.
+  Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& pages);
+  ~Fabric();
+
+  // Assigns bus numbers, sizes and places BARs and bridge windows, enables memory and bus
+  // mastering, and programs the RID-to-SID tables, all through config cycles as firmware would.
+  void enumerate();
+
+  // Config cycles by BDF; a function that is not there reads all-ones.
+  std::uint32_t config_read(Bdf bdf, std::uint16_t offset, unsigned size) const;
+  void config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value);
+
+  struct MmioTarget {
+    Node* endpoint;
+    std::size_t bar;
+    std::uint64_t offset;
+  };
+  std::optional<MmioTarget> route_mmio(std::uint64_t address) const;
+
+  // Where an endpoint's device model sends its DMA.
+  dma::DmaUpstream& upstream(const Node& endpoint);
+  void add_observer(DmaPathObserver* observer) { observers_.push_back(observer); }
+
+  const Topology& topology() const { return topology_; }
+  Node* node(const std::string& name) const { return topology_.find(name); }
+  iommu::Dart& dart(const Node& root_port) const;
+  const std::vector<Rid2SidEntry>& rid2sid(const Node& root_port) const;
+  // The SID the port gives `rid`, and the table entry that decided it (none: the default).
+  std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;
+  std::vector<Arrival> possible_arrivals(const Node& endpoint) const;
+
+  // The DMA path itself (EndpointPort::submit calls this).
+  void dma(const Node& endpoint, dma::DmaRequest request, dma::DmaUpstream::Done done);
+
+ private:
+  struct PortState;
+  class EndpointPort;
+  Node* route_config(Bdf bdf) const;
+  Node* route_below(Node* bridge, Bdf bdf) const;
+  void scan_bus(std::uint8_t bus, std::uint8_t* next_bus);
+  void assign_windows(Node* bridge, std::uint64_t* cursor);
+  void assign_bars(Node* endpoint, std::uint64_t* cursor);
+  void program_rid2sid(Node* root_port);
+  PortState& port(const Node& root_port) const;
+  sim::Random& mixed_random(const Node& bridge);
+
+  Topology topology_;
+  sim::Simulator& sim_;
+  hostmem::SparseMemory& memory_;
+  std::vector<std::unique_ptr<PortState>> ports_;
+  std::vector<std::unique_ptr<EndpointPort>> endpoint_ports_;
+  std::vector<DmaPathObserver*> observers_;
+  std::map<const Node*, sim::Random> mixed_random_;
+  bool enumerated_ = false;
+};
+
+}  // namespace dexthil::pcie

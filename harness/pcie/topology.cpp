@@ -1,0 +1,314 @@
+#include "harness/pcie/topology.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "harness/toml/reader.hpp"
+
+namespace dexthil::pcie {
+
+const char* to_string(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kRootPort: return "root-port";
+    case NodeKind::kSwitchUpstream: return "switch-upstream";
+    case NodeKind::kSwitchDownstream: return "switch-downstream";
+    case NodeKind::kPcieToPciBridge: return "pcie-to-pci-bridge";
+    case NodeKind::kPciBridge: return "pci-bridge";
+    case NodeKind::kEndpoint: return "endpoint";
+  }
+  return "?";
+}
+
+const char* describe(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kRootPort: return "root port";
+    case NodeKind::kSwitchUpstream: return "switch upstream port";
+    case NodeKind::kSwitchDownstream: return "switch downstream port";
+    case NodeKind::kPcieToPciBridge: return "PCIe-to-PCI/PCI-X bridge";
+    case NodeKind::kPciBridge: return "PCI-to-PCI bridge (no PCIe capability)";
+    case NodeKind::kEndpoint: return "endpoint";
+  }
+  return "?";
+}
+
+const char* to_string(RequesterIdBehaviour b) {
+  switch (b) {
+    case RequesterIdBehaviour::kTakesOwnership: return "takes-ownership";
+    case RequesterIdBehaviour::kForwards: return "forwards";
+    case RequesterIdBehaviour::kMixed: return "mixed";
+  }
+  return "?";
+}
+
+bool Node::is_conventional() const {
+  for (const Node* p = parent; p; p = p->parent) {
+    if (p->kind == NodeKind::kPcieToPciBridge || p->kind == NodeKind::kPciBridge) return true;
+  }
+  return false;
+}
+
+Node* Node::root_port() {
+  Node* n = this;
+  while (n->parent) n = n->parent;
+  return n;
+}
+
+Node* Topology::find(const std::string& name) const {
+  for (const auto& n : nodes) {
+    if (n->name == name) return n.get();
+  }
+  return nullptr;
+}
+
+std::vector<Node*> Topology::endpoints() const {
+  std::vector<Node*> out;
+  for (const auto& n : nodes) {
+    if (n->kind == NodeKind::kEndpoint) out.push_back(n.get());
+  }
+  return out;
+}
+
+namespace {
+
+const std::map<std::string, NodeKind, std::less<>> kKinds = {
+    {"root-port", NodeKind::kRootPort},
+    {"switch-upstream", NodeKind::kSwitchUpstream},
+    {"switch-downstream", NodeKind::kSwitchDownstream},
+    {"pcie-to-pci-bridge", NodeKind::kPcieToPciBridge},
+    {"pci-bridge", NodeKind::kPciBridge},
+    {"endpoint", NodeKind::kEndpoint},
+};
+
+// Class codes a bridge has unless the file says otherwise (PCI Code and ID Assignment spec).
+std::uint32_t default_class(NodeKind kind) { return kind == NodeKind::kEndpoint ? 0xff0000 : 0x060400; }
+
+std::string with_article(NodeKind kind) { return (kind == NodeKind::kEndpoint ? "an " : "a ") + std::string(describe(kind)); }
+
+// Which kinds may hang below which: the tree must be one real hardware could form.
+bool allowed_below(NodeKind parent, NodeKind child) {
+  switch (parent) {
+    case NodeKind::kRootPort:
+    case NodeKind::kSwitchDownstream:
+      return child != NodeKind::kRootPort && child != NodeKind::kSwitchDownstream;
+    case NodeKind::kSwitchUpstream: return child == NodeKind::kSwitchDownstream;
+    case NodeKind::kPcieToPciBridge:
+    case NodeKind::kPciBridge: return child == NodeKind::kEndpoint || child == NodeKind::kPciBridge;
+    case NodeKind::kEndpoint: return false;
+  }
+  return false;
+}
+
+class TopologyReader : public toml_input::TomlReader {
+ public:
+  using TomlReader::TomlReader;
+
+  Topology read(const toml::table& root) {
+    Topology topo;
+    topo.file = file();
+    allow_keys(root, "", {"topology", "node"});
+    const toml::table& head = table(root, "topology", "", true);
+    allow_keys(head, "topology", {"name", "description"});
+    topo.name = string(head, "name", "topology", true).value();
+    if (!is_identifier(topo.name)) fail(*head.get("name"), "topology.name", "\"" + topo.name + "\" is not a valid name");
+    topo.description = string(head, "description", "topology", false).value_or("");
+    if (!root.get("node")) fail(root, "node", "a topology needs at least one [[node]] (a root port)");
+    for_each_table(root, "node", [&](const toml::table& t, const std::string& path) { read_node(topo, t, path); });
+    check_sids(topo);
+    return topo;
+  }
+
+ private:
+  void read_node(Topology& topo, const toml::table& t, const std::string& path) {
+    auto node = std::make_unique<Node>();
+    Node& n = *node;
+    n.pos = pos(t);
+    n.name = string(t, "name", path, true).value();
+    if (!is_identifier(n.name)) fail(*t.get("name"), path + ".name", "\"" + n.name + "\" is not a valid node name");
+    if (topo.find(n.name)) fail(*t.get("name"), path + ".name", "a node named \"" + n.name + "\" is already defined");
+    const std::string kind = one_of(t, "kind", path,
+                                    {"root-port", "switch-upstream", "switch-downstream", "pcie-to-pci-bridge", "pci-bridge", "endpoint"});
+    n.kind = kKinds.find(kind)->second;
+
+    // Keys every kind takes, then the ones only some kinds take.
+    switch (n.kind) {
+      case NodeKind::kRootPort:
+        allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "dart",
+                             "dart_generation", "dart_sids", "unlisted_rid_sid"});
+        break;
+      case NodeKind::kSwitchUpstream:
+      case NodeKind::kSwitchDownstream:
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "tunnel"});
+        break;
+      case NodeKind::kPcieToPciBridge:
+      case NodeKind::kPciBridge:
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "tunnel",
+                             "requester_id", "alias_probability"});
+        break;
+      case NodeKind::kEndpoint:
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "function", "hop_latency",
+                             "link", "tunnel", "bars", "dma_address_bits", "sid"});
+        break;
+    }
+
+    const std::string ids = string(t, "ids", path, true).value();
+    auto parsed = parse_ids(ids);
+    if (!parsed) fail(*t.get("ids"), path + ".ids", "\"" + ids + "\" is not vendor:device in hex, such as \"1000:0030\"");
+    n.ids = *parsed;
+    n.class_code = static_cast<std::uint32_t>(integer(t, "class", path, 0, 0xffffff).value_or(default_class(n.kind)));
+    n.revision = static_cast<std::uint8_t>(integer(t, "revision", path, 0, 255).value_or(0));
+    // Root ports default to consecutive devices on bus 0; everything else to device 0.
+    const std::int64_t default_device = n.kind == NodeKind::kRootPort ? static_cast<std::int64_t>(topo.root_ports.size()) : 0;
+    n.device = static_cast<std::uint8_t>(integer(t, "device", path, 0, 31).value_or(default_device));
+    n.function = static_cast<std::uint8_t>(integer(t, "function", path, 0, 7).value_or(0));
+    n.hop_latency = duration(t, "hop_latency", path, false, 0, sim::kMillisecond).value_or(n.hop_latency);
+    n.tunnel = boolean(t, "tunnel", path).value_or(false);
+
+    if (n.kind == NodeKind::kRootPort) {
+      if (t.get("parent")) fail(*t.get("parent"), path + ".parent", "a root port has no parent");
+      read_root_port(n, t, path);
+      for (const Node* rp : topo.root_ports) {
+        if (rp->device == n.device) {
+          fail(t.get("device") ? *t.get("device") : static_cast<const toml::node&>(t), path + ".device",
+               "device " + std::to_string(n.device) + " on bus 0 is already root port \"" + rp->name + "\"");
+        }
+      }
+    } else {
+      const std::string parent = string(t, "parent", path, true).value();
+      Node* p = topo.find(parent);
+      if (!p) fail(*t.get("parent"), path + ".parent", "no node named \"" + parent + "\" before this one (a parent must come first)");
+      if (!allowed_below(p->kind, n.kind)) {
+        fail(*t.get("parent"), path + ".parent",
+             with_article(n.kind) + " cannot sit below \"" + parent + "\", which is " + with_article(p->kind));
+      }
+      // A PCIe link is point to point: below a downstream port there is only device 0.
+      if ((p->kind == NodeKind::kRootPort || p->kind == NodeKind::kSwitchDownstream) && n.device != 0) {
+        fail(*t.get("device"), path + ".device",
+             "device " + std::to_string(n.device) + " below " + describe(p->kind) + " \"" + parent +
+                 "\": a PCIe link has only device 0 on its secondary bus");
+      }
+      for (const Node* sibling : p->children) {
+        if (sibling->device == n.device && sibling->function == n.function) {
+          fail(t, path + ".device",
+               "device " + std::to_string(n.device) + " function " + std::to_string(n.function) + " below \"" + parent +
+                   "\" is already \"" + sibling->name + "\"");
+        }
+      }
+      n.parent = p;
+    }
+
+    if (n.is_conventional()) {
+      if (t.get("link")) fail(*t.get("link"), path + ".link", "a conventional PCI device below a bridge to PCI has no PCIe link");
+    } else {
+      n.link = read_link(table(t, "link", path, false), path + ".link");
+    }
+    if (n.kind == NodeKind::kPcieToPciBridge || n.kind == NodeKind::kPciBridge) {
+      const std::string b = one_of(t, "requester_id", path, {"takes-ownership", "forwards", "mixed"}, "takes-ownership");
+      n.rid_behaviour = b == "forwards" ? RequesterIdBehaviour::kForwards
+                        : b == "mixed"  ? RequesterIdBehaviour::kMixed
+                                        : RequesterIdBehaviour::kTakesOwnership;
+      if (auto p = number(t, "alias_probability", path, 0.0, 1.0)) {
+        if (n.rid_behaviour != RequesterIdBehaviour::kMixed) {
+          fail(*t.get("alias_probability"), path + ".alias_probability", "applies only with requester_id = \"mixed\"");
+        }
+        n.alias_probability = *p;
+      }
+    }
+    if (n.kind == NodeKind::kEndpoint) read_endpoint(n, t, path);
+
+    if (n.parent) n.parent->children.push_back(&n);
+    if (n.kind == NodeKind::kRootPort) topo.root_ports.push_back(&n);
+    topo.nodes.push_back(std::move(node));
+  }
+
+  void read_root_port(Node& n, const toml::table& t, const std::string& path) {
+    n.dart.instance = string(t, "dart", path, false).value_or("dart-" + n.name);
+    const std::string gen = one_of(t, "dart_generation", path, {"t8110", "t8020"}, "t8110");
+    n.dart.generation = gen == "t8020" ? iommu::DartGeneration::kT8020 : iommu::DartGeneration::kT8110;
+    const std::int64_t max_sids = gen == "t8020" ? 16 : 256;
+    n.dart.num_sids = static_cast<std::uint32_t>(integer(t, "dart_sids", path, 1, max_sids).value_or(16));
+    n.unlisted_rid_sid =
+        static_cast<std::uint32_t>(integer(t, "unlisted_rid_sid", path, 0, n.dart.num_sids - 1).value_or(0));
+  }
+
+  LinkSpec read_link(const toml::table& t, const std::string& path) {
+    allow_keys(t, path, {"gen", "width", "aspm", "l0s_exit", "l1_exit"});
+    LinkSpec l;
+    l.gen = static_cast<std::uint8_t>(integer(t, "gen", path, 1, 5).value_or(l.gen));
+    l.width = static_cast<std::uint8_t>(integer(t, "width", path, 1, 32).value_or(l.width));
+    if (l.width & (l.width - 1)) fail(*t.get("width"), path + ".width", "a link is x1, x2, x4, x8, x16 or x32");
+    const auto aspm = string_list(t, "aspm", path);
+    for (std::size_t i = 0; i < aspm.size(); ++i) {
+      if (aspm[i] == "L0s") l.l0s_supported = true;
+      else if (aspm[i] == "L1") l.l1_supported = true;
+      else fail(*t.get("aspm")->as_array()->get(i), path + ".aspm[" + std::to_string(i) + "]", "\"" + aspm[i] + "\" is not L0s or L1");
+    }
+    l.l0s_exit = static_cast<std::uint8_t>(integer(t, "l0s_exit", path, 0, 7).value_or(0));
+    l.l1_exit = static_cast<std::uint8_t>(integer(t, "l1_exit", path, 0, 7).value_or(0));
+    return l;
+  }
+
+  void read_endpoint(Node& n, const toml::table& t, const std::string& path) {
+    if (const toml::node* bars = t.get("bars")) {
+      if (!bars->is_array_of_tables()) {
+        fail(*bars, path + ".bars", std::string("expected an array of tables such as [{ size = \"16KiB\" }], got ") + type_name(*bars));
+      }
+      const toml::array& arr = *bars->as_array();
+      unsigned slots = 0;
+      for (std::size_t i = 0; i < arr.size(); ++i) {
+        const std::string bpath = path + ".bars[" + std::to_string(i) + "]";
+        const toml::table& b = *arr.get(i)->as_table();
+        allow_keys(b, bpath, {"size", "bits", "prefetchable"});
+        if (!b.get("size")) fail(b, bpath + ".size", "missing required key \"size\"");
+        BarSpec bar;
+        bar.size = size_value(*b.get("size"), bpath + ".size", true);
+        if (bar.size < 16) fail(*b.get("size"), bpath + ".size", "a memory BAR is at least 16 bytes");
+        const auto bits = integer(b, "bits", bpath, 32, 64).value_or(32);
+        if (bits != 32 && bits != 64) fail(*b.get("bits"), bpath + ".bits", "a BAR is 32 or 64 bits wide");
+        bar.is64 = bits == 64;
+        if (!bar.is64 && bar.size > (1ULL << 31)) fail(*b.get("size"), bpath + ".size", "a 32-bit BAR holds at most 2 GiB");
+        bar.prefetchable = boolean(b, "prefetchable", bpath).value_or(false);
+        slots += bar.is64 ? 2 : 1;
+        if (slots > 6) fail(b, bpath, "the BARs need more than the six 32-bit BAR registers a type 0 header has");
+        n.bars.push_back(bar);
+      }
+    }
+    n.dma_address_bits = static_cast<std::uint32_t>(integer(t, "dma_address_bits", path, 32, 64).value_or(64));
+    if (auto sid = integer(t, "sid", path, 0, 255)) n.sid = static_cast<std::uint32_t>(*sid);
+  }
+
+  void check_sids(const Topology& topo) const {
+    for (const Node* rp : topo.root_ports) {
+      std::map<std::uint32_t, const Node*> pinned;
+      for (std::size_t i = 0; i < topo.nodes.size(); ++i) {
+        const auto& n = topo.nodes[i];
+        if (n->kind != NodeKind::kEndpoint || !n->sid || n->root_port() != rp) continue;
+        const std::string key = "node[" + std::to_string(i) + "].sid";
+        if (*n->sid >= rp->dart.num_sids) {
+          fail_at(n->pos, key, "SID " + std::to_string(*n->sid) + " is beyond " + rp->dart.instance + "'s " +
+                                                std::to_string(rp->dart.num_sids) + " SIDs");
+        }
+        auto [it, fresh] = pinned.emplace(*n->sid, n.get());
+        if (!fresh) {
+          fail_at(n->pos, key, "SID " + std::to_string(*n->sid) + " is already pinned to \"" + it->second->name + "\"");
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::optional<Topology> load_topology_text(const std::string& text, const std::string& path, std::string* error) {
+  std::optional<Topology> topo;
+  toml_input::parse(text, path, [&](const toml::table& root) { topo = TopologyReader(path).read(root); }, error);
+  return topo;
+}
+
+std::optional<Topology> load_topology(const std::string& path, std::string* error) {
+  std::string text;
+  if (!toml_input::read_file(path, &text, error)) return std::nullopt;
+  return load_topology_text(text, path, error);
+}
+
+}  // namespace dexthil::pcie

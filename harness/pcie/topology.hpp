@@ -1,0 +1,112 @@
+#pragma once
+// A PCIe topology as its file describes it (fixtures/topologies/, docs/topologies.md): root ports,
+// switch ports, bridges and endpoints in a tree, each with the facts the fabric needs to behave
+// like the real part. Enumeration (fabric.hpp) later gives every node its bus numbers and BARs.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/iommu/dart.hpp"
+#include "harness/pcie/bdf.hpp"
+#include "harness/pcie/config_space.hpp"
+#include "harness/sim/time.hpp"
+#include "harness/toml/position.hpp"
+
+namespace dexthil::pcie {
+
+enum class NodeKind {
+  kRootPort,
+  kSwitchUpstream,
+  kSwitchDownstream,
+  kPcieToPciBridge,  // PCIe capability port type 0x7 (PLX PEX 8114)
+  kPciBridge,        // conventional PCI-to-PCI bridge without a PCIe capability (ASM1083)
+  kEndpoint,
+};
+const char* to_string(NodeKind kind);        // the topology file's spelling: "root-port", ...
+const char* describe(NodeKind kind);         // for people: "root port", "PCIe-to-PCI/PCI-X bridge", ...
+
+// What a bridge to conventional PCI does with the requester ID of a transaction it forwards
+// upstream (PCIe-to-PCI/PCI-X Bridge spec r1.0, 2.3).
+enum class RequesterIdBehaviour {
+  kTakesOwnership,  // the transaction arrives as (secondary bus, 00.0)
+  kForwards,        // the device's own RID passes through
+  kMixed,           // either, per transaction (seeded)
+};
+const char* to_string(RequesterIdBehaviour b);
+
+struct LinkSpec {
+  std::uint8_t gen = 3;     // 1..5: 2.5, 5, 8, 16, 32 GT/s
+  std::uint8_t width = 4;   // lanes
+  bool l0s_supported = false;
+  bool l1_supported = false;
+  std::uint8_t l0s_exit = 0;  // Link Capabilities encodings, 0..7
+  std::uint8_t l1_exit = 0;
+};
+
+struct BarSpec {
+  std::uint64_t size = 0;  // power of two, >= 16
+  bool is64 = false;
+  bool prefetchable = false;
+};
+
+struct Node {
+  std::string name;
+  NodeKind kind = NodeKind::kEndpoint;
+  PciIds ids;
+  std::uint32_t class_code = 0;
+  std::uint8_t revision = 0;
+  std::uint8_t device = 0;
+  std::uint8_t function = 0;
+  Node* parent = nullptr;
+  std::vector<Node*> children;
+  toml_input::Position pos;
+
+  // The hop above this node.
+  sim::SimTime hop_latency = 0;
+  bool tunnel = false;           // a Thunderbolt/USB4 tunnelled link
+  std::optional<LinkSpec> link;  // absent on conventional PCI
+
+  // Bridges to conventional PCI.
+  RequesterIdBehaviour rid_behaviour = RequesterIdBehaviour::kTakesOwnership;
+  double alias_probability = 0.5;  // kMixed: chance a transaction arrives with the alias
+
+  // Endpoints.
+  std::vector<BarSpec> bars;
+  std::uint32_t dma_address_bits = 64;
+  std::optional<std::uint32_t> sid;  // pinned SID for the endpoint's own RID
+
+  // Root ports: the DART behind them and the RID-to-SID table's default.
+  iommu::DartConfig dart;
+  std::uint32_t unlisted_rid_sid = 0;
+
+  // Filled in by enumeration.
+  ConfigSpace config;
+  Bdf bdf;
+  std::uint8_t secondary_bus = 0;
+  std::uint8_t subordinate_bus = 0;
+  std::vector<std::uint64_t> bar_addresses;  // per BarSpec
+
+  bool is_bridge() const { return kind != NodeKind::kEndpoint; }
+  // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.
+  bool is_conventional() const;
+  Node* root_port();
+};
+
+struct Topology {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::vector<std::unique_ptr<Node>> nodes;  // in file order: a parent comes before its children
+  std::vector<Node*> root_ports;
+
+  Node* find(const std::string& name) const;
+  std::vector<Node*> endpoints() const;
+};
+
+// Returns nullopt with one message "file:line:column: error: key: what" in *error.
+std::optional<Topology> load_topology(const std::string& path, std::string* error);
+std::optional<Topology> load_topology_text(const std::string& text, const std::string& path, std::string* error);
+
+}  // namespace dexthil::pcie
