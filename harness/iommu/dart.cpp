@@ -1,5 +1,6 @@
 #include "harness/iommu/dart.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <stdexcept>
@@ -9,7 +10,7 @@
 // (drivers/iommu/apple-dart.c, drivers/iommu/io-pgtable-dart.c) and m1n1
 // (proxyclient/m1n1/hw/dart8110.py); see ../shared/reference/pcie-dart.md.
 //
-// Where those sources are silent, this model decides (each choice is marked "Model:"):
+// Where those sources are silent, this model decides (code that carries a choice says "Model:"):
 // - The DART starts as the kernel's reset leaves it: every stream enabled (the TCRs decide
 //   isolation), every TCR 0 (DMA blocked), every TTBR invalid, no error latched, nothing masked.
 // - A stream that is disabled, or whose TCR neither translates nor bypasses, blocks DMA. No
@@ -18,6 +19,10 @@
 // - An IOVA wider than va_bits is reported as NO_TTBR too: the bits above the two table levels
 //   select the TTBR, and no TTBR exists for them.
 // - Only two table levels exist, so T8110's NO_PGD (a third level) is never produced.
+// - T8020 accepts pa_bits up to 42 like T8110 (so switching only `generation` works), but its
+//   DART1 entries hold 36-bit addresses: map() and table allocation refuse anything above.
+// - Writing ERROR with the flag set clears ERROR_ADDRESS too, so error_address() is 0 when
+//   nothing is latched.
 // - Subpage protection (PTE bits 63:40) is written as "whole page" like Linux does, and not
 //   enforced on translation.
 
@@ -110,7 +115,8 @@ struct Dart::Layout {
   const char* name;
   std::uint32_t max_sids;
   std::uint32_t max_va_bits;  // what the TTBRs and two table levels cover
-  std::uint32_t max_pa_bits;  // what the PTE address field holds
+  std::uint32_t max_pa_bits;  // what the configuration may say
+  std::uint32_t pte_pa_bits;  // what the PTE address field holds
   // ERROR and ERROR_ADDRESS
   std::uint32_t error;
   std::uint32_t error_addr_lo;
@@ -142,7 +148,8 @@ const Dart::Layout& Dart::layout_for(const DartConfig& config) {
       .name = "T8110",
       .max_sids = 256,  // SID fields are 8 bits wide
       .max_va_bits = 36,
-      .max_pa_bits = 42,
+      .max_pa_bits = 42,  // PARAMS3 reports it
+      .pte_pa_bits = 42,
       .error = 0x100,
       .error_addr_lo = 0x170,
       .error_addr_hi = 0x174,
@@ -172,7 +179,8 @@ const Dart::Layout& Dart::layout_for(const DartConfig& config) {
       .name = "T8020",
       .max_sids = 16,  // the ERROR stream field is 4 bits wide
       .max_va_bits = 38,
-      .max_pa_bits = 36,
+      .max_pa_bits = 42,  // accepted so the default config works; capped by pte_pa_bits
+      .pte_pa_bits = 36,
       .error = 0x40,
       .error_addr_lo = 0x50,
       .error_addr_hi = 0x54,
@@ -212,7 +220,7 @@ const Dart::Layout& Dart::layout_for(const DartConfig& config) {
   if (config.pa_bits <= kPageShift || config.pa_bits > layout.max_pa_bits) {
     throw std::invalid_argument(who + "pa_bits " + std::to_string(config.pa_bits) + " is outside " +
                                 std::to_string(kPageShift + 1) + ".." + std::to_string(layout.max_pa_bits) +
-                                " (the width its page-table entries can hold)");
+                                " (the width its registers report)");
   }
   return layout;
 }
@@ -265,6 +273,8 @@ std::uint32_t Dart::ttbrs_per_sid() const { return layout_.ttbrs_per_sid; }
 std::uint32_t Dart::ttbrs_in_use() const {
   return config_.va_bits > kTtbrShift ? 1u << (config_.va_bits - kTtbrShift) : 1u;
 }
+
+std::uint32_t Dart::addressable_pa_bits() const { return std::min(config_.pa_bits, layout_.pte_pa_bits); }
 
 std::uint32_t Dart::tcr_offset(std::uint32_t sid) const { return layout_.tcr + 4 * sid; }
 
@@ -337,10 +347,10 @@ Dart::Walk Dart::walk(std::uint32_t sid, std::uint64_t iova) const {
 
 std::uint64_t Dart::allocate_table() {
   const std::uint64_t pa = tables_.allocate(1);
-  if ((pa + kPageSize - 1) >> config_.pa_bits != 0) {
+  if ((pa + kPageSize - 1) >> addressable_pa_bits() != 0) {
     tables_.free(pa, 1);
     throw std::runtime_error("DART " + config_.instance + ": page-table page " + hex(pa) + " is beyond its " +
-                             std::to_string(config_.pa_bits) + "-bit physical address space");
+                             std::to_string(addressable_pa_bits()) + "-bit physical address space");
   }
   // The allocator may hand back a page someone else wrote; a table must start all-invalid.
   static constexpr std::array<std::uint8_t, kPageSize> kZeros{};
@@ -623,10 +633,10 @@ void Dart::map(std::uint32_t sid, std::uint64_t iova, std::uint64_t pa, std::uin
   check_range("map", sid, iova, size);
   const std::string who = "map on DART " + config_.instance + " SID " + std::to_string(sid);
   if (pa % kPageSize != 0) throw std::invalid_argument(who + ": PA " + hex(pa) + " is not 16 KiB aligned");
-  const std::uint64_t pa_limit = 1ULL << config_.pa_bits;
+  const std::uint64_t pa_limit = 1ULL << addressable_pa_bits();
   if (pa > pa_limit || size > pa_limit - pa) {
     throw std::invalid_argument(who + ": PA range " + hex(pa) + " + " + hex(size) + " exceeds the " +
-                                std::to_string(config_.pa_bits) + "-bit physical address space");
+                                std::to_string(addressable_pa_bits()) + "-bit physical address space");
   }
   if (size == 0) return;
 

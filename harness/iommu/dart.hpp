@@ -110,6 +110,7 @@ class Dart {
   void check_range(const char* operation, std::uint32_t sid, std::uint64_t iova, std::uint64_t size) const;
   std::uint32_t ttbrs_per_sid() const;
   std::uint32_t ttbrs_in_use() const;  // how many of them the IOVA width needs
+  std::uint32_t addressable_pa_bits() const;  // pa_bits, capped by what the PTE format can hold
   std::uint32_t tcr_offset(std::uint32_t sid) const;
   std::uint32_t ttbr_offset(std::uint32_t sid, std::uint32_t index) const;
   bool stream_enabled(std::uint32_t sid) const;

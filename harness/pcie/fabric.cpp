@@ -25,7 +25,7 @@ void build_pcie_capability(Node& n, cfg::PortType type) {
                                   static_cast<std::uint32_t>(l.l0s_exit) << 12 |
                                   static_cast<std::uint32_t>(l.l1_exit) << 15;
   c.init32(at + 0x0c, link_caps);
-  c.init16(at + 0x10, 0, 0x3);  // Link Control: ASPM control
+  c.init16(at + 0x10, static_cast<std::uint16_t>((l.l0s_enabled ? 1 : 0) | (l.l1_enabled ? 2 : 0)), 0x3);  // ASPM control
   c.init16(at + 0x12, static_cast<std::uint16_t>(l.gen | l.width << 4));
 }
 
@@ -328,6 +328,74 @@ std::vector<Arrival> Fabric::possible_arrivals(const Node& ep) const {
   return arrivals;
 }
 
+// ---- Latency ----
+
+std::uint32_t Fabric::aspm_control(const Node& n) {
+  const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
+  return cap ? n.config.read(static_cast<std::uint16_t>(cap + 0x10), 2) & 0x3 : 0;
+}
+
+std::optional<std::uint32_t> Fabric::max_payload(const Node& n) {
+  const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
+  if (!cap) return std::nullopt;
+  return 128u << ((n.config.read(static_cast<std::uint16_t>(cap + 8), 2) >> 5) & 0x7);
+}
+
+std::optional<std::uint32_t> Fabric::max_read_request(const Node& n) {
+  const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
+  if (!cap) return std::nullopt;
+  return 128u << ((n.config.read(static_cast<std::uint16_t>(cap + 8), 2) >> 12) & 0x7);
+}
+
+sim::Random& Fabric::stall_random(const Node& hop) {
+  auto it = stall_random_.find(&hop);
+  if (it == stall_random_.end()) it = stall_random_.emplace(&hop, sim_.random_stream("pcie/stall/" + hop.name)).first;
+  return it->second;
+}
+
+LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& request, std::uint32_t iotlb_misses) {
+  LatencyBreakdown l;
+  const Node* rp = nullptr;
+  for (const Node* n = &ep; n; n = n->parent) {
+    l.hops += 2 * n->hop_latency;
+    if (n->stall.kind != StallSpec::Kind::kNone) l.stall += n->stall.sample(stall_random(*n));
+    rp = n;
+  }
+  l.iotlb = iotlb_misses * rp->iotlb_miss;
+
+  // PCIe links on the path: between a node and a parent that is a root port or a switch
+  // downstream port. Each end has its own Link Capabilities; the link runs at the lower
+  // speed and width and exits ASPM as slowly as its slower end.
+  const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
+  sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
+  unsigned switches_above = 0;
+  for (const Node* n = &ep; n->parent; n = n->parent) {
+    if (n->kind == NodeKind::kSwitchUpstream) ++switches_above;
+  }
+  for (const Node* c = &ep; c->parent; c = c->parent) {
+    if (c->kind == NodeKind::kSwitchUpstream) --switches_above;
+    const Node* p = c->parent;
+    if (!c->link || !p->link || (p->kind != NodeKind::kRootPort && p->kind != NodeKind::kSwitchDownstream)) continue;
+    const LinkSpec& down = *c->link;
+    const LinkSpec& up = *p->link;
+    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, std::min(down.gen, up.gen),
+                                                   std::min(down.width, up.width)));
+    const std::uint32_t enabled = aspm_control(*c) & aspm_control(*p);
+    sim::SimTime& last = link_last_active_[c];
+    const sim::SimTime idle = sim_.now() - last;
+    last = sim_.now();
+    if ((enabled & 2) && idle >= down.l1_entry_idle) {
+      const sim::SimTime exit = std::max(l1_exit_latency(down.l1_exit), l1_exit_latency(up.l1_exit));
+      l1_worst = std::max(l1_worst, exit + switches_above * kL1ExitPerSwitch);
+    } else if ((enabled & 1) && idle >= down.l0s_entry_idle) {
+      l0s_worst = std::max(l0s_worst, std::max(l0s_exit_latency(down.l0s_exit), l0s_exit_latency(up.l0s_exit)));
+    }
+  }
+  l.serialization = slowest;
+  l.aspm = std::max(l1_worst, l0s_worst);
+  return l;
+}
+
 // ---- DMA ----
 
 sim::Random& Fabric::mixed_random(const Node& bridge) {
@@ -343,9 +411,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   path.endpoint = &ep;
   path.own_rid = ep.bdf;
   path.arrived_as = ep.bdf;
-  sim::SimTime one_way = ep.hop_latency;
   for (const Node* p = ep.parent; p; p = p->parent) {
-    one_way += p->hop_latency;
     if (p->kind != NodeKind::kPcieToPciBridge && p->kind != NodeKind::kPciBridge) continue;
     bool alias = p->rid_behaviour == RequesterIdBehaviour::kTakesOwnership;
     if (p->rid_behaviour == RequesterIdBehaviour::kMixed) alias = mixed_random(*p).chance(p->alias_probability);
@@ -369,6 +435,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
     const std::uint64_t iova = request.address + done_bytes;
     const std::uint64_t chunk = std::min<std::uint64_t>(request.length - done_bytes, page - iova % page);
     path.translation = d.translate(path.sid, iova, request.write);
+    if (!path.translation.tlb_hit) ++path.iotlb_misses;
     if (!path.translation.ok) {
       ok = false;
       break;
@@ -386,10 +453,10 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   } else {
     completion.status = dma::CompletionStatus::kUnsupportedRequest;  // what a blocked DMA gets back
   }
-  path.latency = 2 * one_way;
+  path.latency = round_trip(ep, request, path.iotlb_misses);
   path.request = std::move(request);
   for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
-  sim_.after(path.latency, [done = std::move(done), completion = std::move(completion)]() mutable {
+  sim_.after(path.latency.total(), [done = std::move(done), completion = std::move(completion)]() mutable {
     done(std::move(completion));
   });
 }

@@ -31,7 +31,8 @@ struct DmaPath {
   std::optional<std::size_t> rid2sid_entry;  // index into the port's table; none: the default SID
   dma::DmaRequest request;
   iommu::DartTranslation translation;      // the failing page's, or the last page's
-  sim::SimTime latency = 0;
+  std::uint32_t iotlb_misses = 0;
+  LatencyBreakdown latency;
 };
 
 class DmaPathObserver {
@@ -91,6 +92,13 @@ class Fabric {
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;
   std::vector<Arrival> possible_arrivals(const Node& endpoint) const;
 
+  // Link Control's ASPM bits of a PCIe function (bit 0 L0s, bit 1 L1); 0 without a PCIe capability.
+  static std::uint32_t aspm_control(const Node& n);
+  // Max Payload Size and Max Read Request Size from a function's Device Control, in bytes;
+  // nullopt for conventional PCI functions, which have neither.
+  static std::optional<std::uint32_t> max_payload(const Node& n);
+  static std::optional<std::uint32_t> max_read_request(const Node& n);
+
   // The DMA path itself (EndpointPort::submit calls this).
   void dma(const Node& endpoint, dma::DmaRequest request, dma::DmaUpstream::Done done);
 
@@ -105,6 +113,8 @@ class Fabric {
   void program_rid2sid(Node* root_port);
   PortState& port(const Node& root_port) const;
   sim::Random& mixed_random(const Node& bridge);
+  sim::Random& stall_random(const Node& hop);
+  LatencyBreakdown round_trip(const Node& endpoint, const dma::DmaRequest& request, std::uint32_t iotlb_misses);
 
   Topology topology_;
   sim::Simulator& sim_;
@@ -113,6 +123,8 @@ class Fabric {
   std::vector<std::unique_ptr<EndpointPort>> endpoint_ports_;
   std::vector<DmaPathObserver*> observers_;
   std::map<const Node*, sim::Random> mixed_random_;
+  std::map<const Node*, sim::Random> stall_random_;
+  std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
   bool enumerated_ = false;
 };
 

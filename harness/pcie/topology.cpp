@@ -133,21 +133,21 @@ class TopologyReader : public toml_input::TomlReader {
     // Keys every kind takes, then the ones only some kinds take.
     switch (n.kind) {
       case NodeKind::kRootPort:
-        allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "dart",
-                             "dart_generation", "dart_sids", "unlisted_rid_sid"});
+        allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "dart",
+                             "dart_generation", "dart_sids", "unlisted_rid_sid", "read_completion_boundary", "iotlb_miss"});
         break;
       case NodeKind::kSwitchUpstream:
       case NodeKind::kSwitchDownstream:
-        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "tunnel"});
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "tunnel"});
         break;
       case NodeKind::kPcieToPciBridge:
       case NodeKind::kPciBridge:
-        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "tunnel",
-                             "requester_id", "alias_probability"});
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "stall",
+                             "tunnel", "requester_id", "alias_probability"});
         break;
       case NodeKind::kEndpoint:
         allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "function", "hop_latency",
-                             "link", "tunnel", "bars", "dma_address_bits", "sid"});
+                             "link", "stall", "tunnel", "bars", "dma_address_bits", "sid"});
         break;
     }
 
@@ -163,6 +163,7 @@ class TopologyReader : public toml_input::TomlReader {
     n.function = static_cast<std::uint8_t>(integer(t, "function", path, 0, 7).value_or(0));
     n.hop_latency = duration(t, "hop_latency", path, false, 0, sim::kMillisecond).value_or(n.hop_latency);
     n.tunnel = boolean(t, "tunnel", path).value_or(false);
+    if (t.get("stall")) n.stall = read_stall(as_table(*t.get("stall"), path + ".stall"), path + ".stall");
 
     if (n.kind == NodeKind::kRootPort) {
       if (t.get("parent")) fail(*t.get("parent"), path + ".parent", "a root port has no parent");
@@ -229,10 +230,46 @@ class TopologyReader : public toml_input::TomlReader {
     n.dart.num_sids = static_cast<std::uint32_t>(integer(t, "dart_sids", path, 1, max_sids).value_or(16));
     n.unlisted_rid_sid =
         static_cast<std::uint32_t>(integer(t, "unlisted_rid_sid", path, 0, n.dart.num_sids - 1).value_or(0));
+    n.read_completion_boundary = static_cast<std::uint32_t>(integer(t, "read_completion_boundary", path, 64, 128).value_or(64));
+    if (n.read_completion_boundary != 64 && n.read_completion_boundary != 128) {
+      fail(*t.get("read_completion_boundary"), path + ".read_completion_boundary", "the read completion boundary is 64 or 128 bytes");
+    }
+    n.iotlb_miss = duration(t, "iotlb_miss", path, false, 0, sim::kMillisecond).value_or(n.iotlb_miss);
+  }
+
+  StallSpec read_stall(const toml::table& t, const std::string& path) {
+    StallSpec st;
+    const std::string kind = one_of(t, "kind", path, {"fixed", "uniform", "lognormal", "heavy-tail"});
+    const sim::SimTime kMax = sim::kSecond;
+    if (kind == "fixed") {
+      allow_keys(t, path, {"kind", "delay"});
+      st.kind = StallSpec::Kind::kFixed;
+      st.fixed = duration(t, "delay", path, true, 0, kMax).value();
+    } else if (kind == "lognormal") {
+      allow_keys(t, path, {"kind", "median", "sigma"});
+      st.kind = StallSpec::Kind::kLognormal;
+      st.median = duration(t, "median", path, true, 1, kMax).value();
+      if (!t.get("sigma")) fail(t, path + ".sigma", "missing required key \"sigma\" (the spread of ln(stall), such as 0.5)");
+      st.sigma = number(t, "sigma", path, 0.0, 5.0).value();
+    } else {
+      const bool heavy = kind == "heavy-tail";
+      if (heavy) allow_keys(t, path, {"kind", "min", "max", "spike", "spike_probability"});
+      else allow_keys(t, path, {"kind", "min", "max"});
+      st.kind = heavy ? StallSpec::Kind::kHeavyTail : StallSpec::Kind::kUniform;
+      st.min = duration(t, "min", path, true, 0, kMax).value();
+      st.max = duration(t, "max", path, true, 0, kMax).value();
+      if (st.max < st.min) fail(*t.get("max"), path + ".max", "\"max\" is below \"min\"");
+      if (heavy) {
+        st.spike = duration(t, "spike", path, true, 0, kMax).value();
+        if (!t.get("spike_probability")) fail(t, path + ".spike_probability", "missing required key \"spike_probability\"");
+        st.spike_probability = number(t, "spike_probability", path, 0.0, 1.0).value();
+      }
+    }
+    return st;
   }
 
   LinkSpec read_link(const toml::table& t, const std::string& path) {
-    allow_keys(t, path, {"gen", "width", "aspm", "l0s_exit", "l1_exit"});
+    allow_keys(t, path, {"gen", "width", "aspm", "aspm_enabled", "l0s_exit", "l1_exit", "l0s_entry_idle", "l1_entry_idle"});
     LinkSpec l;
     l.gen = static_cast<std::uint8_t>(integer(t, "gen", path, 1, 5).value_or(l.gen));
     l.width = static_cast<std::uint8_t>(integer(t, "width", path, 1, 32).value_or(l.width));
@@ -243,8 +280,19 @@ class TopologyReader : public toml_input::TomlReader {
       else if (aspm[i] == "L1") l.l1_supported = true;
       else fail(*t.get("aspm")->as_array()->get(i), path + ".aspm[" + std::to_string(i) + "]", "\"" + aspm[i] + "\" is not L0s or L1");
     }
+    const auto enabled = string_list(t, "aspm_enabled", path);
+    for (std::size_t i = 0; i < enabled.size(); ++i) {
+      const toml::node& item = *t.get("aspm_enabled")->as_array()->get(i);
+      const std::string key = path + ".aspm_enabled[" + std::to_string(i) + "]";
+      if (enabled[i] == "L0s" && l.l0s_supported) l.l0s_enabled = true;
+      else if (enabled[i] == "L1" && l.l1_supported) l.l1_enabled = true;
+      else if (enabled[i] == "L0s" || enabled[i] == "L1") fail(item, key, enabled[i] + " is enabled but not listed in \"aspm\" as supported");
+      else fail(item, key, "\"" + enabled[i] + "\" is not L0s or L1");
+    }
     l.l0s_exit = static_cast<std::uint8_t>(integer(t, "l0s_exit", path, 0, 7).value_or(0));
     l.l1_exit = static_cast<std::uint8_t>(integer(t, "l1_exit", path, 0, 7).value_or(0));
+    l.l0s_entry_idle = duration(t, "l0s_entry_idle", path, false, 0, sim::kSecond).value_or(l.l0s_entry_idle);
+    l.l1_entry_idle = duration(t, "l1_entry_idle", path, false, 0, sim::kSecond).value_or(l.l1_entry_idle);
     return l;
   }
 

@@ -11,6 +11,7 @@
 #include "harness/iommu/dart.hpp"
 #include "harness/pcie/bdf.hpp"
 #include "harness/pcie/config_space.hpp"
+#include "harness/pcie/latency.hpp"
 #include "harness/sim/time.hpp"
 #include "harness/toml/position.hpp"
 
@@ -43,6 +44,13 @@ struct LinkSpec {
   bool l1_supported = false;
   std::uint8_t l0s_exit = 0;  // Link Capabilities encodings, 0..7
   std::uint8_t l1_exit = 0;
+  // ASPM as firmware left Link Control; the driver may change it later.
+  bool l0s_enabled = false;
+  bool l1_enabled = false;
+  // Idle time after which an enabled link has entered L0s / L1 (model parameters: the entry
+  // timers are implementation specific).
+  sim::SimTime l0s_entry_idle = sim::kMicrosecond;
+  sim::SimTime l1_entry_idle = 10 * sim::kMicrosecond;
 };
 
 struct BarSpec {
@@ -67,6 +75,7 @@ struct Node {
   sim::SimTime hop_latency = 0;
   bool tunnel = false;           // a Thunderbolt/USB4 tunnelled link
   std::optional<LinkSpec> link;  // absent on conventional PCI
+  StallSpec stall;               // injected on every transaction crossing this hop
 
   // Bridges to conventional PCI.
   RequesterIdBehaviour rid_behaviour = RequesterIdBehaviour::kTakesOwnership;
@@ -80,6 +89,8 @@ struct Node {
   // Root ports: the DART behind them and the RID-to-SID table's default.
   iommu::DartConfig dart;
   std::uint32_t unlisted_rid_sid = 0;
+  std::uint32_t read_completion_boundary = 64;       // bytes: 64 or 128
+  sim::SimTime iotlb_miss = 250 * sim::kNanosecond;  // pcie-bench: 230-300 ns past the IOTLB's reach
 
   // Filled in by enumeration.
   ConfigSpace config;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "harness/hostmem/page_allocator.hpp"
 
@@ -34,14 +35,13 @@ TEST(PageAllocator, HandsOutTheLowestFreePagesFirst) {
 TEST(PageAllocator, SameRequestsGiveSameAddresses) {
   auto run = [] {
     PageAllocator a(kBase, 64 * kPage);
-    std::string trace;
-    std::uint64_t x = a.allocate(3), y = a.allocate(5);
+    const std::uint64_t x = a.allocate(3), y = a.allocate(5);
     a.free(x, 3);
-    std::uint64_t z = a.allocate(2);
-    trace = std::to_string(x) + "," + std::to_string(y) + "," + std::to_string(z);
-    return trace;
+    const std::uint64_t z = a.allocate(2);
+    return std::vector<std::uint64_t>{x, y, z};
   };
   EXPECT_EQ(run(), run());
+  EXPECT_EQ(run(), (std::vector<std::uint64_t>{kBase, kBase + 3 * kPage, kBase}));
 }
 
 TEST(PageAllocator, FreedPagesAreReusedLowestFirst) {
