@@ -71,8 +71,14 @@ void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fab
 
   const std::vector<std::uint32_t> sids = dart.sids_mapping(path.translation.error_address);
   if (sids.empty()) {
-    why += "No SID maps this IOVA: the driver has no live mapping there (the buffer was never prepared for DMA, or "
-           "its DMA was already completed).";
+    const iommu::DartMapper& mapper = fabric.mapper(rp);
+    if (const iommu::PreparedMapping* m = mapper.completed_overlapping(ep.name, r.address, std::max<std::uint64_t>(r.length, 1))) {
+      why += "No SID maps this IOVA any more: the driver's buffer there, prepared at " + sim::format_time(m->prepared_at) +
+             ", was completed at " + sim::format_time(*m->completed_at) +
+             ", and CompleteDMA ends the device's right to touch it.";
+    } else {
+      why += "No SID maps this IOVA: the driver never prepared a buffer there for DMA.";
+    }
   } else {
     for (std::uint32_t sid : sids) {
       std::string owners;

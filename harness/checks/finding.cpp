@@ -12,6 +12,13 @@ const std::vector<CheckInfo>& known_checks() {
       {"dma.incomplete", "a DMA request was still in flight when the scenario ended"},
       {"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"},
       {"dart.fault", "the DART refused a DMA: no translation for its SID and IOVA, or no permission"},
+      {"dma.outside-mapping", "a DMA the DART let through falls outside every buffer prepared for the device"},
+      {"dma.direction", "a DMA moved data in a direction its prepared buffer does not allow"},
+      {"dma.after-complete", "a DMA touched a buffer after CompleteDMA"},
+      {"dma.address-width", "a DMA address needs more bits than the device can drive"},
+      {"pcie.crosses-4k", "a memory request crosses a 4 KiB boundary"},
+      {"pcie.max-payload", "a write request exceeds the function's Max Payload Size"},
+      {"pcie.max-read-request", "a read request exceeds the function's Max Read Request Size"},
       {"budget.dma-latency", "a DMA request took longer than the scenario's latency budget"},
   };
   return checks;

@@ -87,6 +87,7 @@ void build_config_space(Node& n) {
 struct Fabric::PortState {
   Node* root_port;
   std::unique_ptr<iommu::Dart> dart;
+  std::unique_ptr<iommu::DartMapper> mapper;
   std::vector<Rid2SidEntry> rid2sid;
 };
 
@@ -109,6 +110,7 @@ Fabric::Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& me
     auto state = std::make_unique<PortState>();
     state->root_port = rp;
     state->dart = std::make_unique<iommu::Dart>(rp->dart, memory, pages);
+    state->mapper = std::make_unique<iommu::DartMapper>(*state->dart, rp->iova_base);
     ports_.push_back(std::move(state));
   }
   for (Node* ep : topology_.endpoints()) endpoint_ports_.push_back(std::make_unique<EndpointPort>(*this, *ep));
@@ -124,6 +126,7 @@ Fabric::PortState& Fabric::port(const Node& root_port) const {
 }
 
 iommu::Dart& Fabric::dart(const Node& root_port) const { return *port(root_port).dart; }
+iommu::DartMapper& Fabric::mapper(const Node& root_port) const { return *port(root_port).mapper; }
 const std::vector<Rid2SidEntry>& Fabric::rid2sid(const Node& root_port) const { return port(root_port).rid2sid; }
 
 dma::DmaUpstream& Fabric::upstream(const Node& endpoint) {

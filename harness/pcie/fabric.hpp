@@ -13,6 +13,7 @@
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/iommu/dart.hpp"
+#include "harness/iommu/mapper.hpp"
 #include "harness/pcie/topology.hpp"
 #include "harness/sim/simulator.hpp"
 
@@ -87,6 +88,8 @@ class Fabric {
   const Topology& topology() const { return topology_; }
   Node* node(const std::string& name) const { return topology_.find(name); }
   iommu::Dart& dart(const Node& root_port) const;
+  // The kernel's mapper for that DART (PrepareForDMA / CompleteDMA go through it).
+  iommu::DartMapper& mapper(const Node& root_port) const;
   const std::vector<Rid2SidEntry>& rid2sid(const Node& root_port) const;
   // The SID the port gives `rid`, and the table entry that decided it (none: the default).
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;

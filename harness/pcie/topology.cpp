@@ -134,7 +134,8 @@ class TopologyReader : public toml_input::TomlReader {
     switch (n.kind) {
       case NodeKind::kRootPort:
         allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "dart",
-                             "dart_generation", "dart_sids", "unlisted_rid_sid", "read_completion_boundary", "iotlb_miss"});
+                             "dart_generation", "dart_sids", "unlisted_rid_sid", "iova_base", "read_completion_boundary",
+                             "iotlb_miss"});
         break;
       case NodeKind::kSwitchUpstream:
       case NodeKind::kSwitchDownstream:
@@ -230,6 +231,10 @@ class TopologyReader : public toml_input::TomlReader {
     n.dart.num_sids = static_cast<std::uint32_t>(integer(t, "dart_sids", path, 1, max_sids).value_or(16));
     n.unlisted_rid_sid =
         static_cast<std::uint32_t>(integer(t, "unlisted_rid_sid", path, 0, n.dart.num_sids - 1).value_or(0));
+    if (auto base = integer(t, "iova_base", path, 0, (std::int64_t{1} << 36) - 1)) {
+      if (*base % (16 * 1024)) fail(*t.get("iova_base"), path + ".iova_base", "must be a multiple of the 16 KiB page size");
+      n.iova_base = static_cast<std::uint64_t>(*base);
+    }
     n.read_completion_boundary = static_cast<std::uint32_t>(integer(t, "read_completion_boundary", path, 64, 128).value_or(64));
     if (n.read_completion_boundary != 64 && n.read_completion_boundary != 128) {
       fail(*t.get("read_completion_boundary"), path + ".read_completion_boundary", "the read completion boundary is 64 or 128 bytes");

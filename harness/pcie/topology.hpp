@@ -89,6 +89,7 @@ struct Node {
   // Root ports: the DART behind them and the RID-to-SID table's default.
   iommu::DartConfig dart;
   std::uint32_t unlisted_rid_sid = 0;
+  std::uint64_t iova_base = 0x8000'0000;             // where the mapper starts handing out IOVAs
   std::uint32_t read_completion_boundary = 64;       // bytes: 64 or 128
   sim::SimTime iotlb_miss = 250 * sim::kNanosecond;  // pcie-bench: 230-300 ns past the IOTLB's reach
 

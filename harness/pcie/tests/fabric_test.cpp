@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "harness/checks/dart_fault_checker.hpp"
-#include "harness/pcie/fabric.hpp"
+#include "harness/pcie/tests/machine.hpp"
 #include "harness/pcie/topology_print.hpp"
 
 namespace dexthil::pcie {
@@ -9,44 +8,7 @@ namespace {
 
 constexpr std::uint64_t kIova = 0x8000'0000;
 
-// A topology from fixtures/topologies/, enumerated, with the host memory it needs.
-struct Machine {
-  explicit Machine(const std::string& name, std::uint64_t seed = 1) : sim(seed) {
-    std::string error;
-    auto t = load_topology("fixtures/topologies/" + name + ".toml", &error);
-    if (!t) throw std::runtime_error(error);
-    fabric = std::make_unique<Fabric>(std::move(*t), sim, memory, tables);
-    fabric->enumerate();
-    fabric->add_observer(&checker);
-  }
-  Node& node(const std::string& name) { return *fabric->node(name); }
-  iommu::Dart& dart_of(const std::string& endpoint) { return fabric->dart(*node(endpoint).root_port()); }
-
-  // Issues one DMA from `endpoint` and runs the simulation until it completes.
-  dma::DmaCompletion dma(const std::string& endpoint, bool write, std::uint64_t iova, std::vector<std::uint8_t> data,
-                         std::uint32_t length) {
-    dma::DmaRequest r;
-    r.requester = endpoint;
-    r.address = iova;
-    r.length = length;
-    r.write = write;
-    r.data = std::move(data);
-    r.issued_at = sim.now();
-    std::optional<dma::DmaCompletion> result;
-    fabric->upstream(node(endpoint)).submit(std::move(r), [&](dma::DmaCompletion c) { result = std::move(c); });
-    sim.run_until(sim::kNever);
-    if (!result) throw std::runtime_error("no completion");
-    return *result;
-  }
-
-  sim::Simulator sim;
-  hostmem::SparseMemory memory;
-  hostmem::PageAllocator tables{0x10'0000'0000, 1 << 30};
-  hostmem::PageAllocator buffers{0x20'0000'0000, 1 << 30};
-  checks::FindingLog findings;
-  checks::DartFaultChecker checker{findings};
-  std::unique_ptr<Fabric> fabric;
-};
+using testing::Machine;
 
 TEST(Fabric, FieldChainEnumeratesLikeTheFieldMachine) {
   Machine m("field-chain");
@@ -122,9 +84,8 @@ TEST(Fabric, RequesterIdsAndSidsOfEachTopology) {
 TEST(Fabric, FieldChainReadMappedUnderTheOwnRidOnlyFaultsAsOnTheFieldMachine) {
   Machine m("field-chain");
   // What macOS does: map the buffer under the SID of the device's own RID, 04:08.0 -> SID 1.
-  const std::uint64_t pa = m.buffers.allocate();
-  m.dart_of("lsi").map(1, kIova, pa, iommu::Dart::kPageSize, {});
-  dma::DmaCompletion c = m.dma("lsi", false, kIova, {}, 64);
+  ASSERT_EQ(m.prepare("lsi", iommu::Dart::kPageSize), kIova);
+  dma::DmaCompletion c = m.dma("lsi", false, kIova, 64);
   EXPECT_EQ(c.status, dma::CompletionStatus::kUnsupportedRequest);
   ASSERT_EQ(m.findings.all().size(), 1u);
   const checks::Finding& f = m.findings.all()[0];
@@ -142,18 +103,17 @@ TEST(Fabric, FieldChainReadMappedUnderTheOwnRidOnlyFaultsAsOnTheFieldMachine) {
 
 TEST(Fabric, FieldChainMappedUnderBothRidsPasses) {
   Machine m("field-chain");
-  const std::uint64_t pa = m.buffers.allocate();
+  // What Linux does: map under every alias, here also SID 0 for 04:00.0.
+  ASSERT_EQ(m.prepare("lsi", iommu::Dart::kPageSize, {}, {1, 0}), kIova);
+  const std::uint64_t pa = *m.dart_of("lsi").lookup(0, kIova);
+  EXPECT_EQ(m.dart_of("lsi").lookup(1, kIova), pa);
   std::vector<std::uint8_t> pattern(256);
   for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint8_t>(i * 7);
   m.memory.write(pa + 0x100, pattern);
-  // What Linux does: map under every alias, here also SID 0 for 04:00.0.
-  m.dart_of("lsi").map(1, kIova, pa, iommu::Dart::kPageSize, {});
-  m.dart_of("lsi").enable_translation(0);
-  m.dart_of("lsi").map(0, kIova, pa, iommu::Dart::kPageSize, {});
-  dma::DmaCompletion c = m.dma("lsi", false, kIova + 0x100, {}, 256);
+  dma::DmaCompletion c = m.dma("lsi", false, kIova + 0x100, 256);
   EXPECT_EQ(c.status, dma::CompletionStatus::kSuccessful);
   EXPECT_EQ(c.data, pattern);
-  dma::DmaCompletion w = m.dma("lsi", true, kIova + 0x2000, {1, 2, 3, 4}, 4);
+  dma::DmaCompletion w = m.dma("lsi", true, kIova + 0x2000, 4, {1, 2, 3, 4});
   EXPECT_EQ(w.status, dma::CompletionStatus::kSuccessful);
   EXPECT_EQ(m.memory.read_u64(pa + 0x2000) & 0xffffffff, 0x04030201u);
   EXPECT_TRUE(m.findings.empty());
@@ -161,9 +121,8 @@ TEST(Fabric, FieldChainMappedUnderBothRidsPasses) {
 
 TEST(Fabric, ReadOnlyMappingRefusesAWrite) {
   Machine m("direct");
-  const std::uint64_t pa = m.buffers.allocate();
-  m.dart_of("dev").map(1, kIova, pa, iommu::Dart::kPageSize, iommu::DartProt{true, false});
-  dma::DmaCompletion c = m.dma("dev", true, kIova + 8, {9}, 1);
+  ASSERT_EQ(m.prepare("dev", iommu::Dart::kPageSize, iommu::DmaDirection{true, false}), kIova);
+  dma::DmaCompletion c = m.dma("dev", true, kIova + 8, 1, {9});
   EXPECT_EQ(c.status, dma::CompletionStatus::kUnsupportedRequest);
   ASSERT_EQ(m.findings.all().size(), 1u);
   EXPECT_EQ(m.findings.all()[0].what, "DART dart-apcie0 exception SID 1 ERROR_STATUS 0x90100010 ERROR_ADDRESS 0x0000000080000008");

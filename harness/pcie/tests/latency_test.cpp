@@ -1,0 +1,184 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "harness/pcie/tests/machine.hpp"
+
+namespace dexthil::pcie {
+namespace {
+
+using testing::Machine;
+
+// Keeps the latency breakdown of the last DMA.
+struct LatencyProbe final : DmaPathObserver {
+  void on_dma(const DmaPath& path, const Fabric&) override { last = path.latency; }
+  LatencyBreakdown last;
+};
+
+TEST(Latency, AspmExitLatencyEncodingsAsLinuxReadsThem) {
+  EXPECT_EQ(l0s_exit_latency(0), 64 * sim::kNanosecond);
+  EXPECT_EQ(l0s_exit_latency(4), 1024 * sim::kNanosecond);
+  EXPECT_EQ(l1_exit_latency(0), sim::kMicrosecond);
+  EXPECT_EQ(l1_exit_latency(3), 8 * sim::kMicrosecond);
+  EXPECT_EQ(l1_exit_latency(7), 128 * sim::kMicrosecond);  // encoding 7 reads as "more than 64 us"
+}
+
+TEST(Latency, SerializationCountsEncodingAndTlpOverhead) {
+  // 512 bytes in 64-byte completions on Gen3 x4: (512 + 8 * 24) bytes at 8 GT/s * 128/130 * 4 lanes / 8.
+  EXPECT_EQ(serialization_time(512, 64, 3, 4), 178'750u);
+  // 4 KiB in 128-byte TLPs on Gen1 x4: (4096 + 32 * 24) bytes at 1 GB/s.
+  EXPECT_EQ(serialization_time(4096, 128, 1, 4), 4'864'000u);
+}
+
+TEST(Latency, HopsSerializationAndIotlbMissesAddUp) {
+  Machine m("direct");
+  LatencyProbe probe;
+  m.fabric->add_observer(&probe);
+  const std::uint64_t iova = m.prepare("dev", 16384);
+  m.dma("dev", false, iova, 512);
+  // Hops: root port 150 ns + endpoint 100 ns, up and back.
+  EXPECT_EQ(probe.last.hops, 500 * sim::kNanosecond);
+  EXPECT_EQ(probe.last.serialization, 178'750u);
+  EXPECT_EQ(probe.last.iotlb, 250 * sim::kNanosecond);  // first touch of the page walks the tables
+  EXPECT_EQ(probe.last.aspm, 0u);                      // ASPM supported but not enabled in direct.toml
+  EXPECT_EQ(m.last_latency(), probe.last.total());
+  m.dma("dev", false, iova + 512, 512);
+  EXPECT_EQ(probe.last.iotlb, 0u);  // now an IOTLB hit
+}
+
+const char* kAspmTopology = R"(
+[topology]
+name = "aspm"
+[[node]]
+name = "rp0"
+kind = "root-port"
+ids = "106b:1015"
+[node.link]
+aspm = ["L1"]
+aspm_enabled = ["L1"]
+l1_exit = 3
+[[node]]
+name = "up"
+kind = "switch-upstream"
+parent = "rp0"
+ids = "10b5:8747"
+[node.link]
+aspm = ["L1"]
+l1_exit = 0
+[[node]]
+name = "down"
+kind = "switch-downstream"
+parent = "up"
+ids = "10b5:8747"
+[node.link]
+aspm = ["L0s", "L1"]
+aspm_enabled = ["L1"]
+l1_exit = 1
+[[node]]
+name = "dev"
+kind = "endpoint"
+parent = "down"
+ids = "1234:5678"
+[node.link]
+aspm = ["L0s", "L1"]
+aspm_enabled = ["L1"]
+l1_exit = 2
+l1_entry_idle = "20us"
+)";
+
+TEST(Latency, L1ExitIsPaidAfterIdleAndGrowsByOneMicrosecondPerSwitch) {
+  Machine m("aspm", 1, kAspmTopology);
+  LatencyProbe probe;
+  m.fabric->add_observer(&probe);
+  const std::uint64_t iova = m.prepare("dev", 16384);
+  m.sim.run_until(100 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);
+  // The endpoint's link exits L1 in max(4 us, 2 us) and one switch lies above it: 5 us. The
+  // upper link has L1 enabled only on the root port's end, so it never enters L1.
+  EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);  // busy link: no exit to pay
+  EXPECT_EQ(probe.last.aspm, 0u);
+  m.sim.run_until(m.sim.now() + 15 * sim::kMicrosecond);  // idle, but below this link's 20 us entry time
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 0u);
+  // Turning L1 off in the endpoint's Link Control (as SetASPMState would) removes the cost.
+  m.sim.run_until(m.sim.now() + 50 * sim::kMicrosecond);
+  const std::uint16_t cap = m.node("dev").config.find_capability(cfg::kCapPciExpress);
+  m.fabric->config_write(m.node("dev").bdf, cap + 0x10, 2, 0);
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 0u);
+}
+
+TEST(Latency, StallDistributionsHaveTheirShapeAndFollowTheSeed) {
+  sim::Random r(42);
+  StallSpec fixed{.kind = StallSpec::Kind::kFixed, .fixed = 3 * sim::kMicrosecond};
+  EXPECT_EQ(fixed.sample(r), 3 * sim::kMicrosecond);
+
+  StallSpec uniform{.kind = StallSpec::Kind::kUniform, .min = 5 * sim::kMicrosecond, .max = 40 * sim::kMicrosecond};
+  double sum = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const sim::SimTime s = uniform.sample(r);
+    ASSERT_GE(s, uniform.min);
+    ASSERT_LE(s, uniform.max);
+    sum += static_cast<double>(s);
+  }
+  EXPECT_NEAR(sum / 10000, 22.5e6, 0.5e6);
+
+  StallSpec lognormal{.kind = StallSpec::Kind::kLognormal, .median = 10 * sim::kMicrosecond, .sigma = 0.5};
+  std::vector<sim::SimTime> v;
+  for (int i = 0; i < 10001; ++i) v.push_back(lognormal.sample(r));
+  std::nth_element(v.begin(), v.begin() + 5000, v.end());
+  EXPECT_NEAR(static_cast<double>(v[5000]), 10e6, 0.3e6);
+
+  StallSpec heavy{.kind = StallSpec::Kind::kHeavyTail, .min = 5 * sim::kMicrosecond, .max = 40 * sim::kMicrosecond,
+                  .spike = 400 * sim::kMicrosecond, .spike_probability = 0.01};
+  int spikes = 0;
+  for (int i = 0; i < 20000; ++i) spikes += heavy.sample(r) > 400 * sim::kMicrosecond;
+  EXPECT_GT(spikes, 140);  // about 200
+  EXPECT_LT(spikes, 260);
+
+  sim::Random a(7), b(7);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(heavy.sample(a), heavy.sample(b));
+}
+
+TEST(Latency, InjectedStallOnALinkReachesTheDeviceDeterministically) {
+  const std::string text = R"(
+[topology]
+name = "stalls"
+[[node]]
+name = "rp0"
+kind = "root-port"
+ids = "106b:1015"
+[[node]]
+name = "fpga"
+kind = "endpoint"
+parent = "rp0"
+ids = "1234:abcd"
+[node.stall]
+kind = "heavy-tail"
+min = "5us"
+max = "40us"
+spike = "400us"
+spike_probability = 0.02
+)";
+  auto latencies = [&](std::uint64_t seed) {
+    Machine m("stalls", seed, text);
+    const std::uint64_t iova = m.prepare("fpga", 16384);
+    std::vector<sim::SimTime> out;
+    for (int i = 0; i < 500; ++i) {
+      m.dma("fpga", false, iova, 64);
+      out.push_back(m.last_latency());
+    }
+    return out;
+  };
+  const auto a = latencies(3), b = latencies(3), c = latencies(4);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  const auto spikes = std::count_if(a.begin(), a.end(), [](sim::SimTime t) { return t > 400 * sim::kMicrosecond; });
+  EXPECT_GT(spikes, 2);  // about 10 of 500
+  EXPECT_LT(spikes, 25);
+  EXPECT_GE(*std::min_element(a.begin(), a.end()), 5 * sim::kMicrosecond);
+}
+
+}  // namespace
+}  // namespace dexthil::pcie

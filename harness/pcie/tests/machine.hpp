@@ -1,0 +1,77 @@
+#pragma once
+// A topology from fixtures/topologies/ (or TOML text), enumerated, with its host memory, the DART
+// and DMA checkers attached, and a helper that issues one DMA and runs until it completes.
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "harness/checks/dart_fault_checker.hpp"
+#include "harness/checks/dma_path_checker.hpp"
+#include "harness/pcie/fabric.hpp"
+
+namespace dexthil::pcie::testing {
+
+struct Machine {
+  explicit Machine(const std::string& name, std::uint64_t seed = 1, const std::string& text = "") : sim(seed) {
+    std::string error;
+    auto t = text.empty() ? load_topology("fixtures/topologies/" + name + ".toml", &error)
+                          : load_topology_text(text, name + ".toml", &error);
+    if (!t) throw std::runtime_error(error);
+    fabric = std::make_unique<Fabric>(std::move(*t), sim, memory, tables);
+    fabric->enumerate();
+    fabric->add_observer(&dart_checker);
+    fabric->add_observer(&path_checker);
+  }
+  Node& node(const std::string& name) { return *fabric->node(name); }
+  Node& root_of(const std::string& endpoint) { return *node(endpoint).root_port(); }
+  iommu::Dart& dart_of(const std::string& endpoint) { return fabric->dart(root_of(endpoint)); }
+  iommu::DartMapper& mapper_of(const std::string& endpoint) { return fabric->mapper(root_of(endpoint)); }
+
+  // Prepares `bytes` of fresh host memory for `endpoint`, under the given SIDs or, by default,
+  // only under its own RID's SID, as macOS does.
+  std::uint64_t prepare(const std::string& endpoint, std::uint64_t bytes, iommu::DmaDirection dir = {},
+                        std::vector<std::uint32_t> sids = {}) {
+    std::string error;
+    const std::uint64_t pa = buffers.allocate((bytes + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize);
+    if (sids.empty()) sids = {fabric->sid_for(root_of(endpoint), node(endpoint).bdf.rid())};
+    auto iova = mapper_of(endpoint).prepare(endpoint, sids, pa, bytes, dir, 64, sim.now(), &error);
+    if (!iova) throw std::runtime_error(error);
+    return *iova;
+  }
+
+  // Issues one DMA and runs the simulation until it completes; `path` receives how it went.
+  dma::DmaCompletion dma(const std::string& endpoint, bool write, std::uint64_t iova, std::uint32_t length,
+                         std::vector<std::uint8_t> data = {}) {
+    dma::DmaRequest r;
+    r.requester = endpoint;
+    r.address = iova;
+    r.length = length;
+    r.write = write;
+    if (write && data.empty()) data.assign(length, 0x5a);
+    r.data = std::move(data);
+    r.issued_at = sim.now();
+    std::optional<dma::DmaCompletion> result;
+    issued_at = sim.now();
+    fabric->upstream(node(endpoint)).submit(std::move(r), [&](dma::DmaCompletion c) {
+      result = std::move(c);
+      completed_at = sim.now();
+    });
+    sim.run_until(sim::kNever);
+    if (!result) throw std::runtime_error("no completion");
+    return *result;
+  }
+  sim::SimTime last_latency() const { return completed_at - issued_at; }
+
+  sim::Simulator sim;
+  hostmem::SparseMemory memory;
+  hostmem::PageAllocator tables{0x10'0000'0000, 1 << 30};
+  hostmem::PageAllocator buffers{0x20'0000'0000, 1 << 30};
+  checks::FindingLog findings;
+  checks::DartFaultChecker dart_checker{findings};
+  checks::DmaPathChecker path_checker{findings};
+  std::unique_ptr<Fabric> fabric;
+  sim::SimTime issued_at = 0, completed_at = 0;
+};
+
+}  // namespace dexthil::pcie::testing
