@@ -97,7 +97,8 @@ void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fab
   while (!why.empty() && why.back() == ' ') why.pop_back();
 
   log_.add({"dart.fault", node_label(ep), r.issued_at,
-            panic_text(dart.config().instance, path.sid, path.translation.error_status, path.translation.error_address), why});
+            panic_text(dart.config().instance, path.sid, path.translation.error_status, path.translation.error_address), why,
+            ep.name});
 }
 
 }  // namespace dexthil::checks

@@ -16,7 +16,12 @@ class DmaPathChecker final : public pcie::DmaPathObserver {
 
  private:
   void check_mapping(const pcie::DmaPath& path, const pcie::Fabric& fabric, const std::string& where);
+  void report(Finding f) {
+    f.subject = subject_;
+    log_.add(std::move(f));
+  }
   FindingLog& log_;
+  std::string subject_;  // the endpoint of the DMA being checked
 };
 
 }  // namespace dexthil::checks

@@ -15,6 +15,9 @@ struct Finding {
   sim::SimTime time = 0;
   std::string what;      // one line: what happened
   std::string why;       // the explanation a person needs to act on it
+  std::string subject = {};  // the model or endpoint name [[expect]] entries match; empty: `where`
+
+  const std::string& matched_name() const { return subject.empty() ? where : subject; }
 };
 
 class FindingLog {

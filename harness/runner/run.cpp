@@ -1,11 +1,16 @@
 #include "harness/runner/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <memory>
 
+#include "harness/checks/dart_fault_checker.hpp"
+#include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
+#include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
+#include "harness/pcie/fabric.hpp"
 
 namespace dexthil::runner {
 
@@ -23,7 +28,6 @@ namespace {
 // Parts of the schema whose engines arrive with later parts of the harness. A scenario using
 // them is refused as an input error rather than run without them and reported as passing.
 std::optional<std::string> unsupported_part(const scenario::Scenario& s) {
-  if (s.topology) return s.pos.file + ": scenario.topology: this build has no PCIe fabric yet, so topologies cannot run";
   if (!s.dexts.empty()) return s.dexts[0].pos.str() + ": dext: this build cannot load dexts yet (the DriverKit host runtime is missing)";
   if (!s.captures.empty()) return s.captures[0].pos.str() + ": capture: this build has no capture replay yet";
   return std::nullopt;
@@ -33,7 +37,7 @@ void judge(const scenario::Scenario& s, ScenarioResult* result) {
   for (const scenario::ExpectSpec& e : s.expectations) {
     std::uint32_t seen = 0;
     for (JudgedFinding& f : result->findings) {
-      if (f.finding.check == e.check && (!e.where || f.finding.where == *e.where)) {
+      if (f.finding.check == e.check && (!e.where || f.finding.matched_name() == *e.where)) {
         f.expected = true;
         ++seen;
       }
@@ -70,6 +74,39 @@ dma::DmaFault to_dma_fault(const scenario::FaultSpec& f) {
   return fault;
 }
 
+// Host physical memory regions: DART page tables, and buffers the scenario prepares for DMA.
+constexpr std::uint64_t kTableRegion = 0x10'0000'0000, kTableRegionSize = 1ULL << 30;
+constexpr std::uint64_t kBufferRegion = 0x20'0000'0000, kBufferRegionSize = 64ULL << 30;
+
+// Builds and enumerates the scenario's fabric and prepares its [[mapping]] buffers the way the
+// kernel would: under the SID of the endpoint's own RID, or under every RID it can arrive with.
+std::unique_ptr<pcie::Fabric> build_fabric(const scenario::Scenario& s, sim::Simulator& sim, hostmem::SparseMemory& memory,
+                                           hostmem::PageAllocator& tables, hostmem::PageAllocator& buffers) {
+  std::string error;
+  auto topology = pcie::load_topology(*s.topology, &error);
+  if (!topology) throw std::runtime_error(error);
+  auto fabric = std::make_unique<pcie::Fabric>(std::move(*topology), sim, memory, tables);
+  fabric->enumerate();
+  for (const scenario::MappingSpec& m : s.mappings) {
+    const pcie::Node& ep = *fabric->node(m.endpoint);
+    const pcie::Node& rp = *const_cast<pcie::Node&>(ep).root_port();
+    std::vector<std::uint32_t> sids{fabric->sid_for(rp, ep.bdf.rid())};
+    if (m.all_rids) {
+      for (const pcie::Arrival& a : fabric->possible_arrivals(ep)) {
+        const std::uint32_t sid = fabric->sid_for(rp, a.rid.rid());
+        if (std::find(sids.begin(), sids.end(), sid) == sids.end()) sids.push_back(sid);
+      }
+    }
+    const std::uint64_t pages = (m.size + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize;
+    const std::uint64_t pa = buffers.allocate(pages);
+    if (!fabric->mapper(rp).prepare(ep.name, sids, pa, m.size, {m.device_reads, m.device_writes}, ep.dma_address_bits,
+                                    sim.now(), &error)) {
+      throw std::runtime_error(m.pos.str() + ": mapping for " + ep.name + ": " + error);
+    }
+  }
+  return fabric;
+}
+
 }  // namespace
 
 ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& catalog, const RunOptions& options) {
@@ -91,15 +128,31 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     sim::Simulator sim(result.seed, {options.skip_idle, options.keep_trace_records});
     hostmem::SparseMemory memory;
     checks::FindingLog findings;
+    hostmem::PageAllocator tables(kTableRegion, kTableRegionSize);
+    hostmem::PageAllocator buffers(kBufferRegion, kBufferRegionSize);
+    checks::DartFaultChecker dart_checker(findings);
+    checks::DmaPathChecker path_checker(findings);
     // Declared after the simulator so they are destroyed first: pending events refer to them.
+    std::unique_ptr<pcie::Fabric> fabric;
+    if (s.topology) {
+      fabric = build_fabric(s, sim, memory, tables, buffers);
+      fabric->add_observer(&dart_checker);
+      fabric->add_observer(&path_checker);
+    }
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
     std::vector<std::unique_ptr<ScenarioModel>> models;
     for (const scenario::ModelSpec& spec : s.models) {
       const ModelType* type = catalog.find(spec.type);
       if (!type) throw std::runtime_error(spec.pos.str() + ": model type \"" + spec.type + "\" is not built in");
-      auto& upstream = upstreams.emplace_back(std::make_unique<dma::DirectMemoryUpstream>(sim, memory, s.host_dma_latency));
-      for (const scenario::FaultSpec& f : s.faults) {
-        if (f.target == spec.name) upstream->add_fault(to_dma_fault(f));
+      dma::DmaUpstream* upstream = nullptr;
+      if (spec.endpoint) {
+        upstream = &fabric->upstream(*fabric->node(*spec.endpoint));
+      } else {
+        auto& direct = upstreams.emplace_back(std::make_unique<dma::DirectMemoryUpstream>(sim, memory, s.host_dma_latency));
+        for (const scenario::FaultSpec& f : s.faults) {
+          if (f.target == spec.name) direct->add_fault(to_dma_fault(f));
+        }
+        upstream = direct.get();
       }
       sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock_period);
       ModelContext context{sim, s, spec, clock, *upstream, findings};

@@ -8,6 +8,7 @@
 
 #include "harness/checks/finding.hpp"
 #include "harness/dma/transaction.hpp"
+#include "harness/pcie/topology.hpp"
 #include "harness/toml/reader.hpp"
 
 namespace fs = std::filesystem;
@@ -25,7 +26,7 @@ class Reader : public toml_input::TomlReader {
     Scenario s;
     s.file = file();
     s.pos = pos(root);
-    allow_keys(root, "", {"scenario", "host", "model", "dext", "capture", "fault", "checks", "budgets", "expect"});
+    allow_keys(root, "", {"scenario", "host", "model", "mapping", "dext", "capture", "fault", "checks", "budgets", "expect"});
 
     const toml::table& head = table(root, "scenario", "", true);
     s.pos = pos(head);
@@ -41,7 +42,14 @@ class Reader : public toml_input::TomlReader {
       s.seed = static_cast<std::uint64_t>(integer(*seed, "scenario.seed", 0, INT64_MAX));
     }
     s.duration = duration(head, "duration", "scenario", true, 1, 3600 * sim::kSecond).value();
-    if (auto topo = string(head, "topology", "scenario", false)) s.topology = existing_file(head, "topology", "scenario", *topo);
+    if (auto topo = string(head, "topology", "scenario", false)) {
+      s.topology = existing_file(head, "topology", "scenario", *topo);
+      std::string error;
+      auto topology = pcie::load_topology(*s.topology, &error);
+      if (!topology) fail(*head.get("topology"), "scenario.topology", "the topology does not load: " + error);
+      for (const pcie::Node* ep : topology->endpoints()) endpoints_.insert(ep->name);
+      has_topology_ = true;
+    }
 
     if (const toml::node* host = root.get("host")) {
       const toml::table& t = as_table(*host, "host");
@@ -53,12 +61,32 @@ class Reader : public toml_input::TomlReader {
       s.models.push_back(read_model(t, path));
     });
     std::set<std::string> model_names;
+    std::set<std::string> model_endpoints;
     for (std::size_t i = 0; i < s.models.size(); ++i) {
+      if (s.models[i].endpoint && !model_endpoints.insert(*s.models[i].endpoint).second) {
+        fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].endpoint",
+                "another model already sits behind endpoint \"" + *s.models[i].endpoint + "\"");
+      }
       if (!model_names.insert(s.models[i].name).second) {
         fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].name",
                 "a model named \"" + s.models[i].name + "\" is already defined in this scenario");
       }
     }
+
+    for_each_table(root, "mapping", [&](const toml::table& t, const std::string& path) {
+      allow_keys(t, path, {"endpoint", "size", "direction", "rids"});
+      MappingSpec m;
+      m.pos = pos(t);
+      m.endpoint = endpoint(t, path, true).value();
+      if (!t.get("size")) fail(t, path + ".size", "missing required key \"size\" (such as \"256KiB\")");
+      m.size = size_value(*t.get("size"), path + ".size", false);
+      if (m.size == 0) fail(*t.get("size"), path + ".size", "a buffer holds at least one byte");
+      const std::string direction = one_of(t, "direction", path, {"both", "device-reads", "device-writes"}, "both");
+      m.device_reads = direction != "device-writes";
+      m.device_writes = direction != "device-reads";
+      m.all_rids = one_of(t, "rids", path, {"own", "all"}, "own") == "all";
+      s.mappings.push_back(std::move(m));
+    });
 
     for_each_table(root, "dext", [&](const toml::table& t, const std::string& path) {
       allow_keys(t, path, {"name", "path"});
@@ -77,7 +105,15 @@ class Reader : public toml_input::TomlReader {
       s.captures.push_back(std::move(c));
     });
     for_each_table(root, "fault", [&](const toml::table& t, const std::string& path) {
-      s.faults.push_back(read_fault(t, path, model_names));
+      FaultSpec f = read_fault(t, path, model_names);
+      for (const ModelSpec& m : s.models) {
+        if (m.name == f.target && m.endpoint) {
+          fail(*t.get("model"), path + ".model",
+               "model \"" + f.target + "\" sits behind the topology, and DMA faults are injected only on the direct "
+               "memory path; shape the fabric with the topology's [node.stall] instead");
+        }
+      }
+      s.faults.push_back(std::move(f));
     });
 
     if (const toml::node* checks = root.get("checks")) {
@@ -95,7 +131,7 @@ class Reader : public toml_input::TomlReader {
       s.dma_latency_budget = duration(t, "dma_latency", "budgets", false, 1, 3600 * sim::kSecond);
     }
     for_each_table(root, "expect", [&](const toml::table& t, const std::string& path) {
-      allow_keys(t, path, {"finding", "model", "count"});
+      allow_keys(t, path, {"finding", "model", "endpoint", "count"});
       ExpectSpec e;
       e.pos = pos(t);
       e.check = string(t, "finding", path, true).value();
@@ -106,6 +142,10 @@ class Reader : public toml_input::TomlReader {
         if (!model_names.count(*where)) fail(*t.get("model"), path + ".model", "no model named \"" + *where + "\" in this scenario");
         e.where = *where;
       }
+      if (t.get("endpoint")) {
+        if (e.where) fail(*t.get("endpoint"), path + ".endpoint", "name either \"model\" or \"endpoint\", not both");
+        e.where = endpoint(t, path, true);
+      }
       if (const toml::node* count = t.get("count")) {
         e.count = static_cast<std::uint32_t>(integer(*count, path + ".count", 0, 1'000'000));
       }
@@ -115,6 +155,21 @@ class Reader : public toml_input::TomlReader {
   }
 
  private:
+  // An endpoint of the scenario's topology, named by `endpoint` in table t.
+  std::optional<std::string> endpoint(const toml::table& t, const std::string& path, bool required) const {
+    auto name = string(t, "endpoint", path, required);
+    if (!name) return std::nullopt;
+    if (!has_topology_) {
+      fail(*t.get("endpoint"), path + ".endpoint", "names an endpoint, but the scenario has no topology (scenario.topology)");
+    }
+    if (!endpoints_.count(*name)) {
+      std::string list;
+      for (const auto& e : endpoints_) list += (list.empty() ? "" : ", ") + e;
+      fail(*t.get("endpoint"), path + ".endpoint", "the topology has no endpoint \"" + *name + "\" (endpoints: " + list + ")");
+    }
+    return name;
+  }
+
   static std::string known_checks_hint() {
     std::string list;
     for (const auto& c : checks::known_checks()) list += (list.empty() ? "" : ", ") + std::string(c.id);
@@ -122,7 +177,7 @@ class Reader : public toml_input::TomlReader {
   }
 
   ModelSpec read_model(const toml::table& t, const std::string& path) const {
-    allow_keys(t, path, {"name", "type", "clock", "params"});
+    allow_keys(t, path, {"name", "type", "clock", "endpoint", "params"});
     ModelSpec m;
     m.pos = pos(t);
     m.name = string(t, "name", path, true).value();
@@ -140,6 +195,7 @@ class Reader : public toml_input::TomlReader {
     if (!period) fail(t.get("clock") ? *t.get("clock") : static_cast<const toml::node&>(t), path + ".clock", error);
     if (*period < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
     m.clock_period = *period;
+    m.endpoint = endpoint(t, path, false);
 
     const toml::table& params = table(t, "params", path, false);
     const std::string ppath = path + ".params";
@@ -202,6 +258,8 @@ class Reader : public toml_input::TomlReader {
   }
 
   const std::vector<ModelTypeInfo>& types_;
+  bool has_topology_ = false;
+  std::set<std::string> endpoints_;
 };
 
 }  // namespace

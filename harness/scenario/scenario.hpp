@@ -44,6 +44,7 @@ struct ModelSpec {
   std::string name;
   std::string type;
   sim::SimTime clock_period = 0;
+  std::optional<std::string> endpoint;       // the topology endpoint the model sits behind
   std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
   SourcePos pos;
 
@@ -63,6 +64,16 @@ struct CaptureSpec {
   SourcePos pos;
 };
 
+// A buffer the harness prepares for DMA before the run, as a driver's PrepareForDMA would.
+struct MappingSpec {
+  std::string endpoint;
+  std::uint64_t size = 0;
+  bool device_reads = true;
+  bool device_writes = true;
+  bool all_rids = false;  // map under every RID the DMA can arrive with (Linux), not only the own RID (macOS)
+  SourcePos pos;
+};
+
 struct FaultSpec {
   std::string kind;    // "dma-completion-status", "dma-stall", "dma-corrupt-read"
   std::string target;  // a model name
@@ -74,7 +85,7 @@ struct FaultSpec {
 
 struct ExpectSpec {
   std::string check;                 // a finding id
-  std::optional<std::string> where;  // a model name; any when absent
+  std::optional<std::string> where;  // a model or endpoint name; any when absent
   std::optional<std::uint32_t> count;  // exactly this many; at least one when absent
   SourcePos pos;
 };
@@ -91,6 +102,7 @@ struct Scenario {
   std::vector<ModelSpec> models;
   std::vector<DextSpec> dexts;
   std::vector<CaptureSpec> captures;
+  std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;
   std::map<std::string, bool> checks;  // check id -> enabled; absent means enabled
   std::optional<sim::SimTime> dma_latency_budget;

@@ -58,13 +58,19 @@
 // Engine: one request outstanding at a time (simple and obviously ordered; speed is not the
 // point of a test device). Each request covers min(remaining, MAX_REQUEST, bytes to the next
 // 4 KiB boundary unless allow_cross_4k) bytes at IOVA + offset, with a tag that increments per
-// request. A write pushes its ceil(len/8) pattern beats after the request; then the engine
+// request (free-running across transfers, so a stray completion is easy to spot in a trace).
+// A write pushes its ceil(len/8) pattern beats after the request; then the engine
 // waits for the response's last beat, checks it, and moves on. Beat byte i of a request is
 // request byte i (beat i/8, lane i%8, little-endian) whatever the address alignment, so lane j
 // of beat k carries transfer offset request_offset + 8k + j.
 //
 // irq is a level: STATUS.done && CONTROL.irq_enable. busy is "engine not idle or dma_port still
 // holding something", so the C++ wrapper knows when the model may sleep.
+//
+// Register bus timing: reg_rdata decodes reg_addr against the state left by the last rising
+// edge (reg_valid is not needed for it, and reads have no side effects). A write is whatever
+// reg_valid && reg_write holds at a rising edge, so the bus must drop reg_valid after one edge;
+// a doorbell held for two edges would be a doorbell while busy.
 //
 // Reset (rst_n) is synchronous, active low, and also resets the embedded dma_port.
 module dma_testdev (
