@@ -301,6 +301,38 @@ std::optional<Fabric::MmioTarget> Fabric::route_mmio(std::uint64_t address) cons
   return std::nullopt;
 }
 
+void Fabric::attach_mmio(const Node& endpoint, MmioDevice* device) { mmio_devices_[&endpoint] = device; }
+
+bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
+  auto target = route_mmio(address);
+  auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
+  const bool decoded = it != mmio_devices_.end() && (target->endpoint->config.read(cfg::kCommand, 2) & cfg::kCommandMemory);
+  *value = decoded ? it->second->mmio_read32(target->bar, target->offset) : 0xffffffffu;
+  return decoded;
+}
+
+bool Fabric::mmio_write32(std::uint64_t address, std::uint32_t value) {
+  auto target = route_mmio(address);
+  auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
+  if (it == mmio_devices_.end() || !(target->endpoint->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return false;
+  it->second->mmio_write32(target->bar, target->offset, value);
+  return true;
+}
+
+bool Fabric::signal_msi(const Node& endpoint) {
+  const std::uint16_t msi = endpoint.config.find_capability(cfg::kCapMsi);
+  if (!msi || !(endpoint.config.read(msi + 2, 2) & 1)) return false;
+  const std::uint64_t address = endpoint.config.read(msi + 4, 4) | static_cast<std::uint64_t>(endpoint.config.read(msi + 8, 4)) << 32;
+  const std::uint32_t data = endpoint.config.read(msi + 12, 2);
+  // An MSI is a posted memory write: it travels up the same hops as the device's DMA.
+  sim::SimTime one_way = 0;
+  for (const Node* n = &endpoint; n; n = n->parent) one_way += n->hop_latency;
+  sim_.after(one_way, [this, &endpoint, address, data] {
+    if (msi_handler_) msi_handler_(endpoint, address, data);
+  });
+  return true;
+}
+
 // ---- Requester IDs and SIDs ----
 
 std::uint32_t Fabric::sid_for(const Node& rp, std::uint16_t rid, std::optional<std::size_t>* entry) const {

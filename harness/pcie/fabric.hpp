@@ -3,6 +3,7 @@
 // it, MMIO routed by BAR, and device DMA carried upstream through bridges (which may replace the
 // requester ID) to the root port's RID-to-SID table, the DART, and host memory.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,6 +43,18 @@ class DmaPathObserver {
   virtual void on_dma(const DmaPath& path, const Fabric& fabric) = 0;
 };
 
+// A device model's BARs as the host's MMIO reaches them. Reads have no side effects in the
+// models so far and answer at once; writes take effect at the model's next clock edge.
+class MmioDevice {
+ public:
+  virtual ~MmioDevice() = default;
+  virtual std::uint32_t mmio_read32(std::size_t bar, std::uint64_t offset) = 0;
+  virtual void mmio_write32(std::size_t bar, std::uint64_t offset, std::uint32_t value) = 0;
+};
+
+// Message signalled interrupts as the host receives them.
+using MsiHandler = std::function<void(const Node& endpoint, std::uint64_t address, std::uint32_t data)>;
+
 // A PORT_RID2SID entry as macOS programs it: the endpoint's own RID only.
 struct Rid2SidEntry {
   std::uint16_t rid;
@@ -80,6 +93,17 @@ class Fabric {
     std::uint64_t offset;
   };
   std::optional<MmioTarget> route_mmio(std::uint64_t address) const;
+
+  // Host MMIO: 32-bit accesses by CPU physical address. A read nothing claims returns all-ones,
+  // as a master abort does; a write nothing claims is dropped. Both return whether a device took it.
+  void attach_mmio(const Node& endpoint, MmioDevice* device);
+  bool mmio_read32(std::uint64_t address, std::uint32_t* value);
+  bool mmio_write32(std::uint64_t address, std::uint32_t value);
+
+  // A device signals its MSI: if the host enabled MSI in the function's capability, the message
+  // (address, data) reaches the handler after the path's latency. Returns false when disabled.
+  bool signal_msi(const Node& endpoint);
+  void set_msi_handler(MsiHandler handler) { msi_handler_ = std::move(handler); }
 
   // Where an endpoint's device model sends its DMA.
   dma::DmaUpstream& upstream(const Node& endpoint);
@@ -128,6 +152,8 @@ class Fabric {
   std::map<const Node*, sim::Random> mixed_random_;
   std::map<const Node*, sim::Random> stall_random_;
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
+  std::map<const Node*, MmioDevice*> mmio_devices_;
+  MsiHandler msi_handler_;
   bool enumerated_ = false;
 };
 

@@ -83,12 +83,16 @@ class DmaHostSide {
   }
 
   bool has_work(const Top& top) const { return top.host_req_valid || top.host_wdata_valid || !beats_.empty(); }
+  // Requests handed upstream whose completion has not come back yet.
+  std::size_t in_flight() const { return in_flight_; }
 
  private:
   void submit(dma::DmaRequest r) {
     const std::uint32_t length = r.length;
     const bool write = r.write;
+    ++in_flight_;
     upstream_.submit(std::move(r), [this, length, write](dma::DmaCompletion c) {
+      --in_flight_;
       const auto status = static_cast<std::uint8_t>(c.status);
       if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
         beats_.push_back({c.tag, status, 0, true});  // an error completion carries no data
@@ -106,6 +110,7 @@ class DmaHostSide {
   std::string requester_;
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
+  std::size_t in_flight_ = 0;
 };
 
 }  // namespace dexthil::models
