@@ -21,7 +21,7 @@ Result run(std::vector<std::string> args) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const std::string command : {"run", "list", "version"}) {
+  for (const std::string command : {"run", "list", "topo", "version"}) {
     Result r = run({command, "--help"});
     EXPECT_EQ(r.code, kExitPass) << command;
     EXPECT_EQ(r.out.rfind("usage: dexthil " + command, 0), 0u) << r.out;
@@ -92,6 +92,19 @@ TEST(Cli, EachMalformedScenarioExitsTwoWithOneMessageAndRunsNothing) {
   Result missing = run({"run", "no-such-dir"});
   EXPECT_EQ(missing.code, kExitUsage);
   EXPECT_EQ(missing.err.rfind("no-such-dir: error: no such scenario file or folder\n", 0), 0u);
+}
+
+TEST(Cli, TopoPrintsTheEnumeratedTreeOrOnePreciseError) {
+  Result r = run({"topo", "fixtures/topologies/field-chain.toml"});
+  EXPECT_EQ(r.code, kExitPass) << r.err;
+  EXPECT_NE(r.out.find("04:08.0  lsi  1000:0030  endpoint"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DMA arrives as 04:00.0 (pex8114 takes ownership) -> SID 0"), std::string::npos) << r.out;
+  Result bad = run({"topo", "fixtures/invalid/topologies/bad-ids.toml"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_EQ(bad.err.rfind("fixtures/invalid/topologies/bad-ids.toml:14:7: error: node[1].ids:", 0), 0u) << bad.err;
+  EXPECT_EQ(run({"topo"}).code, kExitUsage);
+  EXPECT_EQ(run({"topo", "no/such.toml"}).code, kExitUsage);
+  EXPECT_EQ(run({"topo", "--help"}).out.rfind("usage: dexthil topo", 0), 0u);
 }
 
 TEST(Cli, ListShowsScenariosModelsAndChecks) {
