@@ -291,12 +291,39 @@ void Fabric::enumerate() {
   enumerated_ = true;
 }
 
+namespace {
+
+// Decodes `address` against an endpoint's BAR registers, as the function itself does.
+std::optional<Fabric::MmioTarget> decode_bars(Node* ep, std::uint64_t address) {
+  if (!(ep->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return std::nullopt;
+  std::uint16_t reg = cfg::kBar0;
+  for (std::size_t i = 0; i < ep->bars.size(); ++i) {
+    std::uint64_t base = ep->config.read(reg, 4) & 0xfffffff0u;
+    if (ep->bars[i].is64) base |= static_cast<std::uint64_t>(ep->config.read(reg + 4, 4)) << 32;
+    if (address >= base && address - base < ep->bars[i].size) return Fabric::MmioTarget{ep, i, address - base};
+    reg = static_cast<std::uint16_t>(reg + (ep->bars[i].is64 ? 8 : 4));
+  }
+  return std::nullopt;
+}
+
+// Follows a bridge's memory window down the tree, as the bridge forwards memory requests.
+std::optional<Fabric::MmioTarget> route_through(Node* bridge, std::uint64_t address) {
+  if (!(bridge->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return std::nullopt;
+  const std::uint64_t base = static_cast<std::uint64_t>(bridge->config.read(cfg::kMemoryBase, 2) & 0xfff0) << 16;
+  const std::uint64_t limit = (static_cast<std::uint64_t>(bridge->config.read(cfg::kMemoryLimit, 2) & 0xfff0) << 16) | 0xfffff;
+  if (base > limit || address < base || address > limit) return std::nullopt;
+  for (Node* child : bridge->children) {
+    auto hit = child->is_bridge() ? route_through(child, address) : decode_bars(child, address);
+    if (hit) return hit;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<Fabric::MmioTarget> Fabric::route_mmio(std::uint64_t address) const {
-  for (Node* ep : topology_.endpoints()) {
-    for (std::size_t i = 0; i < ep->bar_addresses.size(); ++i) {
-      const std::uint64_t base = ep->bar_addresses[i];
-      if (address >= base && address - base < ep->bars[i].size) return MmioTarget{ep, i, address - base};
-    }
+  for (Node* rp : topology_.root_ports) {
+    if (auto hit = route_through(rp, address)) return hit;
   }
   return std::nullopt;
 }
@@ -306,7 +333,7 @@ void Fabric::attach_mmio(const Node& endpoint, MmioDevice* device) { mmio_device
 bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
   auto target = route_mmio(address);
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
-  const bool decoded = it != mmio_devices_.end() && (target->endpoint->config.read(cfg::kCommand, 2) & cfg::kCommandMemory);
+  const bool decoded = it != mmio_devices_.end() && it->second;
   *value = decoded ? it->second->mmio_read32(target->bar, target->offset) : 0xffffffffu;
   return decoded;
 }
@@ -314,7 +341,7 @@ bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
 bool Fabric::mmio_write32(std::uint64_t address, std::uint32_t value) {
   auto target = route_mmio(address);
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
-  if (it == mmio_devices_.end() || !(target->endpoint->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return false;
+  if (it == mmio_devices_.end() || !it->second) return false;
   it->second->mmio_write32(target->bar, target->offset, value);
   return true;
 }

@@ -92,6 +92,8 @@ class Fabric {
     std::size_t bar;
     std::uint64_t offset;
   };
+  // Follows the bridges' memory windows and the endpoints' BAR registers as programmed, so a
+  // window or BAR that software got wrong routes wrongly here too.
   std::optional<MmioTarget> route_mmio(std::uint64_t address) const;
 
   // Host MMIO: 32-bit accesses by CPU physical address. A read nothing claims returns all-ones,

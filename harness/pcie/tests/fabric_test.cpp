@@ -36,13 +36,23 @@ TEST(Fabric, FieldChainEnumeratesLikeTheFieldMachine) {
   const std::uint64_t bar0 = m.node("lsi").bar_addresses[0];
   EXPECT_EQ(bar0, Fabric::kMmioWindowBase);
   EXPECT_EQ(m.fabric->config_read(Bdf{4, 8, 0}, cfg::kBar0, 4), static_cast<std::uint32_t>(bar0) | 0x4);
+  EXPECT_EQ(m.fabric->config_read(Bdf{4, 8, 0}, cfg::kCommand, 2) & 0x6, 0x6u);
   auto target = m.fabric->route_mmio(m.node("lsi").bar_addresses[1] + 0x10);
   ASSERT_TRUE(target);
   EXPECT_EQ(target->endpoint, &m.node("lsi"));
   EXPECT_EQ(target->bar, 1u);
   EXPECT_EQ(target->offset, 0x10u);
   EXPECT_FALSE(m.fabric->route_mmio(0x1000));
-  EXPECT_EQ(m.fabric->config_read(Bdf{4, 8, 0}, cfg::kCommand, 2) & 0x6, 0x6u);
+  // Routing follows what is programmed: close the bridge's window and the BAR is unreachable.
+  m.fabric->config_write(Bdf{3, 0, 0}, cfg::kMemoryBase, 2, 0xfff0);
+  m.fabric->config_write(Bdf{3, 0, 0}, cfg::kMemoryLimit, 2, 0);
+  EXPECT_FALSE(m.fabric->route_mmio(bar0));
+  m.fabric->config_write(Bdf{3, 0, 0}, cfg::kMemoryBase, 2, 0xa000);
+  m.fabric->config_write(Bdf{3, 0, 0}, cfg::kMemoryLimit, 2, 0xa000);
+  EXPECT_TRUE(m.fabric->route_mmio(bar0));
+  // ...and so does the endpoint's own Memory Space Enable.
+  m.fabric->config_write(Bdf{4, 8, 0}, cfg::kCommand, 2, cfg::kCommandBusMaster);
+  EXPECT_FALSE(m.fabric->route_mmio(bar0));
 }
 
 TEST(Fabric, RequesterIdsAndSidsOfEachTopology) {
