@@ -1,15 +1,10 @@
+#include "harness/util/hex.hpp"
 #include "harness/checks/dart_fault_checker.hpp"
 
 #include <cstdio>
 
 namespace dexthil::checks {
 namespace {
-
-std::string hex64(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string node_label(const pcie::Node& n) { return n.name + " (" + n.bdf.str() + ", " + n.ids.str() + ")"; }
 
@@ -50,7 +45,7 @@ void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fab
   const dma::DmaRequest& r = path.request;
 
   std::string why = node_label(ep) + " issued a DMA " + (r.write ? "write" : "read") + " of " + std::to_string(r.length) +
-                    " bytes at IOVA " + hex64(r.address) + ". ";
+                    " bytes at IOVA " + util::hex(r.address, 16) + ". ";
   if (path.aliasing_bridge) {
     const pcie::Node& b = *path.aliasing_bridge;
     why += "It reached root port " + rp.name + " as requester ID " + path.arrived_as.str() + ", not its own " +

@@ -1,3 +1,4 @@
+#include "harness/util/hex.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 
 #include <cstdio>
@@ -5,19 +6,13 @@
 namespace dexthil::checks {
 namespace {
 
-std::string hex64(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string describe(const dma::DmaRequest& r) {
   return std::string("DMA ") + (r.write ? "write" : "read") + " of " + std::to_string(r.length) + " bytes at IOVA " +
-         hex64(r.address);
+         util::hex(r.address, 16);
 }
 
 std::string describe(const iommu::PreparedMapping& m) {
-  return "[" + hex64(m.iova) + ", " + hex64(m.iova + m.length) + ") prepared at " + sim::format_time(m.prepared_at);
+  return "[" + util::hex(m.iova, 16) + ", " + util::hex(m.iova + m.length, 16) + ") prepared at " + sim::format_time(m.prepared_at);
 }
 
 }  // namespace
@@ -30,7 +25,7 @@ void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabri
   subject_ = ep.name;
 
   if (r.length > 0 && (r.address % 4096) + r.length > 4096) {
-    report({"pcie.crosses-4k", where, t, describe(r) + " crosses the 4 KiB boundary at " + hex64((r.address | 0xfff) + 1),
+    report({"pcie.crosses-4k", where, t, describe(r) + " crosses the 4 KiB boundary at " + util::hex((r.address | 0xfff) + 1, 16),
               "A PCIe memory request must not cross a 4 KiB boundary (PCIe Base spec, 2.2.7); a root complex treats such "
               "a TLP as malformed. The device's DMA engine must split requests at 4 KiB."});
   }

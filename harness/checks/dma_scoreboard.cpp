@@ -1,3 +1,4 @@
+#include "harness/util/hex.hpp"
 #include "harness/checks/dma_scoreboard.hpp"
 
 #include <cstdio>
@@ -7,15 +8,9 @@
 namespace dexthil::checks {
 namespace {
 
-std::string hex(std::uint64_t v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string describe_request(const dma::DmaRequest& r) {
   return std::string(r.write ? "write" : "read") + " tag " + std::to_string(r.tag) + " of " +
-         std::to_string(r.length) + " bytes at " + hex(r.address, 16);
+         std::to_string(r.length) + " bytes at " + util::hex(r.address, 16);
 }
 
 }  // namespace
@@ -78,9 +73,9 @@ void DmaScoreboard::on_completion(const dma::DmaCompletion& completion, sim::Sim
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (completion.data[i] != expected[i]) {
       log_.add({"dma.data-mismatch", device_, now,
-                "DMA " + describe_request(request) + ": byte at " + hex(request.address + i, 16) + " read " +
-                    hex(completion.data[i], 2) + ", expected " + hex(expected[i], 2),
-                "The device last wrote " + hex(expected[i], 2) +
+                "DMA " + describe_request(request) + ": byte at " + util::hex(request.address + i, 16) + " read " +
+                    util::hex(completion.data[i], 2) + ", expected " + util::hex(expected[i], 2),
+                "The device last wrote " + util::hex(expected[i], 2) +
                     " there and nothing else was meant to change it, so data was corrupted between "
                     "memory and the device."});
       return;  // one finding per request: the first differing byte says where to look

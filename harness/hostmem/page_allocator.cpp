@@ -1,3 +1,4 @@
+#include "harness/util/hex.hpp"
 #include "harness/hostmem/page_allocator.hpp"
 
 #include <algorithm>
@@ -8,12 +9,6 @@
 namespace dexthil::hostmem {
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string pages(std::uint64_t n) { return std::to_string(n) + (n == 1 ? " page" : " pages"); }
 
 }  // namespace
@@ -23,18 +18,18 @@ PageAllocator::PageAllocator(std::uint64_t base, std::uint64_t size, std::uint64
   if (page_size == 0) throw std::invalid_argument("page allocator with a page size of zero");
   // Unaligned bounds would hand out unaligned "pages", which no page table could point at.
   if (base % page_size != 0 || size % page_size != 0) {
-    throw std::invalid_argument("page allocator region base " + hex(base) + " size " + hex(size) +
-                                " is not a multiple of the page size " + hex(page_size));
+    throw std::invalid_argument("page allocator region base " + util::hex(base) + " size " + util::hex(size) +
+                                " is not a multiple of the page size " + util::hex(page_size));
   }
   if (size > UINT64_MAX - base) {
-    throw std::invalid_argument("page allocator region base " + hex(base) + " size " + hex(size) +
+    throw std::invalid_argument("page allocator region base " + util::hex(base) + " size " + util::hex(size) +
                                 " wraps around the address space");
   }
   if (size != 0) free_runs_.emplace(base, page_count());
 }
 
 std::string PageAllocator::describe_region() const {
-  return "host memory region [" + hex(base_) + ", " + hex(base_ + size_) + ")";
+  return "host memory region [" + util::hex(base_) + ", " + util::hex(base_ + size_) + ")";
 }
 
 std::uint64_t PageAllocator::allocate(std::uint64_t count) {
@@ -61,8 +56,8 @@ std::uint64_t PageAllocator::allocate(std::uint64_t count) {
 }
 
 void PageAllocator::free(std::uint64_t address, std::uint64_t count) {
-  const std::string what = pages(count) + " at " + hex(address);
-  if (count == 0) throw std::invalid_argument("free of zero pages at " + hex(address));
+  const std::string what = pages(count) + " at " + util::hex(address);
+  if (count == 0) throw std::invalid_argument("free of zero pages at " + util::hex(address));
   if (address < base_ || (address - base_) % page_size_ != 0) {
     throw std::invalid_argument("free of " + what + ": not a page boundary in " + describe_region());
   }
@@ -75,12 +70,12 @@ void PageAllocator::free(std::uint64_t address, std::uint64_t count) {
   // Every page being returned must be allocated now, i.e. overlap no free run.
   auto next = free_runs_.lower_bound(address);
   if (next != free_runs_.end() && next->first < end) {
-    throw std::invalid_argument("free of " + what + ": page " + hex(next->first) + " is not allocated");
+    throw std::invalid_argument("free of " + what + ": page " + util::hex(next->first) + " is not allocated");
   }
   if (next != free_runs_.begin()) {
     auto prev = std::prev(next);
     if (prev->first + prev->second * page_size_ > address) {
-      throw std::invalid_argument("free of " + what + ": page " + hex(address) + " is not allocated");
+      throw std::invalid_argument("free of " + what + ": page " + util::hex(address) + " is not allocated");
     }
   }
 

@@ -1,21 +1,14 @@
+#include "harness/util/hex.hpp"
 #include "harness/iommu/mapper.hpp"
 
 #include <cstdio>
 
 namespace dexthil::iommu {
 
-namespace {
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-}  // namespace
-
 DartMapper::DartMapper(Dart& dart, std::uint64_t iova_base)
     : dart_(dart), base_(iova_base), limit_(std::uint64_t{1} << dart.config().va_bits) {
   if (base_ % Dart::kPageSize || base_ >= limit_) {
-    throw std::invalid_argument("IOVA base " + hex(base_) + " is not a 16 KiB-aligned address below the DART's " +
+    throw std::invalid_argument("IOVA base " + util::hex(base_) + " is not a 16 KiB-aligned address below the DART's " +
                                 std::to_string(dart.config().va_bits) + "-bit space");
   }
   free_[base_] = (limit_ - base_) / Dart::kPageSize;
@@ -63,8 +56,8 @@ std::optional<std::uint64_t> DartMapper::prepare(const std::string& owner, const
   const std::uint64_t last = *iova + offset + length - 1;
   if (max_address_bits < 64 && (last >> max_address_bits) != 0) {
     release(*iova, pages);
-    *error = "IOVA " + hex(*iova + offset) + " + " + std::to_string(length) + " bytes needs more than the " +
-             std::to_string(max_address_bits) + " address bits the device can drive (IOVAs start at " + hex(base_) + ")";
+    *error = "IOVA " + util::hex(*iova + offset) + " + " + std::to_string(length) + " bytes needs more than the " +
+             std::to_string(max_address_bits) + " address bits the device can drive (IOVAs start at " + util::hex(base_) + ")";
     return std::nullopt;
   }
   for (std::uint32_t sid : sids) {
