@@ -11,6 +11,7 @@ DEXTHIL_PACKAGES=(
   verilator
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev
+  libboost-dev libboost-context-dev
 )
 
 dexthil_install_packages() {

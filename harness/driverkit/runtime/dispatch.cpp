@@ -1,0 +1,219 @@
+#include "harness/driverkit/runtime/dispatch.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/fixedsize_stack.hpp>
+
+namespace dexthil::driverkit {
+
+namespace ctx = boost::context;
+
+struct FiberRuntime::Task {
+  DispatchQueue* queue = nullptr;
+  std::function<void()> work;
+  std::function<void()> on_done;          // DispatchSync: resumes the waiting caller
+  std::vector<const DispatchQueue*> held; // queues held by DispatchSync callers waiting on this block
+  ctx::fiber self;                        // the suspended block
+  ctx::fiber back;                        // the simulator's context while the block runs
+  bool started = false;
+  bool done = false;
+  std::exception_ptr error;
+  IOReturn wake_result = kIOReturnSuccess;
+};
+
+FiberRuntime::FiberRuntime(sim::Simulator& sim, std::size_t stack_size) : sim_(sim), stack_size_(stack_size) {}
+
+FiberRuntime::~FiberRuntime() {
+  // Blocks still suspended when the run ends are unwound by their fibers' destructors; none may
+  // believe it is running while that happens.
+  current_ = nullptr;
+  tasks_.clear();
+}
+
+DispatchQueue* FiberRuntime::current_queue() const { return current_ ? current_->queue : nullptr; }
+
+FiberRuntime::Task* FiberRuntime::create(DispatchQueue* queue, std::function<void()> work) {
+  auto task = std::make_unique<Task>();
+  task->queue = queue;
+  task->work = std::move(work);
+  Task* t = task.get();
+  tasks_.push_back(std::move(task));
+  return t;
+}
+
+void FiberRuntime::switch_to(Task* t) {
+  if (current_) throw std::logic_error("a dext block tried to resume another block directly");
+  if (!t->started) {
+    t->started = true;
+    t->self = ctx::fiber(std::allocator_arg, ctx::fixedsize_stack(stack_size_), [this, t](ctx::fiber&& back) {
+      t->back = std::move(back);
+      try {
+        t->work();
+      } catch (const ctx::detail::forced_unwind&) {
+        throw;  // the fiber is being destroyed: let Boost unwind it
+      } catch (...) {
+        t->error = std::current_exception();
+      }
+      t->done = true;
+      return std::move(t->back);
+    });
+  }
+  current_ = t;
+  t->self = std::move(t->self).resume();
+  current_ = nullptr;
+  if (!t->done) return;
+  std::exception_ptr error = t->error;
+  std::function<void()> on_done = std::move(t->on_done);
+  DispatchQueue* queue = t->queue;
+  tasks_.remove_if([t](const std::unique_ptr<Task>& p) { return p.get() == t; });
+  if (queue) queue->task_finished(t);
+  if (on_done) on_done();
+  if (error) std::rethrow_exception(error);  // surfaces from the simulator's run, where the runner catches it
+}
+
+void FiberRuntime::suspend() {
+  Task* t = current_;
+  if (!t) throw std::logic_error("blocking call outside a dispatch queue: only dext code running on a queue can block");
+  t->back = std::move(t->back).resume();
+}
+
+void FiberRuntime::resume_later(Task* t) {
+  sim_.at(sim_.now(), [this, t] { switch_to(t); });
+}
+
+void FiberRuntime::sleep_for(sim::SimTime duration) {
+  Task* t = current_;
+  if (!t) throw std::logic_error("IOSleep outside a dispatch queue");
+  sim_.after(duration, [this, t] { switch_to(t); });
+  suspend();
+}
+
+void FiberRuntime::Blocker::wait() {
+  if (signalled_) return;
+  waiter_ = runtime_.current_task();
+  runtime_.suspend();
+}
+
+void FiberRuntime::Blocker::signal() {
+  signalled_ = true;
+  if (Task* t = waiter_) {
+    waiter_ = nullptr;
+    runtime_.resume_later(t);
+  }
+}
+
+// ---- DispatchQueue ----
+
+DispatchQueue::DispatchQueue(FiberRuntime& runtime, std::string name, std::uint64_t options)
+    : runtime_(runtime), name_(std::move(name)), options_(options) {}
+
+DispatchQueue::~DispatchQueue() { *alive_ = false; }
+
+void DispatchQueue::dispatch_async(std::function<void()> block) {
+  ready_.push_back(runtime_.create(this, std::move(block)));
+  pump();
+}
+
+void DispatchQueue::pump() {
+  if (holder_ || pump_scheduled_ || (ready_.empty() && resumable_.empty())) return;
+  pump_scheduled_ = true;
+  runtime_.sim().at(runtime_.sim().now(), [this, alive = alive_] {
+    if (!*alive) return;
+    pump_scheduled_ = false;
+    run_next();
+  });
+}
+
+void DispatchQueue::run_next() {
+  if (holder_) return;
+  Task* t = nullptr;
+  if (!resumable_.empty()) {  // a woken sleeper re-enters before new work starts
+    t = resumable_.front();
+    resumable_.pop_front();
+  } else if (!ready_.empty()) {
+    t = ready_.front();
+    ready_.pop_front();
+  } else {
+    return;
+  }
+  holder_ = t;
+  runtime_.switch_to(t);
+}
+
+void DispatchQueue::task_finished(Task* t) {
+  if (holder_ == t) holder_ = nullptr;
+  pump();
+}
+
+bool DispatchQueue::on_queue() const {
+  const Task* t = runtime_.current_task();
+  if (!t) return false;
+  return t->queue == this || std::find(t->held.begin(), t->held.end(), this) != t->held.end();
+}
+
+void DispatchQueue::dispatch_sync(std::function<void()> block) {
+  Task* caller = runtime_.current_task();
+  if (!caller) {
+    throw std::logic_error("DispatchSync to \"" + name_ + "\" outside a dispatch queue: the kernel side dispatches asynchronously");
+  }
+  if (on_queue()) {
+    throw std::logic_error("DispatchSync to \"" + name_ + "\" from a block that already holds it would deadlock");
+  }
+  Task* t = runtime_.create(this, std::move(block));
+  t->held = caller->held;
+  t->held.push_back(caller->queue);
+  t->on_done = [this, caller] { runtime_.resume_later(caller); };
+  ready_.push_back(t);
+  pump();
+  runtime_.suspend();  // the caller keeps its own queue while it waits
+}
+
+IOReturn DispatchQueue::sleep(const void* event, sim::SimTime deadline) {
+  Task* t = runtime_.current_task();
+  if (!t || t->queue != this) return kIOReturnNotPermitted;
+  sim::EventId timeout = 0;
+  if (deadline != sim::kNever) {
+    timeout = runtime_.sim().at(std::max(deadline, runtime_.sim().now()), [this, t, alive = alive_] {
+      if (!*alive) return;
+      auto it = std::find_if(sleepers_.begin(), sleepers_.end(), [t](const Sleeper& s) { return s.task == t; });
+      if (it == sleepers_.end()) return;
+      sleepers_.erase(it);
+      t->wake_result = kIOReturnTimeout;
+      if (options_ & kReentrant) {
+        resumable_.push_back(t);
+        pump();
+      } else {
+        runtime_.switch_to(t);
+      }
+    });
+  }
+  sleepers_.push_back({t, event, timeout});
+  if (options_ & kReentrant) {
+    holder_ = nullptr;  // others may enter while this block sleeps
+    pump();
+  }
+  runtime_.suspend();
+  return t->wake_result;
+}
+
+IOReturn DispatchQueue::wakeup(const void* event) {
+  if (!on_queue()) return kIOReturnNotPermitted;
+  for (auto it = sleepers_.begin(); it != sleepers_.end();) {
+    if (it->event != event) {
+      ++it;
+      continue;
+    }
+    Task* t = it->task;
+    if (it->timeout) runtime_.sim().cancel(it->timeout);
+    it = sleepers_.erase(it);
+    t->wake_result = kIOReturnSuccess;
+    // Only a reentrant queue lets a waker in while a block sleeps, so the sleeper re-enters it.
+    resumable_.push_back(t);
+  }
+  pump();
+  return kIOReturnSuccess;
+}
+
+}  // namespace dexthil::driverkit

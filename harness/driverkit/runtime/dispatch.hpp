@@ -1,0 +1,129 @@
+#pragma once
+// DriverKit's dispatch queues in simulated time. Dext code runs on fibers (Boost.Context), one at
+// a time, started and resumed only by simulator events, so a method may block in Sleep, IOSleep
+// or a synchronous IO() while simulated time moves on, and a seed still gives the same run.
+//
+// The semantics follow IODispatchQueue: every queue is serial; DispatchAsync queues a block;
+// DispatchSync runs a block on another queue and waits for it, keeping the caller's queue held;
+// Sleep waits for Wakeup or a deadline and releases the queue only when the queue was created
+// with kIODispatchQueueReentrant; OnQueue is true on the queue and inside blocks it runs
+// synchronously on other queues.
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <DriverKit/IOReturn.h>
+
+#include "harness/sim/simulator.hpp"
+
+namespace dexthil::driverkit {
+
+class DispatchQueue;
+
+class FiberRuntime {
+  struct Task;  // one block on its fiber (dispatch.cpp)
+
+ public:
+  static constexpr std::size_t kDefaultStackSize = 256 * 1024;
+
+  explicit FiberRuntime(sim::Simulator& sim, std::size_t stack_size = kDefaultStackSize);
+  ~FiberRuntime();
+  FiberRuntime(const FiberRuntime&) = delete;
+  FiberRuntime& operator=(const FiberRuntime&) = delete;
+
+  sim::Simulator& sim() { return sim_; }
+  bool in_fiber() const { return current_ != nullptr; }
+  // The queue the running block belongs to, or nullptr outside dext code.
+  DispatchQueue* current_queue() const;
+
+  // IOSleep: blocks the running block for `duration` of simulated time; its queue stays held.
+  void sleep_for(sim::SimTime duration);
+
+  // Blocks (suspend) and unblocks (make_ready) the running block; used by synchronous calls such
+  // as IO() that wait for something the simulation delivers later.
+  class Blocker {
+   public:
+    explicit Blocker(FiberRuntime& runtime) : runtime_(runtime) {}
+    void wait();    // from a block: returns once signal() was called (at once if it already was)
+    void signal();  // from anywhere
+   private:
+    FiberRuntime& runtime_;
+    Task* waiter_ = nullptr;
+    bool signalled_ = false;
+  };
+
+  std::size_t live_fibers() const { return tasks_.size(); }
+
+ private:
+  friend class DispatchQueue;
+  friend class Blocker;
+  Task* create(DispatchQueue* queue, std::function<void()> work);
+  void switch_to(Task* task);      // from the simulator's context: run the task until it suspends or ends
+  void suspend();                  // from a task: back to the simulator's context
+  void resume_later(Task* task);   // schedule switch_to(task) as an event now
+  Task* current_task() const { return current_; }
+
+  sim::Simulator& sim_;
+  std::size_t stack_size_;
+  std::list<std::unique_ptr<Task>> tasks_;
+  Task* current_ = nullptr;
+};
+
+class DispatchQueue {
+ public:
+  static constexpr std::uint64_t kReentrant = 1;               // kIODispatchQueueReentrant
+  static constexpr std::uint64_t kMethodsNotSynchronized = 2;  // kIODispatchQueueMethodsNotSynchronized
+
+  DispatchQueue(FiberRuntime& runtime, std::string name, std::uint64_t options = 0);
+  ~DispatchQueue();
+  DispatchQueue(const DispatchQueue&) = delete;
+  DispatchQueue& operator=(const DispatchQueue&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::uint64_t options() const { return options_; }
+
+  void dispatch_async(std::function<void()> block);
+  // From a block on another queue: runs `block` here and returns after it ran. Calling it for the
+  // queue the caller is on (directly or through a chain of DispatchSync) would deadlock, as it
+  // does in libdispatch; that throws std::logic_error naming the queues.
+  void dispatch_sync(std::function<void()> block);
+  bool on_queue() const;
+
+  // From a block on this queue: waits for wakeup(event) or `deadline` (kNever: no deadline).
+  // kIOReturnSuccess when woken, kIOReturnTimeout at the deadline, kIOReturnNotPermitted off the queue.
+  IOReturn sleep(const void* event, sim::SimTime deadline = sim::kNever);
+  // From a block on this queue: wakes every block sleeping on `event`.
+  IOReturn wakeup(const void* event);
+
+  std::size_t pending() const { return ready_.size() + resumable_.size(); }
+  std::size_t sleepers() const { return sleepers_.size(); }
+
+ private:
+  friend class FiberRuntime;
+  using Task = FiberRuntime::Task;
+  void pump();
+  void run_next();
+  void task_finished(Task* task);
+
+  FiberRuntime& runtime_;
+  std::string name_;
+  std::uint64_t options_;
+  std::deque<Task*> ready_;      // blocks not started yet, in dispatch order
+  std::deque<Task*> resumable_;  // woken sleepers of a reentrant queue, waiting to re-enter
+  Task* holder_ = nullptr;       // the block that holds the queue
+  bool pump_scheduled_ = false;
+  struct Sleeper {
+    Task* task;
+    const void* event;
+    sim::EventId timeout;
+  };
+  std::vector<Sleeper> sleepers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards events against a destroyed queue
+};
+
+}  // namespace dexthil::driverkit
