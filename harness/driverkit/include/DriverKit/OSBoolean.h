@@ -1,0 +1,20 @@
+#pragma once
+#include <DriverKit/OSObject.h>
+
+// Two shared instances; retain and release on them change nothing, as in libkern.
+class OSBoolean : public OSObject {
+  DEXTHIL_METACLASS(OSBoolean, OSObject)
+
+ public:
+  explicit OSBoolean(bool value) : value_(value) {}
+  bool isTrue() const { return value_; }
+  bool isFalse() const { return !value_; }
+  void retain() const override {}
+  void release() const override {}
+
+ private:
+  bool value_;
+};
+
+extern OSBoolean* const kOSBooleanTrue;
+extern OSBoolean* const kOSBooleanFalse;

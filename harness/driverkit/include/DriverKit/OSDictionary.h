@@ -1,0 +1,34 @@
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <DriverKit/OSObject.h>
+
+class OSString;
+
+// String keys to retained objects, kept in insertion order (so iteration is deterministic).
+class OSDictionary : public OSObject {
+  DEXTHIL_METACLASS(OSDictionary, OSObject)
+
+ public:
+  static OSDictionary* withCapacity(std::uint32_t capacity, std::source_location where = std::source_location::current());
+  bool setObject(const char* key, const OSMetaClassBase* anObject);
+  bool setObject(const OSString* key, const OSMetaClassBase* anObject);
+  const OSMetaClassBase* getObject(const char* key) const;
+  const OSMetaClassBase* getObject(const OSString* key) const;
+  void removeObject(const char* key);
+  std::uint32_t getCount() const { return static_cast<std::uint32_t>(entries_.size()); }
+  // Calls `fn(key, object)` for each entry in insertion order; stops when it returns true.
+  template <class Fn>
+  bool iterateObjects(Fn fn) const {
+    for (const auto& [key, object] : entries_) {
+      if (fn(key.c_str(), object)) return true;
+    }
+    return false;
+  }
+  void free() override;
+
+ private:
+  std::vector<std::pair<std::string, const OSMetaClassBase*>> entries_;
+};

@@ -1,0 +1,19 @@
+#pragma once
+#include <cstring>
+#include <string>
+
+#include <DriverKit/OSObject.h>
+
+class OSString : public OSObject {
+  DEXTHIL_METACLASS(OSString, OSObject)
+
+ public:
+  static OSString* withCString(const char* cString, std::source_location where = std::source_location::current());
+  const char* getCStringNoCopy() const { return value_.c_str(); }
+  std::size_t getLength() const { return value_.size(); }
+  bool isEqualTo(const char* cString) const { return cString && value_ == cString; }
+  bool isEqualTo(const OSMetaClassBase* anObject) const override;
+
+ private:
+  std::string value_;
+};
