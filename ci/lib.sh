@@ -12,6 +12,7 @@ DEXTHIL_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev
   libboost-dev libboost-context-dev
+  libplist-dev
 )
 
 dexthil_install_packages() {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/checks/finding.hpp"
+#include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/pcie/fabric.hpp"
 #include "harness/pcie/topology_print.hpp"
 #include "harness/report/reports.hpp"
@@ -33,6 +34,7 @@ commands:
   run <file|dir>...     run scenarios and report the results
   list [<file|dir>...]  list scenarios; --models and --checks list what scenarios may use
   topo <file>           enumerate a PCIe topology and print its tree, RIDs and SIDs
+  lint-plist <file>     check a dext's Info.plist personalities (and entitlements)
   version               print the version
   help [command]        print help for a command
 
@@ -74,6 +76,19 @@ links and DARTs; for each endpoint its BARs, every requester ID its DMA can arri
 bridge that makes it so, and the SID the root port's PORT_RID2SID table gives it.
 
 exit status: 0 success, 2 usage or input error
+)";
+
+constexpr const char* kLintPlistHelp = R"(usage: dexthil lint-plist [--entitlements FILE] <Info.plist>
+
+Checks a dext's IOKitPersonalities (XML or binary plist) for mistakes that make it fail on a Mac:
+  plist.missing-key            IOClass, IOProviderClass, IOUserClass or IOUserServerName missing
+  plist.server-name            IOUserServerName is not the dext's CFBundleIdentifier
+  plist.match-category         IOMatchCategory outside IOResources/IOUserResources matches
+  plist.family-class           IOClass left as IOUserService where the family needs its class
+  plist.entitlement-coverage   transport entitlements that do not cover the matched IDs
+The last two need the dext's entitlements file (--entitlements).
+
+exit status: 0 no findings, 1 findings, 2 usage or input error
 )";
 
 constexpr const char* kVersionHelp = R"(usage: dexthil version
@@ -327,6 +342,53 @@ int command_topo(const std::vector<std::string>& args, std::ostream& out, std::o
   return kExitPass;
 }
 
+int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string entitlements_path;
+  std::vector<std::string> rest{args[0]};
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--entitlements") {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --entitlements needs a file\n";
+        return kExitUsage;
+      }
+      entitlements_path = args[++i];
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  Options o;
+  if (!parse_options(rest, 1, {}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kLintPlistHelp;
+    return kExitPass;
+  }
+  if (o.paths.size() != 1) {
+    err << "dexthil: 'lint-plist' takes one Info.plist\n" << kLintPlistHelp;
+    return kExitUsage;
+  }
+  std::string error;
+  auto info = driverkit::load_info_plist(o.paths[0], &error);
+  if (!info) {
+    err << error << "\n";
+    return kExitUsage;
+  }
+  std::optional<driverkit::Entitlements> entitlements;
+  if (!entitlements_path.empty()) {
+    entitlements = driverkit::load_entitlements(entitlements_path, &error);
+    if (!entitlements) {
+      err << error << "\n";
+      return kExitUsage;
+    }
+  }
+  const auto findings = driverkit::lint(*info, entitlements ? &*entitlements : nullptr);
+  for (const auto& f : findings) {
+    out << info->file << ": " << f.where << ": [" << f.rule << "] " << f.what << "\n    " << f.why << "\n";
+  }
+  out << findings.size() << " finding" << (findings.size() == 1 ? "" : "s") << " in " << info->personalities.size()
+      << " personalit" << (info->personalities.size() == 1 ? "y" : "ies") << "\n";
+  return findings.empty() ? kExitPass : kExitFail;
+}
+
 }  // namespace
 
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool /*interactive*/) {
@@ -341,6 +403,7 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
       else if (args[1] == "list") out << kListHelp;
       else if (args[1] == "version") out << kVersionHelp;
       else if (args[1] == "topo") out << kTopoHelp;
+      else if (args[1] == "lint-plist") out << kLintPlistHelp;
       else {
         err << "dexthil: no command named \"" << args[1] << "\"\n" << kMainHelp;
         return kExitUsage;
@@ -353,6 +416,7 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (command == "run") return command_run(args, out, err);
   if (command == "list") return command_list(args, out, err);
   if (command == "topo") return command_topo(args, out, err);
+  if (command == "lint-plist") return command_lint_plist(args, out, err);
   if (command == "version" || command == "--version") {
     Options o;
     if (!parse_options(args, 1, {}, &o, err)) return kExitUsage;

@@ -21,7 +21,7 @@ Result run(std::vector<std::string> args) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const std::string command : {"run", "list", "topo", "version"}) {
+  for (const std::string command : {"run", "list", "topo", "lint-plist", "version"}) {
     Result r = run({command, "--help"});
     EXPECT_EQ(r.code, kExitPass) << command;
     EXPECT_EQ(r.out.rfind("usage: dexthil " + command, 0), 0u) << r.out;
@@ -105,6 +105,20 @@ TEST(Cli, TopoPrintsTheEnumeratedTreeOrOnePreciseError) {
   EXPECT_EQ(run({"topo"}).code, kExitUsage);
   EXPECT_EQ(run({"topo", "no/such.toml"}).code, kExitUsage);
   EXPECT_EQ(run({"topo", "--help"}).out.rfind("usage: dexthil topo", 0), 0u);
+}
+
+TEST(Cli, LintPlistExitsByFindings) {
+  EXPECT_EQ(run({"lint-plist", "--entitlements", "fixtures/plists/lsi-mpt.entitlements", "fixtures/plists/lsi-mpt.plist"}).code,
+            kExitPass);
+  Result r = run({"lint-plist", "--entitlements", "fixtures/plists/lsi-mpt.entitlements", "fixtures/plists/lsi-mpt-mistakes.plist"});
+  EXPECT_EQ(r.code, kExitFail);
+  EXPECT_NE(r.out.find("[plist.match-category] IOMatchCategory \"LSIMPT\" on a personality matching IOPCIDevice"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("4 findings in 1 personality"), std::string::npos);
+  EXPECT_EQ(run({"lint-plist", "fixtures/plists/not-a-plist.plist"}).code, kExitUsage);
+  EXPECT_EQ(run({"lint-plist"}).code, kExitUsage);
+  EXPECT_EQ(run({"lint-plist", "--entitlements"}).code, kExitUsage);
 }
 
 TEST(Cli, ListShowsScenariosModelsAndChecks) {

@@ -1,0 +1,242 @@
+#include "harness/driverkit/matching/info_plist.hpp"
+
+#include <plist/plist.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace dexthil::driverkit {
+namespace {
+
+struct PlistFree {
+  void operator()(plist_t p) const { plist_free(p); }
+};
+using PlistPtr = std::unique_ptr<void, PlistFree>;
+
+struct Problem {
+  std::string key;
+  std::string message;
+};
+
+std::optional<std::string> string_of(plist_t node) {
+  if (!node || plist_get_node_type(node) != PLIST_STRING) return std::nullopt;
+  char* value = nullptr;
+  plist_get_string_val(node, &value);
+  std::string s = value ? value : "";
+  std::free(value);
+  return s;
+}
+
+std::string type_name(plist_t node) {
+  switch (plist_get_node_type(node)) {
+    case PLIST_BOOLEAN: return "a boolean";
+    case PLIST_UINT: return "an integer";
+    case PLIST_REAL: return "a real";
+    case PLIST_STRING: return "a string";
+    case PLIST_ARRAY: return "an array";
+    case PLIST_DICT: return "a dictionary";
+    case PLIST_DATE: return "a date";
+    case PLIST_DATA: return "data";
+    default: return "something else";
+  }
+}
+
+// Reads a string key if present; a value of another type is an error.
+std::string get_string(plist_t dict, const char* key, const std::string& path) {
+  plist_t node = plist_dict_get_item(dict, key);
+  if (!node) return "";
+  auto s = string_of(node);
+  if (!s) throw Problem{path + "." + key, "expected a string, got " + type_name(node)};
+  return *s;
+}
+
+// IOKit accepts numbers written as integers or as strings ("0x05ac").
+std::optional<std::uint64_t> get_number(plist_t dict, const char* key, const std::string& path) {
+  plist_t node = plist_dict_get_item(dict, key);
+  if (!node) return std::nullopt;
+  if (plist_get_node_type(node) == PLIST_UINT) {
+    std::uint64_t v = 0;
+    plist_get_uint_val(node, &v);
+    return v;
+  }
+  if (auto s = string_of(node)) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(s->c_str(), &end, 0);
+    if (!s->empty() && end && *end == '\0') return v;
+    throw Problem{path + "." + key, "\"" + *s + "\" is not a number"};
+  }
+  throw Problem{path + "." + key, "expected a number, got " + type_name(node)};
+}
+
+PlistPtr read_plist(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": error: cannot open the file";
+    return nullptr;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string data = buffer.str();
+  plist_t root = nullptr;
+  plist_from_memory(data.data(), static_cast<std::uint32_t>(data.size()), &root);
+  if (!root) {
+    *error = path + ": error: not a property list (neither XML nor binary plist parses)";
+    return nullptr;
+  }
+  if (plist_get_node_type(root) != PLIST_DICT) {
+    *error = path + ": error: the top level is " + type_name(root) + ", not a dictionary";
+    plist_free(root);
+    return nullptr;
+  }
+  return PlistPtr(root);
+}
+
+template <class Fn>
+void for_each_entry(plist_t dict, Fn fn) {
+  plist_dict_iter it = nullptr;
+  plist_dict_new_iter(dict, &it);
+  for (;;) {
+    char* key = nullptr;
+    plist_t value = nullptr;
+    plist_dict_next_item(dict, it, &key, &value);
+    if (!key) break;
+    std::string k = key;
+    std::free(key);
+    fn(k, value);
+  }
+  std::free(it);
+}
+
+void read_patterns(plist_t dict, const char* key, const std::string& path, std::vector<PciPattern>* out) {
+  const std::string text = get_string(dict, key, path);
+  if (text.empty()) return;
+  std::string error;
+  if (!parse_pci_patterns(text, out, &error)) throw Problem{path + "." + key, error};
+}
+
+}  // namespace
+
+bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, std::string* error) {
+  std::istringstream words(text);
+  std::string word;
+  auto parse32 = [](const std::string& s, std::uint32_t* v) {
+    if (s.size() < 3 || s.size() > 10 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+    char* end = nullptr;
+    const unsigned long long x = std::strtoull(s.c_str() + 2, &end, 16);
+    if (*end != '\0') return false;
+    *v = static_cast<std::uint32_t>(x);
+    return true;
+  };
+  while (words >> word) {
+    PciPattern p;
+    p.text = word;
+    const auto amp = word.find('&');
+    const bool ok = amp == std::string::npos ? parse32(word, &p.value)
+                                             : parse32(word.substr(0, amp), &p.value) && parse32(word.substr(amp + 1), &p.mask);
+    if (!ok) {
+      *error = "\"" + word + "\" is not 0xDEVIVEND or 0xDEVIVEND&0xMASKMASK (device ID in the upper 16 bits)";
+      return false;
+    }
+    out->push_back(p);
+  }
+  return true;
+}
+
+std::optional<DextInfo> load_info_plist(const std::string& path, std::string* error) {
+  PlistPtr root = read_plist(path, error);
+  if (!root) return std::nullopt;
+  try {
+    DextInfo info;
+    info.file = path;
+    info.bundle_id = get_string(root.get(), "CFBundleIdentifier", "");
+    plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
+    if (!personalities) throw Problem{"IOKitPersonalities", "missing: a dext without personalities never matches"};
+    if (plist_get_node_type(personalities) != PLIST_DICT) {
+      throw Problem{"IOKitPersonalities", "expected a dictionary, got " + type_name(personalities)};
+    }
+    for_each_entry(personalities, [&](const std::string& name, plist_t value) {
+      const std::string p = "IOKitPersonalities." + name;
+      if (plist_get_node_type(value) != PLIST_DICT) throw Problem{p, "expected a dictionary, got " + type_name(value)};
+      Personality per;
+      per.name = name;
+      per.io_class = get_string(value, "IOClass", p);
+      per.provider_class = get_string(value, "IOProviderClass", p);
+      per.user_class = get_string(value, "IOUserClass", p);
+      per.user_server_name = get_string(value, "IOUserServerName", p);
+      per.match_category = get_string(value, "IOMatchCategory", p);
+      per.probe_score = static_cast<std::int64_t>(get_number(value, "IOProbeScore", p).value_or(0));
+      read_patterns(value, "IOPCIPrimaryMatch", p, &per.pci_primary);
+      read_patterns(value, "IOPCIMatch", p, &per.pci_match);
+      read_patterns(value, "IOPCIClassMatch", p, &per.pci_class);
+      if (auto v = get_number(value, "idVendor", p)) per.usb_vendor = static_cast<std::uint32_t>(*v);
+      if (auto v = get_number(value, "idProduct", p)) per.usb_product = static_cast<std::uint32_t>(*v);
+      info.personalities.push_back(std::move(per));
+    });
+    return info;
+  } catch (const Problem& problem) {
+    *error = path + ": error: " + problem.key + ": " + problem.message;
+    return std::nullopt;
+  }
+}
+
+std::optional<Entitlements> load_entitlements(const std::string& path, std::string* error) {
+  PlistPtr root = read_plist(path, error);
+  if (!root) return std::nullopt;
+  try {
+    Entitlements e;
+    e.file = path;
+    for_each_entry(root.get(), [&](const std::string& key, plist_t value) {
+      e.keys.insert(key);
+      const bool pci = key == "com.apple.developer.driverkit.transport.pci";
+      const bool usb = key == "com.apple.developer.driverkit.transport.usb";
+      if (!pci && !usb) return;
+      if (plist_get_node_type(value) != PLIST_ARRAY) throw Problem{key, "expected an array of dictionaries, got " + type_name(value)};
+      (pci ? e.has_pci : e.has_usb) = true;
+      for (std::uint32_t i = 0; i < plist_array_get_size(value); ++i) {
+        plist_t item = plist_array_get_item(value, i);
+        const std::string p = key + "[" + std::to_string(i) + "]";
+        if (plist_get_node_type(item) != PLIST_DICT) throw Problem{p, "expected a dictionary, got " + type_name(item)};
+        if (pci) {
+          read_patterns(item, "IOPCIPrimaryMatch", p, &e.pci);
+        } else {
+          plist_t vendor = plist_dict_get_item(item, "idVendor");
+          if (auto s = string_of(vendor); s && *s == "*") e.usb_vendors.push_back(std::nullopt);
+          else if (auto v = get_number(item, "idVendor", p)) e.usb_vendors.push_back(static_cast<std::uint32_t>(*v));
+        }
+      }
+    });
+    return e;
+  } catch (const Problem& problem) {
+    *error = path + ": error: " + problem.key + ": " + problem.message;
+    return std::nullopt;
+  }
+}
+
+bool matches_pci(const Personality& p, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code) {
+  if (p.provider_class != "IOPCIDevice") return false;
+  const std::uint32_t primary = static_cast<std::uint32_t>(device) << 16 | vendor;
+  auto any = [](const std::vector<PciPattern>& patterns, std::uint32_t id) {
+    for (const PciPattern& pattern : patterns) {
+      if (pattern.matches(id)) return true;
+    }
+    return false;
+  };
+  // Every match key the personality gives must match; one without any key matches nothing.
+  if (p.pci_primary.empty() && p.pci_match.empty() && p.pci_class.empty()) return false;
+  if (!p.pci_primary.empty() && !any(p.pci_primary, primary)) return false;
+  if (!p.pci_match.empty() && !any(p.pci_match, primary)) return false;
+  if (!p.pci_class.empty() && !any(p.pci_class, class_code << 8)) return false;
+  return true;
+}
+
+const Personality* best_pci_match(const DextInfo& info, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code) {
+  const Personality* best = nullptr;
+  for (const Personality& p : info.personalities) {
+    if (matches_pci(p, vendor, device, class_code) && (!best || p.probe_score > best->probe_score)) best = &p;
+  }
+  return best;
+}
+
+}  // namespace dexthil::driverkit

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <plist/plist.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/driverkit/matching/info_plist.hpp"
+
+namespace dexthil::driverkit {
+namespace {
+
+std::vector<std::string> rules(const std::vector<LintFinding>& findings) {
+  std::vector<std::string> out;
+  for (const auto& f : findings) out.push_back(f.rule);
+  return out;
+}
+
+TEST(InfoPlist, ReadsThePersonalities) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/lsi-mpt.plist", &error);
+  ASSERT_TRUE(info) << error;
+  EXPECT_EQ(info->bundle_id, "org.dexthil.LSIMPT");
+  ASSERT_EQ(info->personalities.size(), 1u);
+  const Personality& p = info->personalities[0];
+  EXPECT_EQ(p.name, "LSIMPT");
+  EXPECT_EQ(p.io_class, "IOUserSCSIParallelInterfaceController");
+  EXPECT_EQ(p.provider_class, "IOPCIDevice");
+  EXPECT_EQ(p.probe_score, 1000);
+  ASSERT_EQ(p.pci_primary.size(), 1u);
+  EXPECT_EQ(p.pci_primary[0].value, 0x00301000u);
+  EXPECT_EQ(p.pci_primary[0].mask, 0xffffffffu);
+}
+
+TEST(InfoPlist, BinaryPlistsReadTheSame) {
+  std::ifstream in("fixtures/plists/lsi-mpt.plist");
+  std::stringstream xml;
+  xml << in.rdbuf();
+  plist_t root = nullptr;
+  plist_from_xml(xml.str().data(), static_cast<std::uint32_t>(xml.str().size()), &root);
+  ASSERT_NE(root, nullptr);
+  char* bin = nullptr;
+  std::uint32_t length = 0;
+  plist_to_bin(root, &bin, &length);
+  plist_free(root);
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-binary-Info.plist";
+  std::ofstream(path, std::ios::binary).write(bin, length);
+  std::free(bin);
+  std::string error;
+  auto info = load_info_plist(path.string(), &error);
+  ASSERT_TRUE(info) << error;
+  EXPECT_EQ(info->personalities.at(0).pci_primary.at(0).value, 0x00301000u);
+}
+
+TEST(InfoPlist, MalformedInputGetsOnePreciseError) {
+  std::string error;
+  EXPECT_FALSE(load_info_plist("fixtures/plists/not-a-plist.plist", &error));
+  EXPECT_EQ(error, "fixtures/plists/not-a-plist.plist: error: not a property list (neither XML nor binary plist parses)");
+  EXPECT_FALSE(load_info_plist("fixtures/plists/bad-pattern.plist", &error));
+  EXPECT_EQ(error,
+            "fixtures/plists/bad-pattern.plist: error: IOKitPersonalities.Broken.IOPCIPrimaryMatch: \"1000:0030\" is not "
+            "0xDEVIVEND or 0xDEVIVEND&0xMASKMASK (device ID in the upper 16 bits)");
+  EXPECT_FALSE(load_info_plist("fixtures/plists/lsi-mpt.entitlements", &error));  // a plist, but no personalities
+  EXPECT_EQ(error, "fixtures/plists/lsi-mpt.entitlements: error: IOKitPersonalities: missing: a dext without personalities never matches");
+  EXPECT_FALSE(load_info_plist("no/such/Info.plist", &error));
+}
+
+TEST(Matching, PciPatternsMasksClassAndProbeScore) {
+  std::vector<PciPattern> patterns;
+  std::string error;
+  ASSERT_TRUE(parse_pci_patterns("0x00301000&0xFFFFFFFF 0x00001000&0x0000FFFF", &patterns, &error));
+  ASSERT_EQ(patterns.size(), 2u);
+  EXPECT_TRUE(patterns[1].matches(0x12341000));
+  EXPECT_FALSE(patterns[0].matches(0x00311000));
+  EXPECT_TRUE(patterns[0].covered_by(patterns[1]));   // LSI 0030 lies within "any LSI device"
+  EXPECT_FALSE(patterns[1].covered_by(patterns[0]));
+  PciPattern anything{0xffffffff, 0, "0xFFFFFFFF&0x00000000"};  // the development entitlement
+  EXPECT_TRUE(patterns[1].covered_by(anything));
+
+  DextInfo info;
+  Personality generic;
+  generic.name = "AnyLSI";
+  generic.provider_class = "IOPCIDevice";
+  generic.pci_match = {patterns[1]};
+  Personality specific = generic;
+  specific.name = "LSI1030";
+  specific.pci_match = {patterns[0]};
+  specific.probe_score = 100;
+  Personality scsi_class = generic;
+  scsi_class.name = "AnySCSI";
+  scsi_class.pci_match.clear();
+  scsi_class.pci_class = {PciPattern{0x01000000, 0xffff0000, "0x01000000&0xFFFF0000"}};
+  scsi_class.probe_score = 50;
+  info.personalities = {generic, specific, scsi_class};
+  EXPECT_EQ(best_pci_match(info, 0x1000, 0x0030, 0x010000)->name, "LSI1030");
+  EXPECT_EQ(best_pci_match(info, 0x1000, 0x0062, 0x010400)->name, "AnyLSI");
+  EXPECT_EQ(best_pci_match(info, 0x9005, 0x0001, 0x010000)->name, "AnySCSI");
+  EXPECT_EQ(best_pci_match(info, 0x8086, 0x10d3, 0x020000), nullptr);
+}
+
+TEST(Lint, ACorrectDextIsClean) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/lsi-mpt.plist", &error);
+  auto entitlements = load_entitlements("fixtures/plists/lsi-mpt.entitlements", &error);
+  ASSERT_TRUE(info && entitlements) << error;
+  EXPECT_TRUE(lint(*info, &*entitlements).empty());
+}
+
+TEST(Lint, TheFieldsMistakesAreEachNamed) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/lsi-mpt-mistakes.plist", &error);
+  auto entitlements = load_entitlements("fixtures/plists/lsi-mpt.entitlements", &error);
+  ASSERT_TRUE(info && entitlements) << error;
+  const auto findings = lint(*info, &*entitlements);
+  EXPECT_EQ(rules(findings), (std::vector<std::string>{"plist.server-name", "plist.match-category", "plist.family-class",
+                                                       "plist.entitlement-coverage"}));
+  EXPECT_EQ(findings[3].what, "PCI match 0x00621000 is not covered by any com.apple.developer.driverkit.transport.pci entry");
+  // Without the entitlements only the plist's own rules can run.
+  EXPECT_EQ(rules(lint(*info, nullptr)), (std::vector<std::string>{"plist.server-name", "plist.match-category"}));
+  // A personality missing its keys.
+  DextInfo bare;
+  bare.personalities.push_back(Personality{});
+  bare.personalities[0].name = "Bare";
+  EXPECT_EQ(rules(lint(bare, nullptr)),
+            (std::vector<std::string>{"plist.missing-key", "plist.missing-key", "plist.missing-key", "plist.missing-key"}));
+}
+
+}  // namespace
+}  // namespace dexthil::driverkit
