@@ -482,7 +482,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
       path.aliasing_bridge = p;
     }
   }
-  Node* rp = const_cast<Node&>(ep).root_port();
+  const Node* rp = ep.root_port();
   path.root_port = rp;
   path.sid = sid_for(*rp, path.arrived_as.rid(), &path.rid2sid_entry);
 

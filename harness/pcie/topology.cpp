@@ -48,8 +48,8 @@ bool Node::is_conventional() const {
   return false;
 }
 
-Node* Node::root_port() {
-  Node* n = this;
+const Node* Node::root_port() const {
+  const Node* n = this;
   while (n->parent) n = n->parent;
   return n;
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/iommu/dart.hpp"
@@ -103,7 +104,8 @@ struct Node {
   bool is_bridge() const { return kind != NodeKind::kEndpoint; }
   // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.
   bool is_conventional() const;
-  Node* root_port();
+  const Node* root_port() const;
+  Node* root_port() { return const_cast<Node*>(std::as_const(*this).root_port()); }
 };
 
 struct Topology {

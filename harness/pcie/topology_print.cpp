@@ -65,7 +65,7 @@ void render(const Fabric& fabric, const Node& n, const std::string& indent, bool
       *out += detail + line;
       reg += n.bars[i].is64 ? 2 : 1;
     }
-    const Node& rp = *const_cast<Node&>(n).root_port();
+    const Node& rp = *n.root_port();
     for (const Arrival& a : fabric.possible_arrivals(n)) {
       std::optional<std::size_t> entry;
       const std::uint32_t sid = fabric.sid_for(rp, a.rid.rid(), &entry);

@@ -89,7 +89,7 @@ std::unique_ptr<pcie::Fabric> build_fabric(const scenario::Scenario& s, sim::Sim
   fabric->enumerate();
   for (const scenario::MappingSpec& m : s.mappings) {
     const pcie::Node& ep = *fabric->node(m.endpoint);
-    const pcie::Node& rp = *const_cast<pcie::Node&>(ep).root_port();
+    const pcie::Node& rp = *ep.root_port();
     std::vector<std::uint32_t> sids{fabric->sid_for(rp, ep.bdf.rid())};
     if (m.all_rids) {
       for (const pcie::Arrival& a : fabric->possible_arrivals(ep)) {
