@@ -99,6 +99,7 @@ Prints the dexthil version.
 struct Options {
   std::optional<std::uint64_t> seed;
   std::string out_dir;
+  std::string entitlements;
   bool quiet = false;
   bool list_models = false;
   bool list_checks = false;
@@ -138,6 +139,12 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->out_dir = args[++i];
+    } else if (a == "--entitlements" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --entitlements needs a file\n";
+        return false;
+      }
+      o->entitlements = args[++i];
     } else if (a == "--quiet" && takes(a)) {
       o->quiet = true;
     } else if (a == "--models" && takes(a)) {
@@ -343,21 +350,8 @@ int command_topo(const std::vector<std::string>& args, std::ostream& out, std::o
 }
 
 int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string entitlements_path;
-  std::vector<std::string> rest{args[0]};
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--entitlements") {
-      if (i + 1 >= args.size()) {
-        err << "dexthil: --entitlements needs a file\n";
-        return kExitUsage;
-      }
-      entitlements_path = args[++i];
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
   Options o;
-  if (!parse_options(rest, 1, {}, &o, err)) return kExitUsage;
+  if (!parse_options(args, 1, {"--entitlements"}, &o, err)) return kExitUsage;
   if (o.help) {
     out << kLintPlistHelp;
     return kExitPass;
@@ -373,8 +367,8 @@ int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, 
     return kExitUsage;
   }
   std::optional<driverkit::Entitlements> entitlements;
-  if (!entitlements_path.empty()) {
-    entitlements = driverkit::load_entitlements(entitlements_path, &error);
+  if (!o.entitlements.empty()) {
+    entitlements = driverkit::load_entitlements(o.entitlements, &error);
     if (!entitlements) {
       err << error << "\n";
       return kExitUsage;

@@ -493,23 +493,24 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   std::vector<std::uint8_t> data;
   if (!request.write) data.resize(request.length);
   bool ok = true;
-  for (std::uint64_t done_bytes = 0; done_bytes < request.length || (request.length == 0 && done_bytes == 0);) {
-    const std::uint64_t iova = request.address + done_bytes;
-    const std::uint64_t chunk = std::min<std::uint64_t>(request.length - done_bytes, page - iova % page);
+  // Every 16 KiB page the request touches is translated; a zero-length read still translates once.
+  std::uint64_t offset = 0;
+  do {
+    const std::uint64_t iova = request.address + offset;
+    const std::uint64_t chunk = std::min<std::uint64_t>(request.length - offset, page - iova % page);
     path.translation = d.translate(path.sid, iova, request.write);
     if (!path.translation.tlb_hit) ++path.iotlb_misses;
     if (!path.translation.ok) {
       ok = false;
       break;
     }
-    if (chunk == 0) break;
     if (request.write) {
-      memory_.write(path.translation.pa, std::span<const std::uint8_t>(request.data).subspan(done_bytes, chunk));
+      memory_.write(path.translation.pa, std::span<const std::uint8_t>(request.data).subspan(offset, chunk));
     } else {
-      memory_.read(path.translation.pa, std::span<std::uint8_t>(data).subspan(done_bytes, chunk));
+      memory_.read(path.translation.pa, std::span<std::uint8_t>(data).subspan(offset, chunk));
     }
-    done_bytes += chunk;
-  }
+    offset += chunk;
+  } while (offset < request.length);
   if (ok) {
     completion.data = std::move(data);
   } else {

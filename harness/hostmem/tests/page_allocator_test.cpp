@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "harness/util/exception_message.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,16 +14,7 @@ namespace {
 constexpr std::uint64_t kBase = 0x8'0000'0000;
 constexpr std::uint64_t kPage = 16 * 1024;
 
-// The message of the exception `f` throws, or "" if it throws none of type E.
-template <typename E, typename F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
+using util::message_of;
 
 TEST(PageAllocator, HandsOutTheLowestFreePagesFirst) {
   PageAllocator a(kBase, 8 * kPage);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "harness/util/exception_message.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,15 +39,7 @@ std::uint64_t dart2_entry_pa(std::uint64_t entry) { return (entry & kDart2Addres
 // The table a T8110 TTBR value points at: (PA >> 14) in bits 29:2.
 std::uint64_t t8110_ttbr_pa(std::uint32_t value) { return std::uint64_t{(value >> 2) & 0x0fffffff} << 14; }
 
-template <typename E, typename F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
+using util::message_of;
 
 class DartTest : public ::testing::Test {
  protected:

@@ -9,13 +9,6 @@ namespace dexthil::sim {
 namespace {
 
 // A model whose answer after each edge is scripted by the test.
-// Built with append rather than operator+: GCC 12 raises a false -Wrestrict on "x" + string.
-std::string label(const char* prefix, SimTime t) {
-  std::string s(prefix);
-  s.append(std::to_string(t));
-  return s;
-}
-
 class ScriptedModel final : public ClockedModel {
  public:
   explicit ScriptedModel(std::function<NextActivity(SimTime)> script) : script_(std::move(script)) {}
@@ -89,7 +82,7 @@ TEST(Simulator, EventsAtAnEdgeTimeRunBeforeTheEdge) {
   ClockDomain& clk = sim.add_clock("clk", 10);
   std::vector<std::string> order;
   ScriptedModel m([&](SimTime now) {
-    order.push_back(label("edge@", now));
+    order.push_back("edge@" + std::to_string(now));
     return now < 30 ? NextActivity::next_edge() : NextActivity::on_input();
   });
   sim.attach(m, clk);
@@ -113,11 +106,11 @@ TEST(Simulator, TwoClockDomainsInterleaveByTime) {
   ClockDomain& slow = sim.add_clock("slow", 25);
   std::vector<std::string> order;
   ScriptedModel a([&](SimTime now) {
-    order.push_back(label("a", now));
+    order.push_back("a" + std::to_string(now));
     return NextActivity::next_edge();
   });
   ScriptedModel b([&](SimTime now) {
-    order.push_back(label("b", now));
+    order.push_back("b" + std::to_string(now));
     return NextActivity::next_edge();
   });
   sim.attach(a, fast);
