@@ -9,7 +9,13 @@
 #include <map>
 #include <string>
 
+#include <DriverKit/IOBufferMemoryDescriptor.h>
+#include <DriverKit/IODMACommand.h>
+#include <PCIDriverKit/IOPCIDevice.h>
+
 #include "Vsync_fifo.h"
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
 #include "models/common/fifo_traffic.hpp"
@@ -236,6 +242,87 @@ void BM_Memcpy4KiB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 4096);
 }
 BENCHMARK(BM_Memcpy4KiB);
+
+// ---- DriverKit on the host ----
+
+// A synchronous message as the kernel sends one to a dext: from the kernel's thread onto the
+// dext's queue, the method runs, and back (two fiber switches and two simulator events).
+void BM_DispatchedMethodCall(benchmark::State& state) {
+  sim::Simulator sim(1);
+  dexthil::driverkit::FiberRuntime runtime(sim);
+  dexthil::driverkit::DispatchQueue kernel(runtime, "kernel"), dext(runtime, "Default");
+  std::uint64_t calls = 0;
+  for (auto _ : state) {
+    kernel.dispatch_async([&] {
+      for (int k = 0; k < 1000; ++k) dext.dispatch_sync([&] { ++calls; });
+    });
+    sim.run_until(sim::kNever);
+  }
+  if (calls != static_cast<std::uint64_t>(state.iterations()) * 1000) state.SkipWithError("calls went missing");
+  state.counters["calls_per_second"] = benchmark::Counter(static_cast<double>(calls), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DispatchedMethodCall)->Unit(benchmark::kMillisecond);
+
+// A queue switch: a block on one queue hands work to another with DispatchAsync, back and forth.
+void BM_QueueSwitch(benchmark::State& state) {
+  sim::Simulator sim(1);
+  dexthil::driverkit::FiberRuntime runtime(sim);
+  dexthil::driverkit::DispatchQueue a(runtime, "a"), b(runtime, "b");
+  std::uint64_t switches = 0;
+  std::function<void(int)> hop = [&](int left) {
+    ++switches;
+    if (left == 0) return;
+    ((left & 1) ? a : b).dispatch_async([&hop, left] { hop(left - 1); });
+  };
+  for (auto _ : state) {
+    a.dispatch_async([&] { hop(1000); });
+    sim.run_until(sim::kNever);
+  }
+  state.counters["switches_per_second"] = benchmark::Counter(static_cast<double>(switches), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_QueueSwitch)->Unit(benchmark::kMillisecond);
+
+// IODMACommand::PrepareForDMA + CompleteDMA of a 16 KiB buffer on the direct topology: the
+// DART map and unmap, IOVA allocation and the mapping record.
+void BM_PrepareCompleteDma(benchmark::State& state) {
+  sim::Simulator sim(1);
+  dexthil::hostmem::SparseMemory memory;
+  dexthil::hostmem::PageAllocator tables(0x10'0000'0000, 1 << 30), buffers(0x20'0000'0000, 1 << 30);
+  std::string error;
+  auto topology = dexthil::pcie::load_topology("fixtures/topologies/direct.toml", &error);
+  if (!topology) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  dexthil::pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
+  fabric.enumerate();
+  dexthil::checks::FindingLog findings;
+  dexthil::driverkit::Kernel kernel(sim, fabric, memory, buffers, findings);
+  IOPCIDevice* nub = kernel.pci_nub("dev");
+  IOBufferMemoryDescriptor* buffer = nullptr;
+  IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 16384, 0, &buffer);
+  buffer->SetLength(16384);
+  IODMACommandSpecification spec = {};
+  spec.maxAddressBits = 64;
+  IODMACommand* command = nullptr;
+  IODMACommand::Create(nub, 0, &spec, &command);
+  std::uint64_t pairs = 0;
+  for (auto _ : state) {
+    uint64_t flags = 0;
+    uint32_t count = 1;
+    IOAddressSegment segment;
+    if (command->PrepareForDMA(0, buffer, 0, 0, &flags, &count, &segment) != kIOReturnSuccess ||
+        command->CompleteDMA(0) != kIOReturnSuccess) {
+      state.SkipWithError("PrepareForDMA/CompleteDMA failed");
+      break;
+    }
+    ++pairs;
+  }
+  state.counters["pairs_per_second"] = benchmark::Counter(static_cast<double>(pairs), benchmark::Counter::kIsRate);
+  command->release();
+  buffer->release();
+}
+BENCHMARK(BM_PrepareCompleteDma);
 
 // Keeps each benchmark's time per iteration so the ratios can be printed after the table. With
 // --benchmark_repetitions the median of the repetitions is used: it shrugs off a noisy neighbour.

@@ -13,6 +13,7 @@ DEXTHIL_PACKAGES=(
   libtomlplusplus-dev
   libboost-dev libboost-context-dev
   libplist-dev
+  clang-14 libblocksruntime-dev  # dexts: C blocks need clang's -fblocks and the blocks runtime
 )
 
 dexthil_install_packages() {

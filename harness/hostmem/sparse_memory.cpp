@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace dexthil::hostmem {
 
@@ -15,7 +16,7 @@ void SparseMemory::read(std::uint64_t address, std::span<std::uint8_t> out) cons
     if (it == pages_.end()) {
       std::memset(out.data() + done, 0, chunk);
     } else {
-      std::memcpy(out.data() + done, it->second.get() + offset, chunk);
+      std::memcpy(out.data() + done, it->second.data + offset, chunk);
     }
     done += chunk;
   }
@@ -28,9 +29,33 @@ void SparseMemory::write(std::uint64_t address, std::span<const std::uint8_t> da
     const std::uint64_t offset = at % kPageSize;
     const std::size_t chunk = std::min<std::uint64_t>(data.size() - done, kPageSize - offset);
     Page& page = pages_[at / kPageSize];
-    if (!page) page = std::make_unique<std::uint8_t[]>(kPageSize);  // value-initialised: zeros
-    std::memcpy(page.get() + offset, data.data() + done, chunk);
+    if (!page.data) {
+      page.owned = std::make_unique<std::uint8_t[]>(kPageSize);  // value-initialised: zeros
+      page.data = page.owned.get();
+    }
+    std::memcpy(page.data + offset, data.data() + done, chunk);
     done += chunk;
+  }
+}
+
+void SparseMemory::attach(std::uint64_t address, std::uint8_t* host, std::uint64_t size) {
+  if (address % kPageSize || size % kPageSize) throw std::invalid_argument("SparseMemory::attach needs whole pages");
+  for (std::uint64_t off = 0; off < size; off += kPageSize) {
+    Page& page = pages_[(address + off) / kPageSize];
+    if (page.data) std::memcpy(host + off, page.data, kPageSize);  // keep what the memory held
+    page.owned.reset();
+    page.data = host + off;
+  }
+}
+
+void SparseMemory::detach(std::uint64_t address, std::uint64_t size) {
+  for (std::uint64_t off = 0; off < size; off += kPageSize) {
+    auto it = pages_.find((address + off) / kPageSize);
+    if (it == pages_.end() || it->second.owned) continue;
+    auto copy = std::make_unique<std::uint8_t[]>(kPageSize);
+    std::memcpy(copy.get(), it->second.data, kPageSize);
+    it->second.data = copy.get();
+    it->second.owned = std::move(copy);
   }
 }
 

@@ -17,11 +17,20 @@ class SparseMemory {
   std::uint64_t read_u64(std::uint64_t address) const;
   void write_u64(std::uint64_t address, std::uint64_t value);
 
+  // Lets host bytes stand for [address, address + size) (page aligned, whole pages): a buffer a
+  // driver maps and the device DMAs into is then one set of bytes. detach() hands the range back
+  // to ordinary pages, keeping what it holds.
+  void attach(std::uint64_t address, std::uint8_t* host, std::uint64_t size);
+  void detach(std::uint64_t address, std::uint64_t size);
+
   std::size_t resident_pages() const { return pages_.size(); }
   std::uint64_t resident_bytes() const { return pages_.size() * kPageSize; }
 
  private:
-  using Page = std::unique_ptr<std::uint8_t[]>;
+  struct Page {
+    std::unique_ptr<std::uint8_t[]> owned;  // null when attached host bytes back the page
+    std::uint8_t* data = nullptr;
+  };
   std::unordered_map<std::uint64_t, Page> pages_;  // keyed by address / kPageSize
 };
 

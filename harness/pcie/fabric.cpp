@@ -430,6 +430,8 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
   // speed and width and exits ASPM as slowly as its slower end.
   const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
   sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
+  const auto limit_it = max_bus_stall_.find(&ep);
+  const sim::SimTime stall_limit = limit_it == max_bus_stall_.end() ? 0 : limit_it->second;
   unsigned switches_above = 0;
   for (const Node* n = &ep; n->parent; n = n->parent) {
     if (n->kind == NodeKind::kSwitchUpstream) ++switches_above;
@@ -446,11 +448,13 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     sim::SimTime& last = link_last_active_[c];
     const sim::SimTime idle = sim_.now() - last;
     last = sim_.now();
-    if ((enabled & 2) && idle >= down.l1_entry_idle) {
-      const sim::SimTime exit = std::max(l1_exit_latency(down.l1_exit), l1_exit_latency(up.l1_exit));
-      l1_worst = std::max(l1_worst, exit + switches_above * kL1ExitPerSwitch);
-    } else if ((enabled & 1) && idle >= down.l0s_entry_idle) {
-      l0s_worst = std::max(l0s_worst, std::max(l0s_exit_latency(down.l0s_exit), l0s_exit_latency(up.l0s_exit)));
+    const sim::SimTime l1_exit =
+        std::max(l1_exit_latency(down.l1_exit), l1_exit_latency(up.l1_exit)) + switches_above * kL1ExitPerSwitch;
+    const sim::SimTime l0s_exit = std::max(l0s_exit_latency(down.l0s_exit), l0s_exit_latency(up.l0s_exit));
+    if ((enabled & 2) && idle >= down.l1_entry_idle && (!stall_limit || l1_exit <= stall_limit)) {
+      l1_worst = std::max(l1_worst, l1_exit);
+    } else if ((enabled & 1) && idle >= down.l0s_entry_idle && (!stall_limit || l0s_exit <= stall_limit)) {
+      l0s_worst = std::max(l0s_worst, l0s_exit);
     }
   }
   l.serialization = slowest;

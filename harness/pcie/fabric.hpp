@@ -121,6 +121,10 @@ class Fabric {
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;
   std::vector<Arrival> possible_arrivals(const Node& endpoint) const;
 
+  // A driver's RequireMaxBusStall: the platform keeps the endpoint's links out of ASPM states
+  // whose exit latency would stall its traffic longer than `limit` (0: no requirement).
+  void set_max_bus_stall(const Node& endpoint, sim::SimTime limit) { max_bus_stall_[&endpoint] = limit; }
+
   // Link Control's ASPM bits of a PCIe function (bit 0 L0s, bit 1 L1); 0 without a PCIe capability.
   static std::uint32_t aspm_control(const Node& n);
   // Max Payload Size and Max Read Request Size from a function's Device Control, in bytes;
@@ -155,6 +159,7 @@ class Fabric {
   std::map<const Node*, sim::Random> stall_random_;
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
   std::map<const Node*, MmioDevice*> mmio_devices_;
+  std::map<const Node*, sim::SimTime> max_bus_stall_;
   MsiHandler msi_handler_;
   bool enumerated_ = false;
 };

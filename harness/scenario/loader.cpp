@@ -120,7 +120,7 @@ class Reader : public toml_input::TomlReader {
       const toml::table& t = as_table(*checks, "checks");
       for (auto&& [key, value] : t) {
         std::string id(key.str());
-        if (!checks::is_known_check(id)) fail(value, "checks." + id, "unknown check \"" + id + "\"" + known_checks_hint());
+        if (!checks::is_known_check(id)) fail(value, "checks." + id, "unknown check \"" + id + "\"" + known_checks_hint(id));
         if (!value.is_boolean()) fail(value, "checks." + id, std::string("expected a boolean, got ") + type_name(value));
         s.checks[id] = value.value<bool>().value();
       }
@@ -136,7 +136,7 @@ class Reader : public toml_input::TomlReader {
       e.pos = pos(t);
       e.check = string(t, "finding", path, true).value();
       if (!checks::is_known_check(e.check)) {
-        fail(*t.get("finding"), path + ".finding", "unknown finding \"" + e.check + "\"" + known_checks_hint());
+        fail(*t.get("finding"), path + ".finding", "unknown finding \"" + e.check + "\"" + known_checks_hint(e.check));
       }
       if (auto where = string(t, "model", path, false)) {
         if (!model_names.count(*where)) fail(*t.get("model"), path + ".model", "no model named \"" + *where + "\" in this scenario");
@@ -170,10 +170,18 @@ class Reader : public toml_input::TomlReader {
     return name;
   }
 
-  static std::string known_checks_hint() {
-    std::string list;
-    for (const auto& c : checks::known_checks()) list += (list.empty() ? "" : ", ") + std::string(c.id);
-    return " (known: " + list + ")";
+  // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
+  static std::string known_checks_hint(const std::string& id) {
+    const std::string family = id.substr(0, id.find('.') + 1);
+    std::string same, families;
+    for (const auto& c : checks::known_checks()) {
+      const std::string known = c.id;
+      if (!family.empty() && known.rfind(family, 0) == 0) same += (same.empty() ? "" : ", ") + known;
+      const std::string f = known.substr(0, known.find('.') + 1) + "*";
+      if (families.find(f) == std::string::npos) families += (families.empty() ? "" : ", ") + f;
+    }
+    return same.empty() ? " (known families: " + families + "; `dexthil list --checks` lists every id)"
+                        : " (known: " + same + ")";
   }
 
   ModelSpec read_model(const toml::table& t, const std::string& path) const {

@@ -15,6 +15,7 @@ struct LiveObject {
   std::uint32_t line = 0;
   std::uint32_t retain_count = 0;
   std::uint64_t serial = 0;  // creation order
+  std::uint64_t owner = 0;   // the dext process whose code created it (0: the kernel or a test)
 };
 
 class ObjectRegistry {
@@ -22,6 +23,10 @@ class ObjectRegistry {
   static std::uint64_t mark();  // the serial the next object will get
   static std::vector<LiveObject> alive_since(std::uint64_t mark);
   static std::size_t alive_count();
+  // Objects created from now on belong to `owner` (the kernel sets it as it switches between
+  // dext processes' code and its own).
+  static void set_current_owner(std::uint64_t owner);
+  static std::vector<LiveObject> alive_owned_by(std::uint64_t owner);
 
   // Called by OSObject's constructor and destructor.
   static void created(const OSObject* object);

@@ -19,8 +19,13 @@ namespace {
 // Objects by address, with their creation serial. Single-threaded: dext code runs on fibers
 // that the simulator switches one at a time.
 struct Registry {
-  std::map<const OSObject*, std::uint64_t> objects;
+  struct Entry {
+    std::uint64_t serial;
+    std::uint64_t owner;
+  };
+  std::map<const OSObject*, Entry> objects;
   std::uint64_t next_serial = 1;
+  std::uint64_t current_owner = 0;
 };
 Registry& registry() {
   static Registry r;
@@ -39,23 +44,40 @@ namespace dexthil::driverkit {
 
 std::uint64_t ObjectRegistry::mark() { return registry().next_serial; }
 std::size_t ObjectRegistry::alive_count() { return registry().objects.size(); }
-void ObjectRegistry::created(const OSObject* o) { registry().objects[o] = registry().next_serial++; }
+void ObjectRegistry::created(const OSObject* o) {
+  Registry& r = registry();
+  r.objects[o] = {r.next_serial++, r.current_owner};
+}
+void ObjectRegistry::set_current_owner(std::uint64_t owner) { registry().current_owner = owner; }
 void ObjectRegistry::destroyed(const OSObject* o) { registry().objects.erase(o); }
 
-std::vector<LiveObject> ObjectRegistry::alive_since(std::uint64_t mark) {
+namespace {
+template <class Keep>
+std::vector<LiveObject> alive_where(Keep keep) {
   std::vector<LiveObject> out;
-  for (const auto& [object, serial] : registry().objects) {
-    if (serial < mark) continue;
-    const std::source_location& at = object->creationSite();
-    out.push_back({object->getMetaClass()->getClassName(), at.file_name(), at.line(), object->getRetainCount(), serial});
+  for (const auto& [object, entry] : registry().objects) {
+    if (!keep(entry)) continue;
+    const OSCreationSite& at = object->creationSite();
+    out.push_back({object->getMetaClass()->getClassName(), at.file_name(), at.line_number(), object->getRetainCount(),
+                   entry.serial, entry.owner});
   }
   std::sort(out.begin(), out.end(), [](const LiveObject& a, const LiveObject& b) { return a.serial < b.serial; });
   return out;
+}
+}  // namespace
+
+std::vector<LiveObject> ObjectRegistry::alive_since(std::uint64_t mark) {
+  return alive_where([mark](const Registry::Entry& e) { return e.serial >= mark; });
+}
+std::vector<LiveObject> ObjectRegistry::alive_owned_by(std::uint64_t owner) {
+  return alive_where([owner](const Registry::Entry& e) { return e.owner == owner; });
 }
 
 }  // namespace dexthil::driverkit
 
 // ---- OSObject ----
+
+kern_return_t OSObject::_Dispatch(OSObject*, const IORPC&) { return kIOReturnUnsupported; }
 
 OSObject::OSObject() { dexthil::driverkit::ObjectRegistry::created(this); }
 OSObject::~OSObject() { dexthil::driverkit::ObjectRegistry::destroyed(this); }
@@ -77,14 +99,14 @@ void OSObject::release() const {
 
 namespace {
 template <class T>
-T* make(const std::source_location& where) {
+T* make(const OSCreationSite& where) {
   T* o = new T();
   o->setCreationSite(where);
   return o;
 }
 }  // namespace
 
-OSString* OSString::withCString(const char* cString, std::source_location where) {
+OSString* OSString::withCString(const char* cString, OSCreationSite where) {
   if (!cString) return nullptr;
   OSString* s = make<OSString>(where);
   s->value_ = cString;
@@ -96,7 +118,7 @@ bool OSString::isEqualTo(const OSMetaClassBase* anObject) const {
   return other && other->value_ == value_;
 }
 
-OSNumber* OSNumber::withNumber(std::uint64_t value, std::size_t numberOfBits, std::source_location where) {
+OSNumber* OSNumber::withNumber(std::uint64_t value, std::size_t numberOfBits, OSCreationSite where) {
   if (numberOfBits != 8 && numberOfBits != 16 && numberOfBits != 32 && numberOfBits != 64) return nullptr;
   OSNumber* n = make<OSNumber>(where);
   n->bits_ = numberOfBits;
@@ -109,14 +131,14 @@ bool OSNumber::isEqualTo(const OSMetaClassBase* anObject) const {
   return other && other->value_ == value_;
 }
 
-OSData* OSData::withBytes(const void* bytes, std::size_t length, std::source_location where) {
+OSData* OSData::withBytes(const void* bytes, std::size_t length, OSCreationSite where) {
   if (!bytes && length) return nullptr;
   OSData* d = make<OSData>(where);
   d->appendBytes(bytes, length);
   return d;
 }
 
-OSData* OSData::withCapacity(std::size_t capacity, std::source_location where) {
+OSData* OSData::withCapacity(std::size_t capacity, OSCreationSite where) {
   OSData* d = make<OSData>(where);
   d->bytes_.reserve(capacity);
   return d;
@@ -136,7 +158,7 @@ bool OSData::isEqualTo(const OSMetaClassBase* anObject) const {
 
 // ---- Collections ----
 
-OSArray* OSArray::withCapacity(std::uint32_t capacity, std::source_location where) {
+OSArray* OSArray::withCapacity(std::uint32_t capacity, OSCreationSite where) {
   OSArray* a = make<OSArray>(where);
   a->items_.reserve(capacity);
   return a;
@@ -155,7 +177,7 @@ void OSArray::free() {
   super::free();
 }
 
-OSDictionary* OSDictionary::withCapacity(std::uint32_t capacity, std::source_location where) {
+OSDictionary* OSDictionary::withCapacity(std::uint32_t capacity, OSCreationSite where) {
   OSDictionary* d = make<OSDictionary>(where);
   d->entries_.reserve(capacity);
   return d;

@@ -45,6 +45,7 @@ FiberRuntime::Task* FiberRuntime::create(DispatchQueue* queue, std::function<voi
 
 void FiberRuntime::switch_to(Task* t) {
   if (current_) throw std::logic_error("a dext block tried to resume another block directly");
+  if (t->queue && t->queue->abandoned()) return;  // its process is gone
   if (!t->started) {
     t->started = true;
     t->self = ctx::fiber(std::allocator_arg, ctx::fixedsize_stack(stack_size_), [this, t](ctx::fiber&& back) {
@@ -61,8 +62,10 @@ void FiberRuntime::switch_to(Task* t) {
     });
   }
   current_ = t;
+  if (switch_hook_) switch_hook_(t->queue);
   t->self = std::move(t->self).resume();
   current_ = nullptr;
+  if (switch_hook_) switch_hook_(nullptr);
   if (!t->done) return;
   std::exception_ptr error = t->error;
   std::function<void()> on_done = std::move(t->on_done);
@@ -70,7 +73,7 @@ void FiberRuntime::switch_to(Task* t) {
   tasks_.remove_if([t](const std::unique_ptr<Task>& p) { return p.get() == t; });
   if (queue) queue->task_finished(t);
   if (on_done) on_done();
-  if (error) std::rethrow_exception(error);  // surfaces from the simulator's run, where the runner catches it
+  if (error && !(error_hook_ && error_hook_(queue, error))) std::rethrow_exception(error);  // surfaces from the simulator's run, where the runner catches it
 }
 
 void FiberRuntime::suspend() {
@@ -116,7 +119,18 @@ void DispatchQueue::dispatch_async(std::function<void()> block) {
   pump();
 }
 
+void DispatchQueue::abandon() {
+  abandoned_ = true;
+  ready_.clear();
+  resumable_.clear();
+  for (const Sleeper& s : sleepers_) {
+    if (s.timeout) runtime_.sim().cancel(s.timeout);
+  }
+  sleepers_.clear();
+}
+
 void DispatchQueue::pump() {
+  if (abandoned_) return;
   if (holder_ || pump_scheduled_ || (ready_.empty() && resumable_.empty())) return;
   pump_scheduled_ = true;
   runtime_.sim().at(runtime_.sim().now(), [this, alive = alive_] {

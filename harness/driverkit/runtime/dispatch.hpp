@@ -59,6 +59,13 @@ class FiberRuntime {
 
   std::size_t live_fibers() const { return tasks_.size(); }
 
+  // Called whenever a block starts or resumes (with its queue) and when it suspends or ends
+  // (with nullptr): the kernel uses it to know whose code is running.
+  void set_switch_hook(std::function<void(DispatchQueue*)> hook) { switch_hook_ = std::move(hook); }
+  // Called when a block ends with an exception; returning true swallows it (the kernel treats
+  // it as the dext crashing), false lets it surface from the simulator's run.
+  void set_error_hook(std::function<bool(DispatchQueue*, std::exception_ptr)> hook) { error_hook_ = std::move(hook); }
+
  private:
   friend class DispatchQueue;
   friend class Blocker;
@@ -72,6 +79,8 @@ class FiberRuntime {
   std::size_t stack_size_;
   std::list<std::unique_ptr<Task>> tasks_;
   Task* current_ = nullptr;
+  std::function<void(DispatchQueue*)> switch_hook_;
+  std::function<bool(DispatchQueue*, std::exception_ptr)> error_hook_;
 };
 
 class DispatchQueue {
@@ -100,6 +109,14 @@ class DispatchQueue {
   // From a block on this queue: wakes every block sleeping on `event`.
   IOReturn wakeup(const void* event);
 
+  // The process that owned this queue is gone (a crashed dext): nothing queued runs, and blocks
+  // suspended in it never resume. Their fibers are unwound when the runtime ends.
+  void abandon();
+  bool abandoned() const { return abandoned_; }
+  // Who the queue belongs to (the kernel's process id for it; 0: the kernel itself).
+  void set_owner(std::uint64_t owner) { owner_ = owner; }
+  std::uint64_t owner() const { return owner_; }
+
   std::size_t pending() const { return ready_.size() + resumable_.size(); }
   std::size_t sleepers() const { return sleepers_.size(); }
 
@@ -117,6 +134,8 @@ class DispatchQueue {
   std::deque<Task*> resumable_;  // woken sleepers of a reentrant queue, waiting to re-enter
   Task* holder_ = nullptr;       // the block that holds the queue
   bool pump_scheduled_ = false;
+  bool abandoned_ = false;
+  std::uint64_t owner_ = 0;
   struct Sleeper {
     Task* task;
     const void* event;

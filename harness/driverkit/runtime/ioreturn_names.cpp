@@ -24,7 +24,8 @@ std::string ioreturn_name(IOReturn value) {
       {kIOReturnNoPower, "kIOReturnNoPower"}, {kIOReturnUnderrun, "kIOReturnUnderrun"},
       {kIOReturnOverrun, "kIOReturnOverrun"}, {kIOReturnAborted, "kIOReturnAborted"},
       {kIOReturnNotResponding, "kIOReturnNotResponding"}, {kIOReturnNotFound, "kIOReturnNotFound"},
-      {kIOReturnInvalid, "kIOReturnInvalid"},
+      {kIOReturnInvalid, "kIOReturnInvalid"}, {kIOReturnNotAttached, "kIOReturnNotAttached"},
+      {kIOReturnNoInterrupt, "kIOReturnNoInterrupt"}, {kIOReturnStillOpen, "kIOReturnStillOpen"},
   };
   char hex[16];
   std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(value));

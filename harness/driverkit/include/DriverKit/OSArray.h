@@ -8,7 +8,7 @@ class OSArray : public OSObject {
   DEXTHIL_METACLASS(OSArray, OSObject)
 
  public:
-  static OSArray* withCapacity(std::uint32_t capacity, std::source_location where = std::source_location::current());
+  static OSArray* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());
   bool setObject(const OSMetaClassBase* anObject);
   const OSMetaClassBase* getObject(std::uint32_t index) const { return index < items_.size() ? items_[index] : nullptr; }
   std::uint32_t getCount() const { return static_cast<std::uint32_t>(items_.size()); }

@@ -12,7 +12,7 @@ class OSDictionary : public OSObject {
   DEXTHIL_METACLASS(OSDictionary, OSObject)
 
  public:
-  static OSDictionary* withCapacity(std::uint32_t capacity, std::source_location where = std::source_location::current());
+  static OSDictionary* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());
   bool setObject(const char* key, const OSMetaClassBase* anObject);
   bool setObject(const OSString* key, const OSMetaClassBase* anObject);
   const OSMetaClassBase* getObject(const char* key) const;

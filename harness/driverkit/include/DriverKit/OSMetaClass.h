@@ -5,9 +5,20 @@
 // OSSafeReleaseNULL).
 #include <cstddef>
 #include <cstdint>
-#include <source_location>
 
 class OSMetaClass;
+
+// Where an object was created, for leak reports. std::source_location would do, but clang 14
+// (which builds dexts, for C blocks) cannot use libstdc++'s; both compilers have these builtins.
+struct OSCreationSite {
+  const char* file = "";
+  unsigned line = 0;
+  static constexpr OSCreationSite current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    return {file, line};
+  }
+  const char* file_name() const { return file; }
+  unsigned line_number() const { return line; }
+};
 
 class OSMetaClassBase {
  public:
@@ -71,7 +82,7 @@ inline const OSMetaClassBase* OSMetaClassBase::safeMetaCast(const OSMetaClassBas
   ((type*)OSMetaClassBase::safeMetaCast((const OSMetaClassBase*)(inst), OSTypeID(type)))
 #define OSRequiredCast(type, inst) (dexthil_required_cast<type>((inst), #type))
 // Allocates an object of `type` with a retain count of one, not yet initialised (call init()).
-#define OSTypeAlloc(type) (dexthil_type_alloc<type>(std::source_location::current()))
+#define OSTypeAlloc(type) (dexthil_type_alloc<type>(OSCreationSite::current()))
 #define OSSafeReleaseNULL(inst) \
   do {                          \
     if (inst) (inst)->release(); \

@@ -7,7 +7,7 @@ class OSNumber : public OSObject {
  public:
   // The value is kept to `numberOfBits` (8, 16, 32 or 64) bits, as OSNumber does.
   static OSNumber* withNumber(std::uint64_t value, std::size_t numberOfBits,
-                              std::source_location where = std::source_location::current());
+                              OSCreationSite where = OSCreationSite::current());
   std::uint8_t unsigned8BitValue() const { return static_cast<std::uint8_t>(value_); }
   std::uint16_t unsigned16BitValue() const { return static_cast<std::uint16_t>(value_); }
   std::uint32_t unsigned32BitValue() const { return static_cast<std::uint32_t>(value_); }

@@ -4,10 +4,10 @@
 // place it was created, so the harness can list what a dext leaked when a run ends.
 #include <cstddef>
 #include <cstdint>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 
+#include <DriverKit/IORPC.h>
 #include <DriverKit/IOReturn.h>
 #include <DriverKit/OSMetaClass.h>
 
@@ -39,20 +39,34 @@ class OSObject : public OSMetaClassBase {
   void release() const override;
 
   std::uint32_t getRetainCount() const { return retain_count_; }
+
+  // Message plumbing (see <DriverKit/IORPC.h>). OSObject implements no messages.
+  static kern_return_t _Dispatch(OSObject* self, const IORPC& rpc);
+  virtual kern_return_t _InvokeMessage(const IORPC& rpc) { return _Dispatch(this, rpc); }
+  // The queue a method is routed to by QUEUENAME, or nullptr for the Default queue; and whether
+  // the class declares a queue name at all (SetDispatchQueue accepts only declared names).
+  virtual const char* _RoutedQueue(std::uint64_t msgid) const {
+    (void)msgid;
+    return nullptr;
+  }
+  virtual bool _DeclaresQueue(const char* name) const {
+    (void)name;
+    return false;
+  }
   // Where the object was created (OSTypeAlloc or a with...() factory), for leak reports.
-  const std::source_location& creationSite() const { return created_at_; }
-  void setCreationSite(const std::source_location& where) { created_at_ = where; }
+  const OSCreationSite& creationSite() const { return created_at_; }
+  void setCreationSite(const OSCreationSite& where) { created_at_ = where; }
 
  protected:
   ~OSObject() override;
 
  private:
   mutable std::uint32_t retain_count_ = 1;
-  std::source_location created_at_;
+  OSCreationSite created_at_;
 };
 
 template <class T>
-T* dexthil_type_alloc(const std::source_location& where) {
+T* dexthil_type_alloc(const OSCreationSite& where) {
   T* object = new T();
   object->setCreationSite(where);
   return object;

@@ -8,7 +8,7 @@ class OSString : public OSObject {
   DEXTHIL_METACLASS(OSString, OSObject)
 
  public:
-  static OSString* withCString(const char* cString, std::source_location where = std::source_location::current());
+  static OSString* withCString(const char* cString, OSCreationSite where = OSCreationSite::current());
   const char* getCStringNoCopy() const { return value_.c_str(); }
   std::size_t getLength() const { return value_.size(); }
   bool isEqualTo(const char* cString) const { return cString && value_ == cString; }

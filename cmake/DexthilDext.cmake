@@ -1,0 +1,110 @@
+# dexthil_add_dext(NAME
+#                  IIG <class.iig>...
+#                  SOURCES <file.cpp>...
+#                  PLIST <Info.plist>
+#                  [ENTITLEMENTS <file.entitlements>]
+#                  [DEFINITIONS <NAME[=VALUE]>...]
+#                  [NO_LINT])
+#
+# Builds a dext from its own sources as a shared object the harness loads (`dexthil run` with a
+# [[dext]] entry, or driverkit::Kernel::load_dext):
+#  - runs dexthil-iig on each .iig, giving <class>.h and <class>.iig.cpp;
+#  - compiles the sources and the generated code with clang (C blocks need -fblocks, which GCC
+#    lacks) against the harness's DriverKit headers;
+#  - links lib<NAME>.so against the blocks runtime; DriverKit itself is resolved when the
+#    harness loads the dext, as on macOS;
+#  - checks the Info.plist with `dexthil lint-plist` (with ENTITLEMENTS when given) and fails the
+#    build on a finding, unless NO_LINT.
+# The target NAME gets the properties DEXT_LIBRARY and DEXT_PLIST (absolute paths).
+#
+# Needs DEXTHIL_IIG (the dexthil-iig executable), DEXTHIL_DRIVERKIT_INCLUDE_DIR and, unless
+# NO_LINT, DEXTHIL_CLI (the dexthil executable); inside dexthil's build they name its targets,
+# outside it find_package(dexthil) sets them.
+
+find_program(DEXTHIL_DEXT_CXX NAMES clang++-14 clang++ DOC "C++ compiler for dexts (needs -fblocks)")
+find_library(DEXTHIL_BLOCKS_RUNTIME NAMES BlocksRuntime DOC "The C blocks runtime (libblocksruntime-dev)")
+
+function(dexthil_add_dext name)
+  cmake_parse_arguments(D "NO_LINT" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS" ${ARGN})
+  if(NOT D_IIG OR NOT D_SOURCES OR NOT D_PLIST)
+    message(FATAL_ERROR "dexthil_add_dext(${name}): IIG, SOURCES and PLIST are required")
+  endif()
+  if(NOT DEXTHIL_DEXT_CXX)
+    message(FATAL_ERROR "dexthil_add_dext(${name}): no clang++ found; install clang-14")
+  endif()
+  if(NOT DEXTHIL_BLOCKS_RUNTIME)
+    message(FATAL_ERROR "dexthil_add_dext(${name}): libBlocksRuntime not found; install libblocksruntime-dev")
+  endif()
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext)
+  set(gen ${out}/generated)
+  file(MAKE_DIRECTORY ${gen})
+
+  set(headers)
+  set(all_sources)
+  foreach(src ${D_SOURCES})
+    get_filename_component(abs ${src} ABSOLUTE)
+    list(APPEND all_sources ${abs})
+  endforeach()
+  foreach(iig ${D_IIG})
+    get_filename_component(abs ${iig} ABSOLUTE)
+    get_filename_component(base ${iig} NAME_WE)
+    add_custom_command(
+      OUTPUT ${gen}/${base}.h ${gen}/${base}.iig.cpp
+      COMMAND ${DEXTHIL_IIG} ${abs} --header ${gen}/${base}.h --impl ${gen}/${base}.iig.cpp
+      DEPENDS ${abs} ${DEXTHIL_IIG}
+      COMMENT "iig ${name}: ${iig}"
+      VERBATIM)
+    list(APPEND headers ${gen}/${base}.h)
+    list(APPEND all_sources ${gen}/${base}.iig.cpp)
+  endforeach()
+
+  set(flags -std=c++20 -fblocks -fPIC -O1 -g -Wall -Werror -Wno-unused-parameter
+            -I${gen} -I${CMAKE_CURRENT_SOURCE_DIR} -I${DEXTHIL_DRIVERKIT_INCLUDE_DIR})
+  foreach(def ${D_DEFINITIONS})
+    list(APPEND flags -D${def})
+  endforeach()
+  set(objects)
+  set(n 0)
+  foreach(src ${all_sources})
+    get_filename_component(base ${src} NAME)
+    set(obj ${out}/obj/${n}-${base}.o)
+    math(EXPR n "${n} + 1")
+    add_custom_command(
+      OUTPUT ${obj}
+      COMMAND ${DEXTHIL_DEXT_CXX} ${flags} -MD -MF ${obj}.d -c ${src} -o ${obj}
+      DEPENDS ${src} ${headers}
+      DEPFILE ${obj}.d
+      COMMENT "dext ${name}: ${base}"
+      VERBATIM)
+    list(APPEND objects ${obj})
+  endforeach()
+  file(MAKE_DIRECTORY ${out}/obj)
+
+  set(library ${out}/lib${name}.so)
+  add_custom_command(
+    OUTPUT ${library}
+    COMMAND ${DEXTHIL_DEXT_CXX} -shared -o ${library} ${objects} ${DEXTHIL_BLOCKS_RUNTIME}
+    DEPENDS ${objects}
+    COMMENT "dext ${name}: lib${name}.so"
+    VERBATIM)
+
+  get_filename_component(plist ${D_PLIST} ABSOLUTE)
+  set(outputs ${library})
+  if(NOT D_NO_LINT)
+    set(lint_args)
+    if(D_ENTITLEMENTS)
+      get_filename_component(entitlements ${D_ENTITLEMENTS} ABSOLUTE)
+      set(lint_args --entitlements ${entitlements})
+    endif()
+    add_custom_command(
+      OUTPUT ${out}/lint.stamp
+      COMMAND ${DEXTHIL_CLI} lint-plist ${lint_args} ${plist}
+      COMMAND ${CMAKE_COMMAND} -E touch ${out}/lint.stamp
+      DEPENDS ${plist} ${entitlements} ${DEXTHIL_CLI}
+      COMMENT "dext ${name}: lint ${D_PLIST}"
+      VERBATIM)
+    list(APPEND outputs ${out}/lint.stamp)
+  endif()
+  add_custom_target(${name} ALL DEPENDS ${outputs})
+  set_target_properties(${name} PROPERTIES DEXT_LIBRARY ${library} DEXT_PLIST ${plist})
+endfunction()

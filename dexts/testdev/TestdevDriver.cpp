@@ -1,0 +1,248 @@
+// TestdevDriver: drives the DMA test device the way a PCIDriverKit dext drives real hardware.
+// Start opens the provider, sets up an MSI interrupt source, a watchdog timer and a DMA buffer,
+// and has the device write a pattern into the buffer; the interrupt handler checks it and has the
+// device read it back. SetPowerState quiesces and resumes; Stop tears everything down.
+//
+// Each TESTDEV_BUG_* definition plants one mistake the harness must report (see dexts/README.md).
+
+#include <DriverKit/DriverKit.h>
+#include <PCIDriverKit/PCIDriverKit.h>
+
+#include "TestdevDriver.h"
+
+namespace {
+// Registers in BAR0 (models/dma_testdev/rtl/dma_testdev.sv).
+constexpr uint64_t kRegId = 0x00, kRegControl = 0x04, kRegIovaLo = 0x08, kRegIovaHi = 0x0c, kRegLength = 0x10;
+constexpr uint64_t kRegPattern = 0x14, kRegDoorbell = 0x1c, kRegStatus = 0x20, kRegMismatches = 0x24;
+constexpr uint32_t kIdValue = 0xd7e57001;
+constexpr uint32_t kControlDeviceWrites = 1u << 0, kControlIrqEnable = 1u << 1;
+constexpr uint32_t kStatusDone = 1u << 1;
+constexpr uint32_t kTransferBytes = 4096;
+constexpr uint8_t kPattern = 0x30;
+
+#if defined(TESTDEV_BUG_DMA_31_BITS)
+constexpr uint64_t kAddressBits = 31;
+#else
+constexpr uint64_t kAddressBits = 32;
+#endif
+}  // namespace
+
+struct TestdevDriver_IVars {
+  IOPCIDevice* pci;
+  uint8_t bar0;
+  IODispatchQueue* defaultQueue;
+  IODispatchQueue* powerQueue;
+  IOInterruptDispatchSource* interruptSource;
+  OSAction* interruptAction;
+  IOTimerDispatchSource* timer;
+  OSAction* timerAction;
+  IOBufferMemoryDescriptor* buffer;
+  IODMACommand* dma;
+  uint64_t iova;
+  uint32_t interrupts;
+  uint32_t timerFires;
+  uint32_t transfersOK;
+  uint32_t powerChanges;
+  bool dataOK;
+  bool poweredOff;
+};
+
+bool TestdevDriver::init() {
+  if (!super::init()) return false;
+  ivars = IONewZero(TestdevDriver_IVars, 1);
+  if (!ivars) return false;
+#if defined(TESTDEV_POWER_QUEUE_IN_INIT)
+  // Routed methods can arrive as soon as the object exists, so their queue is made here.
+  if (IODispatchQueue::Create("PowerQueue", 0, 0, &ivars->powerQueue) != kIOReturnSuccess) return false;
+  if (SetDispatchQueue("PowerQueue", ivars->powerQueue) != kIOReturnSuccess) return false;
+#endif
+  return true;
+}
+
+void TestdevDriver::free() {
+  if (ivars) {
+    OSSafeReleaseNULL(ivars->powerQueue);
+    OSSafeReleaseNULL(ivars->defaultQueue);
+  }
+  IOSafeDeleteNULL(ivars, TestdevDriver_IVars, 1);
+  super::free();
+}
+
+kern_return_t IMPL(TestdevDriver, Start) {
+#if !defined(TESTDEV_BUG_NO_SUPER_START)
+  kern_return_t ret = Start(provider, SUPERDISPATCH);
+  if (ret != kIOReturnSuccess) return ret;
+#else
+  kern_return_t ret = kIOReturnSuccess;
+#endif
+  ivars->pci = OSDynamicCast(IOPCIDevice, provider);
+  if (!ivars->pci) return kIOReturnNoDevice;
+  ret = ivars->pci->Open(this, 0);
+  if (ret != kIOReturnSuccess) return ret;
+
+  uint64_t barSize = 0;
+  uint8_t barType = 0;
+  ret = ivars->pci->GetBARInfo(0, &ivars->bar0, &barSize, &barType);
+  if (ret != kIOReturnSuccess) return ret;
+  uint32_t id = 0;
+  ivars->pci->MemoryRead32(ivars->bar0, kRegId, &id);
+  if (id != kIdValue) {
+    IOLog("TestdevDriver: unexpected ID 0x%08x\n", id);
+    return kIOReturnNoDevice;
+  }
+
+#if defined(TESTDEV_POWER_QUEUE) && !defined(TESTDEV_POWER_QUEUE_IN_INIT)
+  // The field bug: the queue SetPowerState is routed to exists only once Start has run.
+  ret = IODispatchQueue::Create("PowerQueue", 0, 0, &ivars->powerQueue);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = SetDispatchQueue("PowerQueue", ivars->powerQueue);
+  if (ret != kIOReturnSuccess) return ret;
+#endif
+
+  ret = CopyDispatchQueue("Default", &ivars->defaultQueue);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = ivars->pci->ConfigureInterrupts(kIOInterruptTypePCIMessaged, 1, 1, 0);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = IOInterruptDispatchSource::Create(ivars->pci, 0, ivars->defaultQueue, &ivars->interruptSource);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionInterruptOccurred(0, &ivars->interruptAction);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->interruptSource->SetHandler(ivars->interruptAction);
+  ivars->interruptSource->SetEnable(true);
+
+  ret = IOTimerDispatchSource::Create(ivars->defaultQueue, &ivars->timer);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionTimerOccurred(0, &ivars->timerAction);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->timer->SetHandler(ivars->timerAction);
+
+  ret = IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, kTransferBytes, 0, &ivars->buffer);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->buffer->SetLength(kTransferBytes);
+  IODMACommandSpecification spec = {};
+  spec.options = kIODMACommandSpecificationNoOptions;
+  spec.maxAddressBits = kAddressBits;
+  ret = IODMACommand::Create(ivars->pci, kIODMACommandCreateNoOptions, &spec, &ivars->dma);
+  if (ret != kIOReturnSuccess) return ret;
+  uint64_t flags = 0;
+  uint32_t segmentCount = 1;
+  IOAddressSegment segment = {};
+  ret = ivars->dma->PrepareForDMA(kIODMACommandPrepareForDMANoOptions, ivars->buffer, 0, 0, &flags, &segmentCount,
+                                  &segment);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->iova = segment.address;
+
+  ret = StartTransfer(true);
+  if (ret != kIOReturnSuccess) return ret;
+  // A watchdog, 1 ms out (mach ticks are not nanoseconds: convert with the timebase).
+  mach_timebase_info_data_t timebase;
+  mach_timebase_info(&timebase);
+  ivars->timer->WakeAtTime(kIOTimerClockMachAbsoluteTime,
+                           mach_absolute_time() + 1000000ull * timebase.denom / timebase.numer, 0);
+  Publish();
+  RegisterService();
+  return kIOReturnSuccess;
+}
+
+kern_return_t TestdevDriver::StartTransfer(bool deviceWrites) {
+  IOPCIDevice* pci = ivars->pci;
+  pci->MemoryWrite32(ivars->bar0, kRegIovaLo, static_cast<uint32_t>(ivars->iova));
+  pci->MemoryWrite32(ivars->bar0, kRegIovaHi, static_cast<uint32_t>(ivars->iova >> 32));
+  pci->MemoryWrite32(ivars->bar0, kRegLength, kTransferBytes);
+  pci->MemoryWrite32(ivars->bar0, kRegPattern, kPattern);
+  pci->MemoryWrite32(ivars->bar0, kRegControl, (deviceWrites ? kControlDeviceWrites : 0) | kControlIrqEnable);
+  pci->MemoryWrite32(ivars->bar0, kRegDoorbell, 1);
+  return kIOReturnSuccess;
+}
+
+void IMPL(TestdevDriver, InterruptOccurred) {
+  (void)action;
+  (void)time;
+  ivars->interrupts += static_cast<uint32_t>(count);
+  uint32_t status = 0;
+  ivars->pci->MemoryRead32(ivars->bar0, kRegStatus, &status);
+  ivars->pci->MemoryWrite32(ivars->bar0, kRegStatus, kStatusDone);
+  if (((status >> 4) & 0xf) == 0) ivars->transfersOK++;
+  if (ivars->transfersOK == 1) {
+    // The device wrote the pattern: check it through the CPU's view of the buffer.
+    IOAddressSegment range = {};
+    ivars->buffer->GetAddressRange(&range);
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(range.address);
+    bool ok = range.length == kTransferBytes;
+    for (uint32_t n = 0; ok && n < kTransferBytes; ++n) ok = bytes[n] == static_cast<uint8_t>(kPattern + n);
+    ivars->dataOK = ok;
+    StartTransfer(false);  // and have the device read it back and compare
+  } else if (ivars->transfersOK == 2) {
+    uint32_t mismatches = 0;
+    ivars->pci->MemoryRead32(ivars->bar0, kRegMismatches, &mismatches);
+    if (mismatches) ivars->dataOK = false;
+  }
+  Publish();
+}
+
+void IMPL(TestdevDriver, TimerOccurred) {
+  (void)action;
+  (void)time;
+  ivars->timerFires++;
+#if defined(TESTDEV_BUG_TIMER_WHILE_OFF)
+  // The bug: a periodic register poll that keeps running while the device is off.
+  uint32_t status = 0;
+  ivars->pci->MemoryRead32(ivars->bar0, kRegStatus, &status);
+  mach_timebase_info_data_t timebase;
+  mach_timebase_info(&timebase);
+  ivars->timer->WakeAtTime(kIOTimerClockMachAbsoluteTime,
+                           mach_absolute_time() + 1000000ull * timebase.denom / timebase.numer, 0);
+#endif
+  Publish();
+}
+
+kern_return_t IMPL(TestdevDriver, SetPowerState) {
+  ivars->powerChanges++;
+  ivars->poweredOff = powerFlags == kIOServicePowerCapabilityOff;
+  if (ivars->poweredOff && ivars->interruptSource) ivars->interruptSource->SetEnable(false);
+  if (!ivars->poweredOff && ivars->interruptSource) ivars->interruptSource->SetEnable(true);
+  Publish();
+#if defined(TESTDEV_BUG_NO_POWER_ACK)
+  return kIOReturnSuccess;  // the bug: the kernel is never told the change is done
+#else
+  return SetPowerState(powerFlags, SUPERDISPATCH);
+#endif
+}
+
+kern_return_t IMPL(TestdevDriver, Stop) {
+#if !defined(TESTDEV_BUG_NO_TEARDOWN)
+  if (ivars->interruptSource) {
+    ivars->interruptSource->SetEnable(false);
+    ivars->interruptSource->Cancel(nullptr);
+  }
+  if (ivars->timer) ivars->timer->Cancel(nullptr);
+  if (ivars->dma) ivars->dma->CompleteDMA(kIODMACommandCompleteDMANoOptions);
+  if (ivars->pci) ivars->pci->Close(this, 0);
+  OSSafeReleaseNULL(ivars->interruptSource);
+  OSSafeReleaseNULL(ivars->interruptAction);
+  OSSafeReleaseNULL(ivars->timer);
+  OSSafeReleaseNULL(ivars->timerAction);
+  OSSafeReleaseNULL(ivars->dma);
+  OSSafeReleaseNULL(ivars->buffer);
+#endif
+  return Stop(provider, SUPERDISPATCH);
+}
+
+// What the tests read back: the driver's own account of what it saw.
+void TestdevDriver::Publish() {
+  OSDictionary* props = OSDictionary::withCapacity(8);
+  if (!props) return;
+  auto set = [props](const char* key, uint64_t value) {
+    OSNumber* n = OSNumber::withNumber(value, 64);
+    props->setObject(key, n);
+    n->release();
+  };
+  set("Interrupts", ivars->interrupts);
+  set("TimerFires", ivars->timerFires);
+  set("TransfersOK", ivars->transfersOK);
+  set("PowerChanges", ivars->powerChanges);
+  set("DataOK", ivars->dataOK ? 1 : 0);
+  set("PoweredOff", ivars->poweredOff ? 1 : 0);
+  SetProperties(props);
+  props->release();
+}

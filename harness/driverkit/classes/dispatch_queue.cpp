@@ -1,0 +1,56 @@
+// IODispatchQueue on the fiber runtime (harness/driverkit/runtime/dispatch.hpp).
+#include <DriverKit/IODispatchQueue.h>
+
+#include <DriverKit/IOLib.h>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+
+using dexthil::driverkit::Kernel;
+
+DEXTHIL_DEFINE_METACLASS(IODispatchQueue, OSObject);
+
+IODispatchQueue* IODispatchQueue::make_host(dexthil::driverkit::FiberRuntime& runtime, const char* name,
+                                            uint64_t options, uint64_t owner) {
+  IODispatchQueue* q = OSTypeAlloc(IODispatchQueue);
+  q->queue_ = new dexthil::driverkit::DispatchQueue(runtime, name ? name : "", options);
+  q->queue_->set_owner(owner);
+  return q;
+}
+
+kern_return_t IODispatchQueue::Create(const char* name, uint64_t options, uint64_t, IODispatchQueue** queue) {
+  if (!queue || !name) return kIOReturnBadArgument;
+  Kernel& kernel = Kernel::current();
+  IODispatchQueue* q = make_host(kernel.runtime(), name, options, 0);
+  kernel.queue_created(q);
+  *queue = q;
+  return kIOReturnSuccess;
+}
+
+void IODispatchQueue::free() {
+  if (Kernel* k = Kernel::active()) k->queue_freed(this);
+  delete queue_;
+  queue_ = nullptr;
+  OSObject::free();
+}
+
+const char* IODispatchQueue::GetName() const { return queue_->name().c_str(); }
+
+void IODispatchQueue::DispatchAsyncFunction(std::function<void()> work) { queue_->dispatch_async(std::move(work)); }
+void IODispatchQueue::DispatchSyncFunction(std::function<void()> work) { queue_->dispatch_sync(std::move(work)); }
+
+void IODispatchQueue::DispatchAsync_f(void* context, IODispatchFunction function) {
+  queue_->dispatch_async([context, function] { function(context); });
+}
+
+void IODispatchQueue::DispatchSync_f(void* context, IODispatchFunction function) {
+  queue_->dispatch_sync([context, function] { function(context); });
+}
+
+bool IODispatchQueue::OnQueue() { return queue_->on_queue(); }
+
+kern_return_t IODispatchQueue::Sleep(void* event, uint64_t deadline) {
+  const dexthil::sim::SimTime until = deadline == 0 ? dexthil::sim::kNever : Kernel::ticks_to_time(deadline);
+  return queue_->sleep(event, until);
+}
+
+kern_return_t IODispatchQueue::Wakeup(void* event) { return queue_->wakeup(event); }

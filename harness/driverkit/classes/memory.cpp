@@ -1,0 +1,206 @@
+// Memory descriptors, mappings and IODMACommand on the simulated machine's memory and DART.
+#include <DriverKit/IOBufferMemoryDescriptor.h>
+#include <DriverKit/IODMACommand.h>
+#include <DriverKit/IOMemoryDescriptor.h>
+#include <PCIDriverKit/IOPCIDevice.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/runtime/ioreturn_names.hpp"
+#include "harness/util/hex.hpp"
+
+using dexthil::driverkit::Kernel;
+
+DEXTHIL_DEFINE_METACLASS(IOMemoryDescriptor, OSObject);
+DEXTHIL_DEFINE_METACLASS(IOMemoryMap, OSObject);
+DEXTHIL_DEFINE_METACLASS(IOBufferMemoryDescriptor, IOMemoryDescriptor);
+DEXTHIL_DEFINE_METACLASS(IODMACommand, OSObject);
+
+// ---- IOMemoryDescriptor, IOMemoryMap ----
+
+kern_return_t IOMemoryDescriptor::GetLength(uint64_t* returnLength) {
+  if (!returnLength) return kIOReturnBadArgument;
+  *returnLength = length_;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
+                                                uint64_t alignment, IOMemoryMap** map) {
+  (void)alignment;
+  if (!map || (options & kIOMemoryMapFixedAddress)) return kIOReturnUnsupported;
+  (void)address;
+  if (length == 0) length = length_ - std::min(offset, length_);
+  if (offset > length_ || length > length_ - offset) return kIOReturnBadArgument;
+  *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(host_) + offset, offset, length);
+  return kIOReturnSuccess;
+}
+
+IOMemoryMap* IOMemoryMap::make(IOMemoryDescriptor* memory, uint64_t address, uint64_t offset, uint64_t length) {
+  IOMemoryMap* m = OSTypeAlloc(IOMemoryMap);
+  memory->retain();
+  m->memory_ = memory;
+  m->address_ = address;
+  m->offset_ = offset;
+  m->length_ = length;
+  return m;
+}
+
+void IOMemoryMap::free() {
+  OSSafeReleaseNULL(memory_);
+  OSObject::free();
+}
+
+// ---- IOBufferMemoryDescriptor ----
+
+kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capacity, uint64_t alignment,
+                                               IOBufferMemoryDescriptor** memory) {
+  if (!memory || capacity == 0) return kIOReturnBadArgument;
+  constexpr uint64_t kPage = dexthil::hostmem::SparseMemory::kPageSize;
+  if (alignment > kPage) return kIOReturnUnsupported;  // pages are the strictest alignment on offer
+  Kernel& kernel = Kernel::current();
+  const uint64_t pages = (capacity + kPage - 1) / kPage;
+  IOBufferMemoryDescriptor* b = OSTypeAlloc(IOBufferMemoryDescriptor);
+  b->allocation_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, pages * kPage));
+  std::memset(b->allocation_, 0, pages * kPage);
+  b->physical_ = kernel.buffers().allocate(pages);
+  kernel.memory().attach(b->physical_, b->allocation_, pages * kPage);
+  b->host_ = b->allocation_;
+  b->pages_ = pages;
+  b->capacity_ = capacity;
+  b->length_ = 0;  // DriverKit: nothing is valid until SetLength
+  b->direction_ = options & kIOMemoryDirectionInOut;
+  *memory = b;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOBufferMemoryDescriptor::GetAddressRange(IOAddressSegment* range) {
+  if (!range) return kIOReturnBadArgument;
+  range->address = reinterpret_cast<uint64_t>(host_);
+  range->length = length_;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOBufferMemoryDescriptor::SetLength(uint64_t length) {
+  if (length > capacity_) return kIOReturnNoSpace;
+  length_ = length;
+  return kIOReturnSuccess;
+}
+
+void IOBufferMemoryDescriptor::free() {
+  if (allocation_) {
+    constexpr uint64_t kPage = dexthil::hostmem::SparseMemory::kPageSize;
+    if (Kernel* k = Kernel::active()) {
+      k->memory().detach(physical_, pages_ * kPage);
+      k->buffers().free(physical_, pages_);
+    }
+    std::free(allocation_);
+    allocation_ = nullptr;
+  }
+  IOMemoryDescriptor::free();
+}
+
+// ---- IODMACommand ----
+
+namespace {
+dexthil::driverkit::PciProvider* pci_provider(IOService* device) {
+  auto* pci = OSDynamicCast(IOPCIDevice, device);
+  return pci ? pci->provider_impl() : nullptr;
+}
+}  // namespace
+
+kern_return_t IODMACommand::Create(IOService* device, uint64_t options, const IODMACommandSpecification* specification,
+                                   IODMACommand** command) {
+  (void)options;
+  if (!device || !specification || !command) return kIOReturnBadArgument;
+  if (!pci_provider(device)) return kIOReturnUnsupported;  // only PCI providers have a DART here
+  IODMACommand* c = OSTypeAlloc(IODMACommand);
+  device->retain();
+  c->device_ = device;
+  c->max_address_bits_ = specification->maxAddressBits ? specification->maxAddressBits : 64;
+  *command = c;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* memory, uint64_t offset, uint64_t length,
+                                          uint64_t* flags, uint32_t* segmentsCount, IOAddressSegment* segments) {
+  (void)options;
+  if (!memory || !segmentsCount || !segments || *segmentsCount == 0) return kIOReturnBadArgument;
+  if (memory_) return kIOReturnBusy;  // CompleteDMA the previous preparation first
+  if (length == 0) length = memory->length() - std::min(offset, memory->length());
+  if (length == 0 || offset > memory->length() || length > memory->length() - offset) return kIOReturnBadArgument;
+  dexthil::driverkit::PciProvider* provider = pci_provider(device_);
+  Kernel& kernel = Kernel::current();
+  dexthil::pcie::Node& node = provider->node();
+  dexthil::pcie::Node& root = *node.root_port();
+  // macOS maps under the SID of the function's own requester ID only.
+  const uint32_t sid = kernel.fabric().sid_for(root, node.bdf.rid());
+  dexthil::iommu::DmaDirection direction;
+  direction.device_writes = (memory->direction() & kIOMemoryDirectionIn) != 0;
+  direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
+  std::string error;
+  auto iova = kernel.fabric().mapper(root).prepare(node.name, {sid}, memory->physical_address() + offset, length,
+                                                   direction, static_cast<uint32_t>(max_address_bits_),
+                                                   kernel.sim().now(), &error);
+  if (!iova) {
+    const bool too_few_bits = error.find("address bits") != std::string::npos;
+    const kern_return_t result = too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources;
+    kernel.report({"dma.prepare-failed", node.name, 0,
+                   "PrepareForDMA of " + std::to_string(length) + " bytes for " + node.name + " failed with " +
+                       dexthil::driverkit::ioreturn_name(result) + ": " + error,
+                   too_few_bits ? "On Apple silicon PrepareForDMA returns DART addresses (IOVAs), handed out from " +
+                                      dexthil::util::hex(root.iova_base) +
+                                      ", so an IODMACommandSpecification.maxAddressBits below 32 can never be met. "
+                                      "Ask for the bits the device really drives."
+                                : std::string("The DART's IOVA space is exhausted: mappings are not being completed."),
+                   node.name});
+    return result;
+  }
+  memory->retain();
+  memory_ = memory;
+  offset_ = offset;
+  length_ = length;
+  iova_ = *iova;
+  provider->prepared_commands.insert(this);
+  segments[0] = {*iova, length};
+  *segmentsCount = 1;  // the DART maps the range contiguously
+  if (flags) *flags = memory->direction();
+  return kIOReturnSuccess;
+}
+
+kern_return_t IODMACommand::CompleteDMA(uint64_t options) {
+  (void)options;
+  if (!memory_) return kIOReturnNotReady;
+  Kernel& kernel = Kernel::current();
+  dexthil::driverkit::PciProvider* provider = pci_provider(device_);
+  kernel.fabric().mapper(*provider->node().root_port()).complete(iova_, kernel.sim().now());
+  provider->prepared_commands.erase(this);
+  OSSafeReleaseNULL(memory_);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IODMACommand::GetPreparation(uint64_t* offset, uint64_t* length, IOMemoryDescriptor** memory) {
+  if (!memory_) return kIOReturnNotReady;
+  if (offset) *offset = offset_;
+  if (length) *length = length_;
+  if (memory) {
+    memory_->retain();
+    *memory = memory_;
+  }
+  return kIOReturnSuccess;
+}
+
+void IODMACommand::free() {
+  if (memory_) {
+    // Freed while prepared: the kernel unmaps, but the driver left the device a live mapping until now.
+    if (auto* provider = pci_provider(device_)) provider->prepared_commands.erase(this);
+    if (Kernel* k = Kernel::active()) {
+      if (auto* provider = pci_provider(device_)) k->fabric().mapper(*provider->node().root_port()).complete(iova_, k->sim().now());
+    }
+    OSSafeReleaseNULL(memory_);
+  }
+  OSSafeReleaseNULL(device_);
+  OSObject::free();
+}

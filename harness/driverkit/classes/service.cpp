@@ -1,0 +1,109 @@
+// IOService's messages and kernel calls (include/DriverKit/IOService.h). The kernel side of each
+// message is the *_Impl here, reached with SUPERDISPATCH.
+#include <DriverKit/IOService.h>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+
+using dexthil::driverkit::Kernel;
+
+DEXTHIL_DEFINE_METACLASS(IOService, OSObject);
+
+kern_return_t IOService::_Dispatch(OSObject* self, const IORPC& rpc) {
+  auto* service = static_cast<IOService*>(self);
+  if (rpc.msgid == IOService_Start_ID) {
+    return dexthil::iig::serve<kern_return_t, IOService*>(rpc, [service](IOService* p) { return service->IOService::Start_Impl(p); });
+  }
+  if (rpc.msgid == IOService_Stop_ID) {
+    return dexthil::iig::serve<kern_return_t, IOService*>(rpc, [service](IOService* p) { return service->IOService::Stop_Impl(p); });
+  }
+  if (rpc.msgid == IOService_SetPowerState_ID) {
+    return dexthil::iig::serve<kern_return_t, uint32_t>(
+        rpc, [service](uint32_t flags) { return service->IOService::SetPowerState_Impl(flags); });
+  }
+  return OSObject::_Dispatch(self, rpc);
+}
+
+kern_return_t IOService::Start(IOService* provider, OSDispatchMethod supermethod) {
+  return dexthil::iig::send<kern_return_t>(this, IOService_Start_ID, "IOService::Start", supermethod,
+                                           [&] { return Start_Impl(provider); }, provider);
+}
+
+kern_return_t IOService::Stop(IOService* provider, OSDispatchMethod supermethod) {
+  return dexthil::iig::send<kern_return_t>(this, IOService_Stop_ID, "IOService::Stop", supermethod,
+                                           [&] { return Stop_Impl(provider); }, provider);
+}
+
+kern_return_t IOService::SetPowerState(uint32_t powerFlags, OSDispatchMethod supermethod) {
+  return dexthil::iig::send<kern_return_t>(this, IOService_SetPowerState_ID, "IOService::SetPowerState", supermethod,
+                                           [&] { return SetPowerState_Impl(powerFlags); }, powerFlags);
+}
+
+// The kernel's side of the three messages.
+kern_return_t IOService::Start_Impl(IOService* provider) {
+  (void)provider;
+  if (Kernel* k = Kernel::active()) k->super_start(this);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::Stop_Impl(IOService* provider) {
+  (void)provider;
+  if (Kernel* k = Kernel::active()) k->super_stop(this);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetPowerState_Impl(uint32_t powerFlags) {
+  if (Kernel* k = Kernel::active()) k->acknowledge_power(this, powerFlags);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::RegisterService() { return kIOReturnSuccess; }
+kern_return_t IOService::Terminate(uint64_t) { return Kernel::current().terminate(this); }
+kern_return_t IOService::ChangePowerState(uint32_t powerFlags) { return Kernel::current().change_power_state(this, powerFlags); }
+kern_return_t IOService::SetPowerOverride(bool enable) { return Kernel::current().set_power_override(this, enable); }
+kern_return_t IOService::RequireMaxBusStall(uint64_t maxBusStall) {
+  return Kernel::current().require_max_bus_stall(this, maxBusStall);
+}
+kern_return_t IOService::CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool) {
+  return Kernel::current().create_pm_assertion(this, assertionBits, assertionID);
+}
+kern_return_t IOService::ReleasePMAssertion(uint64_t assertionID) {
+  auto* rec = record();
+  if (!rec || !rec->pm_assertions.erase(assertionID)) return kIOReturnBadArgument;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetProperties(OSDictionary* properties) {
+  if (!properties) return kIOReturnBadArgument;
+  properties->retain();
+  OSSafeReleaseNULL(properties_);
+  properties_ = properties;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::CopyProperties(OSDictionary** properties) {
+  if (!properties) return kIOReturnBadArgument;
+  *properties = properties_ ? properties_ : OSDictionary::withCapacity(0);
+  if (properties_) properties_->retain();
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetDispatchQueue(const char* name, IODispatchQueue* queue) {
+  return Kernel::current().set_dispatch_queue(this, name, queue);
+}
+
+kern_return_t IOService::CopyDispatchQueue(const char* name, IODispatchQueue** queue) {
+  if (!name || !queue || !record()) return kIOReturnBadArgument;
+  auto& queues = record()->queues;
+  auto it = queues.find(name);
+  if (it == queues.end()) return kIOReturnNotFound;
+  it->second->retain();
+  *queue = it->second;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetName(const char*) { return kIOReturnSuccess; }
+
+void IOService::free() {
+  OSSafeReleaseNULL(properties_);
+  OSObject::free();
+}

@@ -1,0 +1,14 @@
+#pragma once
+// Umbrella header, as DriverKit's.
+#include <DriverKit/IOBufferMemoryDescriptor.h>
+#include <DriverKit/IODMACommand.h>
+#include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOInterruptDispatchSource.h>
+#include <DriverKit/IOLib.h>
+#include <DriverKit/IOMemoryDescriptor.h>
+#include <DriverKit/IOService.h>
+#include <DriverKit/IOTimerDispatchSource.h>
+#include <DriverKit/IOTypes.h>
+#include <DriverKit/OSAction.h>
+#include <DriverKit/OSCollections.h>
+#include <DriverKit/OSObject.h>

@@ -1,0 +1,45 @@
+#pragma once
+// IODMACommand: makes memory visible to a device. On the simulated Apple silicon machine
+// PrepareForDMA maps the memory into the provider's DART under the SID of the provider's own
+// requester ID only, and returns IOVAs; CompleteDMA unmaps. maxAddressBits is enforced against
+// the IOVA (which starts at 0x80000000, so 31 bits cannot work).
+#include <DriverKit/IOMemoryDescriptor.h>
+#include <DriverKit/IOService.h>
+
+struct IODMACommandSpecification {
+  uint64_t options;
+  uint64_t maxAddressBits;
+  uint64_t _resv[16];
+};
+
+enum {
+  kIODMACommandSpecificationNoOptions = 0x00000000,
+  kIODMACommandCreateNoOptions = 0x00000000,
+  kIODMACommandPrepareForDMANoOptions = 0x00000000,
+  kIODMACommandCompleteDMANoOptions = 0x00000000,
+};
+
+class IODMACommand : public OSObject {
+  DEXTHIL_METACLASS(IODMACommand, OSObject)
+
+ public:
+  static kern_return_t Create(IOService* device, uint64_t options, const IODMACommandSpecification* specification,
+                              IODMACommand** command);
+  kern_return_t PrepareForDMA(uint64_t options, IOMemoryDescriptor* memory, uint64_t offset, uint64_t length,
+                              uint64_t* flags, uint32_t* segmentsCount, IOAddressSegment* segments);
+  kern_return_t CompleteDMA(uint64_t options);
+  kern_return_t GetPreparation(uint64_t* offset, uint64_t* length, IOMemoryDescriptor** memory);
+  void free() override;
+
+  // Host side.
+  bool prepared() const { return memory_ != nullptr; }
+  IOService* device() const { return device_; }
+
+ private:
+  IOService* device_ = nullptr;
+  uint64_t max_address_bits_ = 64;
+  IOMemoryDescriptor* memory_ = nullptr;  // retained while prepared
+  uint64_t offset_ = 0;
+  uint64_t length_ = 0;
+  uint64_t iova_ = 0;
+};

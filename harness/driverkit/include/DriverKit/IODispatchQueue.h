@@ -1,0 +1,73 @@
+#pragma once
+// IODispatchQueue: a serial queue in simulated time (harness/driverkit/runtime/dispatch.hpp).
+// Blocks are C blocks, which exist only in a compile with -fblocks (dexts are built with clang
+// -fblocks); the harness's own code passes std::function to the *Function variants.
+#include <functional>
+
+#include <DriverKit/IOTypes.h>
+#include <DriverKit/OSObject.h>
+
+#if defined(__BLOCKS__)
+#include <Block.h>
+
+#include <memory>
+typedef void (^IODispatchBlock)(void);
+typedef void (^IODispatchSourceCancelHandler)(void);
+#endif
+
+typedef char IODispatchQueueName[256];
+typedef void (*IODispatchFunction)(void* context);
+
+enum {
+  kIODispatchQueueReentrant = 0x00000001,
+  kIODispatchQueueMethodsNotSynchronized = 0x00000002,
+};
+
+namespace dexthil::driverkit {
+class DispatchQueue;
+class FiberRuntime;
+}
+
+class IODispatchQueue : public OSObject {
+  DEXTHIL_METACLASS(IODispatchQueue, OSObject)
+
+ public:
+  static kern_return_t Create(const char* name, uint64_t options, uint64_t priority, IODispatchQueue** queue);
+
+  void DispatchAsync_f(void* context, IODispatchFunction function);
+  void DispatchSync_f(void* context, IODispatchFunction function);
+  bool OnQueue();
+  // `deadline` is mach absolute time; 0 waits for Wakeup only.
+  kern_return_t Sleep(void* event, uint64_t deadline);
+  kern_return_t SleepWithDeadline(void* event, uint64_t deadline) { return Sleep(event, deadline); }
+  kern_return_t Wakeup(void* event);
+  kern_return_t WakeupWithOptions(void* event, uint64_t options) {
+    (void)options;
+    return Wakeup(event);
+  }
+  void free() override;
+
+  // Host side. make_host creates a queue for a process without going through Create (the kernel
+  // makes each service's Default queue).
+  static IODispatchQueue* make_host(dexthil::driverkit::FiberRuntime& runtime, const char* name, uint64_t options,
+                                    uint64_t owner);
+  void DispatchAsyncFunction(std::function<void()> work);
+  void DispatchSyncFunction(std::function<void()> work);
+  dexthil::driverkit::DispatchQueue& host() const { return *queue_; }
+  const char* GetName() const;
+
+#if defined(__BLOCKS__)
+  void DispatchAsync(IODispatchBlock block) { DispatchAsyncFunction(dexthil_block_function(block)); }
+  void DispatchSync(IODispatchBlock block) { DispatchSyncFunction(dexthil_block_function(block)); }
+
+  // A block copied to the heap, released when the last copy of the function goes.
+  static std::function<void()> dexthil_block_function(IODispatchBlock block) {
+    std::shared_ptr<void> held(const_cast<void*>(Block_copy(static_cast<const void*>(block))),
+                               [](void* b) { Block_release(b); });
+    return [held] { reinterpret_cast<IODispatchBlock>(held.get())(); };
+  }
+#endif
+
+ private:
+  dexthil::driverkit::DispatchQueue* queue_ = nullptr;
+};

@@ -1,0 +1,54 @@
+#pragma once
+// IOMemoryDescriptor and IOMemoryMap. A descriptor's bytes live in simulated host memory at a
+// physical address the kernel knows (for DMA) and are mapped into the dext at a host pointer
+// (for the CPU): both views are the same bytes.
+#include <DriverKit/IOTypes.h>
+#include <DriverKit/OSObject.h>
+
+class IOMemoryMap;
+
+enum {
+  kIOMemoryMapFixedAddress = 0x00000001,
+  kIOMemoryMapReadOnly = 0x00000002,
+  kIOMemoryMapCacheModeDefault = 0x00000000,
+};
+
+class IOMemoryDescriptor : public OSObject {
+  DEXTHIL_METACLASS(IOMemoryDescriptor, OSObject)
+
+ public:
+  kern_return_t GetLength(uint64_t* returnLength);
+  kern_return_t CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
+                              uint64_t alignment, IOMemoryMap** map);
+
+  // Host side.
+  uint8_t* host_bytes() const { return host_; }
+  uint64_t physical_address() const { return physical_; }
+  uint64_t length() const { return length_; }
+  uint64_t direction() const { return direction_; }
+
+ protected:
+  uint8_t* host_ = nullptr;
+  uint64_t physical_ = 0;
+  uint64_t length_ = 0;
+  uint64_t direction_ = kIOMemoryDirectionInOut;
+};
+
+class IOMemoryMap : public OSObject {
+  DEXTHIL_METACLASS(IOMemoryMap, OSObject)
+
+ public:
+  uint64_t GetAddress() { return address_; }
+  uint64_t GetLength() { return length_; }
+  uint64_t GetOffset() { return offset_; }
+  void free() override;
+
+  // Host side.
+  static IOMemoryMap* make(IOMemoryDescriptor* memory, uint64_t address, uint64_t offset, uint64_t length);
+
+ private:
+  IOMemoryDescriptor* memory_ = nullptr;  // retained: a mapping keeps its memory alive
+  uint64_t address_ = 0;
+  uint64_t length_ = 0;
+  uint64_t offset_ = 0;
+};

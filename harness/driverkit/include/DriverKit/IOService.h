@@ -1,0 +1,59 @@
+#pragma once
+// IOService as a dext sees it. Start, Stop and SetPowerState are messages the kernel sends to
+// the dext (each dext class overrides them through iig); calling one with SUPERDISPATCH runs
+// the kernel's side, which here is the harness's model of macOS (harness/driverkit/kernel).
+// The other methods are calls into the kernel.
+#include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOTypes.h>
+#include <DriverKit/OSAction.h>
+#include <DriverKit/OSCollections.h>
+#include <DriverKit/OSObject.h>
+
+namespace dexthil::driverkit {
+struct ServiceRecord;
+}
+
+#define IOService_Start_Args IOService* provider
+#define IOService_Stop_Args IOService* provider
+#define IOService_SetPowerState_Args uint32_t powerFlags
+#define IOService_Start_ID (::dexthil::iig::message_id("Start"))
+#define IOService_Stop_ID (::dexthil::iig::message_id("Stop"))
+#define IOService_SetPowerState_ID (::dexthil::iig::message_id("SetPowerState"))
+
+class IOService : public OSObject {
+  DEXTHIL_IIG_CLASS(IOService, OSObject)
+
+ public:
+  // Messages.
+  kern_return_t Start(IOService* provider, OSDispatchMethod supermethod = NULL);
+  kern_return_t Stop(IOService* provider, OSDispatchMethod supermethod = NULL);
+  kern_return_t SetPowerState(uint32_t powerFlags, OSDispatchMethod supermethod = NULL);
+
+  // Calls into the kernel.
+  kern_return_t RegisterService();
+  kern_return_t Terminate(uint64_t options);
+  kern_return_t ChangePowerState(uint32_t powerFlags);
+  kern_return_t SetPowerOverride(bool enable);
+  kern_return_t RequireMaxBusStall(uint64_t maxBusStall);
+  kern_return_t CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool synced);
+  kern_return_t ReleasePMAssertion(uint64_t assertionID);
+  kern_return_t SetProperties(OSDictionary* properties);
+  kern_return_t CopyProperties(OSDictionary** properties);
+  kern_return_t SetDispatchQueue(const char* name, IODispatchQueue* queue);
+  kern_return_t CopyDispatchQueue(const char* name, IODispatchQueue** queue);
+  kern_return_t SetName(const char* name);
+  void free() override;
+
+  // Host side: the kernel's record of this service (nullptr for objects the kernel never started).
+  dexthil::driverkit::ServiceRecord* record() const { return record_; }
+  void set_record(dexthil::driverkit::ServiceRecord* record) { record_ = record; }
+
+ protected:
+  virtual kern_return_t Start_Impl(IOService_Start_Args);
+  virtual kern_return_t Stop_Impl(IOService_Stop_Args);
+  virtual kern_return_t SetPowerState_Impl(IOService_SetPowerState_Args);
+
+ private:
+  dexthil::driverkit::ServiceRecord* record_ = nullptr;
+  OSDictionary* properties_ = nullptr;
+};

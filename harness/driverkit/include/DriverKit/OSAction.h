@@ -1,0 +1,40 @@
+#pragma once
+// OSAction: a method of an object that the system calls later (an interrupt, a timer, an I/O
+// completion). iig generates CreateAction<Method> for every TYPE(...) method; the action holds a
+// reference on its target, as in DriverKit, so a dext must release its actions.
+#include <memory>
+#include <vector>
+
+#include <DriverKit/IOTypes.h>
+#include <DriverKit/OSObject.h>
+
+class IODispatchQueue;
+
+class OSAction : public OSObject {
+  DEXTHIL_METACLASS(OSAction, OSObject)
+
+ public:
+  static kern_return_t Create(OSObject* target, uint64_t targetmsgid, uint64_t msgid, size_t referenceSize,
+                              OSAction** action);
+  void* GetReference() { return reference_.empty() ? nullptr : reference_.data(); }
+  void free() override;
+
+  // Host side.
+  OSObject* target() const { return target_; }
+  uint64_t targetMsgID() const { return targetmsgid_; }
+  uint64_t msgID() const { return msgid_; }
+  // Sends the target method its arguments asynchronously, on the queue the method is routed
+  // to or else on `queue` (the source's). Arguments are copied; references are not allowed.
+  template <class... A>
+  void post(IODispatchQueue* queue, A... args) {
+    auto packed = std::make_shared<std::tuple<A...>>(args...);
+    post_packed(queue, packed, packed.get());
+  }
+
+ private:
+  void post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, void* args);
+  OSObject* target_ = nullptr;
+  uint64_t targetmsgid_ = 0;
+  uint64_t msgid_ = 0;
+  std::vector<uint8_t> reference_;
+};

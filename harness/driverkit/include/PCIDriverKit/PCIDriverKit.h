@@ -1,0 +1,3 @@
+#pragma once
+#include <PCIDriverKit/IOPCIDevice.h>
+#include <PCIDriverKit/IOPCIFamilyDefinitions.h>

@@ -1,0 +1,201 @@
+#pragma once
+// The macOS kernel as a dext meets it, on the simulated machine: it loads a dext (the shared
+// object dexthil_add_dext builds, plus its Info.plist), matches its personalities against the
+// fabric's PCI functions, runs each matched service's life (init, Start, the power tree, Stop,
+// free), sends it messages on the queues they are routed to, and reports what a real kernel or
+// libDriverKit would have complained about (an assertion, a crash, a missed power
+// acknowledgement) as findings instead of a panic.
+//
+// Each matched service runs in its own dext process, as on macOS. A crash ends the process: its
+// queues are abandoned, the kernel logs ClientCrashed and starts a new process for the same
+// provider, until the profile's crash-loop limit.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/checks/finding.hpp"
+#include "harness/driverkit/matching/info_plist.hpp"
+#include "harness/driverkit/runtime/dispatch.hpp"
+#include "harness/hostmem/page_allocator.hpp"
+#include "harness/hostmem/sparse_memory.hpp"
+#include "harness/pcie/fabric.hpp"
+#include "harness/sim/simulator.hpp"
+
+class OSObject;
+class IOService;
+class IODispatchQueue;
+class IOPCIDevice;
+class IOTimerDispatchSource;
+
+namespace dexthil::driverkit {
+
+class PciProvider;
+struct DextProcess;
+
+// When the kernel delivers what. Documented: Start, then (after Start succeeded) the service
+// joins the power tree and the first SetPowerState(On) follows. Field: the power-management work
+// loop reaches the dext during load, so SetPowerState(On) arrives before Start runs.
+struct KernelProfile {
+  enum class Order { kDocumented, kPowerBeforeStart };
+  std::string name = "documented";
+  Order order = Order::kDocumented;
+  sim::SimTime first_power_delay = 100 * sim::kMicrosecond;  // from joining the tree to SetPowerState(On)
+  sim::SimTime power_ack_limit = 20 * sim::kSecond;          // the kernel waits this long for the acknowledgement
+  sim::SimTime restart_delay = 1 * sim::kSecond;             // from a crash to the new process
+  unsigned crash_loop_limit = 3;                             // restarts before the kernel stops trying
+
+  // "documented" or "field"; nullopt for any other name.
+  static std::optional<KernelProfile> named(const std::string& name);
+};
+
+// Power states of the kernel's power tree for a dext service.
+enum class PowerState : std::uint32_t { kOff = 0, kLow = 1, kOn = 2 };
+PowerState power_state_for(std::uint32_t capability_flags);
+std::uint32_t capability_flags_for(PowerState state);
+
+// The kernel's record of one service instance.
+struct ServiceRecord {
+  DextProcess* process = nullptr;
+  IOService* service = nullptr;
+  IOService* provider = nullptr;
+  std::string name;  // "Class@endpoint", for findings
+  std::map<std::string, IODispatchQueue*> queues;  // "Default" and the names given to SetDispatchQueue
+  enum class Stage { kCreated, kStarting, kStarted, kStartFailed, kStopping, kStopped } stage = Stage::kCreated;
+  bool super_start_called = false;
+  bool super_stop_called = false;
+  bool in_power_tree = false;
+  PowerState power = PowerState::kOn;  // the device's state as the kernel has set it
+  bool device_off = false;             // between an acknowledged Off and the next SetPowerState(On)
+  std::optional<std::uint32_t> ack_pending;  // flags of a SetPowerState not yet acknowledged
+  std::unique_ptr<FiberRuntime::Blocker> ack_waiter;
+  PowerState saved_for_wake = PowerState::kOn;
+  bool power_override = false;
+  std::optional<std::uint32_t> deferred_power_request;  // held back by the power override
+  std::uint64_t max_bus_stall_ns = 0;
+  std::set<std::uint64_t> pm_assertions;
+  std::unique_ptr<DispatchQueue> kernel_queue;  // the kernel's own thread for this service's life and power changes
+};
+
+// One dext process: one matched service on one provider.
+struct DextProcess {
+  std::uint64_t id = 0;
+  std::string server_name;  // IOUserServerName
+  std::string user_class;   // IOUserClass
+  pcie::Node* node = nullptr;
+  IOPCIDevice* nub = nullptr;
+  bool crashed = false;
+  std::vector<std::unique_ptr<ServiceRecord>> services;
+  std::vector<IODispatchQueue*> queues;  // every queue the process created
+};
+
+struct LoadedDext {
+  std::string library;  // the shared object
+  DextInfo info;        // its Info.plist
+  std::vector<std::string> classes;  // the classes it registered
+};
+
+class Kernel {
+ public:
+  Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
+         checks::FindingLog& findings, KernelProfile profile = {});
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // The kernel the running dext code belongs to. Host DriverKit classes use it; there is one
+  // per run, and only while it exists.
+  static Kernel* active();
+  static Kernel& current();  // throws std::logic_error when no kernel exists
+
+  // Loads a dext's shared object and Info.plist. False with *error naming the file and problem.
+  bool load_dext(const std::string& library, const std::string& info_plist, std::string* error);
+  // Matches every loaded personality against the fabric's PCI functions (the highest probe score
+  // wins per function) and starts each matched service on the kernel's thread.
+  void start_matching();
+  // The IOPCIDevice nub for a fabric endpoint (made on first use); nullptr for an unknown name.
+  IOPCIDevice* pci_nub(const std::string& endpoint);
+  // System sleep drives every service in the power tree to Off; wake restores what it had.
+  void system_sleep();
+  void system_wake();
+  // Stops and frees every service (Stop, leaving the power tree, free), as at shutdown.
+  void terminate_all();
+  // End-of-run checks (leaks, unacknowledged power changes). Call after the simulation ran out.
+  void finish();
+
+  // What ran: services by name, for tests and reports.
+  std::vector<const ServiceRecord*> services() const;
+  std::vector<const DextProcess*> processes() const;
+  unsigned crash_count(const std::string& server_name) const;
+
+  sim::Simulator& sim() { return sim_; }
+  FiberRuntime& runtime() { return *runtime_; }
+  pcie::Fabric& fabric() { return fabric_; }
+  hostmem::SparseMemory& memory() { return memory_; }
+  hostmem::PageAllocator& buffers() { return buffers_; }
+  const KernelProfile& profile() const { return profile_; }
+  void report(checks::Finding finding);
+
+  // ---- for the host DriverKit classes ----
+  kern_return_t deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
+                        const std::function<void()>& body);
+  // Runs `work` on the queue a message to `target.method` is routed to, or else on `fallback`.
+  void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work);
+  DextProcess* current_process();  // the process whose code is running, if any
+  void queue_created(IODispatchQueue* queue);
+  void queue_freed(IODispatchQueue* queue);
+  void timer_created(IOTimerDispatchSource* timer) { timers_.insert(timer); }
+  void timer_freed(IOTimerDispatchSource* timer) { timers_.erase(timer); }
+  kern_return_t set_dispatch_queue(IOService* service, const char* name, IODispatchQueue* queue);
+  void super_start(IOService* service);
+  void super_stop(IOService* service);
+  void acknowledge_power(IOService* service, std::uint32_t flags);
+  kern_return_t change_power_state(IOService* service, std::uint32_t flags);
+  kern_return_t set_power_override(IOService* service, bool enable);
+  kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);
+  kern_return_t create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id);
+  kern_return_t terminate(IOService* service);
+  // Device access through a provider: flags access while the device is powered off.
+  void device_access(IOPCIDevice* provider, const char* accessor);
+  std::uint64_t mach_ticks() const;  // simulated mach absolute time
+  static sim::SimTime ticks_to_time(std::uint64_t ticks);
+
+ private:
+  struct Match;
+  void start_process(DextProcess* process);
+  void run_lifecycle(DextProcess* process, ServiceRecord* record);
+  void send_power_state(ServiceRecord* record, PowerState state);
+  void join_power_tree(ServiceRecord* record);
+  void stop_service(ServiceRecord* record);
+  // The process dies: `check` names the cause (dext.queue-assertion, dext.exception).
+  void crash(DextProcess* process, const std::string& check, const std::string& what, const std::string& why);
+  void check_io_after_stop(ServiceRecord* record);
+  void report_leaks(DextProcess* process);
+  ServiceRecord* record_of(OSObject* object) const;
+  std::unique_ptr<DispatchQueue> make_kernel_queue(const std::string& name);
+
+  sim::Simulator& sim_;
+  pcie::Fabric& fabric_;
+  hostmem::SparseMemory& memory_;
+  hostmem::PageAllocator& buffers_;
+  checks::FindingLog& findings_;
+  KernelProfile profile_;
+  std::unique_ptr<FiberRuntime> runtime_;
+  std::vector<LoadedDext> dexts_;
+  std::vector<std::unique_ptr<DextProcess>> processes_;
+  std::map<const DispatchQueue*, DextProcess*> queue_owner_;
+  std::map<std::string, unsigned> crashes_;  // by server name and node
+  std::vector<std::unique_ptr<PciProvider>> providers_;
+  std::uint64_t next_process_id_ = 1;
+  std::uint64_t next_assertion_id_ = 1;
+  std::uint64_t object_mark_ = 0;
+  std::set<IOTimerDispatchSource*> timers_;
+  std::unique_ptr<DispatchQueue> system_queue_;  // the kernel's thread for matching and system power
+  Kernel* previous_active_ = nullptr;
+};
+
+}  // namespace dexthil::driverkit

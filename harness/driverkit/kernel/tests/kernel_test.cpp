@@ -1,0 +1,267 @@
+// The kernel and DriverKit's classes, exercised by a real dext (dexts/testdev) built from its
+// .iig, .cpp and Info.plist against the RTL DMA test device behind the simulated fabric. Each
+// planted mistake (a TESTDEV_BUG_* variant) must give its finding; the correct driver none.
+#include <gtest/gtest.h>
+
+#include <DriverKit/DriverKit.h>
+#include <PCIDriverKit/PCIDriverKit.h>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/pcie/tests/machine.hpp"
+#include "models/dma_testdev/dma_testdev.hpp"
+
+namespace dexthil::driverkit {
+namespace {
+
+std::string dext_library(const std::string& target) {
+  return std::string(DEXTHIL_DEXT_DIR) + "/" + target + ".dext/lib" + target + ".so";
+}
+
+struct DextMachine {
+  explicit DextMachine(const std::string& variant, KernelProfile profile = {}, const std::string& topology = "direct")
+      : m(topology), kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings, std::move(profile)),
+        device("testdev", m.sim, *m.fabric, m.node("dev")) {
+    m.sim.attach(device, m.sim.add_clock("testdev.clk", 4000));
+    const std::string target = variant.empty() ? "TestdevDriver" : "TestdevDriver-" + variant;
+    std::string error;
+    loaded = kernel.load_dext(dext_library(target), "dexts/testdev/Info.plist", &error);
+    EXPECT_TRUE(loaded) << error;
+    kernel.start_matching();
+  }
+  void run_for(sim::SimTime t) { m.sim.run_until(m.sim.now() + t); }
+
+  const ServiceRecord* service() const {
+    auto all = kernel.services();
+    return all.empty() ? nullptr : all.back();
+  }
+  // A number the driver published with SetProperties.
+  std::uint64_t property(const char* key) {
+    const ServiceRecord* rec = service();
+    if (!rec || !rec->service) return ~0ull;
+    OSDictionary* props = nullptr;
+    rec->service->CopyProperties(&props);
+    const OSNumber* n = OSDynamicCast(OSNumber, props->getObject(key));
+    const std::uint64_t value = n ? n->unsigned64BitValue() : ~0ull;
+    props->release();
+    return value;
+  }
+  std::vector<checks::Finding> with_check(const std::string& check) const {
+    std::vector<checks::Finding> out;
+    for (const auto& f : m.findings.all()) {
+      if (f.check == check) out.push_back(f);
+    }
+    return out;
+  }
+  std::string all_findings() const {
+    std::string out;
+    for (const auto& f : m.findings.all()) out += f.check + ": " + f.what + "\n";
+    return out;
+  }
+
+  pcie::testing::Machine m;
+  Kernel kernel;
+  models::DmaTestdev device;
+  bool loaded = false;
+};
+
+TEST(DriverKitKernel, CorrectDriverStartsTransfersAndStopsCleanly) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  ASSERT_NE(d.service(), nullptr);
+  EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStarted);
+  EXPECT_TRUE(d.service()->in_power_tree);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);  // the device wrote the pattern, then read it back
+  EXPECT_EQ(d.property("DataOK"), 1u);       // the CPU saw the device's bytes through the buffer
+  EXPECT_EQ(d.property("Interrupts"), 2u);
+  EXPECT_EQ(d.property("TimerFires"), 1u);   // the 1 ms watchdog, on simulated mach time
+  EXPECT_EQ(d.property("PowerChanges"), 1u);  // the first SetPowerState(On) after Start
+  // PrepareForDMA mapped the buffer under the SID of the function's own RID only.
+  const auto& mappings = d.m.mapper_of("dev").mappings();
+  ASSERT_EQ(mappings.size(), 1u);
+  EXPECT_EQ(mappings[0].iova, 0x8000'0000u);
+  EXPECT_EQ(mappings[0].sids, std::vector<std::uint32_t>{d.m.fabric->sid_for(d.m.root_of("dev"), d.m.node("dev").bdf.rid())});
+  EXPECT_EQ(d.device.msis_sent(), 2u);
+
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStopped);
+  EXPECT_TRUE(mappings[0].completed_at.has_value());  // CompleteDMA in Stop
+  d.kernel.finish();
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, SystemSleepAndWakeDriveSetPowerState) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.system_sleep();
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 2u);
+  EXPECT_EQ(d.property("PoweredOff"), 1u);
+  EXPECT_EQ(d.service()->power, PowerState::kOff);
+  d.kernel.system_wake();
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 3u);
+  EXPECT_EQ(d.property("PoweredOff"), 0u);
+  EXPECT_EQ(d.service()->power, PowerState::kOn);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, UnacknowledgedSetPowerStateTimesOutAfter20Seconds) {
+  DextMachine d("no-power-ack");
+  d.run_for(19 * sim::kSecond);
+  EXPECT_TRUE(d.with_check("power.ack-timeout").empty());
+  d.run_for(2 * sim::kSecond);
+  auto found = d.with_check("power.ack-timeout");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_NE(found[0].what.find("SetPowerState(On)"), std::string::npos) << found[0].what;
+  EXPECT_NE(found[0].what.find("not acknowledged within 20 s"), std::string::npos) << found[0].what;
+  EXPECT_EQ(found[0].subject, "dev");
+}
+
+TEST(DriverKitKernel, DeviceAccessWhilePoweredOffIsFlagged) {
+  DextMachine d("timer-while-off");
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_TRUE(d.with_check("power.access-while-off").empty()) << d.all_findings();
+  d.kernel.system_sleep();
+  d.run_for(5 * sim::kMillisecond);
+  auto found = d.with_check("power.access-while-off");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_EQ(found[0].what, "MemoryRead32 on dev while the device is powered off");
+}
+
+TEST(DriverKitKernel, IoLeftRunningAcrossStopAndLeaksAreReported) {
+  DextMachine d("no-teardown");
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  auto io = d.with_check("lifecycle.io-after-stop");
+  ASSERT_EQ(io.size(), 3u) << d.all_findings();  // interrupt source, DMA command, provider still open
+  EXPECT_NE(io[0].what.find("IOInterruptDispatchSource on dev is still enabled"), std::string::npos);
+  EXPECT_NE(io[1].what.find("IODMACommand for dev is still prepared"), std::string::npos);
+  EXPECT_NE(io[2].what.find("dev is still open"), std::string::npos);
+  auto leaks = d.with_check("dext.leak");
+  ASSERT_FALSE(leaks.empty());
+  bool saw_action = false;
+  for (const auto& f : leaks) saw_action |= f.what.rfind("OSAction created at ", 0) == 0;
+  EXPECT_TRUE(saw_action) << d.all_findings();
+  EXPECT_NE(leaks[0].what.find("TestdevDriver"), std::string::npos) << leaks[0].what;  // the file it came from
+}
+
+TEST(DriverKitKernel, ThirtyOneAddressBitsCannotReachDartAddresses) {
+  DextMachine d("dma-31-bits");
+  d.run_for(5 * sim::kMillisecond);
+  auto found = d.with_check("dma.prepare-failed");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_NE(found[0].what.find("failed with kIOReturnMessageTooLarge (0xe00002e1)"), std::string::npos) << found[0].what;
+  EXPECT_NE(found[0].why.find("0x80000000"), std::string::npos) << found[0].why;
+  ASSERT_EQ(d.with_check("lifecycle.start-failed").size(), 1u);  // the driver gave up in Start
+}
+
+TEST(DriverKitKernel, StartWithoutSuperIsFlagged) {
+  DextMachine d("no-super-start");
+  d.run_for(5 * sim::kMillisecond);
+  ASSERT_EQ(d.with_check("lifecycle.super-start").size(), 1u) << d.all_findings();
+}
+
+TEST(DriverKitKernel, FieldOrderPowerBeforeStartCrashLoopsAQueueNamedSetPowerState) {
+  DextMachine d("power-queue", *KernelProfile::named("field"));
+  d.run_for(10 * sim::kSecond);
+  auto assertions = d.with_check("dext.queue-assertion");
+  ASSERT_EQ(assertions.size(), 4u) << d.all_findings();  // the first start and three restarts
+  EXPECT_EQ(assertions[0].what,
+            "uioserver.cpp:1654 Assertion failed: notsync || !remote || (msgid == IOService_Start_ID) || queue->OnQueue()");
+  EXPECT_NE(assertions[0].why.find("queue \"PowerQueue\""), std::string::npos) << assertions[0].why;
+  auto crashed = d.with_check("dext.crashed");
+  ASSERT_EQ(crashed.size(), 4u);
+  EXPECT_EQ(crashed[0].what, "IOUserServer(org.dexthil.TestdevDriver): ClientCrashed (crash 1 on dev)");
+  ASSERT_EQ(d.with_check("dext.crash-loop").size(), 1u);
+  EXPECT_EQ(d.kernel.crash_count("org.dexthil.TestdevDriver"), 4u);
+  EXPECT_EQ(d.device.msis_sent(), 0u);  // Start never ran
+}
+
+TEST(DriverKitKernel, QueueNamedSetPowerStateIsFineInDocumentedOrder) {
+  DextMachine d("power-queue");
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 1u);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, QueueMadeInInitSurvivesTheFieldOrder) {
+  DextMachine d("power-queue-in-init", *KernelProfile::named("field"));
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStarted);
+  EXPECT_EQ(d.property("PowerChanges"), 1u);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, CorrectDriverUnderFieldOrderSeesPowerBeforeStart) {
+  DextMachine d("", *KernelProfile::named("field"));
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 1u);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, ProviderIsExclusiveAndAccessorsNeedOpen) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  ASSERT_NE(nub, nullptr);
+  IOService* other = OSTypeAlloc(IOService);
+  EXPECT_EQ(nub->Open(other, 0), kIOReturnExclusiveAccess);
+  uint8_t bus = 0, dev = 0, fn = 0;
+  ASSERT_EQ(nub->GetBusDeviceFunction(&bus, &dev, &fn), kIOReturnSuccess);
+  EXPECT_EQ(bus, d.m.node("dev").bdf.bus);
+  uint64_t msi = 0;
+  EXPECT_EQ(nub->FindPCICapability(kIOPCICapabilityIDMSI, 0, &msi), kIOReturnSuccess);
+  EXPECT_EQ(msi, d.m.node("dev").config.find_capability(pcie::cfg::kCapMsi));
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  // Closed by Stop: accessors now read all-ones, and another client may open it.
+  uint32_t id = 0;
+  nub->MemoryRead32(0, 0, &id);
+  EXPECT_EQ(id, 0xffffffffu);
+  EXPECT_EQ(nub->Open(other, 0), kIOReturnSuccess);
+  nub->MemoryRead32(0, 0, &id);
+  EXPECT_EQ(id, models::testdev::kIdValue);
+  nub->MemoryRead32(0, 0x4000, &id);  // past the 16 KiB BAR
+  EXPECT_EQ(id, 0xffffffffu);
+  nub->Close(other, 0);
+  other->release();
+}
+
+TEST(DriverKitKernel, SetDispatchQueueAcceptsOnlyDeclaredNames) {
+  DextMachine d("power-queue");
+  d.run_for(5 * sim::kMillisecond);
+  IOService* service = d.service()->service;
+  IODispatchQueue* q = IODispatchQueue::make_host(d.kernel.runtime(), "Extra", 0, 0);
+  EXPECT_EQ(service->SetDispatchQueue("NotDeclared", q), kIOReturnBadArgument);
+  EXPECT_EQ(service->SetDispatchQueue("PowerQueue", q), kIOReturnSuccess);
+  q->release();
+}
+
+TEST(DriverKitKernel, LoadErrorsNameTheFile) {
+  pcie::testing::Machine m("direct");
+  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  std::string error;
+  EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
+  EXPECT_EQ(error.rfind("/nonexistent/libX.so: error: cannot load the dext: ", 0), 0u) << error;
+  EXPECT_FALSE(kernel.load_dext(dext_library("TestdevDriver"), "fixtures/plists/lsi-mpt.plist", &error));
+  EXPECT_NE(error.find("IOKitPersonalities.LSIMPT.IOUserClass: class 'LSIMPT' is not in"), std::string::npos) << error;
+}
+
+TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
+  pcie::testing::Machine m("direct");
+  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  m.sim.run_until(3 * sim::kMillisecond);
+  EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
+  mach_timebase_info_data_t tb;
+  mach_timebase_info(&tb);
+  EXPECT_EQ(tb.numer, 125u);
+  EXPECT_EQ(tb.denom, 3u);
+  EXPECT_EQ(Kernel::ticks_to_time(72'000), 3 * sim::kMillisecond);
+}
+
+}  // namespace
+}  // namespace dexthil::driverkit

@@ -1,0 +1,30 @@
+#include "harness/driverkit/pci/pci_provider.hpp"
+
+#include <DriverKit/IOInterruptDispatchSource.h>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/pcie/config_space.hpp"
+
+namespace dexthil::driverkit {
+
+void PciProvider::msi_received() {
+  const std::uint64_t now = kernel_.mach_ticks();
+  // Copy: a handler may cancel a source while we walk them.
+  const std::set<IOInterruptDispatchSource*> targets = sources;
+  for (IOInterruptDispatchSource* s : targets) s->interrupt(now);
+}
+
+int PciProvider::bar_for_memory_index(std::uint8_t memory_index) const {
+  return memory_index < node_.bars.size() ? memory_index : -1;
+}
+
+std::uint64_t PciProvider::bar_address(int bar) const {
+  // Read the BAR registers as programmed, so a driver that moved a BAR sees the effect.
+  std::uint16_t reg = pcie::cfg::kBar0;
+  for (int i = 0; i < bar; ++i) reg = static_cast<std::uint16_t>(reg + (node_.bars[i].is64 ? 8 : 4));
+  std::uint64_t base = node_.config.read(reg, 4) & ~std::uint64_t{0xf};
+  if (node_.bars[bar].is64) base |= static_cast<std::uint64_t>(node_.config.read(reg + 4, 4)) << 32;
+  return base;
+}
+
+}  // namespace dexthil::driverkit

@@ -1,0 +1,46 @@
+#pragma once
+// The kernel's side of one IOPCIDevice nub: the fabric function behind it, who has it open, its
+// MSI vectors and the interrupt sources on them, and the DMA commands prepared for it (so Stop
+// can be checked for I/O left running).
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "harness/pcie/fabric.hpp"
+
+class IOService;
+class IOPCIDevice;
+class IOInterruptDispatchSource;
+class IODMACommand;
+
+namespace dexthil::driverkit {
+
+class Kernel;
+
+class PciProvider {
+ public:
+  PciProvider(Kernel& kernel, pcie::Node& node, IOPCIDevice* nub) : kernel_(kernel), node_(node), nub_(nub) {}
+
+  Kernel& kernel() const { return kernel_; }
+  pcie::Node& node() const { return node_; }
+  IOPCIDevice* nub() const { return nub_; }
+
+  IOService* open_client = nullptr;
+  std::uint32_t msi_vectors = 0;  // configured by ConfigureInterrupts
+  std::set<IOInterruptDispatchSource*> sources;
+  std::set<IODMACommand*> prepared_commands;
+
+  // The function signalled its MSI: every enabled source on vector 0 gets it.
+  void msi_received();
+
+  // The BAR a memoryIndex names (memory BARs counted in order, a 64-bit BAR once), or -1.
+  int bar_for_memory_index(std::uint8_t memory_index) const;
+  std::uint64_t bar_address(int bar) const;
+
+ private:
+  Kernel& kernel_;
+  pcie::Node& node_;
+  IOPCIDevice* nub_;
+};
+
+}  // namespace dexthil::driverkit
