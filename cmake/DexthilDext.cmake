@@ -15,7 +15,8 @@
 #    harness loads the dext, as on macOS;
 #  - checks the Info.plist with `dexthil lint-plist` (with ENTITLEMENTS when given) and fails the
 #    build on a finding, unless NO_LINT.
-# The target NAME gets the properties DEXT_LIBRARY and DEXT_PLIST (absolute paths).
+# The result is the bundle ${CMAKE_CURRENT_BINARY_DIR}/NAME.dext/ holding libNAME.so and
+# Info.plist; the target NAME gets the properties DEXT_BUNDLE, DEXT_LIBRARY and DEXT_PLIST.
 #
 # Needs DEXTHIL_IIG (the dexthil-iig executable), DEXTHIL_DRIVERKIT_INCLUDE_DIR and, unless
 # NO_LINT, DEXTHIL_CLI (the dexthil executable); inside dexthil's build they name its targets,
@@ -88,8 +89,14 @@ function(dexthil_add_dext name)
     COMMENT "dext ${name}: lib${name}.so"
     VERBATIM)
 
+  # The bundle: NAME.dext/ with libNAME.so and a copy of Info.plist, as `dexthil run` loads it.
   get_filename_component(plist ${D_PLIST} ABSOLUTE)
-  set(outputs ${library})
+  add_custom_command(
+    OUTPUT ${out}/Info.plist
+    COMMAND ${CMAKE_COMMAND} -E copy ${plist} ${out}/Info.plist
+    DEPENDS ${plist}
+    VERBATIM)
+  set(outputs ${library} ${out}/Info.plist)
   if(NOT D_NO_LINT)
     set(lint_args)
     if(D_ENTITLEMENTS)
@@ -106,5 +113,5 @@ function(dexthil_add_dext name)
     list(APPEND outputs ${out}/lint.stamp)
   endif()
   add_custom_target(${name} ALL DEPENDS ${outputs})
-  set_target_properties(${name} PROPERTIES DEXT_LIBRARY ${library} DEXT_PLIST ${plist})
+  set_target_properties(${name} PROPERTIES DEXT_BUNDLE ${out} DEXT_LIBRARY ${library} DEXT_PLIST ${out}/Info.plist)
 endfunction()

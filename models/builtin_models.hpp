@@ -6,10 +6,12 @@
 namespace dexthil::models {
 
 void register_dma_exerciser(runner::ModelCatalog& catalog);
+void register_dma_testdev(runner::ModelCatalog& catalog);
 
 inline runner::ModelCatalog builtin_catalog() {
   runner::ModelCatalog catalog;
   register_dma_exerciser(catalog);
+  register_dma_testdev(catalog);
   return catalog;
 }
 

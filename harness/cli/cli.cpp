@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <ostream>
 #include <sstream>
 
@@ -41,7 +42,7 @@ commands:
 Run 'dexthil <command> --help' for a command's options.
 )";
 
-constexpr const char* kRunHelp = R"(usage: dexthil run [--seed N] [--out DIR] [--quiet] <file|dir>...
+constexpr const char* kRunHelp = R"(usage: dexthil run [--seed N] [--out DIR] [--dexts DIR]... [--quiet] <file|dir>...
 
 Runs every scenario named, and every *.toml below each folder named, in sorted order.
 All files are loaded and checked first; any problem in any file stops the run before
@@ -51,6 +52,8 @@ options:
   --seed N    use seed N for every scenario instead of each scenario's own seed
               (scenarios without a seed use 1); the seed is printed with every result
   --out DIR   also write DIR/junit.xml and DIR/summary.json (see docs/reports.md)
+  --dexts DIR look for [[dext]] bundles (NAME.dext, as dexthil_add_dext builds them) in DIR;
+              may be repeated; after them, the dexts built beside this dexthil (../dexts)
   --quiet     print only the summary table and the failures
 
 exit status: 0 every scenario passed, 1 some failed, 2 usage or input error
@@ -100,6 +103,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::string out_dir;
   std::string entitlements;
+  std::vector<std::string> dext_dirs;
   bool quiet = false;
   bool list_models = false;
   bool list_checks = false;
@@ -145,6 +149,12 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->entitlements = args[++i];
+    } else if (a == "--dexts" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --dexts needs a folder\n";
+        return false;
+      }
+      o->dext_dirs.push_back(args[++i]);
     } else if (a == "--quiet" && takes(a)) {
       o->quiet = true;
     } else if (a == "--models" && takes(a)) {
@@ -201,9 +211,16 @@ std::string upper(const char* s) {
   return out;
 }
 
+// The harness's own dexts, built beside the binary: <build>/bin/dexthil -> <build>/dexts.
+std::string builtin_dext_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("dexts") : (exe.parent_path().parent_path() / "dexts").string();
+}
+
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--seed", "--out", "--quiet"}, &o, err)) return kExitUsage;
+  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet"}, &o, err)) return kExitUsage;
   if (o.help) {
     out << kRunHelp;
     return kExitPass;
@@ -219,6 +236,8 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   std::vector<runner::ScenarioResult> results;
   runner::RunOptions run_options;
   run_options.seed = o.seed;
+  run_options.dext_dirs = o.dext_dirs;
+  run_options.dext_dirs.push_back(builtin_dext_dir());
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     results.push_back(runner::run_scenario(scenarios[i], catalog, run_options));
     const auto& r = results.back();

@@ -9,6 +9,7 @@
 
 #include "harness/checks/finding.hpp"
 #include "harness/dma/transaction.hpp"
+#include "harness/pcie/fabric.hpp"
 #include "harness/scenario/scenario.hpp"
 #include "harness/sim/simulator.hpp"
 
@@ -22,6 +23,8 @@ struct ModelContext {
   sim::ClockDomain& clock;
   dma::DmaUpstream& upstream;  // where the model's DMA goes
   checks::FindingLog& findings;
+  pcie::Fabric* fabric = nullptr;           // the scenario's fabric, if it has a topology
+  const pcie::Node* endpoint = nullptr;     // the endpoint the model sits behind, if any
 };
 
 // A model instance as the runner sees it; the simulator sees its ClockedModel side.

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <memory>
+#include <stdexcept>
 
 #include "harness/checks/dart_fault_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
+#include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/pcie/fabric.hpp"
@@ -28,7 +31,6 @@ namespace {
 // Parts of the schema whose engines arrive with later parts of the harness. A scenario using
 // them is refused as an input error rather than run without them and reported as passing.
 std::optional<std::string> unsupported_part(const scenario::Scenario& s) {
-  if (!s.dexts.empty()) return s.dexts[0].pos.str() + ": dext: this build cannot load dexts yet (the DriverKit host runtime is missing)";
   if (!s.captures.empty()) return s.captures[0].pos.str() + ": capture: this build has no capture replay yet";
   return std::nullopt;
 }
@@ -109,6 +111,31 @@ std::unique_ptr<pcie::Fabric> build_fabric(const scenario::Scenario& s, sim::Sim
 
 }  // namespace
 
+namespace {
+
+// A scenario that cannot be set up as written (a dext that does not load): its own message.
+struct SetupError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Simulated time the kernel gets after the scenario's duration to stop and free every service.
+constexpr sim::SimTime kDextTeardown = 100 * sim::kMillisecond;
+
+std::string find_dext_bundle(const scenario::DextSpec& d, const std::vector<std::string>& dirs) {
+  if (d.path) return *d.path;
+  std::string looked;
+  for (const std::string& dir : dirs) {
+    const std::filesystem::path bundle = std::filesystem::path(dir) / (d.name + ".dext");
+    std::error_code ec;
+    if (std::filesystem::is_directory(bundle, ec)) return bundle.string();
+    looked += (looked.empty() ? "" : ", ") + bundle.string();
+  }
+  throw SetupError(d.pos.str() + ": dext " + d.name + ": no bundle " + d.name + ".dext (looked in " +
+                   (looked.empty() ? std::string("no folders") : looked) + "; give its path, or --dexts DIR)");
+}
+
+}  // namespace
+
 ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& catalog, const RunOptions& options) {
   ScenarioResult result;
   result.name = s.name;
@@ -155,11 +182,35 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         upstream = direct.get();
       }
       sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock_period);
-      ModelContext context{sim, s, spec, clock, *upstream, findings};
+      ModelContext context{sim, s, spec, clock, *upstream, findings, fabric.get(),
+                           spec.endpoint ? fabric->node(*spec.endpoint) : nullptr};
       models.push_back(type->create(context));
     }
 
-    const sim::RunStats stats = sim.run_until(s.duration);
+    // The kernel goes after the models: its dexts drive them, and it is torn down first.
+    std::unique_ptr<driverkit::Kernel> kernel;
+    if (!s.dexts.empty()) {
+      kernel = std::make_unique<driverkit::Kernel>(sim, *fabric, memory, buffers, findings,
+                                                   *driverkit::KernelProfile::named(s.kernel_profile));
+      for (const scenario::DextSpec& d : s.dexts) {
+        const std::string bundle = find_dext_bundle(d, options.dext_dirs);
+        std::string error;
+        if (!kernel->load_dext(bundle + "/lib" + d.name + ".so", bundle + "/Info.plist", &error)) {
+          throw SetupError(d.pos.str() + ": dext " + d.name + ": " + error);
+        }
+      }
+      kernel->start_matching();
+    }
+
+    sim::RunStats stats = sim.run_until(s.duration);
+    if (kernel) {
+      // Shutdown: every service is stopped and freed, then the end-of-run checks.
+      kernel->terminate_all();
+      const sim::RunStats teardown = sim.run_until(s.duration + kDextTeardown);
+      stats.events += teardown.events;
+      stats.clock_edges += teardown.clock_edges;
+      kernel->finish();
+    }
     for (auto& m : models) m->finish(sim.now());
 
     for (const checks::Finding& f : findings.all()) {
@@ -175,6 +226,9 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // Models go before the simulator whose clocks they hold.
     models.clear();
     judge(s, &result);
+  } catch (const SetupError& e) {
+    result.outcome = Outcome::kError;
+    result.failures.push_back(e.what());
   } catch (const std::exception& e) {
     result.outcome = Outcome::kError;
     result.failures.push_back(std::string("the run stopped with an internal error: ") + e.what());

@@ -19,6 +19,7 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   bool skip_idle = true;
   bool keep_trace_records = false;
+  std::vector<std::string> dext_dirs;  // where [[dext]] bundles without a path are looked up
 };
 
 enum class Outcome { kPass, kFail, kError };

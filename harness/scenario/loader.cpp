@@ -26,7 +26,7 @@ class Reader : public toml_input::TomlReader {
     Scenario s;
     s.file = file();
     s.pos = pos(root);
-    allow_keys(root, "", {"scenario", "host", "model", "mapping", "dext", "capture", "fault", "checks", "budgets", "expect"});
+    allow_keys(root, "", {"scenario", "host", "kernel", "model", "mapping", "dext", "capture", "fault", "checks", "budgets", "expect"});
 
     const toml::table& head = table(root, "scenario", "", true);
     s.pos = pos(head);
@@ -49,6 +49,12 @@ class Reader : public toml_input::TomlReader {
       if (!topology) fail(*head.get("topology"), "scenario.topology", "the topology does not load: " + error);
       for (const pcie::Node* ep : topology->endpoints()) endpoints_.insert(ep->name);
       has_topology_ = true;
+    }
+
+    if (const toml::node* kernel = root.get("kernel")) {
+      const toml::table& t = as_table(*kernel, "kernel");
+      allow_keys(t, "kernel", {"profile"});
+      s.kernel_profile = one_of(t, "profile", "kernel", {"documented", "field"}, "documented");
     }
 
     if (const toml::node* host = root.get("host")) {
@@ -93,7 +99,12 @@ class Reader : public toml_input::TomlReader {
       DextSpec d;
       d.pos = pos(t);
       d.name = string(t, "name", path, true).value();
-      d.path = existing_file(t, "path", path, string(t, "path", path, true).value());
+      if (d.name.empty() || d.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+                               std::string::npos) {
+        fail(*t.get("name"), path + ".name", "\"" + d.name + "\" is not a dext bundle name");
+      }
+      if (auto p = string(t, "path", path, false)) d.path = existing_directory(t, "path", path, *p);
+      if (!has_topology_) fail(t, path, "a dext needs [scenario] topology: it matches the topology's PCI functions");
       s.dexts.push_back(std::move(d));
     });
     for_each_table(root, "capture", [&](const toml::table& t, const std::string& path) {

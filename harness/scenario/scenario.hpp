@@ -52,9 +52,11 @@ struct ModelSpec {
   sim::SimTime duration(const std::string& key) const { return params.at(key).duration; }
 };
 
+// A dext bundle as dexthil_add_dext lays it out: NAME.dext/ holding libNAME.so and Info.plist.
 struct DextSpec {
-  std::string name;
-  std::string path;  // resolved against the scenario file's folder
+  std::string name;                 // the bundle's name (the dexthil_add_dext target)
+  std::optional<std::string> path;  // its NAME.dext folder, resolved against the scenario's folder;
+                                    // absent: looked up in the runner's dext folders
   SourcePos pos;
 };
 
@@ -101,6 +103,7 @@ struct Scenario {
   sim::SimTime host_dma_latency = 500 * sim::kNanosecond;
   std::vector<ModelSpec> models;
   std::vector<DextSpec> dexts;
+  std::string kernel_profile = "documented";  // [kernel] profile: "documented" or "field"
   std::vector<CaptureSpec> captures;
   std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;

@@ -249,16 +249,19 @@ std::string TomlReader::one_of(const toml::table& t, std::string_view key, const
   return *value;
 }
 
-std::string TomlReader::existing_file(const toml::table& t, std::string_view key, const std::string& path,
-                                      const std::string& value) const {
+std::string TomlReader::existing_path(const toml::table& t, std::string_view key, const std::string& path,
+                                      const std::string& value, bool directory) const {
   fs::path p(value);
   if (p.is_relative()) p = base_dir_ / p;
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) {
+  if (directory ? !fs::is_directory(p, ec) : !fs::is_regular_file(p, ec)) {
     fail(*t.get(key), join(path, key),
-         "file \"" + value + "\" does not exist (looked for " + p.lexically_normal().string() + ")");
+         std::string(directory ? "folder" : "file") + " \"" + value + "\" does not exist (looked for " +
+             p.lexically_normal().string() + ")");
   }
-  return p.lexically_normal().string();
+  std::string normal = p.lexically_normal().string();
+  if (normal.size() > 1 && normal.back() == '/') normal.pop_back();  // "dir/." normalises to "dir/"
+  return normal;
 }
 
 }  // namespace dexthil::toml_input

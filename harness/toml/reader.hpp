@@ -65,7 +65,15 @@ class TomlReader {
   std::string one_of(const toml::table& t, std::string_view key, const std::string& path,
                      std::initializer_list<std::string_view> options, std::optional<std::string_view> fallback = {}) const;
   // A path relative to the file's folder that must name an existing file; returns it resolved.
-  std::string existing_file(const toml::table& t, std::string_view key, const std::string& path, const std::string& value) const;
+  std::string existing_file(const toml::table& t, std::string_view key, const std::string& path, const std::string& value) const {
+    return existing_path(t, key, path, value, false);
+  }
+  std::string existing_directory(const toml::table& t, std::string_view key, const std::string& path,
+                                 const std::string& value) const {
+    return existing_path(t, key, path, value, true);
+  }
+  std::string existing_path(const toml::table& t, std::string_view key, const std::string& path, const std::string& value,
+                            bool directory) const;
   // Letters, digits, '-', '_' and '.', 1 to 64 characters.
   static bool is_identifier(const std::string& s);
 

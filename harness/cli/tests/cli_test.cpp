@@ -56,7 +56,7 @@ TEST(Cli, VersionPrintsTheVersion) {
 TEST(Cli, RunPassesTheShippedScenariosAndWritesReports) {
   const auto dir = std::filesystem::temp_directory_path() / "dexthil-cli-test";
   std::filesystem::remove_all(dir);
-  Result r = run({"run", "--out", dir.string(), "fixtures/scenarios"});
+  Result r = run({"run", "--dexts", DEXTHIL_DEXT_DIR, "--out", dir.string(), "fixtures/scenarios"});
   EXPECT_EQ(r.code, kExitPass) << r.out << r.err;
   EXPECT_NE(r.out.find("[1/"), std::string::npos);  // a progress line per scenario
   EXPECT_NE(r.out.find(" pass, 0 fail, 0 error"), std::string::npos);

@@ -20,24 +20,28 @@ namespace {
 
 // Overrides of these names are messages; overrides of anything else (init, free, ...) are plain
 // C++ virtuals. They are the messages of the DriverKit classes and families a dext subclasses.
+// clang-format off
 constexpr std::string_view kKnownMessages[] = {
     "Start", "Stop", "SetPowerState", "SetProperties", "CopyProperties", "RegisterService", "Create",
     "NewUserClient", "ClientCrashed", "InterruptOccurred", "TimerOccurred", "CompleteAsyncIO",
     "UserInitializeController", "UserStartController", "UserStopController", "UserProcessParallelTask",
     "UserProcessBundledParallelTasks", "UserMapHBAData", "UserGetDMASpecification", "UserCreateTargetForID",
     "UserReportInitiatorIdentifier", "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount",
-    "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBAPerformDeviceManagement", "UserInitializeTargetForID",
-    "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing", "UserReportHBAConstraints",
-    "UserHandleTaskManagementRequest", "StartIO", "StopIO", "PerformDeviceConfigurationChange",
-    "AbortDeviceConfigurationChange", "HandleChangeSampleRate",
+    "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBAPerformDeviceManagement",
+    "UserInitializeTargetForID", "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing",
+    "UserReportHBAConstraints", "UserHandleTaskManagementRequest", "StartIO", "StopIO",
+    "PerformDeviceConfigurationChange", "AbortDeviceConfigurationChange", "HandleChangeSampleRate",
 };
+// clang-format on
 
 // Method attributes that only steer Apple's IPC code; dexthil accepts and drops them (LOCALONLY
 // is looked at when deciding what is local).
+// clang-format off
 const std::set<std::string, std::less<>> kPlainAttributes = {
     "LOCAL", "LOCALONLY", "REMOTE", "KERNEL", "NATIVE", "LOCALHOST", "INVOKEREPLY", "REPLY", "PORTMAKESEND",
     "PORTCOPYSEND",
 };
+// clang-format on
 const std::set<std::string, std::less<>> kParamAttributes = {"TARGET", "PORTMAKESEND", "PORTCOPYSEND"};
 
 // ---------------------------------------------------------------------------------------------
@@ -455,7 +459,8 @@ class Parser {
     if (t.is(",")) {
       throw error(t, "class " + cls.name + " has more than one base: iig classes derive from exactly one public base");
     }
-    if (t.is("<")) throw error(t, "template base " + cls.base + " of class " + cls.name + ": iig bases are plain classes");
+    if (t.is("<"))
+      throw error(t, "template base " + cls.base + " of class " + cls.name + ": iig bases are plain classes");
     if (!t.is("{")) throw error(t, "expected '{' after the base of class " + cls.name);
   }
 
@@ -506,9 +511,9 @@ class Parser {
       }
       if (t.is("<")) ++angle;
       if (t.is(">") && angle > 0) --angle;
-      const bool stop = t.kind == Kind::kEnd || t.kind == Kind::kDirective || t.is("}") ||
-                        (angle == 0 && (t.is("(") || t.is(";") || t.is("=") || t.is("[") || t.is("{") || t.is(":") ||
-                                        t.is(",")));
+      const bool stop =
+          t.kind == Kind::kEnd || t.kind == Kind::kDirective || t.is("}") ||
+          (angle == 0 && (t.is("(") || t.is(";") || t.is("=") || t.is("[") || t.is("{") || t.is(":") || t.is(",")));
       if (stop) break;
       head.push_back(t);
       ++i;
@@ -536,7 +541,8 @@ class Parser {
     if (!name.ident()) throw error(stop, "expected a method name before '('" + in_class);
     if (head.size() == 1) throw error(name, "method '" + name.text + "'" + in_class + " has no return type");
     if (head[head.size() - 2].is("::")) {
-      throw error(name, "qualified method name '" + join(head) + "'" + in_class + ": declare the method by its own name");
+      throw error(name,
+                  "qualified method name '" + join(head) + "'" + in_class + ": declare the method by its own name");
     }
     head.pop_back();
     m.return_type = join(head);
@@ -554,8 +560,8 @@ class Parser {
     const Token& open = toks_[i];
     std::vector<std::vector<Token>> groups(1);
     std::vector<const Token*> delimiters;  // the ',' or ')' after each group
-    int depth = 0;  // (), [] and {} inside the list
-    int angle = 0;  // template arguments, counted only before a default value
+    int depth = 0;                         // (), [] and {} inside the list
+    int angle = 0;                         // template arguments, counted only before a default value
     bool in_default = false;
     ++i;
     while (true) {
@@ -590,14 +596,16 @@ class Parser {
     }
   }
 
-  IigParam parse_param(const IigMethod& m, const std::vector<Token>& tokens, std::size_t number, const Token& delimiter) {
+  IigParam parse_param(const IigMethod& m, const std::vector<Token>& tokens, std::size_t number,
+                       const Token& delimiter) {
     const std::string of_method = " of method '" + m.name + "'";
     if (tokens.empty()) throw error(delimiter, "expected parameter " + std::to_string(number) + of_method);
     IigParam p;
     std::vector<Token> decl;
     std::size_t k = 0;
     for (; k < tokens.size() && !tokens[k].is("="); ++k) {
-      if (tokens[k].is("...")) throw error(tokens[k], "variadic method '" + m.name + "': iig parameters are named and typed");
+      if (tokens[k].is("..."))
+        throw error(tokens[k], "variadic method '" + m.name + "': iig parameters are named and typed");
       if (tokens[k].is("(")) {
         throw error(tokens[k], "function-type parameter " + std::to_string(number) + of_method +
                                    ": declare the function type with a typedef");
@@ -615,25 +623,26 @@ class Parser {
       p.array = join(decl, open);
       decl.resize(open);
       if (!decl.empty() && decl.back().is("]")) {
-        throw error(tokens[0], "multi-dimensional array parameter " + std::to_string(number) + of_method +
-                                   ": not supported");
+        throw error(tokens[0],
+                    "multi-dimensional array parameter " + std::to_string(number) + of_method + ": not supported");
       }
       if (!p.array.empty()) p.array.erase(std::remove(p.array.begin(), p.array.end(), ' '), p.array.end());
     }
     // Named: an identifier that is not a keyword, after a type that is more than qualifiers.
     static const std::set<std::string, std::less<>> keywords = {
-        "int", "char", "short", "long", "unsigned", "signed", "bool", "float", "double", "void", "const",
-        "volatile", "struct", "class", "enum", "union", "auto", "wchar_t", "char8_t", "char16_t", "char32_t",
-        "typename"};
-    static const std::set<std::string, std::less<>> qualifiers = {"const", "volatile", "struct", "class",
+        "int",    "char",    "short",   "long",     "unsigned", "signed",  "bool", "float",
+        "double", "void",    "const",   "volatile", "struct",   "class",   "enum", "union",
+        "auto",   "wchar_t", "char8_t", "char16_t", "char32_t", "typename"};
+    static const std::set<std::string, std::less<>> qualifiers = {"const", "volatile", "struct",  "class",
                                                                   "enum",  "union",    "typename"};
-    bool named = decl.size() >= 2 && decl.back().ident() && !keywords.count(decl.back().text) &&
-                 !decl[decl.size() - 2].is("::");
+    bool named =
+        decl.size() >= 2 && decl.back().ident() && !keywords.count(decl.back().text) && !decl[decl.size() - 2].is("::");
     if (named) {
       named = std::any_of(decl.begin(), decl.end() - 1, [](const Token& t) { return !qualifiers.count(t.text); });
     }
     if (!named) {
-      throw error(tokens[0], "unnamed parameter " + std::to_string(number) + of_method + ": iig parameters must be named");
+      throw error(tokens[0],
+                  "unnamed parameter " + std::to_string(number) + of_method + ": iig parameters must be named");
     }
     p.name = decl.back().text;
     decl.pop_back();
@@ -712,14 +721,14 @@ class Parser {
     if (const_at) throw error(*const_at, "const message '" + m.name + "': only local methods can be const");
     for (const IigParam& p : m.params) {
       if (p.type.find('&') != std::string::npos) {
-        throw error(at, "reference parameter '" + p.name + "' of message '" + m.name +
-                            "': messages take values and pointers");
+        throw error(
+            at, "reference parameter '" + p.name + "' of message '" + m.name + "': messages take values and pointers");
       }
     }
     for (const IigMethod& other : cls.methods) {
       if (other.is_message && other.name == m.name) {
-        throw error(at, "overloaded message '" + m.name + "' in class " + cls.name +
-                            ": messages are identified by name alone");
+        throw error(
+            at, "overloaded message '" + m.name + "' in class " + cls.name + ": messages are identified by name alone");
       }
     }
   }
@@ -780,9 +789,7 @@ std::string param_list(const std::vector<IigParam>& params, bool defaults) {
 }
 
 // The type an argument travels as: arrays as pointers, as in a function's own parameters.
-std::string passed_type(const IigParam& p) {
-  return p.array.empty() ? p.type : p.type + "*";
-}
+std::string passed_type(const IigParam& p) { return p.array.empty() ? p.type : p.type + "*"; }
 
 std::string arg_names(const std::vector<IigParam>& params) {
   std::string out;
@@ -886,7 +893,8 @@ void impl_class(std::ostringstream& o, const IigClass& c) {
     const std::string args = arg_names(m.params);
     const std::string& R = m.return_type;
     const bool is_void = R == "void";
-    o << "\n" << R << " " << C << "::" << m.name << "(" << params << (params.empty() ? "" : ", ")
+    o << "\n"
+      << R << " " << C << "::" << m.name << "(" << params << (params.empty() ? "" : ", ")
       << "OSDispatchMethod supermethod) {\n";
     o << "  " << (is_void ? "" : "return ") << "::dexthil::iig::send<" << R << ">(this, " << prefix(c, m) << "_ID, \""
       << C << "::" << m.name << "\", supermethod, ";

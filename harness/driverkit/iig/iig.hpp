@@ -47,8 +47,8 @@ struct IigMethod {
   std::string return_type;
   std::string name;
   std::vector<IigParam> params;
-  std::string queue;        // QUEUENAME(queue), empty without
-  std::string type_class;   // TYPE(type_class::type_method), empty without
+  std::string queue;       // QUEUENAME(queue), empty without
+  std::string type_class;  // TYPE(type_class::type_method), empty without
   std::string type_method;
   int line = 0;
   int column = 0;

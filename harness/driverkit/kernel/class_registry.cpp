@@ -10,15 +10,9 @@ namespace dexthil::driverkit {
 
 namespace {
 
-struct RegisteredClass {
-  const OSMetaClass* meta;
-  dexthil::iig::ClassFactory factory;
-};
-
 struct Registry {
-  std::map<std::string, RegisteredClass> classes;
-  std::map<std::string, std::vector<std::string>> by_library;  // a path -> what loading it registered
-  std::vector<std::string>* loading = nullptr;                 // collects registrations during dlopen
+  std::map<std::string, std::vector<DextClass>> by_library;  // a path -> what loading it registered
+  std::vector<DextClass>* loading = nullptr;                 // collects registrations during dlopen
 };
 
 Registry& registry() {
@@ -28,10 +22,10 @@ Registry& registry() {
 
 }  // namespace
 
-std::optional<std::vector<std::string>> load_dext_library(const std::string& path, std::string* error) {
+std::optional<std::vector<DextClass>> load_dext_library(const std::string& path, std::string* error) {
   Registry& r = registry();
   if (auto it = r.by_library.find(path); it != r.by_library.end()) return it->second;
-  std::vector<std::string> registered;
+  std::vector<DextClass> registered;
   r.loading = &registered;
   // RTLD_NOW: an undefined symbol is an error here, not a crash later; RTLD_LOCAL keeps two
   // dexts' classes from resolving against each other.
@@ -46,17 +40,10 @@ std::optional<std::vector<std::string>> load_dext_library(const std::string& pat
   return registered;
 }
 
-OSObject* create_registered_object(const std::string& class_name) {
-  auto it = registry().classes.find(class_name);
-  return it == registry().classes.end() ? nullptr : it->second.factory();
-}
-
-bool is_registered_class(const std::string& class_name) { return registry().classes.count(class_name) != 0; }
-
 }  // namespace dexthil::driverkit
 
 void dexthil::iig::register_class(const char* name, const OSMetaClass* meta, ClassFactory factory) {
   auto& r = dexthil::driverkit::registry();
-  r.classes[name] = {meta, factory};
-  if (r.loading) r.loading->push_back(name);
+  // Outside a load (a class linked into the harness itself) there is no dext to own it.
+  if (r.loading) r.loading->push_back({name, meta, factory});
 }

@@ -5,16 +5,22 @@
 #include <string>
 #include <vector>
 
+#include <DriverKit/IORPC.h>
+
 class OSObject;
 
 namespace dexthil::driverkit {
 
+struct DextClass {
+  std::string name;
+  const OSMetaClass* meta = nullptr;
+  dexthil::iig::ClassFactory factory = nullptr;  // a new, uninitialised object
+};
+
 // Loads a dext's shared object (once per path) and returns the classes it registered, or
 // nullopt with *error naming the file and the loader's reason (an undefined DriverKit symbol the
-// harness does not provide yet, for instance).
-std::optional<std::vector<std::string>> load_dext_library(const std::string& path, std::string* error);
-// A new, uninitialised object of a registered class; nullptr if no such class.
-OSObject* create_registered_object(const std::string& class_name);
-bool is_registered_class(const std::string& class_name);
+// harness does not provide yet, for instance). Classes belong to their library: two dexts may
+// both have a class called MyDriver, as two bundles may on macOS.
+std::optional<std::vector<DextClass>> load_dext_library(const std::string& path, std::string* error);
 
 }  // namespace dexthil::driverkit

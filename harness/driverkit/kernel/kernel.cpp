@@ -21,6 +21,13 @@ namespace {
 
 Kernel* g_active = nullptr;
 
+// Process ids tag the objects a process creates, and objects of a crashed process outlive its
+// kernel (nothing frees them), so ids are unique across every kernel in this harness process.
+std::uint64_t next_process_id() {
+  static std::uint64_t next = 1;
+  return next++;
+}
+
 // libDriverKit's check in OSMetaClassBase::Invoke, as it prints when it fails.
 constexpr const char* kQueueAssertion =
     "uioserver.cpp:1654 Assertion failed: notsync || !remote || (msgid == IOService_Start_ID) || queue->OnQueue()";
@@ -150,15 +157,15 @@ bool Kernel::load_dext(const std::string& library, const std::string& info_plist
   if (!classes) return false;
   for (const Personality& p : info->personalities) {
     if (p.user_class.empty()) continue;
-    if (std::find(classes->begin(), classes->end(), p.user_class) == classes->end()) {
+    if (std::none_of(classes->begin(), classes->end(), [&](const DextClass& c) { return c.name == p.user_class; })) {
       std::string list;
-      for (const auto& c : *classes) list += (list.empty() ? "" : ", ") + c;
+      for (const auto& c : *classes) list += (list.empty() ? "" : ", ") + c.name;
       *error = info_plist + ": error: IOKitPersonalities." + p.name + ".IOUserClass: class '" + p.user_class +
                "' is not in " + library + " (it has: " + (list.empty() ? "no iig classes" : list) + ")";
       return false;
     }
   }
-  dexts_.push_back({library, std::move(*info), std::move(*classes)});
+  dexts_.push_back(std::make_unique<LoadedDext>(LoadedDext{library, std::move(*info), std::move(*classes)}));
   return true;
 }
 
@@ -166,19 +173,22 @@ void Kernel::start_matching() {
   for (pcie::Node* node : fabric_.topology().endpoints()) {
     const LoadedDext* best_dext = nullptr;
     const Personality* best = nullptr;
-    for (const LoadedDext& d : dexts_) {
-      const Personality* p = best_pci_match(d.info, node->ids.vendor, node->ids.device, node->class_code);
+    for (const auto& d : dexts_) {
+      const Personality* p = best_pci_match(d->info, node->ids.vendor, node->ids.device, node->class_code);
       if (p && p->provider_class == "IOPCIDevice" && (!best || p->probe_score > best->probe_score)) {
         best = p;
-        best_dext = &d;
+        best_dext = d.get();
       }
     }
     if (!best) continue;
     IOPCIDevice* nub = pci_nub(node->name);
     auto process = std::make_unique<DextProcess>();
-    process->id = next_process_id_++;
+    process->id = next_process_id();
     process->server_name = best->user_server_name.empty() ? best_dext->info.bundle_id : best->user_server_name;
     process->user_class = best->user_class;
+    for (const DextClass& c : best_dext->classes) {
+      if (c.name == best->user_class) process->dext_class = &c;
+    }
     process->node = node;
     process->nub = nub;
     processes_.push_back(std::move(process));
@@ -219,7 +229,7 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   // The object is created and initialised in the dext process.
   bool initialised = false;
   default_queue->host().dispatch_sync([&] {
-    OSObject* object = create_registered_object(p->user_class);
+    OSObject* object = p->dext_class->factory();
     rec->service = OSDynamicCast(IOService, object);
     if (!rec->service) {
       if (object) object->release();
@@ -629,9 +639,10 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
   }
   sim_.after(profile_.restart_delay, [this, p] {
     auto next = std::make_unique<DextProcess>();
-    next->id = next_process_id_++;
+    next->id = next_process_id();
     next->server_name = p->server_name;
     next->user_class = p->user_class;
+    next->dext_class = p->dext_class;
     next->node = p->node;
     next->nub = p->nub;
     processes_.push_back(std::move(next));

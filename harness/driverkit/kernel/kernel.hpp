@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "harness/checks/finding.hpp"
+#include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/hostmem/page_allocator.hpp"
@@ -86,6 +87,7 @@ struct DextProcess {
   std::uint64_t id = 0;
   std::string server_name;  // IOUserServerName
   std::string user_class;   // IOUserClass
+  const DextClass* dext_class = nullptr;
   pcie::Node* node = nullptr;
   IOPCIDevice* nub = nullptr;
   bool crashed = false;
@@ -96,7 +98,7 @@ struct DextProcess {
 struct LoadedDext {
   std::string library;  // the shared object
   DextInfo info;        // its Info.plist
-  std::vector<std::string> classes;  // the classes it registered
+  std::vector<DextClass> classes;  // the classes it registered
 };
 
 class Kernel {
@@ -185,12 +187,11 @@ class Kernel {
   checks::FindingLog& findings_;
   KernelProfile profile_;
   std::unique_ptr<FiberRuntime> runtime_;
-  std::vector<LoadedDext> dexts_;
+  std::vector<std::unique_ptr<LoadedDext>> dexts_;
   std::vector<std::unique_ptr<DextProcess>> processes_;
   std::map<const DispatchQueue*, DextProcess*> queue_owner_;
   std::map<std::string, unsigned> crashes_;  // by server name and node
   std::vector<std::unique_ptr<PciProvider>> providers_;
-  std::uint64_t next_process_id_ = 1;
   std::uint64_t next_assertion_id_ = 1;
   std::uint64_t object_mark_ = 0;
   std::set<IOTimerDispatchSource*> timers_;

@@ -93,8 +93,12 @@ TEST(Runner, SeedDecidesTheRun) {
   const scenario::Scenario s = parse(kBase);
   ScenarioResult a = run_scenario(s, catalog(), {});
   ScenarioResult b = run_scenario(s, catalog(), {});
-  ScenarioResult c = run_scenario(s, catalog(), {.seed = 10});
-  ScenarioResult every = run_scenario(s, catalog(), {.seed = std::nullopt, .skip_idle = false});
+  RunOptions seed10;
+  seed10.seed = 10;
+  ScenarioResult c = run_scenario(s, catalog(), seed10);
+  RunOptions every_cycle;
+  every_cycle.skip_idle = false;
+  ScenarioResult every = run_scenario(s, catalog(), every_cycle);
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_EQ(a.trace_records, 80u);  // one record per request and per completion
   EXPECT_EQ(c.seed, 10u);
@@ -104,11 +108,29 @@ TEST(Runner, SeedDecidesTheRun) {
 }
 
 TEST(Runner, PartsThisBuildCannotRunAreErrorsNotPasses) {
-  const std::string dext = "[[dext]]\nname = \"d\"\npath = \"run_test.cpp\"\n";
-  ScenarioResult r = run_scenario(parse(kBase + dext), catalog(), {});
+  const std::string capture = "[[capture]]\npath = \"run_test.cpp\"\nformat = \"pcapng\"\n";
+  ScenarioResult r = run_scenario(parse(kBase + capture), catalog(), {});
   EXPECT_EQ(r.outcome, Outcome::kError);
   ASSERT_EQ(r.failures.size(), 1u);
-  EXPECT_NE(r.failures[0].find("cannot load dexts yet"), std::string::npos) << r.failures[0];
+  EXPECT_NE(r.failures[0].find("capture"), std::string::npos) << r.failures[0];
+}
+
+TEST(Runner, AMissingDextBundleIsAnErrorSayingWhereItLooked) {
+  const std::string text = R"(
+[scenario]
+name = "t"
+duration = "1ms"
+topology = "../../../fixtures/topologies/direct.toml"
+[[dext]]
+name = "Nope"
+)";
+  RunOptions options;
+  options.dext_dirs = {"/nonexistent"};
+  ScenarioResult r = run_scenario(parse(text), catalog(), options);
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0], "harness/runner/tests/inline.toml:6:1: dext Nope: no bundle Nope.dext (looked in "
+                           "/nonexistent/Nope.dext; give its path, or --dexts DIR)");
 }
 
 }  // namespace

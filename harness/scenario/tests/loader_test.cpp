@@ -23,6 +23,10 @@ description = "every section"
 labels = ["a", "b"]
 seed = 42
 duration = "1.5ms"
+topology = "../../../fixtures/topologies/direct.toml"
+
+[kernel]
+profile = "field"
 
 [host]
 dma_latency = "1us"
@@ -37,7 +41,7 @@ gap = "3us"
 
 [[dext]]
 name = "self"
-path = "loader_test.cpp"
+path = "."
 
 [[fault]]
 kind = "dma-completion-status"
@@ -69,9 +73,10 @@ count = 1
   EXPECT_EQ(s->models[0].integer("transactions"), 10);
   EXPECT_EQ(s->models[0].integer("max_length"), 256);  // default filled in
   EXPECT_EQ(s->models[0].duration("gap"), 3 * sim::kMicrosecond);
-  EXPECT_EQ(s->models[0].pos.line, 13u);
+  EXPECT_EQ(s->models[0].pos.line, 17u);
   ASSERT_EQ(s->dexts.size(), 1u);
-  EXPECT_EQ(s->dexts[0].path, "harness/scenario/tests/loader_test.cpp");
+  EXPECT_EQ(s->dexts[0].path, "harness/scenario/tests");
+  EXPECT_EQ(s->kernel_profile, "field");
   ASSERT_EQ(s->faults.size(), 1u);
   EXPECT_EQ(s->faults[0].status, "CA");
   EXPECT_EQ(s->faults[0].request, 4u);

@@ -1,3 +1,5 @@
+#include "harness/driverkit/iig/iig.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,8 +8,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "harness/driverkit/iig/iig.hpp"
 
 namespace dexthil::iig {
 namespace {
@@ -86,9 +86,10 @@ TEST(Iig, MessageIdsAreFnv1aOfTheMethodNameAlone) {
 
 TEST(Iig, NewMessagesGetAWrapperWithDefaultsAndAVirtualImpl) {
   const auto out = generate_fixture("TestdevDriver");
-  EXPECT_TRUE(HasLine(out.header,
-                      "  kern_return_t CopyStats(uint64_t * counters, IOAddressSegment segments[32], uint32_t flags = 0, "
-                      "OSDispatchMethod supermethod = NULL);"));
+  EXPECT_TRUE(
+      HasLine(out.header,
+              "  kern_return_t CopyStats(uint64_t * counters, IOAddressSegment segments[32], uint32_t flags = 0, "
+              "OSDispatchMethod supermethod = NULL);"));
   EXPECT_TRUE(HasLine(out.header, "  virtual kern_return_t CopyStats_Impl(TestdevDriver_CopyStats_Args);"));
   EXPECT_TRUE(HasLine(out.impl,
                       "kern_return_t TestdevDriver::CopyStats(uint64_t * counters, IOAddressSegment segments[32], "
@@ -98,10 +99,11 @@ TEST(Iig, NewMessagesGetAWrapperWithDefaultsAndAVirtualImpl) {
                       "\"TestdevDriver::CopyStats\", supermethod, [&]() -> kern_return_t { return "
                       "CopyStats_Impl(counters, segments, flags); }, counters, segments, flags);"));
   // void messages send without returning.
-  EXPECT_TRUE(HasLine(out.impl,
-                      "  ::dexthil::iig::send<void>(this, TestdevDriver_InterruptOccurred_ID, "
-                      "\"TestdevDriver::InterruptOccurred\", supermethod, [&]() { InterruptOccurred_Impl(action, count, "
-                      "time); }, action, count, time);"));
+  EXPECT_TRUE(
+      HasLine(out.impl,
+              "  ::dexthil::iig::send<void>(this, TestdevDriver_InterruptOccurred_ID, "
+              "\"TestdevDriver::InterruptOccurred\", supermethod, [&]() { InterruptOccurred_Impl(action, count, "
+              "time); }, action, count, time);"));
 }
 
 TEST(Iig, OverridesOfKnownMessagesDeclareOnlyTheirImpl) {
@@ -126,16 +128,18 @@ TEST(Iig, LocalMethodsAreEmittedAsWrittenWithoutAttributes) {
 
 TEST(Iig, TypeMessagesGetCreateAction) {
   const auto out = generate_fixture("TestdevDriver");
-  EXPECT_TRUE(HasLine(out.header, "  kern_return_t CreateActionInterruptOccurred(size_t referenceSize, OSAction ** action);"));
-  EXPECT_TRUE(HasLine(out.impl,
-                      "kern_return_t TestdevDriver::CreateActionInterruptOccurred(size_t referenceSize, OSAction ** action) {"));
+  EXPECT_TRUE(
+      HasLine(out.header, "  kern_return_t CreateActionInterruptOccurred(size_t referenceSize, OSAction ** action);"));
+  EXPECT_TRUE(HasLine(
+      out.impl,
+      "kern_return_t TestdevDriver::CreateActionInterruptOccurred(size_t referenceSize, OSAction ** action) {"));
   EXPECT_TRUE(HasLine(out.impl,
                       "  return OSAction::Create(this, TestdevDriver_InterruptOccurred_ID, "
                       "IOInterruptDispatchSource_InterruptOccurred_ID, referenceSize, action);"));
   // The impl includes only the generated header, so it supplies the TYPE's ID if needed.
   EXPECT_TRUE(HasLine(out.impl, "#ifndef IOInterruptDispatchSource_InterruptOccurred_ID"));
-  EXPECT_TRUE(HasLine(out.impl,
-                      "#define IOInterruptDispatchSource_InterruptOccurred_ID " + fnv1a_hex("InterruptOccurred")));
+  EXPECT_TRUE(
+      HasLine(out.impl, "#define IOInterruptDispatchSource_InterruptOccurred_ID " + fnv1a_hex("InterruptOccurred")));
   EXPECT_TRUE(HasNoLineContaining(out.header, "CreateActionCopyStats"));
 }
 
@@ -163,19 +167,22 @@ TEST(Iig, DispatchServesEveryMessageAndPassesTheRestToTheBase) {
   const auto out = generate_fixture("TestdevDriver");
   EXPECT_TRUE(HasLine(out.impl, "kern_return_t TestdevDriver::_Dispatch(OSObject* self, const IORPC& rpc) {"));
   EXPECT_TRUE(HasLine(out.impl, "    case TestdevDriver_Start_ID:"));
-  EXPECT_TRUE(HasLine(out.impl,
-                      "      return ::dexthil::iig::serve<kern_return_t, IOService *>(rpc, [self](IOService * provider) { "
-                      "return static_cast<TestdevDriver*>(self)->TestdevDriver::Start_Impl(provider); });"));
+  EXPECT_TRUE(
+      HasLine(out.impl,
+              "      return ::dexthil::iig::serve<kern_return_t, IOService *>(rpc, [self](IOService * provider) { "
+              "return static_cast<TestdevDriver*>(self)->TestdevDriver::Start_Impl(provider); });"));
   // Arrays travel as pointers.
-  EXPECT_TRUE(HasLine(out.impl,
-                      "      return ::dexthil::iig::serve<kern_return_t, uint64_t *, IOAddressSegment*, uint32_t>(rpc, "
-                      "[self](uint64_t * counters, IOAddressSegment* segments, uint32_t flags) { return "
-                      "static_cast<TestdevDriver*>(self)->TestdevDriver::CopyStats_Impl(counters, segments, flags); });"));
+  EXPECT_TRUE(
+      HasLine(out.impl,
+              "      return ::dexthil::iig::serve<kern_return_t, uint64_t *, IOAddressSegment*, uint32_t>(rpc, "
+              "[self](uint64_t * counters, IOAddressSegment* segments, uint32_t flags) { return "
+              "static_cast<TestdevDriver*>(self)->TestdevDriver::CopyStats_Impl(counters, segments, flags); });"));
   // void: no return of the call.
-  EXPECT_TRUE(HasLine(out.impl,
-                      "      return ::dexthil::iig::serve<void, OSAction *, uint64_t, uint64_t>(rpc, [self](OSAction * "
-                      "action, uint64_t count, uint64_t time) { "
-                      "static_cast<TestdevDriver*>(self)->TestdevDriver::InterruptOccurred_Impl(action, count, time); });"));
+  EXPECT_TRUE(
+      HasLine(out.impl,
+              "      return ::dexthil::iig::serve<void, OSAction *, uint64_t, uint64_t>(rpc, [self](OSAction * "
+              "action, uint64_t count, uint64_t time) { "
+              "static_cast<TestdevDriver*>(self)->TestdevDriver::InterruptOccurred_Impl(action, count, time); });"));
   EXPECT_TRUE(HasLine(out.impl, "    default:"));
   EXPECT_TRUE(HasLine(out.impl, "      return IOService::_Dispatch(self, rpc);"));
   EXPECT_TRUE(HasNoLineContaining(out.impl, "case TestdevDriver_Helper_ID"));
@@ -373,7 +380,8 @@ TEST(Iig, KnownMessagesTable) {
   EXPECT_FALSE(is_known_message("init"));
   EXPECT_FALSE(is_known_message("handleStart"));
   // An override of anything else is a plain virtual, even without LOCALONLY.
-  const IigFile file = parse("class A : public IOService {\n public:\n  virtual bool handleStart(IOService * p) override;\n};\n");
+  const IigFile file =
+      parse("class A : public IOService {\n public:\n  virtual bool handleStart(IOService * p) override;\n};\n");
   EXPECT_FALSE(file.classes.at(0).methods.at(0).is_message);
 }
 

@@ -1,0 +1,44 @@
+// The "dma_testdev" scenario model type: the RTL DMA test device behind a topology endpoint,
+// for a dext to drive (it does nothing on its own).
+#include <memory>
+#include <stdexcept>
+
+#include "models/builtin_models.hpp"
+#include "models/dma_testdev/dma_testdev.hpp"
+
+namespace dexthil::models {
+namespace {
+
+class DmaTestdevModel final : public runner::ScenarioModel {
+ public:
+  explicit DmaTestdevModel(runner::ModelContext& ctx) : device_(make(ctx)) { ctx.sim.attach(*device_, ctx.clock); }
+
+  void finish(sim::SimTime) override {}
+  std::vector<std::pair<std::string, std::string>> stats() const override {
+    return {{"msis_sent", std::to_string(device_->msis_sent())}};
+  }
+
+ private:
+  static std::unique_ptr<DmaTestdev> make(runner::ModelContext& ctx) {
+    if (!ctx.fabric || !ctx.endpoint) {
+      throw std::runtime_error(ctx.spec.pos.str() + ": model " + ctx.spec.name +
+                               ": a dma_testdev needs an endpoint in the scenario's topology");
+    }
+    return std::make_unique<DmaTestdev>(ctx.spec.name, ctx.sim, *ctx.fabric, *ctx.endpoint);
+  }
+  std::unique_ptr<DmaTestdev> device_;
+};
+
+}  // namespace
+
+void register_dma_testdev(runner::ModelCatalog& catalog) {
+  catalog.add({scenario::ModelTypeInfo{"dma_testdev",
+                                       "the RTL DMA test device behind a topology endpoint, for a dext to drive "
+                                       "(models/dma_testdev; needs endpoint)",
+                                       {}},
+               [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
+                 return std::make_unique<DmaTestdevModel>(ctx);
+               }});
+}
+
+}  // namespace dexthil::models
