@@ -11,7 +11,7 @@
 #  - runs dexthil-iig on each .iig, giving <class>.h and <class>.iig.cpp;
 #  - compiles the sources and the generated code with clang (C blocks need -fblocks, which GCC
 #    lacks) against the harness's DriverKit headers;
-#  - links lib<NAME>.so against the blocks runtime; DriverKit itself is resolved when the
+#  - links lib<NAME>.so against the blocks runtime (libblocksruntime-dev); DriverKit itself is resolved when the
 #    harness loads the dext, as on macOS;
 #  - checks the Info.plist with `dexthil lint-plist` (with ENTITLEMENTS when given) and fails the
 #    build on a finding, unless NO_LINT.
@@ -23,7 +23,6 @@
 # outside it find_package(dexthil) sets them.
 
 find_program(DEXTHIL_DEXT_CXX NAMES clang++-14 clang++ DOC "C++ compiler for dexts (needs -fblocks)")
-find_library(DEXTHIL_BLOCKS_RUNTIME NAMES BlocksRuntime DOC "The C blocks runtime (libblocksruntime-dev)")
 
 function(dexthil_add_dext name)
   cmake_parse_arguments(D "NO_LINT" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS" ${ARGN})
@@ -32,9 +31,6 @@ function(dexthil_add_dext name)
   endif()
   if(NOT DEXTHIL_DEXT_CXX)
     message(FATAL_ERROR "dexthil_add_dext(${name}): no clang++ found; install clang-14")
-  endif()
-  if(NOT DEXTHIL_BLOCKS_RUNTIME)
-    message(FATAL_ERROR "dexthil_add_dext(${name}): libBlocksRuntime not found; install libblocksruntime-dev")
   endif()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext)
   set(gen ${out}/generated)
@@ -84,7 +80,7 @@ function(dexthil_add_dext name)
   set(library ${out}/lib${name}.so)
   add_custom_command(
     OUTPUT ${library}
-    COMMAND ${DEXTHIL_DEXT_CXX} -shared -o ${library} ${objects} ${DEXTHIL_BLOCKS_RUNTIME}
+    COMMAND ${DEXTHIL_DEXT_CXX} -shared -o ${library} ${objects} -lBlocksRuntime
     DEPENDS ${objects}
     COMMENT "dext ${name}: lib${name}.so"
     VERBATIM)
