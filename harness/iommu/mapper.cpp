@@ -1,6 +1,7 @@
 #include "harness/util/hex.hpp"
 #include "harness/iommu/mapper.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dexthil::iommu {
@@ -72,43 +73,55 @@ std::optional<std::uint64_t> DartMapper::prepare(const std::string& owner, const
   m.direction = direction;
   m.sids = sids;
   m.prepared_at = now;
+  live_[m.iova] = mappings_.size();
+  longest_ = std::max(longest_, length);
   mappings_.push_back(std::move(m));
   return *iova + offset;
 }
 
 bool DartMapper::complete(std::uint64_t iova, sim::SimTime now) {
-  for (PreparedMapping& m : mappings_) {
-    if (m.iova != iova || m.completed_at) continue;
-    const std::uint64_t start = m.iova - m.iova % Dart::kPageSize;
-    const std::uint64_t pages = (m.iova % Dart::kPageSize + m.length + Dart::kPageSize - 1) / Dart::kPageSize;
-    for (std::uint32_t sid : m.sids) dart_.unmap(sid, start, pages * Dart::kPageSize);
-    release(start, pages);
-    m.completed_at = now;
-    return true;
-  }
-  return false;
+  auto it = live_.find(iova);
+  if (it == live_.end()) return false;
+  PreparedMapping& m = mappings_[it->second];
+  const std::uint64_t start = m.iova - m.iova % Dart::kPageSize;
+  const std::uint64_t pages = (m.iova % Dart::kPageSize + m.length + Dart::kPageSize - 1) / Dart::kPageSize;
+  for (std::uint32_t sid : m.sids) dart_.unmap(sid, start, pages * Dart::kPageSize);
+  release(start, pages);
+  m.completed_at = now;
+  last_completed_[iova] = it->second;
+  live_.erase(it);
+  return true;
 }
 
 const PreparedMapping* DartMapper::live_containing(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
-  for (const PreparedMapping& m : mappings_) {
-    if (!m.completed_at && m.owner == owner && m.contains(address, bytes)) return &m;
-  }
-  return nullptr;
+  auto it = live_.upper_bound(address);
+  if (it == live_.begin()) return nullptr;
+  const PreparedMapping& m = mappings_[std::prev(it)->second];
+  return m.owner == owner && m.contains(address, bytes) ? &m : nullptr;
 }
 
 const PreparedMapping* DartMapper::live_overlapping(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
-  for (const PreparedMapping& m : mappings_) {
-    if (!m.completed_at && m.owner == owner && m.overlaps(address, bytes)) return &m;
+  auto it = live_.upper_bound(address);
+  if (it != live_.begin()) --it;  // the one starting at or below the address may reach into it
+  for (; it != live_.end() && it->first < address + bytes; ++it) {
+    const PreparedMapping& m = mappings_[it->second];
+    if (m.owner == owner && m.overlaps(address, bytes)) return &m;
   }
   return nullptr;
 }
 
 const PreparedMapping* DartMapper::completed_overlapping(const std::string& owner, std::uint64_t address,
                                                          std::uint64_t bytes) const {
-  for (auto it = mappings_.rbegin(); it != mappings_.rend(); ++it) {
-    if (it->completed_at && it->owner == owner && it->overlaps(address, bytes)) return &*it;
+  const PreparedMapping* latest = nullptr;
+  auto it = last_completed_.lower_bound(address > longest_ ? address - longest_ : 0);
+  for (; it != last_completed_.end() && it->first < address + bytes; ++it) {
+    const PreparedMapping& m = mappings_[it->second];
+    if (m.owner != owner || !m.overlaps(address, bytes)) continue;
+    if (!latest || *m.completed_at > *latest->completed_at || (*m.completed_at == *latest->completed_at && m.id > latest->id)) {
+      latest = &m;
+    }
   }
-  return nullptr;
+  return latest;
 }
 
 }  // namespace dexthil::iommu

@@ -73,6 +73,10 @@ class DartMapper {
   std::uint64_t limit_;
   std::map<std::uint64_t, std::uint64_t> free_;  // IOVA -> pages, first fit, lowest first
   std::vector<PreparedMapping> mappings_;
+  // Indexes into mappings_, so a long run's history does not make each lookup slower.
+  std::map<std::uint64_t, std::size_t> live_;            // by IOVA; live mappings never overlap
+  std::map<std::uint64_t, std::size_t> last_completed_;  // by IOVA: the latest completed mapping there
+  std::uint64_t longest_ = 0;                            // bounds the search for overlaps
   std::uint64_t next_id_ = 1;
 };
 
