@@ -123,17 +123,25 @@ kern_return_t IOTimerDispatchSource::WakeAtTime(uint64_t options, uint64_t deadl
   (void)leeway;  // the simulation fires at the deadline itself
   if (cancelled_) return kIOReturnNotPermitted;
   if (options & ~uint64_t{kIOTimerClockMachContinuousTime}) return kIOReturnBadArgument;
+  disarm();
   const uint64_t generation = ++generation_;
   armed_ = deadline != UINT64_MAX;
   if (!armed_) return kIOReturnSuccess;
   Kernel& kernel = Kernel::current();
   const dexthil::sim::SimTime when = std::max(Kernel::ticks_to_time(deadline), kernel.sim().now());
-  retain();
-  kernel.sim().at(when, [this, generation] {
+  retain();  // the pending event keeps the source alive; disarm() gives the reference back
+  pending_event_ = kernel.sim().at(when, [this, generation] {
+    pending_event_ = 0;
     fire(generation);
     release();
   });
   return kIOReturnSuccess;
+}
+
+void IOTimerDispatchSource::disarm() {
+  if (!pending_event_) return;
+  if (Kernel* k = Kernel::active(); k && k->sim().cancel(pending_event_)) release();
+  pending_event_ = 0;
 }
 
 void IOTimerDispatchSource::fire(uint64_t generation) {
@@ -147,6 +155,7 @@ void IOTimerDispatchSource::fire(uint64_t generation) {
 kern_return_t IOTimerDispatchSource::CancelFunction(std::function<void()> done) {
   cancelled_ = true;
   armed_ = false;
+  disarm();
   if (done) queue_->DispatchAsyncFunction(std::move(done));
   return kIOReturnSuccess;
 }

@@ -34,10 +34,12 @@ class IOTimerDispatchSource : public OSObject {
 
  private:
   void fire(uint64_t generation);
+  void disarm();  // drops the pending simulator event and the reference it holds
   IODispatchQueue* queue_ = nullptr;
   OSAction* action_ = nullptr;
   bool armed_ = false;
   bool enabled_ = true;
   bool cancelled_ = false;
   uint64_t generation_ = 0;  // a newer WakeAtTime supersedes the armed event
+  uint64_t pending_event_ = 0;  // the simulator event that fires it (0: none)
 };

@@ -90,6 +90,19 @@ TEST(DriverKitKernel, CorrectDriverStartsTransfersAndStopsCleanly) {
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
 
+TEST(DriverKitKernel, StopWithTheWatchdogStillArmedLeavesNothingBehind) {
+  DextMachine d("");
+  d.run_for(500 * sim::kMicrosecond);  // the transfers are done; the 1 ms watchdog is armed
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_EQ(d.property("TimerFires"), 0u);
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStopped);
+  d.kernel.finish();
+  // Cancel dropped the pending timer event and its reference, so the source was freed.
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
 TEST(DriverKitKernel, SystemSleepAndWakeDriveSetPowerState) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
