@@ -109,6 +109,32 @@ TEST(Latency, L1ExitIsPaidAfterIdleAndGrowsByOneMicrosecondPerSwitch) {
   EXPECT_EQ(probe.last.aspm, 0u);
 }
 
+TEST(Latency, AMaxBusStallRequirementKeepsTheLinkOutOfSlowerAspmStates) {
+  Machine m("aspm", 1, kAspmTopology);
+  LatencyProbe probe;
+  m.fabric->add_observer(&probe);
+  const std::uint64_t iova = m.prepare("dev", 16384);
+  // A driver's RequireMaxBusStall(kIOMaxBusStall40usec) allows the 5 us exit ...
+  m.fabric->set_max_bus_stall(m.node("dev"), 40 * sim::kMicrosecond);
+  m.sim.run_until(100 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
+  // ... kIOMaxBusStall5usec still does (5 us is within it), 4 us does not: the link stays in L0.
+  m.fabric->set_max_bus_stall(m.node("dev"), 5 * sim::kMicrosecond);
+  m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
+  m.fabric->set_max_bus_stall(m.node("dev"), 4 * sim::kMicrosecond);
+  m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 0u);
+  // No requirement (kIOMaxBusStallNone) again: the exit is paid.
+  m.fabric->set_max_bus_stall(m.node("dev"), 0);
+  m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
+  m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
+}
+
 TEST(Latency, StallDistributionsHaveTheirShapeAndFollowTheSeed) {
   sim::Random r(42);
   StallSpec fixed{.kind = StallSpec::Kind::kFixed, .fixed = 3 * sim::kMicrosecond};

@@ -119,6 +119,38 @@ TEST(DriverKitKernel, SystemSleepAndWakeDriveSetPowerState) {
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
 
+TEST(DriverKitKernel, DriverPowerRequestsOverrideAndBusStallReachTheKernel) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  IOService* service = d.service()->service;
+  // ChangePowerState(Off): the kernel sends SetPowerState(Off) from its power thread.
+  EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityOff), kIOReturnSuccess);
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 2u);
+  EXPECT_EQ(d.service()->power, PowerState::kOff);
+  EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityOn), kIOReturnSuccess);
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->power, PowerState::kOn);
+  // With the power override on, a request to go lower waits until the override is dropped.
+  EXPECT_EQ(service->SetPowerOverride(true), kIOReturnSuccess);
+  EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityLow), kIOReturnSuccess);
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 3u);
+  EXPECT_EQ(service->SetPowerOverride(false), kIOReturnSuccess);
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.property("PowerChanges"), 4u);
+  EXPECT_EQ(d.service()->power, PowerState::kLow);
+  // RequireMaxBusStall is recorded and handed to the fabric (its effect: Latency tests).
+  EXPECT_EQ(service->RequireMaxBusStall(kIOMaxBusStall10usec), kIOReturnSuccess);
+  EXPECT_EQ(d.service()->max_bus_stall_ns, 10000u);
+  uint64_t assertion = 0;
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionCPUBit, &assertion, false), kIOReturnSuccess);
+  EXPECT_EQ(service->CreatePMAssertion(0x4, &assertion, false), kIOReturnBadArgument);
+  EXPECT_EQ(service->ReleasePMAssertion(assertion), kIOReturnSuccess);
+  EXPECT_EQ(service->ReleasePMAssertion(assertion), kIOReturnBadArgument);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
 TEST(DriverKitKernel, UnacknowledgedSetPowerStateTimesOutAfter20Seconds) {
   DextMachine d("no-power-ack");
   d.run_for(19 * sim::kSecond);
