@@ -124,6 +124,18 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
 Kernel::~Kernel() {
   // Unwind every suspended block while the objects it may touch still exist.
   runtime_.reset();
+  // The kernel's own references: queues it holds for services that never stopped (a crashed
+  // process's), and the nubs. The dext's objects stay as the dext left them.
+  for (auto& p : processes_) {
+    for (auto& rec : p->services) {
+      for (auto& [name, queue] : rec->queues) queue->release();
+      rec->queues.clear();
+    }
+  }
+  for (auto& provider : providers_) {
+    provider->nub()->set_provider_impl(nullptr);
+    provider->nub()->release();
+  }
   fabric_.set_msi_handler({});
   ObjectRegistry::set_current_owner(0);
   g_active = previous_active_;
