@@ -8,6 +8,8 @@
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
+#include <stdexcept>
+
 #include "TestdevDriver.h"
 
 namespace {
@@ -184,6 +186,9 @@ void IMPL(TestdevDriver, TimerOccurred) {
   (void)action;
   (void)time;
   ivars->timerFires++;
+#if defined(TESTDEV_BUG_THROW_IN_TIMER)
+  throw std::runtime_error("watchdog: device did not answer");  // the bug: nothing catches it
+#endif
 #if defined(TESTDEV_BUG_TIMER_WHILE_OFF)
   // The bug: a periodic register poll that keeps running while the device is off.
   uint32_t status = 0;
@@ -225,7 +230,11 @@ kern_return_t IMPL(TestdevDriver, Stop) {
   OSSafeReleaseNULL(ivars->dma);
   OSSafeReleaseNULL(ivars->buffer);
 #endif
+#if defined(TESTDEV_BUG_NO_SUPER_STOP)
+  return kIOReturnSuccess;
+#else
   return Stop(provider, SUPERDISPATCH);
+#endif
 }
 
 // What the tests read back: the driver's own account of what it saw.

@@ -97,6 +97,8 @@ template <class Fn>
 void for_each_entry(plist_t dict, Fn fn) {
   plist_dict_iter it = nullptr;
   plist_dict_new_iter(dict, &it);
+  // fn throws on malformed input: the iterator must be freed on that path too.
+  const std::unique_ptr<void, void (*)(void*)> owned(it, std::free);
   for (;;) {
     char* key = nullptr;
     plist_t value = nullptr;
@@ -106,7 +108,6 @@ void for_each_entry(plist_t dict, Fn fn) {
     std::free(key);
     fn(k, value);
   }
-  std::free(it);
 }
 
 void read_patterns(plist_t dict, const char* key, const std::string& path, std::vector<PciPattern>* out) {

@@ -208,6 +208,27 @@ TEST(DriverKitKernel, StartWithoutSuperIsFlagged) {
   ASSERT_EQ(d.with_check("lifecycle.super-start").size(), 1u) << d.all_findings();
 }
 
+TEST(DriverKitKernel, StopWithoutSuperIsFlagged) {
+  DextMachine d("no-super-stop");
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  auto found = d.with_check("lifecycle.super-stop");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_EQ(found[0].what, "TestdevDriver::Stop returned without calling Stop(provider, SUPERDISPATCH)");
+}
+
+TEST(DriverKitKernel, AnUncaughtExceptionCrashesTheDextNotTheHarness) {
+  DextMachine d("throw-in-timer");
+  d.run_for(1500 * sim::kMillisecond);  // the first crash at 1 ms, a restart 1 s later, its crash 1 ms after
+  auto thrown = d.with_check("dext.exception");
+  ASSERT_EQ(thrown.size(), 2u) << d.all_findings();
+  EXPECT_EQ(thrown[0].what, "uncaught C++ exception on queue \"Default\": watchdog: device did not answer");
+  EXPECT_EQ(thrown[0].time, 1 * sim::kMillisecond);
+  EXPECT_EQ(d.with_check("dext.crashed").size(), 2u);
+  EXPECT_EQ(d.kernel.processes().size(), 2u);  // the next restart is due 1 s after the second crash
+}
+
 TEST(DriverKitKernel, FieldOrderPowerBeforeStartCrashLoopsAQueueNamedSetPowerState) {
   DextMachine d("power-queue", *KernelProfile::named("field"));
   d.run_for(10 * sim::kSecond);
