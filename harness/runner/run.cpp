@@ -200,6 +200,8 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         }
       }
       kernel->start_matching();
+      if (s.sleep_at) sim.at(*s.sleep_at, [k = kernel.get()] { k->system_sleep(); });
+      if (s.wake_at) sim.at(*s.wake_at, [k = kernel.get()] { k->system_wake(); });
     }
 
     sim::RunStats stats = sim.run_until(s.duration);

@@ -53,8 +53,13 @@ class Reader : public toml_input::TomlReader {
 
     if (const toml::node* kernel = root.get("kernel")) {
       const toml::table& t = as_table(*kernel, "kernel");
-      allow_keys(t, "kernel", {"profile"});
+      allow_keys(t, "kernel", {"profile", "sleep_at", "wake_at"});
       s.kernel_profile = one_of(t, "profile", "kernel", {"documented", "field"}, "documented");
+      s.sleep_at = duration(t, "sleep_at", "kernel", false, 0, s.duration);
+      s.wake_at = duration(t, "wake_at", "kernel", false, 0, s.duration);
+      if (s.wake_at && (!s.sleep_at || *s.wake_at <= *s.sleep_at)) {
+        fail(*t.get("wake_at"), "kernel.wake_at", "a wake needs an earlier sleep_at");
+      }
     }
 
     if (const toml::node* host = root.get("host")) {

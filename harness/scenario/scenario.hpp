@@ -104,6 +104,8 @@ struct Scenario {
   std::vector<ModelSpec> models;
   std::vector<DextSpec> dexts;
   std::string kernel_profile = "documented";  // [kernel] profile: "documented" or "field"
+  std::optional<sim::SimTime> sleep_at;        // [kernel] sleep_at: system sleep at this time
+  std::optional<sim::SimTime> wake_at;         // [kernel] wake_at: and wake (after sleep_at)
   std::vector<CaptureSpec> captures;
   std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;
