@@ -150,6 +150,10 @@ void Kernel::report(checks::Finding finding) {
   findings_.add(std::move(finding));
 }
 
+void Kernel::report_on(const ServiceRecord* rec, std::string check, std::string what, std::string why) {
+  report({std::move(check), rec->name, 0, std::move(what), std::move(why), rec->process->node->name});
+}
+
 std::uint64_t Kernel::mach_ticks() const {
   // Apple silicon's timebase: 24 MHz, mach_timebase_info 125/3 (41.67 ns per tick).
   return static_cast<std::uint64_t>(static_cast<unsigned __int128>(sim_.now()) * 3 / 125'000);
@@ -252,14 +256,13 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   });
   if (p->crashed) return;
   if (!rec->service) {
-    report({"lifecycle.start-failed", rec->name, 0, "IOUserClass " + p->user_class + " is not an IOService",
-            "The personality's IOUserClass must name an IOService subclass declared in the dext's .iig.", p->node->name});
+    report_on(rec, "lifecycle.start-failed", "IOUserClass " + p->user_class + " is not an IOService",
+              "The personality's IOUserClass must name an IOService subclass declared in the dext's .iig.");
     return;
   }
   if (!initialised) {
-    report({"lifecycle.start-failed", rec->name, 0, p->user_class + "::init() returned false",
-            "The kernel never calls Start on a service whose init failed; the device stays without a driver.",
-            p->node->name});
+    report_on(rec, "lifecycle.start-failed", p->user_class + "::init() returned false",
+              "The kernel never calls Start on a service whose init failed; the device stays without a driver.");
     rec->stage = ServiceRecord::Stage::kStartFailed;
     return;
   }
@@ -275,17 +278,15 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   if (p->crashed) return;
   if (started != kIOReturnSuccess) {
     rec->stage = ServiceRecord::Stage::kStartFailed;
-    report({"lifecycle.start-failed", rec->name, 0, p->user_class + "::Start returned " + ioreturn_name(started),
-            "The kernel does not register a service whose Start failed; the device stays without a driver.",
-            p->node->name});
+    report_on(rec, "lifecycle.start-failed", p->user_class + "::Start returned " + ioreturn_name(started),
+              "The kernel does not register a service whose Start failed; the device stays without a driver.");
     return;
   }
   if (!rec->super_start_called) {
-    report({"lifecycle.super-start", rec->name, 0,
-            p->user_class + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
-            "The kernel side of Start (IOService::Start) never ran, so the service is not set up in the kernel; call "
-            "Start(provider, SUPERDISPATCH) first in Start.",
-            p->node->name});
+    report_on(rec, "lifecycle.super-start",
+              p->user_class + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
+              "The kernel side of Start (IOService::Start) never ran, so the service is not set up in the kernel; call "
+              "Start(provider, SUPERDISPATCH) first in Start.");
   }
   rec->stage = ServiceRecord::Stage::kStarted;
   if (profile_.order == KernelProfile::Order::kDocumented) {
@@ -313,13 +314,12 @@ void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
   const sim::EventId timeout = sim_.after(profile_.power_ack_limit, [this, rec, waiter, state, sent] {
     if (rec->ack_waiter.get() != waiter || !rec->ack_pending) return;
     rec->ack_pending.reset();
-    report({"power.ack-timeout", rec->name, 0,
-            "SetPowerState(" + std::string(power_name(state)) + ") sent at " + seconds(sent) +
-                " was not acknowledged within " + seconds(profile_.power_ack_limit),
-            "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
-            "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls "
-            "meanwhile. Call the superclass when the device has reached the state.",
-            rec->process->node->name});
+    report_on(rec, "power.ack-timeout",
+              "SetPowerState(" + std::string(power_name(state)) + ") sent at " + seconds(sent) +
+              " was not acknowledged within " + seconds(profile_.power_ack_limit),
+              "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
+              "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls "
+              "meanwhile. Call the superclass when the device has reached the state.");
     waiter->signal();
   });
   const kern_return_t result = rec->service->SetPowerState(flags);
@@ -438,15 +438,14 @@ void Kernel::stop_service(ServiceRecord* rec) {
   const kern_return_t stopped = rec->service->Stop(rec->provider);
   if (p->crashed) return;
   if (stopped != kIOReturnSuccess) {
-    report({"lifecycle.stop-failed", rec->name, 0, p->user_class + "::Stop returned " + ioreturn_name(stopped),
-            "Stop cannot fail: the kernel terminates the service whatever Stop returns.", p->node->name});
+    report_on(rec, "lifecycle.stop-failed", p->user_class + "::Stop returned " + ioreturn_name(stopped),
+              "Stop cannot fail: the kernel terminates the service whatever Stop returns.");
   }
   if (!rec->super_stop_called) {
-    report({"lifecycle.super-stop", rec->name, 0,
-            p->user_class + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
-            "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
-            "SUPERDISPATCH) last in Stop.",
-            p->node->name});
+    report_on(rec, "lifecycle.super-stop",
+              p->user_class + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
+              "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
+              "SUPERDISPATCH) last in Stop.");
   }
   rec->stage = ServiceRecord::Stage::kStopped;
   check_io_after_stop(rec);
@@ -469,7 +468,7 @@ void Kernel::stop_service(ServiceRecord* rec) {
 void Kernel::check_io_after_stop(ServiceRecord* rec) {
   const std::string& node = rec->process->node->name;
   auto found = [&](const std::string& what, const std::string& why) {
-    report({"lifecycle.io-after-stop", rec->name, 0, what, why, node});
+    report_on(rec, "lifecycle.io-after-stop", what, why);
   };
   for (auto& provider : providers_) {
     if (provider->nub() != rec->provider) continue;
@@ -516,11 +515,10 @@ void Kernel::finish() {
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       if (rec->ack_pending && !p->crashed) {
-        report({"power.ack-timeout", rec->name, 0,
-                "a SetPowerState was still unacknowledged when the run ended",
-                "The kernel waits up to 20 s for the dext to call SetPowerState(flags, SUPERDISPATCH) or return an "
-                "error; this one never did.",
-                p->node->name});
+        report_on(rec.get(), "power.ack-timeout",
+                  "a SetPowerState was still unacknowledged when the run ended",
+                  "The kernel waits up to 20 s for the dext to call SetPowerState(flags, SUPERDISPATCH) or return an "
+                  "error; this one never did.");
       }
     }
   }
@@ -667,12 +665,11 @@ void Kernel::device_access(IOPCIDevice* provider, const char* accessor) {
     if (p->nub != provider || p->crashed) continue;
     for (auto& rec : p->services) {
       if (!rec->device_off) continue;
-      report({"power.access-while-off", rec->name, 0,
-              std::string(accessor) + " on " + p->node->name + " while the device is powered off",
-              "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
-              "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
-              "and touch the device again only after SetPowerState(On).",
-              p->node->name});
+      report_on(rec.get(), "power.access-while-off",
+                std::string(accessor) + " on " + p->node->name + " while the device is powered off",
+                "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
+                "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
+                "and touch the device again only after SetPowerState(On).");
       rec->device_off = false;  // one finding per off period
     }
   }

@@ -141,6 +141,8 @@ class Kernel {
   hostmem::PageAllocator& buffers() { return buffers_; }
   const KernelProfile& profile() const { return profile_; }
   void report(checks::Finding finding);
+  // A finding about a service, on its endpoint (what [[expect]] endpoint= matches).
+  void report_on(const ServiceRecord* record, std::string check, std::string what, std::string why);
 
   // ---- for the host DriverKit classes ----
   kern_return_t deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
