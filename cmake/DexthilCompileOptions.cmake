@@ -8,6 +8,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   target_compile_options(dexthil_warnings INTERFACE -Wno-restrict)
 endif()
 
+# Every test gets this environment (an ENVIRONMENT property must not be empty, hence the marker).
 set(DEXTHIL_TEST_ENVIRONMENT "DEXTHIL_TEST=1")
 if(DEXTHIL_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)

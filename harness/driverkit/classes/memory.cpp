@@ -173,12 +173,18 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
 kern_return_t IODMACommand::CompleteDMA(uint64_t options) {
   (void)options;
   if (!memory_) return kIOReturnNotReady;
-  Kernel& kernel = Kernel::current();
-  dexthil::driverkit::PciProvider* provider = pci_provider(device_);
-  kernel.fabric().mapper(*provider->node().root_port()).complete(iova_, kernel.sim().now());
-  provider->prepared_commands.erase(this);
-  OSSafeReleaseNULL(memory_);
+  unprepare();
   return kIOReturnSuccess;
+}
+
+void IODMACommand::unprepare() {
+  // Without a provider (its kernel already gone) there is no DART left to unmap from.
+  if (dexthil::driverkit::PciProvider* provider = pci_provider(device_)) {
+    provider->prepared_commands.erase(this);
+    Kernel& kernel = provider->kernel();
+    kernel.fabric().mapper(*provider->node().root_port()).complete(iova_, kernel.sim().now());
+  }
+  OSSafeReleaseNULL(memory_);
 }
 
 kern_return_t IODMACommand::GetPreparation(uint64_t* offset, uint64_t* length, IOMemoryDescriptor** memory) {
@@ -193,14 +199,8 @@ kern_return_t IODMACommand::GetPreparation(uint64_t* offset, uint64_t* length, I
 }
 
 void IODMACommand::free() {
-  if (memory_) {
-    // Freed while prepared: the kernel unmaps, but the driver left the device a live mapping until now.
-    if (auto* provider = pci_provider(device_)) provider->prepared_commands.erase(this);
-    if (Kernel* k = Kernel::active()) {
-      if (auto* provider = pci_provider(device_)) k->fabric().mapper(*provider->node().root_port()).complete(iova_, k->sim().now());
-    }
-    OSSafeReleaseNULL(memory_);
-  }
+  // Freed while prepared: the kernel unmaps, but the driver left the device a live mapping until now.
+  if (memory_) unprepare();
   OSSafeReleaseNULL(device_);
   OSObject::free();
 }

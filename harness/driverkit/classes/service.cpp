@@ -101,8 +101,6 @@ kern_return_t IOService::CopyDispatchQueue(const char* name, IODispatchQueue** q
   return kIOReturnSuccess;
 }
 
-kern_return_t IOService::SetName(const char*) { return kIOReturnSuccess; }
-
 void IOService::free() {
   OSSafeReleaseNULL(properties_);
   OSObject::free();

@@ -1,4 +1,6 @@
-// IOInterruptDispatchSource and IOTimerDispatchSource on simulated time.
+// IODispatchSource and its two kinds, IOInterruptDispatchSource and IOTimerDispatchSource, on
+// simulated time.
+#include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOInterruptDispatchSource.h>
 #include <DriverKit/IOTimerDispatchSource.h>
 #include <PCIDriverKit/IOPCIDevice.h>
@@ -8,8 +10,50 @@
 
 using dexthil::driverkit::Kernel;
 
-DEXTHIL_DEFINE_METACLASS(IOInterruptDispatchSource, OSObject);
-DEXTHIL_DEFINE_METACLASS(IOTimerDispatchSource, OSObject);
+DEXTHIL_DEFINE_METACLASS(IODispatchSource, OSObject);
+DEXTHIL_DEFINE_METACLASS(IOInterruptDispatchSource, IODispatchSource);
+DEXTHIL_DEFINE_METACLASS(IOTimerDispatchSource, IODispatchSource);
+
+// ---- what both kinds share ----
+
+void IODispatchSource::set_queue(IODispatchQueue* queue) {
+  queue->retain();
+  OSSafeReleaseNULL(queue_);
+  queue_ = queue;
+}
+
+kern_return_t IODispatchSource::SetHandler(OSAction* action) {
+  if (!action) return kIOReturnBadArgument;
+  action->retain();
+  OSSafeReleaseNULL(action_);
+  action_ = action;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IODispatchSource::SetEnable(bool enable) {
+  if (cancelled_) return kIOReturnNotPermitted;
+  enabled_ = enable;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IODispatchSource::SetEnableWithCompletionFunction(bool enable, std::function<void()> done) {
+  const kern_return_t r = SetEnable(enable);
+  if (done) done();  // nothing is in flight to wait for: deliveries check enabled() when they run
+  return r;
+}
+
+kern_return_t IODispatchSource::CancelFunction(std::function<void()> done) {
+  enabled_ = false;
+  cancelled_ = true;
+  if (done && queue_) queue_->DispatchAsyncFunction(std::move(done));
+  return kIOReturnSuccess;
+}
+
+void IODispatchSource::free() {
+  OSSafeReleaseNULL(action_);
+  OSSafeReleaseNULL(queue_);
+  OSObject::free();
+}
 
 // ---- interrupts ----
 
@@ -22,47 +66,23 @@ kern_return_t IOInterruptDispatchSource::Create(IOService* provider, uint32_t in
   if (index >= impl->msi_vectors) return kIOReturnNoInterrupt;  // ConfigureInterrupts first
   IOInterruptDispatchSource* s = OSTypeAlloc(IOInterruptDispatchSource);
   provider->retain();
-  queue->retain();
   s->provider_ = provider;
   s->index_ = index;
-  s->queue_ = queue;
+  s->set_queue(queue);
   impl->sources.insert(s);
   *source = s;
   return kIOReturnSuccess;
 }
 
-kern_return_t IOInterruptDispatchSource::SetHandler(OSAction* action) {
-  if (!action) return kIOReturnBadArgument;
-  action->retain();
-  OSSafeReleaseNULL(action_);
-  action_ = action;
-  return kIOReturnSuccess;
-}
-
-kern_return_t IOInterruptDispatchSource::SetEnable(bool enable) {
-  if (cancelled_) return kIOReturnNotPermitted;
-  enabled_ = enable;
-  return kIOReturnSuccess;
-}
-
-kern_return_t IOInterruptDispatchSource::SetEnableWithCompletionFunction(bool enable, std::function<void()> done) {
-  const kern_return_t r = SetEnable(enable);
-  if (done) done();  // nothing is in flight to wait for: deliveries check enabled_ when they run
-  return r;
-}
-
 kern_return_t IOInterruptDispatchSource::CancelFunction(std::function<void()> done) {
-  enabled_ = false;
-  cancelled_ = true;
   if (auto* pci = OSDynamicCast(IOPCIDevice, provider_); pci && pci->provider_impl()) {
     pci->provider_impl()->sources.erase(this);
   }
-  if (done) queue_->DispatchAsyncFunction(std::move(done));
-  return kIOReturnSuccess;
+  return IODispatchSource::CancelFunction(std::move(done));
 }
 
 void IOInterruptDispatchSource::interrupt(uint64_t time_ticks) {
-  if (!enabled_ || !action_) return;
+  if (!enabled() || !action_) return;
   ++pending_count_;
   last_time_ = time_ticks;
   if (delivery_pending_) return;  // coalesced: the handler sees the count
@@ -72,7 +92,7 @@ void IOInterruptDispatchSource::interrupt(uint64_t time_ticks) {
     delivery_pending_ = false;
     const uint64_t count = pending_count_;
     pending_count_ = 0;
-    if (enabled_ && action_ && count) {
+    if (enabled() && action_ && count) {
       std::tuple<OSAction*, uint64_t, uint64_t> args{action_, count, last_time_};
       IORPC rpc{action_->targetMsgID(), &args, nullptr};
       action_->target()->_InvokeMessage(rpc);
@@ -85,10 +105,8 @@ void IOInterruptDispatchSource::free() {
   if (auto* pci = OSDynamicCast(IOPCIDevice, provider_); pci && pci->provider_impl()) {
     pci->provider_impl()->sources.erase(this);
   }
-  OSSafeReleaseNULL(action_);
-  OSSafeReleaseNULL(queue_);
   OSSafeReleaseNULL(provider_);
-  OSObject::free();
+  IODispatchSource::free();
 }
 
 // ---- timers ----
@@ -96,28 +114,13 @@ void IOInterruptDispatchSource::free() {
 kern_return_t IOTimerDispatchSource::Create(IODispatchQueue* queue, IOTimerDispatchSource** source) {
   if (!queue || !source) return kIOReturnBadArgument;
   IOTimerDispatchSource* t = OSTypeAlloc(IOTimerDispatchSource);
-  queue->retain();
-  t->queue_ = queue;
+  t->set_queue(queue);
   Kernel::current().timer_created(t);
   *source = t;
   return kIOReturnSuccess;
 }
 
-kern_return_t IOTimerDispatchSource::SetHandler(OSAction* action) {
-  if (!action) return kIOReturnBadArgument;
-  action->retain();
-  OSSafeReleaseNULL(action_);
-  action_ = action;
-  return kIOReturnSuccess;
-}
-
 OSObject* IOTimerDispatchSource::target_service() const { return action_ ? action_->target() : nullptr; }
-
-kern_return_t IOTimerDispatchSource::SetEnable(bool enable) {
-  if (cancelled_) return kIOReturnNotPermitted;
-  enabled_ = enable;
-  return kIOReturnSuccess;
-}
 
 kern_return_t IOTimerDispatchSource::WakeAtTime(uint64_t options, uint64_t deadline, uint64_t leeway) {
   (void)leeway;  // the simulation fires at the deadline itself
@@ -153,16 +156,12 @@ void IOTimerDispatchSource::fire(uint64_t generation) {
 }
 
 kern_return_t IOTimerDispatchSource::CancelFunction(std::function<void()> done) {
-  cancelled_ = true;
   armed_ = false;
   disarm();
-  if (done) queue_->DispatchAsyncFunction(std::move(done));
-  return kIOReturnSuccess;
+  return IODispatchSource::CancelFunction(std::move(done));
 }
 
 void IOTimerDispatchSource::free() {
   if (Kernel* k = Kernel::active()) k->timer_freed(this);
-  OSSafeReleaseNULL(action_);
-  OSSafeReleaseNULL(queue_);
-  OSObject::free();
+  IODispatchSource::free();
 }

@@ -1,7 +1,5 @@
 #include "harness/driverkit/kernel/kernel.hpp"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -118,7 +116,6 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
       if (&p->node() == &from) p->msi_received();
     }
   });
-  system_queue_ = make_kernel_queue("kernel");
 }
 
 Kernel::~Kernel() {

@@ -169,7 +169,6 @@ class Kernel {
   static sim::SimTime ticks_to_time(std::uint64_t ticks);
 
  private:
-  struct Match;
   void start_process(DextProcess* process);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   void send_power_state(ServiceRecord* record, PowerState state);
@@ -195,9 +194,7 @@ class Kernel {
   std::map<std::string, unsigned> crashes_;  // by server name and node
   std::vector<std::unique_ptr<PciProvider>> providers_;
   std::uint64_t next_assertion_id_ = 1;
-  std::uint64_t object_mark_ = 0;
   std::set<IOTimerDispatchSource*> timers_;
-  std::unique_ptr<DispatchQueue> system_queue_;  // the kernel's thread for matching and system power
   Kernel* previous_active_ = nullptr;
 };
 

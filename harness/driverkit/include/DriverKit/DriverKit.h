@@ -3,6 +3,7 @@
 #include <DriverKit/IOBufferMemoryDescriptor.h>
 #include <DriverKit/IODMACommand.h>
 #include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOInterruptDispatchSource.h>
 #include <DriverKit/IOLib.h>
 #include <DriverKit/IOMemoryDescriptor.h>

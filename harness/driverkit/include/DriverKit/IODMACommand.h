@@ -36,6 +36,7 @@ class IODMACommand : public OSObject {
   IOService* device() const { return device_; }
 
  private:
+  void unprepare();  // unmaps from the DART and lets go of the memory
   IOService* device_ = nullptr;
   uint64_t max_address_bits_ = 64;
   IOMemoryDescriptor* memory_ = nullptr;  // retained while prepared

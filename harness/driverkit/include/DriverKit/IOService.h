@@ -30,6 +30,8 @@ class IOService : public OSObject {
   kern_return_t SetPowerState(uint32_t powerFlags, OSDispatchMethod supermethod = NULL);
 
   // Calls into the kernel.
+  // Makes the service visible for matching; nothing in the simulated machine matches on a
+  // dext's service yet, so it only succeeds.
   kern_return_t RegisterService();
   kern_return_t Terminate(uint64_t options);
   kern_return_t ChangePowerState(uint32_t powerFlags);
@@ -41,7 +43,6 @@ class IOService : public OSObject {
   kern_return_t CopyProperties(OSDictionary** properties);
   kern_return_t SetDispatchQueue(const char* name, IODispatchQueue* queue);
   kern_return_t CopyDispatchQueue(const char* name, IODispatchQueue** queue);
-  kern_return_t SetName(const char* name);
   void free() override;
 
   // Host side: the kernel's record of this service (nullptr for objects the kernel never started).
