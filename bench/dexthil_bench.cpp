@@ -174,7 +174,7 @@ ids = "1234:5678"
     fabric = std::make_unique<dexthil::pcie::Fabric>(std::move(*t), sim, memory, tables);
     fabric->enumerate();
     auto iova = fabric->mapper(*fabric->node("rp0")).prepare("dev", {1}, 0x20'0000'0000, kBuffer, {}, 64, 0, &error);
-    if (!iova || *iova != 0x8000'0000) std::abort();
+    if (!iova || iova->iova != 0x8000'0000) std::abort();
     std::vector<std::uint8_t> fill(kBuffer, 0xa5);
     memory.write(0x20'0000'0000, fill);
   }
@@ -188,7 +188,7 @@ ids = "1234:5678"
 // DART translations with every page in the IOTLB (4 pages, 64-entry TLB).
 void BM_DartTranslateWarmTlb(benchmark::State& state) {
   FabricRig rig;
-  auto& dart = rig.fabric->dart(*rig.fabric->node("rp0"));
+  auto& dart = *rig.fabric->dart(*rig.fabric->node("rp0"));
   std::uint64_t i = 0, sink = 0;
   for (auto _ : state) sink += dart.translate(1, 0x8000'0000 + (i++ & 3) * 16384, false).pa;
   benchmark::DoNotOptimize(sink);
@@ -201,7 +201,7 @@ BENCHMARK(BM_DartTranslateWarmTlb);
 // each page just before it comes round again, so every translation walks the tables.
 void BM_DartTranslateTlbMiss(benchmark::State& state) {
   FabricRig rig;
-  auto& dart = rig.fabric->dart(*rig.fabric->node("rp0"));
+  auto& dart = *rig.fabric->dart(*rig.fabric->node("rp0"));
   std::uint64_t i = 0, sink = 0;
   for (auto _ : state) sink += dart.translate(1, 0x8000'0000 + (i++ % 65) * 16384, false).pa;
   benchmark::DoNotOptimize(sink);

@@ -24,6 +24,8 @@ constexpr uint8_t kPattern = 0x30;
 
 #if defined(TESTDEV_BUG_DMA_31_BITS)
 constexpr uint64_t kAddressBits = 31;
+#elif defined(TESTDEV_DMA_64_BITS)
+constexpr uint64_t kAddressBits = 64;  // the device's IOVA_HI register takes the upper half
 #else
 constexpr uint64_t kAddressBits = 32;
 #endif

@@ -38,10 +38,10 @@ std::string DartFaultChecker::panic_text(const std::string& instance, std::uint3
 }
 
 void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) {
-  if (path.translation.ok) return;
+  if (path.translation.ok) return;  // also every DMA behind a port without an IOMMU
   const pcie::Node& ep = *path.endpoint;
   const pcie::Node& rp = *path.root_port;
-  const iommu::Dart& dart = fabric.dart(rp);
+  const iommu::Dart& dart = *fabric.dart(rp);
   const dma::DmaRequest& r = path.request;
 
   std::string why = node_label(ep) + " issued a DMA " + (r.write ? "write" : "read") + " of " + std::to_string(r.length) +
@@ -66,7 +66,7 @@ void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fab
 
   const std::vector<std::uint32_t> sids = dart.sids_mapping(path.translation.error_address);
   if (sids.empty()) {
-    const iommu::DartMapper& mapper = fabric.mapper(rp);
+    const iommu::DmaMapper& mapper = fabric.mapper(rp);
     if (const iommu::PreparedMapping* m = mapper.completed_overlapping(ep.name, r.address, std::max<std::uint64_t>(r.length, 1))) {
       why += "No SID maps this IOVA any more: the driver's buffer there, prepared at " + sim::format_time(m->prepared_at) +
              ", was completed at " + sim::format_time(*m->completed_at) +

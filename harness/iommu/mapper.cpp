@@ -6,16 +6,17 @@
 
 namespace dexthil::iommu {
 
-DartMapper::DartMapper(Dart& dart, std::uint64_t iova_base)
-    : dart_(dart), base_(iova_base), limit_(std::uint64_t{1} << dart.config().va_bits) {
+DmaMapper::DmaMapper(Dart* dart, std::uint64_t iova_base) : dart_(dart), base_(iova_base) {
+  if (!dart_) return;  // physical addresses: nothing to allocate
+  limit_ = std::uint64_t{1} << dart_->config().va_bits;
   if (base_ % Dart::kPageSize || base_ >= limit_) {
     throw std::invalid_argument("IOVA base " + util::hex(base_) + " is not a 16 KiB-aligned address below the DART's " +
-                                std::to_string(dart.config().va_bits) + "-bit space");
+                                std::to_string(dart_->config().va_bits) + "-bit space");
   }
   free_[base_] = (limit_ - base_) / Dart::kPageSize;
 }
 
-std::optional<std::uint64_t> DartMapper::allocate(std::uint64_t pages) {
+std::optional<std::uint64_t> DmaMapper::allocate(std::uint64_t pages) {
   for (auto it = free_.begin(); it != free_.end(); ++it) {
     if (it->second < pages) continue;
     const std::uint64_t iova = it->first;
@@ -27,7 +28,7 @@ std::optional<std::uint64_t> DartMapper::allocate(std::uint64_t pages) {
   return std::nullopt;
 }
 
-void DartMapper::release(std::uint64_t iova, std::uint64_t pages) {
+void DmaMapper::release(std::uint64_t iova, std::uint64_t pages) {
   auto [it, inserted] = free_.emplace(iova, pages);
   (void)inserted;
   auto next = std::next(it);
@@ -44,84 +45,113 @@ void DartMapper::release(std::uint64_t iova, std::uint64_t pages) {
   }
 }
 
-std::optional<std::uint64_t> DartMapper::prepare(const std::string& owner, const std::vector<std::uint32_t>& sids,
-                                                 std::uint64_t pa, std::uint64_t length, DmaDirection direction,
-                                                 std::uint32_t max_address_bits, sim::SimTime now, std::string* error) {
-  const std::uint64_t offset = pa % Dart::kPageSize;
-  const std::uint64_t pages = (offset + length + Dart::kPageSize - 1) / Dart::kPageSize;
-  auto iova = allocate(pages);
-  if (!iova) {
-    *error = "no free IOVA range of " + std::to_string(pages) + " pages left in the DART's address space";
+std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::vector<std::uint32_t>& sids,
+                                           std::uint64_t pa, std::uint64_t length, DmaDirection direction,
+                                           std::uint32_t max_address_bits, sim::SimTime now, std::string* error) {
+  std::uint64_t address = pa;
+  if (dart_) {
+    const std::uint64_t offset = pa % Dart::kPageSize;
+    const std::uint64_t pages = (offset + length + Dart::kPageSize - 1) / Dart::kPageSize;
+    auto iova = allocate(pages);
+    if (!iova) {
+      *error = "no free IOVA range of " + std::to_string(pages) + " pages left in the DART's address space";
+      return std::nullopt;
+    }
+    address = *iova + offset;
+    if (max_address_bits < 64 && ((address + length - 1) >> max_address_bits) != 0) {
+      release(*iova, pages);
+      *error = "IOVA " + util::hex(address) + " + " + std::to_string(length) + " bytes needs more than the " +
+               std::to_string(max_address_bits) + " address bits the device can drive (IOVAs start at " + util::hex(base_) + ")";
+      return std::nullopt;
+    }
+    for (std::uint32_t sid : sids) {
+      dart_->enable_translation(sid);  // keeps existing tables; gives an alias's SID its first ones
+      dart_->map(sid, *iova, pa - offset, pages * Dart::kPageSize, DartProt{direction.device_reads, direction.device_writes});
+    }
+  } else if (max_address_bits < 64 && ((pa + length - 1) >> max_address_bits) != 0) {
+    // DriverKit has no bounce buffers: memory the device cannot address is simply refused.
+    *error = "physical address " + util::hex(pa) + " + " + std::to_string(length) + " bytes needs more than the " +
+             std::to_string(max_address_bits) + " address bits the device can drive, and there is no IOMMU to remap it";
     return std::nullopt;
-  }
-  const std::uint64_t last = *iova + offset + length - 1;
-  if (max_address_bits < 64 && (last >> max_address_bits) != 0) {
-    release(*iova, pages);
-    *error = "IOVA " + util::hex(*iova + offset) + " + " + std::to_string(length) + " bytes needs more than the " +
-             std::to_string(max_address_bits) + " address bits the device can drive (IOVAs start at " + util::hex(base_) + ")";
-    return std::nullopt;
-  }
-  for (std::uint32_t sid : sids) {
-    dart_.enable_translation(sid);  // keeps existing tables; gives an alias's SID its first ones
-    dart_.map(sid, *iova, pa - offset, pages * Dart::kPageSize, DartProt{direction.device_reads, direction.device_writes});
   }
   PreparedMapping m;
   m.id = next_id_++;
   m.owner = owner;
-  m.iova = *iova + offset;
+  m.iova = address;
   m.length = length;
   m.direction = direction;
   m.sids = sids;
   m.prepared_at = now;
-  live_[m.iova] = mappings_.size();
   longest_ = std::max(longest_, length);
-  mappings_.push_back(std::move(m));
-  return *iova + offset;
+  by_iova_.emplace(address, m.id);
+  const Prepared result{address, m.id};
+  live_.emplace(m.id, std::move(m));
+  return result;
 }
 
-bool DartMapper::complete(std::uint64_t iova, sim::SimTime now) {
-  auto it = live_.find(iova);
+bool DmaMapper::complete(std::uint64_t id, sim::SimTime now) {
+  auto it = live_.find(id);
   if (it == live_.end()) return false;
-  PreparedMapping& m = mappings_[it->second];
-  const std::uint64_t start = m.iova - m.iova % Dart::kPageSize;
-  const std::uint64_t pages = (m.iova % Dart::kPageSize + m.length + Dart::kPageSize - 1) / Dart::kPageSize;
-  for (std::uint32_t sid : m.sids) dart_.unmap(sid, start, pages * Dart::kPageSize);
-  release(start, pages);
+  PreparedMapping& m = it->second;
+  if (dart_) {
+    const std::uint64_t start = m.iova - m.iova % Dart::kPageSize;
+    const std::uint64_t pages = (m.iova % Dart::kPageSize + m.length + Dart::kPageSize - 1) / Dart::kPageSize;
+    for (std::uint32_t sid : m.sids) dart_->unmap(sid, start, pages * Dart::kPageSize);
+    release(start, pages);
+  }
+  auto [first, last] = by_iova_.equal_range(m.iova);
+  for (auto i = first; i != last; ++i) {
+    if (i->second == id) {
+      by_iova_.erase(i);
+      break;
+    }
+  }
   m.completed_at = now;
-  last_completed_[iova] = it->second;
+  completed_.insert_or_assign(m.iova, std::move(m));
   live_.erase(it);
   return true;
 }
 
-const PreparedMapping* DartMapper::live_containing(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
-  auto it = live_.upper_bound(address);
-  if (it == live_.begin()) return nullptr;
-  const PreparedMapping& m = mappings_[std::prev(it)->second];
-  return m.owner == owner && m.contains(address, bytes) ? &m : nullptr;
-}
-
-const PreparedMapping* DartMapper::live_overlapping(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
-  auto it = live_.upper_bound(address);
-  if (it != live_.begin()) --it;  // the one starting at or below the address may reach into it
-  for (; it != live_.end() && it->first < address + bytes; ++it) {
-    const PreparedMapping& m = mappings_[it->second];
-    if (m.owner == owner && m.overlaps(address, bytes)) return &m;
+template <typename F>
+const PreparedMapping* DmaMapper::first_live(std::uint64_t address, std::uint64_t bytes, F f) const {
+  // Live mappings may overlap one another only without an IOMMU; any that reaches the range
+  // starts at most `longest_` bytes below it.
+  auto it = by_iova_.lower_bound(address > longest_ ? address - longest_ : 0);
+  for (; it != by_iova_.end() && it->first < address + std::max<std::uint64_t>(bytes, 1); ++it) {
+    const PreparedMapping& m = live_.at(it->second);
+    if (f(m)) return &m;
   }
   return nullptr;
 }
 
-const PreparedMapping* DartMapper::completed_overlapping(const std::string& owner, std::uint64_t address,
-                                                         std::uint64_t bytes) const {
+const PreparedMapping* DmaMapper::live_containing(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
+  return first_live(address, bytes, [&](const PreparedMapping& m) { return m.owner == owner && m.contains(address, bytes); });
+}
+
+const PreparedMapping* DmaMapper::live_overlapping(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const {
+  return first_live(address, bytes, [&](const PreparedMapping& m) { return m.owner == owner && m.overlaps(address, bytes); });
+}
+
+const PreparedMapping* DmaMapper::completed_overlapping(const std::string& owner, std::uint64_t address,
+                                                        std::uint64_t bytes) const {
   const PreparedMapping* latest = nullptr;
-  auto it = last_completed_.lower_bound(address > longest_ ? address - longest_ : 0);
-  for (; it != last_completed_.end() && it->first < address + bytes; ++it) {
-    const PreparedMapping& m = mappings_[it->second];
+  auto it = completed_.lower_bound(address > longest_ ? address - longest_ : 0);
+  for (; it != completed_.end() && it->first < address + bytes; ++it) {
+    const PreparedMapping& m = it->second;
     if (m.owner != owner || !m.overlaps(address, bytes)) continue;
     if (!latest || *m.completed_at > *latest->completed_at || (*m.completed_at == *latest->completed_at && m.id > latest->id)) {
       latest = &m;
     }
   }
   return latest;
+}
+
+const PreparedMapping* DmaMapper::find(std::uint64_t id) const {
+  if (auto it = live_.find(id); it != live_.end()) return &it->second;
+  for (const auto& [iova, m] : completed_) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
 }
 
 }  // namespace dexthil::iommu

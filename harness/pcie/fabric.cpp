@@ -87,7 +87,7 @@ void build_config_space(Node& n) {
 struct Fabric::PortState {
   Node* root_port;
   std::unique_ptr<iommu::Dart> dart;
-  std::unique_ptr<iommu::DartMapper> mapper;
+  std::unique_ptr<iommu::DmaMapper> mapper;
   std::vector<Rid2SidEntry> rid2sid;
 };
 
@@ -109,8 +109,8 @@ Fabric::Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& me
   for (Node* rp : topology_.root_ports) {
     auto state = std::make_unique<PortState>();
     state->root_port = rp;
-    state->dart = std::make_unique<iommu::Dart>(rp->dart, memory, pages);
-    state->mapper = std::make_unique<iommu::DartMapper>(*state->dart, rp->iova_base);
+    if (rp->has_dart) state->dart = std::make_unique<iommu::Dart>(rp->dart, memory, pages);
+    state->mapper = std::make_unique<iommu::DmaMapper>(state->dart.get(), rp->iova_base);
     ports_.push_back(std::move(state));
   }
   for (Node* ep : topology_.endpoints()) endpoint_ports_.push_back(std::make_unique<EndpointPort>(*this, *ep));
@@ -125,8 +125,8 @@ Fabric::PortState& Fabric::port(const Node& root_port) const {
   throw std::logic_error("\"" + root_port.name + "\" is not a root port of this fabric");
 }
 
-iommu::Dart& Fabric::dart(const Node& root_port) const { return *port(root_port).dart; }
-iommu::DartMapper& Fabric::mapper(const Node& root_port) const { return *port(root_port).mapper; }
+iommu::Dart* Fabric::dart(const Node& root_port) const { return port(root_port).dart.get(); }
+iommu::DmaMapper& Fabric::mapper(const Node& root_port) const { return *port(root_port).mapper; }
 const std::vector<Rid2SidEntry>& Fabric::rid2sid(const Node& root_port) const { return port(root_port).rid2sid; }
 
 dma::DmaUpstream& Fabric::upstream(const Node& endpoint) {
@@ -243,6 +243,7 @@ void Fabric::assign_windows(Node* bridge, std::uint64_t* cursor) {
 void Fabric::program_rid2sid(Node* rp) {
   PortState& state = port(*rp);
   state.rid2sid.clear();
+  if (!state.dart) return;  // no IOMMU, no stream IDs
   std::set<std::uint32_t> taken{rp->unlisted_rid_sid};
   std::vector<Node*> endpoints;
   for (Node* ep : topology_.endpoints()) {
@@ -490,7 +491,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   path.root_port = rp;
   path.sid = sid_for(*rp, path.arrived_as.rid(), &path.rid2sid_entry);
 
-  iommu::Dart& d = dart(*rp);
+  iommu::Dart* d = dart(*rp);
   dma::DmaCompletion completion;
   completion.tag = request.tag;
   const std::uint64_t page = iommu::Dart::kPageSize;
@@ -502,7 +503,14 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   do {
     const std::uint64_t iova = request.address + offset;
     const std::uint64_t chunk = std::min<std::uint64_t>(request.length - offset, page - iova % page);
-    path.translation = d.translate(path.sid, iova, request.write);
+    if (d) {
+      path.translation = d->translate(path.sid, iova, request.write);
+    } else {
+      path.translation = iommu::DartTranslation{};  // no IOMMU: the address is the physical one
+      path.translation.ok = true;
+      path.translation.tlb_hit = true;
+      path.translation.pa = iova;
+    }
     if (!path.translation.tlb_hit) ++path.iotlb_misses;
     if (!path.translation.ok) {
       ok = false;

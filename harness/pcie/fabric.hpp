@@ -113,9 +113,10 @@ class Fabric {
 
   const Topology& topology() const { return topology_; }
   Node* node(const std::string& name) const { return topology_.find(name); }
-  iommu::Dart& dart(const Node& root_port) const;
-  // The kernel's mapper for that DART (PrepareForDMA / CompleteDMA go through it).
-  iommu::DartMapper& mapper(const Node& root_port) const;
+  // The DART behind a root port; nullptr for a port without an IOMMU.
+  iommu::Dart* dart(const Node& root_port) const;
+  // The kernel's mapper for that port (PrepareForDMA / CompleteDMA go through it).
+  iommu::DmaMapper& mapper(const Node& root_port) const;
   const std::vector<Rid2SidEntry>& rid2sid(const Node& root_port) const;
   // The SID the port gives `rid`, and the table entry that decided it (none: the default).
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;

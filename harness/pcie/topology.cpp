@@ -133,8 +133,8 @@ class TopologyReader : public toml_input::TomlReader {
     // Keys every kind takes, then the ones only some kinds take.
     switch (n.kind) {
       case NodeKind::kRootPort:
-        allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "dart",
-                             "dart_generation", "dart_sids", "unlisted_rid_sid", "iova_base", "read_completion_boundary",
+        allow_keys(t, path, {"name", "kind", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "iommu",
+                             "dart", "dart_generation", "dart_sids", "unlisted_rid_sid", "iova_base", "read_completion_boundary",
                              "iotlb_miss"});
         break;
       case NodeKind::kSwitchUpstream:
@@ -224,6 +224,13 @@ class TopologyReader : public toml_input::TomlReader {
   }
 
   void read_root_port(Node& n, const toml::table& t, const std::string& path) {
+    n.has_dart = one_of(t, "iommu", path, {"dart", "none"}, "dart") == "dart";
+    if (!n.has_dart) {
+      // A port without an IOMMU (an Intel Mac with VT-d off): the DART's keys mean nothing there.
+      for (const char* key : {"dart", "dart_generation", "dart_sids", "unlisted_rid_sid", "iova_base", "iotlb_miss"}) {
+        if (const toml::node* v = t.get(key)) fail(*v, path + "." + key, "only a root port with iommu = \"dart\" takes this key");
+      }
+    }
     n.dart.instance = string(t, "dart", path, false).value_or("dart-" + n.name);
     const std::string gen = one_of(t, "dart_generation", path, {"t8110", "t8020"}, "t8110");
     n.dart.generation = gen == "t8020" ? iommu::DartGeneration::kT8020 : iommu::DartGeneration::kT8110;
@@ -337,6 +344,7 @@ class TopologyReader : public toml_input::TomlReader {
         const auto& n = topo.nodes[i];
         if (n->kind != NodeKind::kEndpoint || !n->sid || n->root_port() != rp) continue;
         const std::string key = "node[" + std::to_string(i) + "].sid";
+        if (!rp->has_dart) fail_at(n->pos, key, "root port \"" + rp->name + "\" has no DART, so there is no SID to pin");
         if (*n->sid >= rp->dart.num_sids) {
           fail_at(n->pos, key, "SID " + std::to_string(*n->sid) + " is beyond " + rp->dart.instance + "'s " +
                                                 std::to_string(rp->dart.num_sids) + " SIDs");

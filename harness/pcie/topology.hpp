@@ -87,7 +87,9 @@ struct Node {
   std::uint32_t dma_address_bits = 64;
   std::optional<std::uint32_t> sid;  // pinned SID for the endpoint's own RID
 
-  // Root ports: the DART behind them and the RID-to-SID table's default.
+  // Root ports: the DART behind them (none: devices DMA to physical addresses unchecked) and the
+  // RID-to-SID table's default.
+  bool has_dart = true;
   iommu::DartConfig dart;
   std::uint32_t unlisted_rid_sid = 0;
   std::uint64_t iova_base = 0x8000'0000;             // where the mapper starts handing out IOVAs

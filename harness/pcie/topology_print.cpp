@@ -38,7 +38,8 @@ std::string describe_node(const Node& n) {
   }
   s += "  " + n.name + "  " + n.ids.str() + "  " + describe(n.kind);
   if (n.kind == NodeKind::kEndpoint) s += std::string(", class ") + cls + (n.is_conventional() ? ", conventional PCI" : "");
-  if (n.kind == NodeKind::kRootPort) {
+  if (n.kind == NodeKind::kRootPort && !n.has_dart) s += ", no IOMMU (DMA to physical addresses)";
+  if (n.kind == NodeKind::kRootPort && n.has_dart) {
     s += std::string(", DART ") + n.dart.instance + " (" +
          (n.dart.generation == iommu::DartGeneration::kT8110 ? "T8110" : "T8020") + ", " + std::to_string(n.dart.num_sids) +
          " SIDs; unlisted RIDs get SID " + std::to_string(n.unlisted_rid_sid) + ")";
@@ -66,18 +67,22 @@ void render(const Fabric& fabric, const Node& n, const std::string& indent, bool
       reg += n.bars[i].is64 ? 2 : 1;
     }
     const Node& rp = *n.root_port();
-    for (const Arrival& a : fabric.possible_arrivals(n)) {
-      std::optional<std::size_t> entry;
-      const std::uint32_t sid = fabric.sid_for(rp, a.rid.rid(), &entry);
-      *out += detail + "DMA arrives as " + a.rid.str() +
-              (a.bridge ? " (" + a.bridge->name + " takes ownership)" : std::string(" (its own RID)")) + " -> SID " +
-              std::to_string(sid) +
-              (entry ? " (PORT_RID2SID entry " + std::to_string(*entry) + ")" : std::string(" (not in PORT_RID2SID: default)")) +
-              "\n";
+    if (rp.has_dart) {
+      for (const Arrival& a : fabric.possible_arrivals(n)) {
+        std::optional<std::size_t> entry;
+        const std::uint32_t sid = fabric.sid_for(rp, a.rid.rid(), &entry);
+        *out += detail + "DMA arrives as " + a.rid.str() +
+                (a.bridge ? " (" + a.bridge->name + " takes ownership)" : std::string(" (its own RID)")) + " -> SID " +
+                std::to_string(sid) +
+                (entry ? " (PORT_RID2SID entry " + std::to_string(*entry) + ")" : std::string(" (not in PORT_RID2SID: default)")) +
+                "\n";
+      }
+      std::optional<std::size_t> own_entry;
+      const std::uint32_t own_sid = fabric.sid_for(rp, n.bdf.rid(), &own_entry);
+      *out += detail + "macOS maps its buffers under its own RID " + n.bdf.str() + " -> SID " + std::to_string(own_sid) + "\n";
+    } else {
+      *out += detail + "DMA reaches host memory at physical addresses (" + rp.name + " has no IOMMU)\n";
     }
-    std::optional<std::size_t> own_entry;
-    const std::uint32_t own_sid = fabric.sid_for(rp, n.bdf.rid(), &own_entry);
-    *out += detail + "macOS maps its buffers under its own RID " + n.bdf.str() + " -> SID " + std::to_string(own_sid) + "\n";
   }
   for (std::size_t i = 0; i < n.children.size(); ++i) render(fabric, *n.children[i], child_indent, i + 1 == n.children.size(), out);
 }

@@ -141,31 +141,41 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   direction.device_writes = (memory->direction() & kIOMemoryDirectionIn) != 0;
   direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
   std::string error;
-  auto iova = kernel.fabric().mapper(root).prepare(node.name, {sid}, memory->physical_address() + offset, length,
-                                                   direction, static_cast<uint32_t>(max_address_bits_),
-                                                   kernel.sim().now(), &error);
-  if (!iova) {
+  dexthil::iommu::DmaMapper& mapper = kernel.fabric().mapper(root);
+  auto prepared = mapper.prepare(node.name, {sid}, memory->physical_address() + offset, length, direction,
+                                 static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
+  if (!prepared) {
     const bool too_few_bits = error.find("address bits") != std::string::npos;
     const kern_return_t result = too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources;
+    std::string why;
+    if (!too_few_bits) {
+      why = "The DART's IOVA space is exhausted: mappings are not being completed.";
+    } else if (mapper.translates()) {
+      why = "On Apple silicon PrepareForDMA returns DART addresses (IOVAs), handed out from " +
+            dexthil::util::hex(root.iova_base) +
+            ", so an IODMACommandSpecification.maxAddressBits below 32 can never be met. "
+            "Ask for the bits the device really drives.";
+    } else {
+      why = "Root port " + root.name + " has no IOMMU (no system mapper, as on an Intel Mac with VT-d off), so "
+            "PrepareForDMA hands out physical addresses, and host memory lies above what " +
+            std::to_string(max_address_bits_) + " address bits reach. DriverKit has no bounce buffers: without a "
+            "mapper a DMA command for a 32-bit device fails. Use a device with 64-bit DMA addressing, or expect "
+            "this dext to fail on Macs without an IOMMU.";
+    }
     kernel.report({"dma.prepare-failed", node.name, 0,
                    "PrepareForDMA of " + std::to_string(length) + " bytes for " + node.name + " failed with " +
                        dexthil::driverkit::ioreturn_name(result) + ": " + error,
-                   too_few_bits ? "On Apple silicon PrepareForDMA returns DART addresses (IOVAs), handed out from " +
-                                      dexthil::util::hex(root.iova_base) +
-                                      ", so an IODMACommandSpecification.maxAddressBits below 32 can never be met. "
-                                      "Ask for the bits the device really drives."
-                                : std::string("The DART's IOVA space is exhausted: mappings are not being completed."),
-                   node.name});
+                   why, node.name});
     return result;
   }
   memory->retain();
   memory_ = memory;
   offset_ = offset;
   length_ = length;
-  iova_ = *iova;
+  mapping_id_ = prepared->id;
   provider->prepared_commands.insert(this);
-  segments[0] = {*iova, length};
-  *segmentsCount = 1;  // the DART maps the range contiguously
+  segments[0] = {prepared->iova, length};
+  *segmentsCount = 1;  // the DART maps the range contiguously; without one, buffers are physically contiguous
   if (flags) *flags = memory->direction();
   return kIOReturnSuccess;
 }
@@ -182,7 +192,7 @@ void IODMACommand::unprepare() {
   if (dexthil::driverkit::PciProvider* provider = pci_provider(device_)) {
     provider->prepared_commands.erase(this);
     Kernel& kernel = provider->kernel();
-    kernel.fabric().mapper(*provider->node().root_port()).complete(iova_, kernel.sim().now());
+    kernel.fabric().mapper(*provider->node().root_port()).complete(mapping_id_, kernel.sim().now());
   }
   OSSafeReleaseNULL(memory_);
 }

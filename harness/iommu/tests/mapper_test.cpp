@@ -9,24 +9,24 @@ struct MapperRig {
   hostmem::SparseMemory memory;
   hostmem::PageAllocator tables{0x10'0000'0000, 64 << 20};
   Dart dart{DartConfig{}, memory, tables};
-  DartMapper mapper{dart};
+  DmaMapper mapper{&dart};
 };
 
-TEST(DartMapper, HandsOutIovasFromTheBaseAndMapsThem) {
+TEST(DmaMapper, HandsOutIovasFromTheBaseAndMapsThem) {
   MapperRig s;
   std::string error;
   auto a = s.mapper.prepare("dev", {1}, 0x20'0000'0100, 100, {}, 64, 0, &error);
   ASSERT_TRUE(a) << error;
-  EXPECT_EQ(*a, 0x8000'0100u);  // the page offset of the buffer carries over into the IOVA
-  EXPECT_EQ(s.dart.lookup(1, *a), 0x20'0000'0100u);
+  EXPECT_EQ(a->iova, 0x8000'0100u);  // the page offset of the buffer carries over into the IOVA
+  EXPECT_EQ(s.dart.lookup(1, a->iova), 0x20'0000'0100u);
   auto b = s.mapper.prepare("dev", {1}, 0x20'0010'0000, 40000, {}, 64, 0, &error);
   ASSERT_TRUE(b) << error;
-  EXPECT_EQ(*b, 0x8000'4000u);  // next free page; 40000 bytes span three pages
-  EXPECT_TRUE(s.dart.lookup(1, *b + 39999));
-  EXPECT_FALSE(s.dart.lookup(2, *b));  // only under the SIDs it was given
+  EXPECT_EQ(b->iova, 0x8000'4000u);  // next free page; 40000 bytes span three pages
+  EXPECT_TRUE(s.dart.lookup(1, b->iova + 39999));
+  EXPECT_FALSE(s.dart.lookup(2, b->iova));  // only under the SIDs it was given
 }
 
-TEST(DartMapper, ThirtyOneBitDevicesFailBecauseIovasStartAt2GiB) {
+TEST(DmaMapper, ThirtyOneBitDevicesFailBecauseIovasStartAt2GiB) {
   MapperRig s;
   std::string error;
   EXPECT_FALSE(s.mapper.prepare("dev", {1}, 0x20'0000'0000, 4096, {}, 31, 0, &error));
@@ -34,24 +34,70 @@ TEST(DartMapper, ThirtyOneBitDevicesFailBecauseIovasStartAt2GiB) {
   EXPECT_TRUE(s.mapper.prepare("dev", {1}, 0x20'0000'0000, 4096, {}, 32, 0, &error));
 }
 
-TEST(DartMapper, CompleteUnmapsAndKeepsTheRecord) {
+TEST(DmaMapper, CompleteUnmapsAndKeepsTheRecord) {
   MapperRig s;
   std::string error;
   auto a = s.mapper.prepare("dev", {1, 0}, 0x20'0000'0000, 4096, DmaDirection{true, false}, 64, 10, &error);
   ASSERT_TRUE(a);
-  EXPECT_EQ(s.dart.sids_mapping(*a), (std::vector<std::uint32_t>{0, 1}));
-  EXPECT_NE(s.mapper.live_containing("dev", *a, 4096), nullptr);
-  EXPECT_EQ(s.mapper.live_containing("dev", *a, 4097), nullptr);
-  EXPECT_EQ(s.mapper.live_containing("other", *a, 16), nullptr);
-  EXPECT_TRUE(s.mapper.complete(*a, 20));
-  EXPECT_FALSE(s.mapper.complete(*a, 30));
-  EXPECT_TRUE(s.dart.sids_mapping(*a).empty());
-  const PreparedMapping* done = s.mapper.completed_overlapping("dev", *a + 100, 8);
+  EXPECT_EQ(s.dart.sids_mapping(a->iova), (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_NE(s.mapper.live_containing("dev", a->iova, 4096), nullptr);
+  EXPECT_EQ(s.mapper.live_containing("dev", a->iova, 4097), nullptr);
+  EXPECT_EQ(s.mapper.live_containing("other", a->iova, 16), nullptr);
+  EXPECT_TRUE(s.mapper.complete(a->id, 20));
+  EXPECT_FALSE(s.mapper.complete(a->id, 30));
+  EXPECT_TRUE(s.dart.sids_mapping(a->iova).empty());
+  const PreparedMapping* done = s.mapper.completed_overlapping("dev", a->iova + 100, 8);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->completed_at, 20u);
   // The freed range is handed out again.
   auto again = s.mapper.prepare("dev", {1}, 0x20'0000'4000, 16, {}, 64, 40, &error);
-  EXPECT_EQ(again, 0x8000'0000u);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->iova, 0x8000'0000u);
+}
+
+TEST(DmaMapper, HistoryStaysBoundedOverALongRun) {
+  // A driver that prepares and completes one buffer per I/O for a whole night: IOVAs are reused
+  // first fit, so only the latest completed mapping at each address stays on record.
+  MapperRig s;
+  std::string error;
+  for (int i = 0; i < 10000; ++i) {
+    auto a = s.mapper.prepare("dev", {1}, 0x20'0000'0000 + (i % 3) * 0x4000, 4096, {}, 64, i, &error);
+    ASSERT_TRUE(a) << error;
+    ASSERT_TRUE(s.mapper.complete(a->id, i));
+  }
+  EXPECT_EQ(s.mapper.live_count(), 0u);
+  EXPECT_EQ(s.mapper.completed_count(), 1u);
+  const PreparedMapping* last = s.mapper.completed_overlapping("dev", 0x8000'0000, 4);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->completed_at, 9999u);
+}
+
+TEST(DmaMapper, WithoutAnIommuDevicesGetPhysicalAddresses) {
+  DmaMapper mapper(nullptr);
+  std::string error;
+  auto a = mapper.prepare("dev", {}, 0x20'0000'0100, 100, DmaDirection{true, false}, 64, 0, &error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_EQ(a->iova, 0x20'0000'0100u);
+  // The same buffer prepared twice (two DMA commands) has one address and two mappings.
+  auto b = mapper.prepare("dev", {}, 0x20'0000'0100, 100, DmaDirection{false, true}, 64, 0, &error);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(b->iova, a->iova);
+  EXPECT_NE(b->id, a->id);
+  EXPECT_TRUE(mapper.complete(a->id, 5));
+  const PreparedMapping* left = mapper.live_containing("dev", a->iova, 100);
+  ASSERT_NE(left, nullptr);
+  EXPECT_EQ(left->id, b->id);  // completing one leaves the other live
+  EXPECT_TRUE(left->direction.device_writes);
+}
+
+TEST(DmaMapper, WithoutAnIommuMemoryAboveTheDeviceReachIsRefused) {
+  // DriverKit has no bounce buffers: a 32-bit device cannot be given memory above 4 GiB.
+  DmaMapper mapper(nullptr);
+  std::string error;
+  EXPECT_FALSE(mapper.prepare("dev", {}, 0x20'0000'0000, 4096, {}, 32, 0, &error));
+  EXPECT_EQ(error, "physical address 0x2000000000 + 4096 bytes needs more than the 32 address bits the device can drive, "
+                   "and there is no IOMMU to remap it");
+  EXPECT_TRUE(mapper.prepare("dev", {}, 0xf000'0000, 4096, {}, 32, 0, &error));
 }
 
 }  // namespace

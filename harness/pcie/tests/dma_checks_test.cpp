@@ -93,7 +93,7 @@ TEST(DmaChecks, DmaAfterCompleteIsNamedAsSuch) {
   Machine m("direct");
   const std::uint64_t iova = m.prepare("dev", 4096);
   m.sim.run_until(m.sim.now() + 5 * sim::kMicrosecond);
-  ASSERT_TRUE(m.mapper_of("dev").complete(iova, m.sim.now()));
+  ASSERT_TRUE(m.mapper_of("dev").complete(m.last_prepared, m.sim.now()));
   dma::DmaCompletion c = m.dma("dev", true, iova, 64);
   EXPECT_EQ(c.status, dma::CompletionStatus::kUnsupportedRequest);
   ASSERT_EQ(checks_seen(m.findings), (std::vector<std::string>{"dart.fault"}));
@@ -110,11 +110,40 @@ TEST(DmaChecks, AfterCompleteThroughAPageStillMappedByAnotherBuffer) {
   auto& mapper = m.mapper_of("dev");
   auto a = mapper.prepare("dev", {sid}, 0x20'0000'0000, 512, {}, 64, 0, &error);
   ASSERT_TRUE(a);
-  ASSERT_TRUE(mapper.complete(*a, m.sim.now()));
+  ASSERT_TRUE(mapper.complete(a->id, m.sim.now()));
   auto b = mapper.prepare("dev", {sid}, 0x20'0000'0400, 512, {}, 64, 0, &error);
-  ASSERT_EQ(b, *a + 0x400);  // the freed IOVA page comes back for the second buffer
-  m.dma("dev", false, *a, 64);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->iova, a->iova + 0x400);  // the freed IOVA page comes back for the second buffer
+  m.dma("dev", false, a->iova, 64);
   ASSERT_EQ(checks_seen(m.findings), (std::vector<std::string>{"dma.after-complete"}));
+}
+
+TEST(DmaChecks, WithoutAnIommuDmaReachesPhysicalMemoryAndStrayDmaIsStillNamed) {
+  Machine m("direct-no-iommu");
+  EXPECT_EQ(m.fabric->dart(m.root_of("dev")), nullptr);
+  EXPECT_TRUE(m.fabric->rid2sid(m.root_of("dev")).empty());
+  const std::uint64_t address = m.prepare("dev", 4096, iommu::DmaDirection{false, true});
+  EXPECT_EQ(address, 0x20'0000'0000u);  // the buffer's physical address
+  dma::DmaCompletion c = m.dma("dev", true, address, 64, std::vector<std::uint8_t>(64, 0x3c));
+  EXPECT_EQ(c.status, dma::CompletionStatus::kSuccessful);
+  std::vector<std::uint8_t> landed(64);
+  m.memory.read(address, landed);
+  EXPECT_EQ(landed, std::vector<std::uint8_t>(64, 0x3c));
+  EXPECT_TRUE(m.findings.empty());
+
+  // Nothing blocks a DMA to memory the driver never prepared; the check still names it.
+  c = m.dma("dev", true, 0x20'0010'0000, 64);
+  EXPECT_EQ(c.status, dma::CompletionStatus::kSuccessful);
+  ASSERT_EQ(checks_seen(m.findings), (std::vector<std::string>{"dma.outside-mapping"}));
+  EXPECT_EQ(m.findings.all()[0].what,
+            "DMA write of 64 bytes at physical address 0x0000002000100000 hits no buffer prepared for this device");
+  EXPECT_NE(m.findings.all()[0].why.find("Root port rp0 has no IOMMU, so nothing stopped the device."), std::string::npos)
+      << m.findings.all()[0].why;
+
+  // After CompleteDMA the device has no right to the memory, IOMMU or not.
+  ASSERT_TRUE(m.mapper_of("dev").complete(m.last_prepared, m.sim.now()));
+  m.dma("dev", true, address, 64);
+  EXPECT_EQ(m.findings.all().back().check, "dma.after-complete");
 }
 
 }  // namespace

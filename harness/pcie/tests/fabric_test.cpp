@@ -170,7 +170,7 @@ ids = "1000:0030"
     hostmem::PageAllocator tables(0x10'0000'0000, 1 << 30);
     Fabric fabric(std::move(*t), sim, memory, tables);
     fabric.enumerate();
-    fabric.dart(*fabric.node("rp0")).map(1, kIova, 0x20'0000'0000, iommu::Dart::kPageSize, {});
+    fabric.dart(*fabric.node("rp0"))->map(1, kIova, 0x20'0000'0000, iommu::Dart::kPageSize, {});
     std::string outcomes;
     for (int i = 0; i < 200; ++i) {
       dma::DmaRequest r;

@@ -25,8 +25,8 @@ struct Machine {
   }
   Node& node(const std::string& name) { return *fabric->node(name); }
   Node& root_of(const std::string& endpoint) { return *node(endpoint).root_port(); }
-  iommu::Dart& dart_of(const std::string& endpoint) { return fabric->dart(root_of(endpoint)); }
-  iommu::DartMapper& mapper_of(const std::string& endpoint) { return fabric->mapper(root_of(endpoint)); }
+  iommu::Dart& dart_of(const std::string& endpoint) { return *fabric->dart(root_of(endpoint)); }
+  iommu::DmaMapper& mapper_of(const std::string& endpoint) { return fabric->mapper(root_of(endpoint)); }
 
   // Prepares `bytes` of fresh host memory for `endpoint`, under the given SIDs or, by default,
   // only under its own RID's SID, as macOS does.
@@ -35,9 +35,10 @@ struct Machine {
     std::string error;
     const std::uint64_t pa = buffers.allocate((bytes + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize);
     if (sids.empty()) sids = {fabric->sid_for(root_of(endpoint), node(endpoint).bdf.rid())};
-    auto iova = mapper_of(endpoint).prepare(endpoint, sids, pa, bytes, dir, 64, sim.now(), &error);
-    if (!iova) throw std::runtime_error(error);
-    return *iova;
+    auto prepared = mapper_of(endpoint).prepare(endpoint, sids, pa, bytes, dir, 64, sim.now(), &error);
+    if (!prepared) throw std::runtime_error(error);
+    last_prepared = prepared->id;
+    return prepared->iova;
   }
 
   // Issues one DMA and runs the simulation until it completes; `path` receives how it went.
@@ -72,6 +73,7 @@ struct Machine {
   checks::DmaPathChecker path_checker{findings};
   std::unique_ptr<Fabric> fabric;
   sim::SimTime issued_at = 0, completed_at = 0;
+  std::uint64_t last_prepared = 0;  // the id of prepare()'s mapping, for DmaMapper::complete
 };
 
 }  // namespace dexthil::pcie::testing

@@ -42,5 +42,5 @@ class IODMACommand : public OSObject {
   IOMemoryDescriptor* memory_ = nullptr;  // retained while prepared
   uint64_t offset_ = 0;
   uint64_t length_ = 0;
-  uint64_t iova_ = 0;
+  uint64_t mapping_id_ = 0;  // the kernel mapper's record of this preparation
 };

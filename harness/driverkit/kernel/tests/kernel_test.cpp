@@ -76,16 +76,19 @@ TEST(DriverKitKernel, CorrectDriverStartsTransfersAndStopsCleanly) {
   EXPECT_EQ(d.property("TimerFires"), 1u);   // the 1 ms watchdog, on simulated mach time
   EXPECT_EQ(d.property("PowerChanges"), 1u);  // the first SetPowerState(On) after Start
   // PrepareForDMA mapped the buffer under the SID of the function's own RID only.
-  const auto& mappings = d.m.mapper_of("dev").mappings();
-  ASSERT_EQ(mappings.size(), 1u);
-  EXPECT_EQ(mappings[0].iova, 0x8000'0000u);
-  EXPECT_EQ(mappings[0].sids, std::vector<std::uint32_t>{d.m.fabric->sid_for(d.m.root_of("dev"), d.m.node("dev").bdf.rid())});
+  const iommu::DmaMapper& mapper = d.m.mapper_of("dev");
+  ASSERT_EQ(mapper.live_count(), 1u);
+  const iommu::PreparedMapping* mapping = mapper.live_containing("dev", 0x8000'0000, 1);
+  ASSERT_NE(mapping, nullptr);
+  EXPECT_EQ(mapping->iova, 0x8000'0000u);
+  EXPECT_EQ(mapping->sids, std::vector<std::uint32_t>{d.m.fabric->sid_for(d.m.root_of("dev"), d.m.node("dev").bdf.rid())});
   EXPECT_EQ(d.device.msis_sent(), 2u);
 
   d.kernel.terminate_all();
   d.run_for(5 * sim::kMillisecond);
   EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStopped);
-  EXPECT_TRUE(mappings[0].completed_at.has_value());  // CompleteDMA in Stop
+  EXPECT_EQ(mapper.live_count(), 0u);  // CompleteDMA in Stop
+  EXPECT_NE(mapper.completed_overlapping("dev", 0x8000'0000, 1), nullptr);
   d.kernel.finish();
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
@@ -200,6 +203,33 @@ TEST(DriverKitKernel, ThirtyOneAddressBitsCannotReachDartAddresses) {
   EXPECT_NE(found[0].what.find("failed with kIOReturnMessageTooLarge (0xe00002e1)"), std::string::npos) << found[0].what;
   EXPECT_NE(found[0].why.find("0x80000000"), std::string::npos) << found[0].why;
   ASSERT_EQ(d.with_check("lifecycle.start-failed").size(), 1u);  // the driver gave up in Start
+}
+
+TEST(DriverKitKernel, WithoutAMapperA32BitDmaCommandFails) {
+  // The correct driver on a Mac whose root port has no IOMMU: PrepareForDMA would have to hand out
+  // physical addresses, host memory lies above 4 GiB, and DriverKit does not bounce.
+  DextMachine d("", {}, "direct-no-iommu");
+  d.run_for(5 * sim::kMillisecond);
+  auto found = d.with_check("dma.prepare-failed");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_NE(found[0].what.find("failed with kIOReturnMessageTooLarge (0xe00002e1)"), std::string::npos) << found[0].what;
+  EXPECT_NE(found[0].why.find("has no IOMMU"), std::string::npos) << found[0].why;
+  EXPECT_EQ(d.m.mapper_of("dev").live_count(), 0u);
+}
+
+TEST(DriverKitKernel, WithoutAMapperA64BitDriverDmasToPhysicalAddresses) {
+  DextMachine d("dma-64-bits", {}, "direct-no-iommu");
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_EQ(d.property("DataOK"), 1u);
+  const iommu::DmaMapper& mapper = d.m.mapper_of("dev");
+  ASSERT_EQ(mapper.live_count(), 1u);
+  // The device was handed the buffer's physical address: in the buffer region, above 4 GiB.
+  EXPECT_NE(mapper.live_containing("dev", 0x20'0000'0000, 1), nullptr);
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.finish();
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
 
 TEST(DriverKitKernel, StartWithoutSuperIsFlagged) {
