@@ -20,7 +20,8 @@ const std::vector<CheckInfo>& known_checks() {
       {"pcie.max-payload", "a write request exceeds the function's Max Payload Size"},
       {"pcie.max-read-request", "a read request exceeds the function's Max Read Request Size"},
       {"budget.dma-latency", "a DMA request took longer than the scenario's latency budget"},
-      {"dma.prepare-failed", "PrepareForDMA failed (maxAddressBits below the DART's IOVAs, or IOVA space exhausted)"},
+      {"dma.prepare-failed",
+       "PrepareForDMA failed (maxAddressBits the DART's IOVAs or, without an IOMMU, host memory cannot meet; or IOVA space exhausted)"},
       {"dext.queue-assertion", "a synchronous message reached a dext before the queue it is routed to existed"},
       {"dext.exception", "dext code ended with an uncaught C++ exception"},
       {"dext.crashed", "a dext process died (ClientCrashed) and the kernel restarted it"},
@@ -33,6 +34,7 @@ const std::vector<CheckInfo>& known_checks() {
       {"lifecycle.io-after-stop", "interrupts, timers, DMA or the provider left running after Stop"},
       {"power.ack-timeout", "a SetPowerState was not acknowledged within the kernel's 20 s"},
       {"power.access-while-off", "the dext touched its device while it was powered off"},
+      {"pci.access-during-reset", "the dext touched its device while IOPCIDevice::Reset was in progress"},
   };
   return checks;
 }

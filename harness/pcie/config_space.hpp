@@ -19,6 +19,10 @@ inline constexpr std::uint16_t kPrefetchBaseUpper = 0x28, kPrefetchLimitUpper = 
 inline constexpr std::uint16_t kBridgeControl = 0x3e;
 inline constexpr std::uint16_t kCommandMemory = 1 << 1, kCommandBusMaster = 1 << 2;
 inline constexpr std::uint16_t kStatusCapabilities = 1 << 4;
+inline constexpr std::uint16_t kBridgeControlSecondaryBusReset = 1 << 6;
+// PCI Express capability: Device Capabilities (offset 4) and Device Control (offset 8) bits.
+inline constexpr std::uint32_t kDevCapFunctionLevelReset = 1u << 28;
+inline constexpr std::uint16_t kDevCtlInitiateFunctionLevelReset = 1u << 15;
 // Capability IDs.
 inline constexpr std::uint8_t kCapPowerManagement = 0x01, kCapMsi = 0x05, kCapPciExpress = 0x10,
                               kCapPcixBridge = 0x07;

@@ -16,7 +16,8 @@ void build_pcie_capability(Node& n, cfg::PortType type) {
   ConfigSpace& c = n.config;
   const std::uint16_t at = c.add_capability(cfg::kCapPciExpress, 0x3c);
   c.init16(at + 2, static_cast<std::uint16_t>(2 | static_cast<unsigned>(type) << 4));  // version 2
-  c.init32(at + 4, 0x1);  // Device Capabilities: max payload 256 bytes supported
+  // Device Capabilities: max payload 256 bytes supported; endpoints can do a function level reset.
+  c.init32(at + 4, 0x1 | (type == cfg::PortType::kEndpoint ? cfg::kDevCapFunctionLevelReset : 0u));
   // Device Control: max payload 128 bytes (000b), max read request 512 bytes (010b); both writable.
   c.init16(at + 8, 2 << 12, 0x7 << 5 | 0x7 << 12);
   const LinkSpec l = n.link.value_or(LinkSpec{});
@@ -27,6 +28,7 @@ void build_pcie_capability(Node& n, cfg::PortType type) {
   c.init32(at + 0x0c, link_caps);
   c.init16(at + 0x10, static_cast<std::uint16_t>((l.l0s_enabled ? 1 : 0) | (l.l1_enabled ? 2 : 0)), 0x3);  // ASPM control
   c.init16(at + 0x12, static_cast<std::uint16_t>(l.gen | l.width << 4));
+  c.init16(at + 0x30, l.gen, 0xf);  // Link Control 2: Target Link Speed, the highest supported
 }
 
 void build_config_space(Node& n) {
@@ -47,6 +49,7 @@ void build_config_space(Node& n) {
     c.init16(cfg::kMemoryLimit, 0, 0xfff0);
     c.init16(cfg::kPrefetchBase, 0x1, 0xfff0);  // 64-bit capable, unused: nothing prefetchable is placed there
     c.init16(cfg::kPrefetchLimit, 0x1, 0xfff0);
+    c.init16(cfg::kBridgeControl, 0, cfg::kBridgeControlSecondaryBusReset);
   } else {
     c.init8(cfg::kHeaderType, 0);
     std::uint16_t reg = cfg::kBar0;
@@ -170,7 +173,77 @@ std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) 
 }
 
 void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value) {
-  if (Node* n = route_config(bdf)) n->config.write(offset, size, value);
+  Node* n = route_config(bdf);
+  if (!n) return;
+  const auto writes = [&](std::uint16_t reg, std::uint32_t bit) {
+    return reg >= offset && reg < offset + size && ((value >> ((reg - offset) * 8)) & bit) != 0;
+  };
+  if (n->is_bridge()) {
+    const bool was_held = n->config.read(cfg::kBridgeControl, 2) & cfg::kBridgeControlSecondaryBusReset;
+    n->config.write(offset, size, value);
+    const bool held = n->config.read(cfg::kBridgeControl, 2) & cfg::kBridgeControlSecondaryBusReset;
+    if (held && !was_held) {
+      for (Node* ep : topology_.endpoints()) {
+        for (const Node* p = ep->parent; p; p = p->parent) {
+          if (p == n) {
+            reset_function(*ep);
+            break;
+          }
+        }
+      }
+    }
+    return;
+  }
+  n->config.write(offset, size, value);
+  // Initiate Function Level Reset always reads as 0, so it never sticks in the bytes.
+  if (const std::uint16_t pcie = n->config.find_capability(cfg::kCapPciExpress);
+      pcie && (n->config.read(pcie + 4, 4) & cfg::kDevCapFunctionLevelReset) &&
+      writes(static_cast<std::uint16_t>(pcie + 9), cfg::kDevCtlInitiateFunctionLevelReset >> 8)) {
+    reset_function(*n);
+  }
+}
+
+void Fabric::retrain_link(const Node& downstream) {
+  const Node* up = downstream.parent;
+  if (!up || !downstream.link || !up->link) return;
+  const std::uint16_t up_cap = up->config.find_capability(cfg::kCapPciExpress);
+  const std::uint8_t target = up_cap ? static_cast<std::uint8_t>(up->config.read(up_cap + 0x30, 2) & 0xf) : 0;
+  std::uint8_t speed = std::min(downstream.link->gen, up->link->gen);
+  if (target) speed = std::min(speed, target);
+  trained_gen_[&downstream] = speed;
+  // Current Link Speed in both ends' Link Status (hardware-owned, so written past the masks).
+  for (const Node* end : {&downstream, up}) show_link_speed(*node(end->name), speed);
+}
+
+void Fabric::show_link_speed(Node& n, std::uint8_t speed) {
+  if (const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress)) {
+    n.config.set8(static_cast<std::uint16_t>(cap + 0x12), static_cast<std::uint8_t>((n.config.read(cap + 0x12, 1) & 0xf0) | speed));
+  }
+}
+
+std::uint8_t Fabric::trained_gen(const Node& downstream) const {
+  if (auto it = trained_gen_.find(&downstream); it != trained_gen_.end()) return it->second;
+  return std::min(downstream.link->gen, downstream.parent->link->gen);
+}
+
+void Fabric::reset_function(Node& endpoint) {
+  // Config space returns to its power-on values (BARs, Command, MSI and Device Control cleared);
+  // the routing facts enumeration learnt (the BDF) stay, as the function sits where it sat.
+  endpoint.config = ConfigSpace{};
+  build_config_space(endpoint);
+  if (auto it = trained_gen_.find(&endpoint); it != trained_gen_.end()) show_link_speed(endpoint, it->second);
+  ++resets_[&endpoint];
+  if (auto it = reset_handlers_.find(&endpoint); it != reset_handlers_.end() && it->second) it->second();
+}
+
+void Fabric::on_reset(const Node& endpoint, ResetHandler handler) {
+  if (handler) reset_handlers_[&endpoint] = std::move(handler);
+  else reset_handlers_.erase(&endpoint);
+}
+
+std::uint64_t Fabric::resets(const Node& endpoint) const {
+  auto it = resets_.find(&endpoint);
+  return it == resets_.end() ? 0 : it->second;
 }
 
 // ---- Enumeration ----
@@ -443,7 +516,7 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     if (!c->link || !p->link || (p->kind != NodeKind::kRootPort && p->kind != NodeKind::kSwitchDownstream)) continue;
     const LinkSpec& down = *c->link;
     const LinkSpec& up = *p->link;
-    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, std::min(down.gen, up.gen),
+    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, trained_gen(*c),
                                                    std::min(down.width, up.width)));
     const std::uint32_t enabled = aspm_control(*c) & aspm_control(*p);
     sim::SimTime& last = link_last_active_[c];

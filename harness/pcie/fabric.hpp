@@ -102,6 +102,19 @@ class Fabric {
   bool mmio_read32(std::uint64_t address, std::uint32_t* value);
   bool mmio_write32(std::uint64_t address, std::uint32_t value);
 
+  // Resets as the spec triggers them: writing Initiate Function Level Reset (Device Control bit
+  // 15) resets that endpoint; setting Secondary Bus Reset (Bridge Control bit 6) on a bridge
+  // resets every endpoint below it (bridges below keep their own configuration). A reset puts
+  // the function's config space back to power-on values and runs the device model's handler.
+  using ResetHandler = std::function<void()>;
+  void on_reset(const Node& endpoint, ResetHandler handler);  // nullptr removes it
+  std::uint64_t resets(const Node& endpoint) const;           // how many times it was reset
+
+  // Trains the link above `downstream` again at the highest speed both ends support and the
+  // upstream port's Target Link Speed (Link Control 2) allows; DMA then serialises at it.
+  void retrain_link(const Node& downstream);
+  std::uint8_t trained_gen(const Node& downstream) const;  // 1..5; the link above must exist
+
   // A device signals its MSI: if the host enabled MSI in the function's capability, the message
   // (address, data) reaches the handler after the path's latency. Returns false when disabled.
   bool signal_msi(const Node& endpoint);
@@ -145,6 +158,8 @@ class Fabric {
   void assign_windows(Node* bridge, std::uint64_t* cursor);
   void assign_bars(Node* endpoint, std::uint64_t* cursor);
   void program_rid2sid(Node* root_port);
+  void reset_function(Node& endpoint);
+  void show_link_speed(Node& n, std::uint8_t speed);  // Link Status' Current Link Speed
   PortState& port(const Node& root_port) const;
   sim::Random& mixed_random(const Node& bridge);
   sim::Random& stall_random(const Node& hop);
@@ -161,6 +176,9 @@ class Fabric {
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
   std::map<const Node*, MmioDevice*> mmio_devices_;
   std::map<const Node*, sim::SimTime> max_bus_stall_;
+  std::map<const Node*, ResetHandler> reset_handlers_;
+  std::map<const Node*, std::uint64_t> resets_;
+  std::map<const Node*, std::uint8_t> trained_gen_;  // keyed by the link's downstream node
   MsiHandler msi_handler_;
   bool enumerated_ = false;
 };

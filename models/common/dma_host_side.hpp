@@ -85,14 +85,23 @@ class DmaHostSide {
   bool has_work(const Top& top) const { return top.host_req_valid || top.host_wdata_valid || !beats_.empty(); }
   // Requests handed upstream whose completion has not come back yet.
   std::size_t in_flight() const { return in_flight_; }
+  // The device was reset: forget half-assembled writes and queued beats. Completions of requests
+  // still in flight arrive for a device that no longer waits for them and are dropped, as a
+  // function drops completions it has no outstanding tag for.
+  void reset() {
+    assembling_.clear();
+    beats_.clear();
+    ++generation_;
+  }
 
  private:
   void submit(dma::DmaRequest r) {
     const std::uint32_t length = r.length;
     const bool write = r.write;
     ++in_flight_;
-    upstream_.submit(std::move(r), [this, length, write](dma::DmaCompletion c) {
+    upstream_.submit(std::move(r), [this, length, write, generation = generation_](dma::DmaCompletion c) {
       --in_flight_;
+      if (generation != generation_) return;
       const auto status = static_cast<std::uint8_t>(c.status);
       if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
         beats_.push_back({c.tag, status, 0, true});  // an error completion carries no data
@@ -111,6 +120,7 @@ class DmaHostSide {
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
   std::size_t in_flight_ = 0;
+  std::uint64_t generation_ = 0;  // bumped by reset()
 };
 
 }  // namespace dexthil::models

@@ -17,11 +17,22 @@ DmaTestdev::DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabr
   top_->reg_write = 0;
   reset_cycles(*top_);
   fabric_.attach_mmio(endpoint_, this);
+  fabric_.on_reset(endpoint_, [this] { reset(); });
 }
 
 DmaTestdev::~DmaTestdev() {
+  fabric_.on_reset(endpoint_, nullptr);
   fabric_.attach_mmio(endpoint_, nullptr);
   top_->final();
+}
+
+void DmaTestdev::reset() {
+  // A function level or hot reset: rst_n low for two cycles puts every register back to its
+  // power-on value; register writes not yet applied are lost with it.
+  register_writes_.clear();
+  host_->reset();
+  reset_cycles(*top_);
+  irq_was_high_ = top_->irq;
 }
 
 std::uint32_t DmaTestdev::mmio_read32(std::size_t bar, std::uint64_t offset) {

@@ -43,6 +43,8 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   void mmio_write32(std::size_t bar, std::uint64_t offset, std::uint32_t value) override;
 
   std::uint64_t msis_sent() const { return msis_sent_; }
+  // What a reset of the function does to the device (the fabric calls it; see Fabric::on_reset).
+  void reset();
 
  private:
   std::string name_;

@@ -19,6 +19,29 @@ constexpr uint32_t kMsiData = 0x4000;
 
 bool open_by_anyone(PciProvider* impl) { return impl && impl->open_client; }
 
+// Whether an access may reach the device: the provider must be open and not in the middle of a
+// Reset (that is a finding, and the access fails as on the bus). Power checks follow.
+bool accessible(IOPCIDevice* self, PciProvider* impl, const char* accessor) {
+  if (!open_by_anyone(impl)) return false;
+  if (impl->resetting) {
+    if (!impl->reported_access_during_reset) {
+      impl->reported_access_during_reset = true;
+      const std::string& name = impl->node().name;
+      impl->kernel().report({"pci.access-during-reset", name, 0,
+                             std::string(accessor) + " on " + name + " while IOPCIDevice::Reset is in progress",
+                             "IOPCIDevice::Reset saves config space, resets the function and restores config space only "
+                             "once the function may be accessed again (100 ms after the reset); the caller must not "
+                             "touch the device meanwhile. This access came from another queue or source of the dext: "
+                             "quiesce timers, interrupts and other queues before resetting. It read all-ones or was "
+                             "dropped.",
+                             name});
+    }
+    return false;
+  }
+  impl->kernel().device_access(self, accessor);
+  return true;
+}
+
 }  // namespace
 
 kern_return_t IOPCIDevice::Open(IOService* forClient, IOOptionBits) {
@@ -38,13 +61,13 @@ void IOPCIDevice::Close(IOService* forClient, IOOptionBits) {
 namespace {
 uint32_t config_read(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size) {
   const uint32_t ones = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-  if (!open_by_anyone(impl) || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return ones;
-  impl->kernel().device_access(self, "ConfigurationRead");
+  if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return ones;
+  if (!accessible(self, impl, "ConfigurationRead")) return ones;
   return impl->kernel().fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
 }
 void config_write(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size, uint32_t value) {
-  if (!open_by_anyone(impl) || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return;
-  impl->kernel().device_access(self, "ConfigurationWrite");
+  if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return;
+  if (!accessible(self, impl, "ConfigurationWrite")) return;
   impl->kernel().fabric().config_write(impl->node().bdf, static_cast<uint16_t>(offset), size, value);
 }
 }  // namespace
@@ -82,11 +105,10 @@ uint32_t read32(PciProvider* impl, uint64_t address) {
 void IOPCIDevice::MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData) {
   uint64_t a = 0;
   if (!readData) return;
-  if (!mmio_address(impl_, memoryIndex, offset, 4, &a)) {
+  if (!mmio_address(impl_, memoryIndex, offset, 4, &a) || !accessible(this, impl_, "MemoryRead32")) {
     *readData = 0xffffffffu;
     return;
   }
-  impl_->kernel().device_access(this, "MemoryRead32");
   *readData = read32(impl_, a);
 }
 
@@ -122,8 +144,7 @@ void IOPCIDevice::MemoryRead8(uint8_t memoryIndex, uint64_t offset, uint8_t* rea
 
 void IOPCIDevice::MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data) {
   uint64_t a = 0;
-  if (!mmio_address(impl_, memoryIndex, offset, 4, &a)) return;
-  impl_->kernel().device_access(this, "MemoryWrite32");
+  if (!mmio_address(impl_, memoryIndex, offset, 4, &a) || !accessible(this, impl_, "MemoryWrite32")) return;
   impl_->kernel().fabric().mmio_write32(a, data);
 }
 
@@ -215,36 +236,153 @@ kern_return_t IOPCIDevice::ConfigureInterrupts(uint32_t interruptType, uint32_t 
   return kIOReturnSuccess;
 }
 
-kern_return_t IOPCIDevice::SetASPMState(IOService* forClient, IOOptionBits state) {
-  if (!impl_ || impl_->open_client != forClient) return kIOReturnNotOpen;
+kern_return_t IOPCIDevice::SetASPMState(IOOptionBits aspmLinkControl) {
+  if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
+  if (aspmLinkControl & ~uint32_t{kIOPCILinkControlASPMBitsL0sL1}) return kIOReturnBadArgument;
   const uint16_t pcie = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
   if (!pcie) return kIOReturnUnsupported;
   auto& fabric = impl_->kernel().fabric();
   const uint16_t link_control = static_cast<uint16_t>(pcie + 0x10);
-  const uint32_t value = (fabric.config_read(impl_->node().bdf, link_control, 2) & ~3u) | (state & 3u);
+  const uint32_t value = (fabric.config_read(impl_->node().bdf, link_control, 2) & ~3u) | aspmLinkControl;
   fabric.config_write(impl_->node().bdf, link_control, 2, value);
   return kIOReturnSuccess;
 }
 
-kern_return_t IOPCIDevice::Reset(uint32_t type) {
-  if (!impl_) return kIOReturnNotReady;
-  if (type != kIOPCIDeviceResetTypeFunctionReset) return kIOReturnUnsupported;
-  // What a function level reset does to config space: decoding, bus mastering and MSI are off
-  // until the driver enables them again. (The device model's own registers are not reset.)
-  auto& fabric = impl_->kernel().fabric();
-  const auto bdf = impl_->node().bdf;
-  fabric.config_write(bdf, dexthil::pcie::cfg::kCommand, 2, fabric.config_read(bdf, dexthil::pcie::cfg::kCommand, 2) & ~6u);
-  if (const uint16_t msi = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapMsi)) {
-    fabric.config_write(bdf, static_cast<uint16_t>(msi + 2), 2, fabric.config_read(bdf, msi + 2, 2) & ~1u);
-  }
-  impl_->msi_vectors = 0;
+// ---- saving and restoring config space, and reset ----
+
+namespace {
+
+PciProvider::ConfigImage read_image(dexthil::pcie::Fabric& fabric, dexthil::pcie::Bdf bdf) {
+  PciProvider::ConfigImage image{};
+  for (uint16_t i = 0; i < image.size(); ++i) image[i] = fabric.config_read(bdf, static_cast<uint16_t>(i * 4), 4);
+  return image;
+}
+
+// Writes an image back the way system software restores a function: everything but Command and
+// Status first (BARs, then the capabilities, whose read-only bits ignore the write), and Command
+// last, so the function decodes and masters again only once its BARs and MSI are in place.
+void write_image(dexthil::pcie::Fabric& fabric, dexthil::pcie::Bdf bdf, const PciProvider::ConfigImage& image) {
+  for (uint16_t i = 2; i < image.size(); ++i) fabric.config_write(bdf, static_cast<uint16_t>(i * 4), 4, image[i]);
+  fabric.config_write(bdf, dexthil::pcie::cfg::kCommand, 2, image[1] & 0xffff);
+}
+
+// PCIe Base spec 6.6: software waits 100 ms after a reset before the function must answer.
+constexpr dexthil::sim::SimTime kResetRecovery = 100 * dexthil::sim::kMillisecond;
+// A Secondary Bus Reset is held at least 1 ms.
+constexpr dexthil::sim::SimTime kSecondaryBusResetHold = 2 * dexthil::sim::kMillisecond;
+
+}  // namespace
+
+kern_return_t IOPCIDevice::SaveDeviceState(IOOptionBits options) {
+  if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
+  if (options & ~uint32_t{kPCIConfigShadowPermanent}) return kIOReturnBadArgument;
+  impl_->saved_state = read_image(impl_->kernel().fabric(), impl_->node().bdf);
+  impl_->saved_state_permanent = (options & kPCIConfigShadowPermanent) != 0;
   return kIOReturnSuccess;
 }
 
-kern_return_t IOPCIDevice::HasPCIPowerManagement(IOOptionBits) {
-  if (!impl_) return kIOReturnNotReady;
-  return impl_->node().config.find_capability(dexthil::pcie::cfg::kCapPowerManagement) ? kIOReturnSuccess
-                                                                                       : kIOReturnUnsupported;
+kern_return_t IOPCIDevice::RestoreDeviceState(IOOptionBits options) {
+  if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
+  if (options) return kIOReturnBadArgument;  // reserved
+  if (!impl_->saved_state) return kIOReturnNotReady;  // nothing saved (or a one-time copy already used)
+  write_image(impl_->kernel().fabric(), impl_->node().bdf, *impl_->saved_state);
+  if (!impl_->saved_state_permanent) impl_->saved_state.reset();
+  return kIOReturnSuccess;
 }
 
-kern_return_t IOPCIDevice::EnablePCIPowerManagement(IOOptionBits state) { return HasPCIPowerManagement(state); }
+kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
+  if (!impl_) return kIOReturnNotReady;
+  if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
+  // Terminating and re-probing the nubs is not modelled; the warm resets need a platform
+  // function for PERST#, which the simulated machine does not have.
+  if (options & kIOPCIDeviceResetOptionTerminate) return kIOReturnUnsupported;
+  if (options & ~uint32_t{kIOPCIDeviceResetOptionTerminate}) return kIOReturnBadArgument;
+  if (type != kIOPCIDeviceResetTypeFunctionReset && type != kIOPCIDeviceResetTypeHotReset) return kIOReturnUnsupported;
+  if (impl_->resetting) return kIOReturnBusy;
+  Kernel& kernel = impl_->kernel();
+  auto& fabric = kernel.fabric();
+  dexthil::pcie::Node& node = impl_->node();
+  const uint16_t pcie = node.config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
+
+  // Every function the reset reaches, with its config space as it is now.
+  std::vector<std::pair<dexthil::pcie::Node*, PciProvider::ConfigImage>> saved;
+  dexthil::pcie::Node* bridge = node.parent;
+  if (type == kIOPCIDeviceResetTypeFunctionReset) {
+    if (!pcie || !(node.config.read(pcie + 4, 4) & dexthil::pcie::cfg::kDevCapFunctionLevelReset)) {
+      return kIOReturnUnsupported;  // the function does not advertise FLR: ask for a hot reset
+    }
+    saved.emplace_back(&node, read_image(fabric, node.bdf));
+  } else {
+    if (!bridge) return kIOReturnUnsupported;
+    for (dexthil::pcie::Node* ep : fabric.topology().endpoints()) {
+      for (const dexthil::pcie::Node* p = ep->parent; p; p = p->parent) {
+        if (p == bridge) {
+          saved.emplace_back(ep, read_image(fabric, ep->bdf));
+          break;
+        }
+      }
+    }
+  }
+
+  impl_->resetting = true;
+  impl_->reported_access_during_reset = false;
+  if (type == kIOPCIDeviceResetTypeFunctionReset) {
+    const uint16_t device_control = static_cast<uint16_t>(pcie + 8);
+    fabric.config_write(node.bdf, device_control, 2,
+                        fabric.config_read(node.bdf, device_control, 2) | dexthil::pcie::cfg::kDevCtlInitiateFunctionLevelReset);
+  } else {
+    const uint32_t control = fabric.config_read(bridge->bdf, dexthil::pcie::cfg::kBridgeControl, 2);
+    fabric.config_write(bridge->bdf, dexthil::pcie::cfg::kBridgeControl, 2,
+                        control | dexthil::pcie::cfg::kBridgeControlSecondaryBusReset);
+    kernel.runtime().sleep_for(kSecondaryBusResetHold);
+    fabric.config_write(bridge->bdf, dexthil::pcie::cfg::kBridgeControl, 2, control);
+  }
+  kernel.runtime().sleep_for(kResetRecovery);
+  for (const auto& [function, image] : saved) write_image(fabric, function->bdf, image);
+  impl_->resetting = false;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOPCIDevice::HasPCIPowerManagement(uint64_t state) {
+  if (!impl_) return kIOReturnNotReady;
+  const uint16_t pm = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapPowerManagement);
+  if (!pm) return kIOReturnUnsupported;
+  // 0 asks whether PCI power management is there at all; D3hot support is mandatory with it.
+  const uint64_t asked = state & ~uint64_t{kPCIPMCD3Support};
+  const uint64_t pmc = impl_->node().config.read(static_cast<uint16_t>(pm + 2), 2);
+  return (pmc & asked) == asked ? kIOReturnSuccess : kIOReturnUnsupported;
+}
+
+kern_return_t IOPCIDevice::EnablePCIPowerManagement(uint64_t state) {
+  if (!impl_) return kIOReturnNotReady;
+  if (state != kPCIPMCSDefaultEnableBits && state > kPCIPMCSPowerStateD3) return kIOReturnBadArgument;
+  return HasPCIPowerManagement(0);
+}
+
+// ---- link speed ----
+
+kern_return_t IOPCIDevice::GetLinkSpeed(IOPCILinkSpeed* linkSpeed) {
+  if (!impl_ || !linkSpeed) return kIOReturnBadArgument;
+  const uint16_t pcie = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
+  if (!pcie) return kIOReturnUnsupported;  // conventional PCI has no link
+  *linkSpeed = static_cast<IOPCILinkSpeed>(impl_->node().config.read(static_cast<uint16_t>(pcie + 0x12), 2) & 0xf);
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOPCIDevice::SetLinkSpeed(IOPCILinkSpeed linkSpeed, bool retrain) {
+  if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
+  dexthil::pcie::Node& node = impl_->node();
+  dexthil::pcie::Node* bridge = node.parent;
+  const uint16_t own = node.config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
+  const uint16_t up = bridge ? bridge->config.find_capability(dexthil::pcie::cfg::kCapPciExpress) : 0;
+  if (!own || !up || !node.link) return kIOReturnUnsupported;
+  // The bridge must support the speed (Link Capabilities' Max Link Speed).
+  const uint32_t bridge_max = bridge->config.read(static_cast<uint16_t>(up + 0x0c), 4) & 0xf;
+  if (linkSpeed < kPCILinkSpeed_2_5_GTs || static_cast<uint32_t>(linkSpeed) > bridge_max) return kIOReturnBadArgument;
+  auto& fabric = impl_->kernel().fabric();
+  const uint16_t target = static_cast<uint16_t>(up + 0x30);  // Link Control 2: Target Link Speed
+  fabric.config_write(bridge->bdf, target, 2, (fabric.config_read(bridge->bdf, target, 2) & ~0xfu) | linkSpeed);
+  if (retrain) fabric.retrain_link(node);
+  return kIOReturnSuccess;
+}
+

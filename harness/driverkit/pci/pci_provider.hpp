@@ -2,7 +2,9 @@
 // The kernel's side of one IOPCIDevice nub: the fabric function behind it, who has it open, its
 // MSI vectors and the interrupt sources on them, and the DMA commands prepared for it (so Stop
 // can be checked for I/O left running).
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -29,6 +31,14 @@ class PciProvider {
   std::uint32_t msi_vectors = 0;  // configured by ConfigureInterrupts
   std::set<IOInterruptDispatchSource*> sources;
   std::set<IODMACommand*> prepared_commands;
+
+  // Config space as SaveDeviceState keeps it: the header and the capability list, in dwords.
+  using ConfigImage = std::array<std::uint32_t, 64>;
+  std::optional<ConfigImage> saved_state;
+  bool saved_state_permanent = false;
+  // Set while a Reset is in progress; touching the device then is a finding.
+  bool resetting = false;
+  bool reported_access_during_reset = false;
 
   // The function signalled its MSI: every enabled source on vector 0 gets it.
   void msi_received();

@@ -206,5 +206,71 @@ TEST(Fabric, TreeShowsRidsBridgesAndSids) {
   EXPECT_NE(tree.find("macOS maps its buffers under its own RID 04:08.0 -> SID 1"), std::string::npos) << tree;
 }
 
+TEST(Fabric, FunctionLevelResetRestoresPowerOnConfigAndResetsTheModel) {
+  Machine m("direct");
+  Node& dev = m.node("dev");
+  int model_resets = 0;
+  m.fabric->on_reset(dev, [&] { ++model_resets; });
+  const std::uint16_t pcie = dev.config.find_capability(cfg::kCapPciExpress);
+  ASSERT_NE(pcie, 0);
+  EXPECT_NE(m.fabric->config_read(dev.bdf, pcie + 4, 4) & cfg::kDevCapFunctionLevelReset, 0u);  // FLR advertised
+  const std::uint32_t bar0 = m.fabric->config_read(dev.bdf, cfg::kBar0, 4);
+  ASSERT_NE(bar0, 0u);
+  ASSERT_NE(m.fabric->config_read(dev.bdf, cfg::kCommand, 2) & cfg::kCommandMemory, 0u);  // enumeration enabled it
+
+  // A Device Control write without the Initiate FLR bit is an ordinary write.
+  m.fabric->config_write(dev.bdf, pcie + 8, 2, m.fabric->config_read(dev.bdf, pcie + 8, 2));
+  EXPECT_EQ(model_resets, 0);
+  m.fabric->config_write(dev.bdf, pcie + 8, 2,
+                         m.fabric->config_read(dev.bdf, pcie + 8, 2) | cfg::kDevCtlInitiateFunctionLevelReset);
+  EXPECT_EQ(model_resets, 1);
+  EXPECT_EQ(m.fabric->resets(dev), 1u);
+  EXPECT_EQ(m.fabric->config_read(dev.bdf, cfg::kBar0, 4), 0u);  // BAR unprogrammed
+  EXPECT_EQ(m.fabric->config_read(dev.bdf, cfg::kCommand, 2), 0u);
+  EXPECT_EQ(m.fabric->config_read(dev.bdf, pcie + 8, 2) & cfg::kDevCtlInitiateFunctionLevelReset, 0u);  // reads 0
+  EXPECT_EQ(m.fabric->config_read(dev.bdf, cfg::kVendorId, 2), 0x1234u);  // still there, same BDF
+  // Nothing decodes the old BAR address any more.
+  std::uint32_t value = 0;
+  EXPECT_FALSE(m.fabric->mmio_read32(bar0 & ~0xfu, &value));
+  m.fabric->on_reset(dev, nullptr);
+}
+
+TEST(Fabric, SecondaryBusResetResetsEveryEndpointBelowTheBridge) {
+  Machine m("field-chain");
+  Node& lsi = m.node("lsi");
+  Node& bridge = *lsi.parent;
+  int resets = 0;
+  m.fabric->on_reset(lsi, [&] { ++resets; });
+  const std::uint32_t control = m.fabric->config_read(bridge.bdf, cfg::kBridgeControl, 2);
+  m.fabric->config_write(bridge.bdf, cfg::kBridgeControl, 2, control | cfg::kBridgeControlSecondaryBusReset);
+  m.fabric->config_write(bridge.bdf, cfg::kBridgeControl, 2, control | cfg::kBridgeControlSecondaryBusReset);  // held
+  m.fabric->config_write(bridge.bdf, cfg::kBridgeControl, 2, control);
+  EXPECT_EQ(resets, 1);  // once per assertion, not per write
+  EXPECT_EQ(m.fabric->config_read(lsi.bdf, cfg::kCommand, 2), 0u);
+  EXPECT_NE(m.fabric->config_read(bridge.bdf, cfg::kSecondaryBus, 1), 0u);  // the bridge keeps its buses
+  m.fabric->on_reset(lsi, nullptr);
+}
+
+TEST(Fabric, RetrainingAtALowerTargetSpeedSlowsTheLink) {
+  Machine m("direct");
+  Node& dev = m.node("dev");
+  Node& rp = m.root_of("dev");
+  const std::uint64_t iova = m.prepare("dev", 16384);
+  m.dma("dev", false, iova, 512);
+  m.sim.run_until(m.sim.now() + sim::kMillisecond);
+  m.dma("dev", false, iova, 512);
+  const sim::SimTime at_gen3 = m.last_latency();
+  EXPECT_EQ(m.fabric->trained_gen(dev), 3);
+  const std::uint16_t up = rp.config.find_capability(cfg::kCapPciExpress);
+  m.fabric->config_write(rp.bdf, up + 0x30, 2, 1);  // Target Link Speed 2.5 GT/s
+  m.fabric->retrain_link(dev);
+  EXPECT_EQ(m.fabric->trained_gen(dev), 1);
+  const std::uint16_t own = dev.config.find_capability(cfg::kCapPciExpress);
+  EXPECT_EQ(m.fabric->config_read(dev.bdf, own + 0x12, 2) & 0xf, 1u);  // Link Status: Current Link Speed
+  m.sim.run_until(m.sim.now() + sim::kMillisecond);
+  m.dma("dev", false, iova, 512);
+  EXPECT_GT(m.last_latency(), at_gen3);
+}
+
 }  // namespace
 }  // namespace dexthil::pcie

@@ -13,6 +13,40 @@ namespace dexthil::driverkit {
 class PciProvider;
 }
 
+// SaveDeviceState's options.
+enum IOPCISaveDeviceStateOptions : uint32_t {
+  kPCIConfigShadowPermanent = 0x80000000,  // restore this copy every time until the next permanent save
+};
+
+// GetBARInfo's barIndex.
+enum IOPCIMemoryRange {
+  kPCIMemoryRangeBAR0 = 0,
+  kPCIMemoryRangeBAR1 = 1,
+  kPCIMemoryRangeBAR2 = 2,
+  kPCIMemoryRangeBAR3 = 3,
+  kPCIMemoryRangeBAR4 = 4,
+  kPCIMemoryRangeBAR5 = 5,
+  kPCIMemoryRangeExpansionROM = 6,
+};
+
+// GetBARInfo's barType: the BAR register's low type bits.
+enum IOPCIBARType {
+  kPCIBARTypeM32 = 0x00,
+  kPCIBARTypeIO = 0x01,
+  kPCIBARTypeM64 = 0x04,
+  kPCIBARTypeM32PF = 0x08,
+  kPCIBARTypeM64PF = 0x0c,
+};
+
+// SetLinkSpeed / GetLinkSpeed.
+enum IOPCILinkSpeed {
+  kPCILinkSpeed_2_5_GTs = 1,
+  kPCILinkSpeed_5_GTs,
+  kPCILinkSpeed_8_GTs,
+  kPCILinkSpeed_16_GTs,
+  kPCILinkSpeed_32_GTs,
+};
+
 class IOPCIDevice : public IOService {
   DEXTHIL_METACLASS(IOPCIDevice, IOService)
 
@@ -36,15 +70,25 @@ class IOPCIDevice : public IOService {
   void MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data);
   void MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data);
 
-  kern_return_t GetBARInfo(uint8_t barIndex, uint8_t* memoryIndex, uint64_t* barSize, uint8_t* barType);
-  kern_return_t FindPCICapability(uint32_t capabilityID, uint64_t searchOffset, uint64_t* foundCapability);
-  kern_return_t GetBusDeviceFunction(uint8_t* busNumber, uint8_t* deviceNumber, uint8_t* functionNumber);
-  kern_return_t ConfigureInterrupts(uint32_t interruptType, uint32_t minVectorCount, uint32_t maxVectorCount,
-                                    IOOptionBits options);
-  kern_return_t SetASPMState(IOService* forClient, IOOptionBits state);
-  kern_return_t Reset(uint32_t type);
-  kern_return_t HasPCIPowerManagement(IOOptionBits state);
-  kern_return_t EnablePCIPowerManagement(IOOptionBits state);
+  virtual kern_return_t FindPCICapability(uint32_t capabilityID, uint64_t searchOffset, uint64_t* foundCapabilityOffset);
+  virtual kern_return_t GetBusDeviceFunction(uint8_t* returnBusNumber, uint8_t* returnDeviceNumber,
+                                             uint8_t* returnFunctionNumber);
+  virtual kern_return_t HasPCIPowerManagement(uint64_t state);
+  virtual kern_return_t EnablePCIPowerManagement(uint64_t state);
+  // Config space (the type 0 header and the capability list) into memory and back, e.g. around a
+  // reset the driver triggers itself.
+  virtual kern_return_t SaveDeviceState(IOOptionBits options = 0);
+  virtual kern_return_t RestoreDeviceState(IOOptionBits options = 0);
+  virtual kern_return_t GetBARInfo(uint8_t barIndex, uint8_t* memoryIndex, uint64_t* barSize = 0, uint8_t* barType = 0);
+  // The upstream bridge's target link speed; with retrain the link trains again at once.
+  virtual kern_return_t SetLinkSpeed(IOPCILinkSpeed linkSpeed, bool retrain = false);
+  virtual kern_return_t GetLinkSpeed(IOPCILinkSpeed* linkSpeed);
+  virtual kern_return_t ConfigureInterrupts(uint32_t interruptType, uint32_t numRequired = 1, uint32_t numRequested = 1,
+                                            IOOptionBits options = 0);
+  // Saves config space, resets, waits until the function may be accessed again (100 ms), and
+  // restores config space. The caller must not touch the device meanwhile.
+  virtual kern_return_t Reset(IOOptionBits type, IOOptionBits options = 0);
+  virtual kern_return_t SetASPMState(IOOptionBits aspmLinkControl);
 
   // Host side.
   dexthil::driverkit::PciProvider* provider_impl() const { return impl_; }

@@ -327,6 +327,131 @@ TEST(DriverKitKernel, ProviderIsExclusiveAndAccessorsNeedOpen) {
   other->release();
 }
 
+// Runs `work` on a queue of its own (a fiber, so it may block in simulated time) and returns
+// the queue, which the caller releases.
+IODispatchQueue* run_on_queue(DextMachine& d, const char* name, std::function<void()> work) {
+  IODispatchQueue* q = IODispatchQueue::make_host(d.kernel.runtime(), name, 0, 0);
+  q->DispatchAsyncFunction(std::move(work));
+  return q;
+}
+
+TEST(DriverKitKernel, FunctionResetResetsTheDeviceAndRestoresConfigSpace) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  ASSERT_NE(nub, nullptr);
+  uint32_t done = 0, command = 0, msi_control = 0;
+  nub->MemoryRead32(0, models::testdev::kDoneCount, &done);
+  ASSERT_EQ(done, 2u);  // the driver's two transfers
+  uint64_t msi = 0;
+  ASSERT_EQ(nub->FindPCICapability(kIOPCICapabilityIDMSI, 0, &msi), kIOReturnSuccess);
+  nub->ConfigurationRead32(kIOPCIConfigurationOffsetCommand, &command);
+
+  kern_return_t result = kIOReturnError;
+  sim::SimTime started = 0, finished = 0;
+  IODispatchQueue* q = run_on_queue(d, "Reset", [&] {
+    started = d.m.sim.now();
+    result = nub->Reset(kIOPCIDeviceResetTypeFunctionReset);
+    finished = d.m.sim.now();
+  });
+  d.run_for(200 * sim::kMillisecond);
+  ASSERT_EQ(result, kIOReturnSuccess);
+  EXPECT_EQ(finished - started, 100 * sim::kMillisecond);  // blocks until the function may be accessed
+  EXPECT_EQ(d.m.fabric->resets(d.m.node("dev")), 1u);
+  // The device's own registers are back at their reset values...
+  nub->MemoryRead32(0, models::testdev::kDoneCount, &done);
+  EXPECT_EQ(done, 0u);
+  // ...and config space is as before: BAR decoding, bus mastering and MSI work without the driver.
+  uint32_t after = 0;
+  nub->ConfigurationRead32(kIOPCIConfigurationOffsetCommand, &after);
+  EXPECT_EQ(after & 0xffff, command & 0xffff);
+  nub->ConfigurationRead32(msi + 2, &msi_control);
+  EXPECT_EQ(msi_control & 1, 1u);
+  EXPECT_TRUE(d.with_check("pci.access-during-reset").empty()) << d.all_findings();
+  q->release();
+}
+
+TEST(DriverKitKernel, TouchingTheDeviceDuringResetIsFlagged) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  IODispatchQueue* resetter = run_on_queue(d, "Reset", [&] { nub->Reset(kIOPCIDeviceResetTypeHotReset); });
+  uint32_t id = 0;
+  IODispatchQueue* poller = run_on_queue(d, "Poll", [&] {
+    IOSleep(50);
+    nub->MemoryRead32(0, models::testdev::kId, &id);
+  });
+  d.run_for(200 * sim::kMillisecond);
+  EXPECT_EQ(id, 0xffffffffu);
+  auto found = d.with_check("pci.access-during-reset");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_EQ(found[0].what, "MemoryRead32 on dev while IOPCIDevice::Reset is in progress");
+  nub->MemoryRead32(0, models::testdev::kId, &id);  // after the reset the device answers again
+  EXPECT_EQ(id, models::testdev::kIdValue);
+  resetter->release();
+  poller->release();
+}
+
+TEST(DriverKitKernel, ResetTypesTheMachineCannotDoAreRefused) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  // No platform function drives PERST# on the simulated machine; re-probing is not modelled.
+  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeWarmReset), kIOReturnUnsupported);
+  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeFunctionReset, kIOPCIDeviceResetOptionTerminate), kIOReturnUnsupported);
+  EXPECT_EQ(d.m.fabric->resets(d.m.node("dev")), 0u);
+}
+
+TEST(DriverKitKernel, SaveAndRestoreDeviceState) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  EXPECT_EQ(nub->RestoreDeviceState(), kIOReturnNotReady);  // nothing saved yet
+  uint32_t bar0 = 0;
+  nub->ConfigurationRead32(kIOPCIConfigurationOffsetBaseAddress0, &bar0);
+  ASSERT_EQ(nub->SaveDeviceState(), kIOReturnSuccess);
+  nub->ConfigurationWrite32(kIOPCIConfigurationOffsetBaseAddress0, 0);
+  nub->ConfigurationWrite16(kIOPCIConfigurationOffsetCommand, 0);
+  ASSERT_EQ(nub->RestoreDeviceState(), kIOReturnSuccess);
+  uint32_t restored = 0, id = 0;
+  nub->ConfigurationRead32(kIOPCIConfigurationOffsetBaseAddress0, &restored);
+  EXPECT_EQ(restored, bar0);
+  nub->MemoryRead32(0, models::testdev::kId, &id);
+  EXPECT_EQ(id, models::testdev::kIdValue);
+  EXPECT_EQ(nub->RestoreDeviceState(), kIOReturnNotReady);  // a one-time copy is used up
+  ASSERT_EQ(nub->SaveDeviceState(kPCIConfigShadowPermanent), kIOReturnSuccess);
+  EXPECT_EQ(nub->RestoreDeviceState(), kIOReturnSuccess);
+  EXPECT_EQ(nub->RestoreDeviceState(), kIOReturnSuccess);  // a permanent one is not
+}
+
+TEST(DriverKitKernel, LinkSpeedBarInfoAndAspmUseApplesValues) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  IOPCILinkSpeed speed{};
+  ASSERT_EQ(nub->GetLinkSpeed(&speed), kIOReturnSuccess);
+  EXPECT_EQ(speed, kPCILinkSpeed_8_GTs);
+  EXPECT_EQ(nub->SetLinkSpeed(kPCILinkSpeed_16_GTs), kIOReturnBadArgument);  // beyond the root port
+  ASSERT_EQ(nub->SetLinkSpeed(kPCILinkSpeed_2_5_GTs, true), kIOReturnSuccess);
+  ASSERT_EQ(nub->GetLinkSpeed(&speed), kIOReturnSuccess);
+  EXPECT_EQ(speed, kPCILinkSpeed_2_5_GTs);
+  EXPECT_EQ(d.m.fabric->trained_gen(d.m.node("dev")), 1);
+
+  uint8_t index = 0xff, type = 0xff;
+  uint64_t size = 0;
+  ASSERT_EQ(nub->GetBARInfo(kPCIMemoryRangeBAR0, &index, &size, &type), kIOReturnSuccess);
+  EXPECT_EQ(index, 0);
+  EXPECT_EQ(size, 16384u);
+  EXPECT_EQ(type, kPCIBARTypeM32);
+  EXPECT_EQ(kPCIBARTypeM64PF, 0x0c);  // the BAR register's type bits, as IOPCIFamily defines them
+
+  EXPECT_EQ(nub->SetASPMState(kIOPCILinkControlASPMBitsL1), kIOReturnSuccess);
+  EXPECT_EQ(pcie::Fabric::aspm_control(d.m.node("dev")), 2u);
+  EXPECT_EQ(nub->SetASPMState(0x4), kIOReturnBadArgument);
+  EXPECT_EQ(nub->HasPCIPowerManagement(0), kIOReturnSuccess);
+  EXPECT_EQ(nub->HasPCIPowerManagement(kPCIPMCPMESupportFromD3Cold), kIOReturnUnsupported);  // no PME from D3cold
+}
+
 TEST(DriverKitKernel, SetDispatchQueueAcceptsOnlyDeclaredNames) {
   DextMachine d("power-queue");
   d.run_for(5 * sim::kMillisecond);
