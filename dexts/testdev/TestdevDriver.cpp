@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "TestdevDriver.h"
+#include "TestdevUserClient.h"
 
 namespace {
 // Registers in BAR0 (models/dma_testdev/rtl/dma_testdev.sv).
@@ -49,6 +50,7 @@ struct TestdevDriver_IVars {
   uint32_t powerChanges;
   bool dataOK;
   bool poweredOff;
+  TestdevUserClient* client;  // whose transfer is running (retained until it ends)
 };
 
 bool TestdevDriver::init() {
@@ -181,6 +183,11 @@ void IMPL(TestdevDriver, InterruptOccurred) {
     ivars->pci->MemoryRead32(ivars->bar0, kRegMismatches, &mismatches);
     if (mismatches) ivars->dataOK = false;
   }
+  if (TestdevUserClient* client = ivars->client) {
+    ivars->client = nullptr;
+    client->TransferFinished(status, ivars->transfersOK);
+    client->release();
+  }
   Publish();
 }
 
@@ -231,12 +238,41 @@ kern_return_t IMPL(TestdevDriver, Stop) {
   OSSafeReleaseNULL(ivars->timerAction);
   OSSafeReleaseNULL(ivars->dma);
   OSSafeReleaseNULL(ivars->buffer);
+  OSSafeReleaseNULL(ivars->client);
 #endif
 #if defined(TESTDEV_BUG_NO_SUPER_STOP)
   return kIOReturnSuccess;
 #else
   return Stop(provider, SUPERDISPATCH);
 #endif
+}
+
+kern_return_t IMPL(TestdevDriver, NewUserClient) {
+  if (type != 0) return kIOReturnBadArgument;
+  IOService* client = nullptr;
+  kern_return_t ret = Create(this, "UserClientProperties", &client);
+  if (ret != kIOReturnSuccess) return ret;
+  *userClient = OSDynamicCast(IOUserClient, client);
+  if (!*userClient) {
+    client->release();
+    return kIOReturnError;
+  }
+  return kIOReturnSuccess;  // the kernel takes over our reference
+}
+
+void TestdevDriver::CopyCounters(uint64_t counters[2]) {
+  counters[0] = ivars->transfersOK;
+  counters[1] = ivars->interrupts;
+}
+
+IOBufferMemoryDescriptor* TestdevDriver::Buffer() { return ivars->buffer; }
+
+kern_return_t TestdevDriver::RunTransferFor(TestdevUserClient* client) {
+  // One transfer at a time, and not before Start's own two have finished.
+  if (!client || ivars->client || ivars->poweredOff || !ivars->dma || ivars->transfersOK < 2) return kIOReturnBusy;
+  client->retain();
+  ivars->client = client;
+  return StartTransfer(true);
 }
 
 // What the tests read back: the driver's own account of what it saw.

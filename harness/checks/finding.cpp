@@ -31,6 +31,7 @@ const std::vector<CheckInfo>& known_checks() {
       {"lifecycle.super-start", "Start succeeded without calling Start(provider, SUPERDISPATCH)"},
       {"lifecycle.super-stop", "Stop returned without calling Stop(provider, SUPERDISPATCH)"},
       {"lifecycle.stop-failed", "Stop returned an error"},
+      {"lifecycle.user-client", "NewUserClient or IOService::Create could not give an application its user client"},
       {"lifecycle.io-after-stop", "interrupts, timers, DMA or the provider left running after Stop"},
       {"power.ack-timeout", "a SetPowerState was not acknowledged within the kernel's 20 s"},
       {"power.access-while-off", "the dext touched its device while it was powered off"},

@@ -20,6 +20,10 @@ kern_return_t IOService::_Dispatch(OSObject* self, const IORPC& rpc) {
     return dexthil::iig::serve<kern_return_t, uint32_t>(
         rpc, [service](uint32_t flags) { return service->IOService::SetPowerState_Impl(flags); });
   }
+  if (rpc.msgid == IOService_NewUserClient_ID) {
+    return dexthil::iig::serve<kern_return_t, uint32_t, IOUserClient**>(
+        rpc, [service](uint32_t type, IOUserClient** client) { return service->IOService::NewUserClient_Impl(type, client); });
+  }
   return OSObject::_Dispatch(self, rpc);
 }
 
@@ -38,7 +42,12 @@ kern_return_t IOService::SetPowerState(uint32_t powerFlags, OSDispatchMethod sup
                                            [&] { return SetPowerState_Impl(powerFlags); }, powerFlags);
 }
 
-// The kernel's side of the three messages.
+kern_return_t IOService::NewUserClient(uint32_t type, IOUserClient** userClient, OSDispatchMethod supermethod) {
+  return dexthil::iig::send<kern_return_t>(this, IOService_NewUserClient_ID, "IOService::NewUserClient", supermethod,
+                                           [&] { return NewUserClient_Impl(type, userClient); }, type, userClient);
+}
+
+// The kernel's side of the messages.
 kern_return_t IOService::Start_Impl(IOService* provider) {
   (void)provider;
   if (Kernel* k = Kernel::active()) k->super_start(this);
@@ -56,7 +65,12 @@ kern_return_t IOService::SetPowerState_Impl(uint32_t powerFlags) {
   return kIOReturnSuccess;
 }
 
+kern_return_t IOService::NewUserClient_Impl(uint32_t, IOUserClient**) { return kIOReturnUnsupported; }
+
 kern_return_t IOService::RegisterService() { return kIOReturnSuccess; }
+kern_return_t IOService::Create(IOService* provider, const char* propertiesKey, IOService** result) {
+  return Kernel::current().create_service(this, provider, propertiesKey, result);
+}
 kern_return_t IOService::Terminate(uint64_t) { return Kernel::current().terminate(this); }
 kern_return_t IOService::ChangePowerState(uint32_t powerFlags) { return Kernel::current().change_power_state(this, powerFlags); }
 kern_return_t IOService::SetPowerOverride(bool enable) { return Kernel::current().set_power_override(this, enable); }

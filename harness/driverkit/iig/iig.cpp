@@ -23,7 +23,7 @@ namespace {
 // clang-format off
 constexpr std::string_view kKnownMessages[] = {
     "Start", "Stop", "SetPowerState", "SetProperties", "CopyProperties", "RegisterService", "Create",
-    "NewUserClient", "ClientCrashed", "InterruptOccurred", "TimerOccurred", "CompleteAsyncIO",
+    "NewUserClient", "CopyClientMemoryForType", "ClientCrashed", "InterruptOccurred", "TimerOccurred", "CompleteAsyncIO",
     "UserInitializeController", "UserStartController", "UserStopController", "UserProcessParallelTask",
     "UserProcessBundledParallelTasks", "UserMapHBAData", "UserGetDMASpecification", "UserCreateTargetForID",
     "UserReportInitiatorIdentifier", "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount",

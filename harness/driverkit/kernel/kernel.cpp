@@ -202,6 +202,8 @@ void Kernel::start_matching() {
     for (const DextClass& c : best_dext->classes) {
       if (c.name == best->user_class) process->dext_class = &c;
     }
+    process->dext = best_dext;
+    process->personality = best;
     process->node = node;
     process->nub = nub;
     processes_.push_back(std::move(process));
@@ -226,6 +228,7 @@ void Kernel::start_process(DextProcess* p) {
   auto record = std::make_unique<ServiceRecord>();
   record->process = p;
   record->provider = p->nub;
+  record->class_name = p->user_class;
   record->name = p->user_class + "@" + p->node->name;
   record->kernel_queue = make_kernel_queue("kernel." + record->name);
   ServiceRecord* rec = record.get();
@@ -233,7 +236,7 @@ void Kernel::start_process(DextProcess* p) {
   rec->kernel_queue->dispatch_async([this, p, rec] { run_lifecycle(p, rec); });
 }
 
-void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
+bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cls) {
   IODispatchQueue* default_queue = IODispatchQueue::make_host(*runtime_, "Default", 0, p->id);
   queue_owner_[&default_queue->host()] = p;
   p->queues.push_back(default_queue);
@@ -242,7 +245,7 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   // The object is created and initialised in the dext process.
   bool initialised = false;
   default_queue->host().dispatch_sync([&] {
-    OSObject* object = p->dext_class->factory();
+    OSObject* object = cls ? cls->factory() : nullptr;
     rec->service = OSDynamicCast(IOService, object);
     if (!rec->service) {
       if (object) object->release();
@@ -251,18 +254,24 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
     rec->service->set_record(rec);
     initialised = rec->service->init();
   });
-  if (p->crashed) return;
+  if (p->crashed) return false;
   if (!rec->service) {
-    report_on(rec, "lifecycle.start-failed", "IOUserClass " + p->user_class + " is not an IOService",
+    report_on(rec, "lifecycle.start-failed", "IOUserClass " + rec->class_name + " is not an IOService the dext defines",
               "The personality's IOUserClass must name an IOService subclass declared in the dext's .iig.");
-    return;
+    rec->stage = ServiceRecord::Stage::kStartFailed;
+    return false;
   }
   if (!initialised) {
-    report_on(rec, "lifecycle.start-failed", p->user_class + "::init() returned false",
+    report_on(rec, "lifecycle.start-failed", rec->class_name + "::init() returned false",
               "The kernel never calls Start on a service whose init failed; the device stays without a driver.");
     rec->stage = ServiceRecord::Stage::kStartFailed;
-    return;
+    return false;
   }
+  return true;
+}
+
+void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
+  if (!instantiate(p, rec, p->dext_class)) return;
   if (profile_.order == KernelProfile::Order::kPowerBeforeStart) {
     // Field order: the power-management work loop reaches the service while it is still loading.
     runtime_->sleep_for(profile_.first_power_delay);
@@ -418,9 +427,13 @@ kern_return_t Kernel::terminate(IOService* service) {
 }
 
 void Kernel::terminate_all() {
+  // Open connections close first, as the applications' ports die with the services.
+  for (auto& c : connections_) c->close();
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) continue;
+      auto* client = OSDynamicCast(IOUserClient, rec->service);
+      if (client && client->connection()) continue;  // its connection's close stops it
       ServiceRecord* r = rec.get();
       rec->kernel_queue->dispatch_async([this, r] { stop_service(r); });
     }
@@ -435,12 +448,12 @@ void Kernel::stop_service(ServiceRecord* rec) {
   const kern_return_t stopped = rec->service->Stop(rec->provider);
   if (p->crashed) return;
   if (stopped != kIOReturnSuccess) {
-    report_on(rec, "lifecycle.stop-failed", p->user_class + "::Stop returned " + ioreturn_name(stopped),
+    report_on(rec, "lifecycle.stop-failed", rec->class_name + "::Stop returned " + ioreturn_name(stopped),
               "Stop cannot fail: the kernel terminates the service whatever Stop returns.");
   }
   if (!rec->super_stop_called) {
     report_on(rec, "lifecycle.super-stop",
-              p->user_class + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
+              rec->class_name + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
               "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
               "SUPERDISPATCH) last in Stop.");
   }
@@ -459,7 +472,13 @@ void Kernel::stop_service(ServiceRecord* rec) {
   rec->queues.clear();
   default_queue->release();
   std::erase(p->queues, default_queue);
-  report_leaks(p);
+  rec->released = true;
+  // Leaks are counted once the process's last service (the driver and its user clients) is gone;
+  // another may still be between its Stop and its release on another kernel thread.
+  const bool all_gone = std::all_of(p->services.begin(), p->services.end(), [](const auto& r) {
+    return r->released || r->stage == ServiceRecord::Stage::kStartFailed;
+  });
+  if (all_gone) report_leaks(p);
 }
 
 void Kernel::check_io_after_stop(ServiceRecord* rec) {
@@ -650,6 +669,8 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
     next->server_name = p->server_name;
     next->user_class = p->user_class;
     next->dext_class = p->dext_class;
+    next->dext = p->dext;
+    next->personality = p->personality;
     next->node = p->node;
     next->nub = p->nub;
     processes_.push_back(std::move(next));

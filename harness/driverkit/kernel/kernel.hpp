@@ -20,6 +20,7 @@
 
 #include "harness/checks/finding.hpp"
 #include "harness/driverkit/kernel/class_registry.hpp"
+#include "harness/driverkit/kernel/user_client.hpp"
 #include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/hostmem/page_allocator.hpp"
@@ -36,7 +37,9 @@ class IOTimerDispatchSource;
 namespace dexthil::driverkit {
 
 class PciProvider;
+class UserClientConnection;
 struct DextProcess;
+struct LoadedDext;
 
 // When the kernel delivers what. Documented: Start, then (after Start succeeded) the service
 // joins the power tree and the first SetPowerState(On) follows. Field: the power-management work
@@ -64,9 +67,11 @@ struct ServiceRecord {
   DextProcess* process = nullptr;
   IOService* service = nullptr;
   IOService* provider = nullptr;
-  std::string name;  // "Class@endpoint", for findings
+  std::string class_name;  // the dext class (IOUserClass)
+  std::string name;        // "Class@endpoint", for findings
   std::map<std::string, IODispatchQueue*> queues;  // "Default" and the names given to SetDispatchQueue
   enum class Stage { kCreated, kStarting, kStarted, kStartFailed, kStopping, kStopped } stage = Stage::kCreated;
+  bool released = false;  // stopped, and the kernel's references dropped
   bool super_start_called = false;
   bool super_stop_called = false;
   bool in_power_tree = false;
@@ -88,6 +93,8 @@ struct DextProcess {
   std::string server_name;  // IOUserServerName
   std::string user_class;   // IOUserClass
   const DextClass* dext_class = nullptr;
+  const LoadedDext* dext = nullptr;
+  const Personality* personality = nullptr;  // the one that matched
   pcie::Node* node = nullptr;
   IOPCIDevice* nub = nullptr;
   bool crashed = false;
@@ -129,6 +136,10 @@ class Kernel {
   // End-of-run checks (leaks, unacknowledged power changes). Call after the simulation ran out.
   void finish();
 
+  // An application opens a connection to a started service (IOServiceOpen with `type`); the
+  // kernel owns the connection. See user_client.hpp.
+  UserClientConnection* open_user_client(const ServiceRecord* service, std::uint32_t type);
+
   // What ran: services by name, for tests and reports.
   std::vector<const ServiceRecord*> services() const;
   std::vector<const DextProcess*> processes() const;
@@ -163,6 +174,8 @@ class Kernel {
   kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);
   kern_return_t create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id);
   kern_return_t terminate(IOService* service);
+  kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
+  void close_user_client(UserClientConnection* connection, ServiceRecord* client);
   // Device access through a provider: flags access while the device is powered off.
   void device_access(IOPCIDevice* provider, const char* accessor);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
@@ -171,6 +184,8 @@ class Kernel {
  private:
   void start_process(DextProcess* process);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
+  // Makes the service object in the process (its Default queue, the class's factory, init).
+  bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);
   void send_power_state(ServiceRecord* record, PowerState state);
   void join_power_tree(ServiceRecord* record);
   void stop_service(ServiceRecord* record);
@@ -193,6 +208,7 @@ class Kernel {
   std::map<const DispatchQueue*, DextProcess*> queue_owner_;
   std::map<std::string, unsigned> crashes_;  // by server name and node
   std::vector<std::unique_ptr<PciProvider>> providers_;
+  std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
   std::set<IOTimerDispatchSource*> timers_;
   Kernel* previous_active_ = nullptr;

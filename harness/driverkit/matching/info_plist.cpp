@@ -173,6 +173,13 @@ std::optional<DextInfo> load_info_plist(const std::string& path, std::string* er
       read_patterns(value, "IOPCIClassMatch", p, &per.pci_class);
       if (auto v = get_number(value, "idVendor", p)) per.usb_vendor = static_cast<std::uint32_t>(*v);
       if (auto v = get_number(value, "idProduct", p)) per.usb_product = static_cast<std::uint32_t>(*v);
+      // Dictionaries that describe further services IOService::Create makes from this
+      // personality, such as the conventional UserClientProperties.
+      for_each_entry(value, [&](const std::string& key, plist_t sub) {
+        if (plist_get_node_type(sub) != PLIST_DICT || !plist_dict_get_item(sub, "IOUserClass")) return;
+        const std::string sp = p + "." + key;
+        per.service_properties[key] = {get_string(sub, "IOClass", sp), get_string(sub, "IOUserClass", sp)};
+      });
       info.personalities.push_back(std::move(per));
     });
     return info;

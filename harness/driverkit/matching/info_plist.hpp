@@ -3,6 +3,7 @@
 // its entitlements file's transport and family entitlements. Matching against the simulated nubs
 // and the lint rules behind `dexthil lint-plist` live here too.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,6 +23,12 @@ struct PciPattern {
   }
 };
 
+// A dictionary inside a personality that IOService::Create(provider, "Key", &service) turns into
+// a new service, e.g. UserClientProperties = { IOClass = IOUserUserClient; IOUserClass = ... }.
+struct ServiceProperties {
+  std::string io_class, user_class;
+};
+
 struct Personality {
   std::string name;  // its key under IOKitPersonalities
   std::string io_class, provider_class, user_class, user_server_name, match_category;
@@ -30,6 +37,7 @@ struct Personality {
   std::vector<PciPattern> pci_match;    // IOPCIMatch: primary or subsystem IDs
   std::vector<PciPattern> pci_class;    // IOPCIClassMatch: class code << 8
   std::optional<std::uint32_t> usb_vendor, usb_product;
+  std::map<std::string, ServiceProperties> service_properties;  // by key, dictionaries with an IOUserClass
 };
 
 struct DextInfo {

@@ -22,7 +22,7 @@ std::string ioreturn_name(IOReturn value) {
       {kIOReturnNotReady, "kIOReturnNotReady"}, {kIOReturnNoSpace, "kIOReturnNoSpace"},
       {kIOReturnMessageTooLarge, "kIOReturnMessageTooLarge"}, {kIOReturnNotPermitted, "kIOReturnNotPermitted"},
       {kIOReturnNoPower, "kIOReturnNoPower"}, {kIOReturnUnderrun, "kIOReturnUnderrun"},
-      {kIOReturnOverrun, "kIOReturnOverrun"}, {kIOReturnAborted, "kIOReturnAborted"},
+      {kIOReturnOverrun, "kIOReturnOverrun"}, {kIOReturnNoCompletion, "kIOReturnNoCompletion"}, {kIOReturnAborted, "kIOReturnAborted"},
       {kIOReturnNotResponding, "kIOReturnNotResponding"}, {kIOReturnNotFound, "kIOReturnNotFound"},
       {kIOReturnInvalid, "kIOReturnInvalid"}, {kIOReturnNotAttached, "kIOReturnNotAttached"},
       {kIOReturnNoInterrupt, "kIOReturnNoInterrupt"}, {kIOReturnStillOpen, "kIOReturnStillOpen"},

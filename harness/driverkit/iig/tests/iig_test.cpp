@@ -374,7 +374,8 @@ TEST(Iig, ErrorsCarryLineAndColumn) {
 }
 
 TEST(Iig, KnownMessagesTable) {
-  EXPECT_EQ(known_messages().size(), 35u);
+  EXPECT_EQ(known_messages().size(), 36u);
+  EXPECT_TRUE(is_known_message("CopyClientMemoryForType"));
   EXPECT_TRUE(is_known_message("Start"));
   EXPECT_TRUE(is_known_message("HandleChangeSampleRate"));
   EXPECT_FALSE(is_known_message("init"));

@@ -9,6 +9,7 @@
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
 #include <DriverKit/IOTimerDispatchSource.h>
+#include <DriverKit/IOUserClient.h>
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSAction.h>
 #include <DriverKit/OSCollections.h>

@@ -36,6 +36,7 @@ typedef kern_return_t IOReturn;
 #define kIOReturnNoPower iokit_common_err(0x2e3)
 #define kIOReturnUnderrun iokit_common_err(0x2e7)
 #define kIOReturnOverrun iokit_common_err(0x2e8)
+#define kIOReturnNoCompletion iokit_common_err(0x2ea)
 #define kIOReturnAborted iokit_common_err(0x2eb)
 #define kIOReturnNotResponding iokit_common_err(0x2ed)
 #define kIOReturnNotFound iokit_common_err(0x2f0)

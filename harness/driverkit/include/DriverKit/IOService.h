@@ -12,13 +12,16 @@
 namespace dexthil::driverkit {
 struct ServiceRecord;
 }
+class IOUserClient;
 
 #define IOService_Start_Args IOService* provider
 #define IOService_Stop_Args IOService* provider
 #define IOService_SetPowerState_Args uint32_t powerFlags
+#define IOService_NewUserClient_Args uint32_t type, IOUserClient** userClient
 #define IOService_Start_ID (::dexthil::iig::message_id("Start"))
 #define IOService_Stop_ID (::dexthil::iig::message_id("Stop"))
 #define IOService_SetPowerState_ID (::dexthil::iig::message_id("SetPowerState"))
+#define IOService_NewUserClient_ID (::dexthil::iig::message_id("NewUserClient"))
 
 class IOService : public OSObject {
   DEXTHIL_IIG_CLASS(IOService, OSObject)
@@ -28,11 +31,18 @@ class IOService : public OSObject {
   kern_return_t Start(IOService* provider, OSDispatchMethod supermethod = NULL);
   kern_return_t Stop(IOService* provider, OSDispatchMethod supermethod = NULL);
   kern_return_t SetPowerState(uint32_t powerFlags, OSDispatchMethod supermethod = NULL);
+  // An application called IOServiceOpen(service, task, type, &connect). The kernel's side
+  // (SUPERDISPATCH) makes no client: kIOReturnUnsupported.
+  kern_return_t NewUserClient(uint32_t type, IOUserClient** userClient, OSDispatchMethod supermethod = NULL);
 
   // Calls into the kernel.
   // Makes the service visible for matching; nothing in the simulated machine matches on a
   // dext's service yet, so it only succeeds.
   kern_return_t RegisterService();
+  // A new service of the class the personality's dictionary `propertiesKey` names (IOUserClass),
+  // in this dext process, attached to `provider` and started; e.g. a user client from
+  // "UserClientProperties". The caller owns one reference to *result.
+  kern_return_t Create(IOService* provider, const char* propertiesKey, IOService** result);
   kern_return_t Terminate(uint64_t options);
   kern_return_t ChangePowerState(uint32_t powerFlags);
   kern_return_t SetPowerOverride(bool enable);
@@ -53,6 +63,7 @@ class IOService : public OSObject {
   virtual kern_return_t Start_Impl(IOService_Start_Args);
   virtual kern_return_t Stop_Impl(IOService_Stop_Args);
   virtual kern_return_t SetPowerState_Impl(IOService_SetPowerState_Args);
+  virtual kern_return_t NewUserClient_Impl(IOService_NewUserClient_Args);
 
  private:
   dexthil::driverkit::ServiceRecord* record_ = nullptr;

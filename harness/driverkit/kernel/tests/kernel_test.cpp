@@ -452,6 +452,95 @@ TEST(DriverKitKernel, LinkSpeedBarInfoAndAspmUseApplesValues) {
   EXPECT_EQ(nub->HasPCIPowerManagement(kPCIPMCPMESupportFromD3Cold), kIOReturnUnsupported);  // no PME from D3cold
 }
 
+TEST(DriverKitKernel, AnApplicationOpensCallsMapsAndClosesAUserClient) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  UserClientConnection* c = d.kernel.open_user_client(d.service(), 0);
+  d.run_for(sim::kMillisecond);
+  ASSERT_EQ(c->open_result(), kIOReturnSuccess);
+  ASSERT_NE(c->client(), nullptr);
+  EXPECT_STREQ(c->client()->getMetaClass()->getClassName(), "TestdevUserClient");  // from UserClientProperties
+
+  // Selector 0: two scalars out, the driver's counters.
+  MethodCall counters;
+  counters.selector = 0;
+  counters.scalar_output_count = 2;
+  auto got = c->call(counters);
+  // Wrong shapes are refused by IOUserClient::ExternalMethod's dispatch checks.
+  MethodCall wrong = counters;
+  wrong.scalar_input = {1};
+  auto refused = c->call(wrong);
+  MethodCall unknown;
+  unknown.selector = 9;
+  auto unsupported = c->call(unknown);
+  d.run_for(sim::kMillisecond);
+  ASSERT_EQ(got->result, kIOReturnSuccess);
+  EXPECT_EQ(got->scalar_output, (std::vector<std::uint64_t>{2, 2}));  // Start's two transfers, two interrupts
+  EXPECT_EQ(refused->result, kIOReturnBadArgument);
+  EXPECT_EQ(unsupported->result, kIOReturnUnsupported);
+
+  // Selector 1, async: the device writes the pattern again and the completion arrives later.
+  MethodCall run;
+  run.selector = 1;
+  run.async = true;
+  auto started = c->call(run);
+  d.run_for(2 * sim::kMillisecond);
+  ASSERT_EQ(started->result, kIOReturnSuccess);
+  ASSERT_EQ(c->async_results().size(), 1u);
+  EXPECT_EQ(c->async_results()[0].status, kIOReturnSuccess);
+  EXPECT_EQ(c->async_results()[0].data, (std::vector<std::uint64_t>{0x2, 3}));  // STATUS done, result OK; 3 transfers
+  MethodCall sync_run = run;
+  sync_run.async = false;
+  auto not_async = c->call(sync_run);  // the same selector without a completion
+
+  // Selector 2: structure output, the buffer's first bytes as the CPU sees them.
+  MethodCall read;
+  read.selector = 2;
+  read.scalar_input = {8};
+  read.structure_output_maximum = 64;
+  auto bytes = c->call(read);
+  // Memory type 0: the DMA buffer, mapped read-only.
+  auto mapping = c->map_memory(0);
+  d.run_for(sim::kMillisecond);
+  EXPECT_EQ(not_async->result, kIOReturnBadArgument);
+  ASSERT_EQ(bytes->result, kIOReturnSuccess);
+  EXPECT_EQ(bytes->structure_output, (std::vector<std::uint8_t>{0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37}));
+  ASSERT_EQ(mapping->result, kIOReturnSuccess);
+  EXPECT_EQ(mapping->options, static_cast<std::uint64_t>(kIOUserClientMemoryReadOnly));
+  EXPECT_EQ(c->read(*mapping, 4093, 3), (std::vector<std::uint8_t>{0x2d, 0x2e, 0x2f}));  // (0x30 + n) mod 256
+  EXPECT_FALSE(c->write(*mapping, 0, {1}));  // read-only
+
+  c->close();
+  d.run_for(sim::kMillisecond);
+  auto after = c->call(counters);
+  EXPECT_EQ(after->result, kIOReturnNotOpen);
+  d.kernel.terminate_all();
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.finish();
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();  // the client's Stop ran, nothing leaked
+  size_t stopped = 0;
+  for (const ServiceRecord* rec : d.kernel.services()) stopped += rec->stage == ServiceRecord::Stage::kStopped;
+  EXPECT_EQ(stopped, 2u);  // the driver and its user client
+}
+
+TEST(DriverKitKernel, TerminationClosesOpenUserClients) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  UserClientConnection* c = d.kernel.open_user_client(d.service(), 0);
+  UserClientConnection* bad_type = d.kernel.open_user_client(d.service(), 7);
+  d.run_for(sim::kMillisecond);
+  ASSERT_EQ(c->open_result(), kIOReturnSuccess);
+  EXPECT_EQ(bad_type->open_result(), kIOReturnBadArgument);  // the driver's NewUserClient refused it
+  auto mapping = c->map_memory(0);
+  d.run_for(sim::kMillisecond);
+  ASSERT_EQ(mapping->result, kIOReturnSuccess);
+  d.kernel.terminate_all();  // with the connection and its mapping still open
+  d.run_for(5 * sim::kMillisecond);
+  d.kernel.finish();
+  EXPECT_TRUE(c->closed());
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
 TEST(DriverKitKernel, SetDispatchQueueAcceptsOnlyDeclaredNames) {
   DextMachine d("power-queue");
   d.run_for(5 * sim::kMillisecond);
