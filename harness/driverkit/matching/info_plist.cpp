@@ -117,6 +117,61 @@ void read_patterns(plist_t dict, const char* key, const std::string& path, std::
   if (!parse_pci_patterns(text, out, &error)) throw Problem{path + "." + key, error};
 }
 
+// A USB key's value: an integer (or a real with an integral value, which plist editors write), or
+// "*" for any value.
+UsbKey usb_key(plist_t node, const std::string& path) {
+  UsbKey k;
+  if (auto s = string_of(node); s && *s == "*") {
+    k.wildcard = true;
+    return k;
+  }
+  if (plist_get_node_type(node) == PLIST_REAL) {
+    double d = 0;
+    plist_get_real_val(node, &d);
+    if (d < 0 || d > 0xffffffff || d != static_cast<double>(static_cast<std::uint32_t>(d))) {
+      throw Problem{path, "expected a whole number from 0 to 0xFFFFFFFF"};
+    }
+    k.value = static_cast<std::uint32_t>(d);
+    return k;
+  }
+  if (plist_get_node_type(node) != PLIST_UINT && !string_of(node)) {
+    throw Problem{path, "expected a number or \"*\", got " + type_name(node)};
+  }
+  if (plist_get_node_type(node) == PLIST_UINT) {
+    std::uint64_t v = 0;
+    plist_get_uint_val(node, &v);
+    if (v > 0xffffffff) throw Problem{path, "expected a whole number from 0 to 0xFFFFFFFF"};
+    k.value = static_cast<std::uint32_t>(v);
+    return k;
+  }
+  throw Problem{path, "\"" + *string_of(node) + "\" is neither a number nor \"*\""};
+}
+
+void read_usb_keys(plist_t dict, const std::string& path, Personality* per) {
+  static const char* const kKeys[] = {"idVendor", "idProduct", "bcdDevice", "bConfigurationValue", "bInterfaceNumber",
+                                      "bInterfaceClass", "bInterfaceSubClass", "bInterfaceProtocol", "bDeviceClass",
+                                      "bDeviceSubClass", "bDeviceProtocol"};
+  for (const char* key : kKeys) {
+    if (plist_t node = plist_dict_get_item(dict, key)) per->usb_keys[key] = usb_key(node, path + "." + key);
+  }
+  if (auto it = per->usb_keys.find("idVendor"); it != per->usb_keys.end() && !it->second.wildcard) per->usb_vendor = it->second.value;
+  if (auto it = per->usb_keys.find("idProduct"); it != per->usb_keys.end() && !it->second.wildcard) per->usb_product = it->second.value;
+  if (plist_t array = plist_dict_get_item(dict, "idProductArray")) {
+    const std::string ap = path + ".idProductArray";
+    if (plist_get_node_type(array) != PLIST_ARRAY) throw Problem{ap, "expected an array of numbers, got " + type_name(array)};
+    for (std::uint32_t i = 0; i < plist_array_get_size(array); ++i) {
+      const UsbKey k = usb_key(plist_array_get_item(array, i), ap + "[" + std::to_string(i) + "]");
+      if (k.wildcard) throw Problem{ap + "[" + std::to_string(i) + "]", "\"*\" is not allowed in idProductArray"};
+      per->usb_product_array.push_back(k.value);
+    }
+  }
+  if (plist_t mask = plist_dict_get_item(dict, "idProductMask")) {
+    const UsbKey k = usb_key(mask, path + ".idProductMask");
+    if (k.wildcard) throw Problem{path + ".idProductMask", "a mask must be a number"};
+    per->usb_product_mask = k.value;
+  }
+}
+
 }  // namespace
 
 bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, std::string* error) {
@@ -171,8 +226,7 @@ std::optional<DextInfo> load_info_plist(const std::string& path, std::string* er
       read_patterns(value, "IOPCIPrimaryMatch", p, &per.pci_primary);
       read_patterns(value, "IOPCIMatch", p, &per.pci_match);
       read_patterns(value, "IOPCIClassMatch", p, &per.pci_class);
-      if (auto v = get_number(value, "idVendor", p)) per.usb_vendor = static_cast<std::uint32_t>(*v);
-      if (auto v = get_number(value, "idProduct", p)) per.usb_product = static_cast<std::uint32_t>(*v);
+      read_usb_keys(value, p, &per);
       // Dictionaries that describe further services IOService::Create makes from this
       // personality, such as the conventional UserClientProperties.
       for_each_entry(value, [&](const std::string& key, plist_t sub) {

@@ -29,6 +29,12 @@ struct ServiceProperties {
   std::string io_class, user_class;
 };
 
+// A USB matching key as a personality gives it: a number, or the string "*" (any value).
+struct UsbKey {
+  std::uint32_t value = 0;
+  bool wildcard = false;
+};
+
 struct Personality {
   std::string name;  // its key under IOKitPersonalities
   std::string io_class, provider_class, user_class, user_server_name, match_category;
@@ -36,7 +42,10 @@ struct Personality {
   std::vector<PciPattern> pci_primary;  // IOPCIPrimaryMatch: (device << 16) | vendor
   std::vector<PciPattern> pci_match;    // IOPCIMatch: primary or subsystem IDs
   std::vector<PciPattern> pci_class;    // IOPCIClassMatch: class code << 8
-  std::optional<std::uint32_t> usb_vendor, usb_product;
+  std::optional<std::uint32_t> usb_vendor, usb_product;  // when given as numbers
+  std::map<std::string, UsbKey> usb_keys;  // idVendor, idProduct, bcdDevice, bConfigurationValue, bInterface*, bDevice*
+  std::vector<std::uint32_t> usb_product_array;  // idProductArray
+  std::optional<std::uint32_t> usb_product_mask;  // idProductMask
   std::map<std::string, ServiceProperties> service_properties;  // by key, dictionaries with an IOUserClass
 };
 
@@ -66,6 +75,24 @@ bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, s
 bool matches_pci(const Personality& p, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code);
 // The matching personality with the highest IOProbeScore (the first in file order on a tie).
 const Personality* best_pci_match(const DextInfo& info, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code);
+
+// A USB device or interface nub as IOUSBHostFamily publishes it (the descriptors' fields).
+struct UsbNub {
+  bool interface = true;  // IOUSBHostInterface; false: IOUSBHostDevice
+  std::uint16_t vendor = 0, product = 0, bcd_device = 0;
+  std::uint8_t device_class = 0, device_subclass = 0, device_protocol = 0;
+  std::uint8_t configuration_value = 1;
+  std::uint8_t interface_number = 0, interface_class = 0, interface_subclass = 0, interface_protocol = 0;
+};
+// IOKit's USB matching (Technical Q&A QA1076, IOUSBFamily's matchPropertyTable): the
+// personality's keys must form one of the recognised combinations, which sets the base score
+// (100000 for vendor+product+bcdDevice(+configuration+interface) down to 50000 for
+// class+subclass); the vendor-specific combinations need class 0xFF and the class ones another
+// class. The probe score is the base plus IOProbeScore (at most 9000 counted), less 1000 per "*"
+// the combination used and 500 when idProductMask was needed. nullopt: no match.
+std::optional<std::int64_t> usb_match_score(const Personality& p, const UsbNub& nub);
+// The matching personality with the highest score (the first in file order on a tie).
+const Personality* best_usb_match(const DextInfo& info, const UsbNub& nub, std::int64_t* score = nullptr);
 
 struct LintFinding {
   std::string rule;   // e.g. "plist.match-category"

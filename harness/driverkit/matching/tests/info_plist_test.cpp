@@ -100,6 +100,92 @@ TEST(Matching, PciPatternsMasksClassAndProbeScore) {
   EXPECT_EQ(best_pci_match(info, 0x8086, 0x10d3, 0x020000), nullptr);
 }
 
+// The Megatec/Q1 bridge's interface 0 (HID class 3, subclass 0), and its device.
+UsbNub ups_interface() {
+  UsbNub n;
+  n.vendor = 0x0665;
+  n.product = 0x5161;
+  n.bcd_device = 0x0002;
+  n.interface_class = 3;
+  return n;
+}
+
+const Personality& named(const DextInfo& info, const std::string& name) {
+  for (const auto& p : info.personalities) {
+    if (p.name == name) return p;
+  }
+  throw std::runtime_error("no personality " + name);
+}
+
+TEST(UsbMatching, ReadsNumbersRealsWildcardsAndArrays) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/usb-personalities.plist", &error);
+  ASSERT_TRUE(info) << error;
+  ASSERT_EQ(info->personalities.size(), 4u);
+  const Personality& any = named(*info, "AnyProductOfTheVendor");
+  EXPECT_EQ(any.usb_vendor, 0x0665u);  // written as <real> by some plist editors
+  EXPECT_TRUE(any.usb_keys.at("idProduct").wildcard);
+  EXPECT_FALSE(any.usb_product);
+  EXPECT_EQ(named(*info, "ProductList").usb_product_array, (std::vector<std::uint32_t>{0x5160, 0x5161}));
+}
+
+TEST(UsbMatching, CombinationsScoresAndTheVendorSpecificRule) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/usb-personalities.plist", &error);
+  ASSERT_TRUE(info) << error;
+  auto named = [&](const std::string& name) -> const Personality& { return driverkit::named(*info, name); };
+  const UsbNub ups = ups_interface();
+  EXPECT_EQ(usb_match_score(named("ExactInterface"), ups), 90000);  // vendor+product+configuration+interface
+  EXPECT_EQ(usb_match_score(named("AnyProductOfTheVendor"), ups), 89000);  // the same, less 1000 for the "*"
+  EXPECT_EQ(usb_match_score(named("HidClass"), ups), 50000);        // class+subclass
+  EXPECT_FALSE(usb_match_score(named("ProductList"), ups));          // a device personality, and this is an interface
+  std::int64_t score = 0;
+  EXPECT_EQ(best_usb_match(*info, ups, &score), &named("ExactInterface"));
+  EXPECT_EQ(score, 90000);
+
+  UsbNub other = ups;
+  other.interface_number = 1;
+  EXPECT_FALSE(usb_match_score(named("ExactInterface"), other));
+  // A class-only personality never matches a vendor-specific (0xFF) interface.
+  UsbNub vendor_specific = ups;
+  vendor_specific.interface_class = 0xff;
+  Personality hid = named("HidClass");
+  hid.usb_keys["bInterfaceClass"].value = 0xff;
+  EXPECT_FALSE(usb_match_score(hid, vendor_specific));
+  // There, vendor+subclass is the form to use.
+  Personality vendor;
+  vendor.provider_class = "IOUSBHostInterface";
+  vendor.usb_keys = {{"idVendor", {0x0665, false}}, {"bInterfaceSubClass", {0, false}}};
+  EXPECT_EQ(usb_match_score(vendor, vendor_specific), 70000);
+  EXPECT_FALSE(usb_match_score(vendor, ups));  // but not on a class-3 interface
+
+  // Device nubs: idProductArray, IOProbeScore (capped at 9000), and idProductMask's penalty.
+  UsbNub device = ups;
+  device.interface = false;
+  Personality list = named("ProductList");
+  EXPECT_EQ(usb_match_score(list, device), 90000);
+  list.probe_score = 20000;
+  EXPECT_EQ(usb_match_score(list, device), 99000);
+  Personality masked;
+  masked.provider_class = "IOUSBHostDevice";
+  masked.usb_keys = {{"idVendor", {0x0665, false}}, {"idProduct", {0x5100, false}}};
+  EXPECT_FALSE(usb_match_score(masked, device));
+  masked.usb_product_mask = 0xff00;
+  EXPECT_EQ(usb_match_score(masked, device), 89500);
+  // A key outside every combination makes the personality match nothing.
+  masked.usb_keys["bInterfaceNumber"] = {0, false};
+  EXPECT_FALSE(usb_match_score(masked, device));
+}
+
+TEST(UsbMatching, MalformedKeysAreNamed) {
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-usb-bad.plist";
+  std::ofstream(path) << "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>IOKitPersonalities</key><dict>"
+                         "<key>P</key><dict><key>idVendor</key><string>apple</string></dict></dict></dict></plist>";
+  std::string error;
+  EXPECT_FALSE(load_info_plist(path.string(), &error));
+  EXPECT_EQ(error, path.string() + ": error: IOKitPersonalities.P.idVendor: \"apple\" is neither a number nor \"*\"");
+}
+
 TEST(Lint, ACorrectDextIsClean) {
   std::string error;
   auto info = load_info_plist("fixtures/plists/lsi-mpt.plist", &error);
