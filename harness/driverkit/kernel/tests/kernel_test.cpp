@@ -452,6 +452,40 @@ TEST(DriverKitKernel, LinkSpeedBarInfoAndAspmUseApplesValues) {
   EXPECT_EQ(nub->HasPCIPowerManagement(kPCIPMCPMESupportFromD3Cold), kIOReturnUnsupported);  // no PME from D3cold
 }
 
+TEST(DriverKitKernel, MemoryMapsShowTheBufferTheDeviceSees) {
+  DextMachine d("");
+  d.run_for(sim::kMillisecond);
+  kern_return_t fixed = kIOReturnSuccess, outside = kIOReturnSuccess;
+  uint64_t map_offset = 0, map_length = 0;
+  bool same_bytes = false;
+  IODispatchQueue* q = run_on_queue(d, "Map", [&] {
+    IOBufferMemoryDescriptor* buffer = nullptr;
+    ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 8192, 0, &buffer), kIOReturnSuccess);
+    buffer->SetLength(8192);
+    IOMemoryMap* map = nullptr;
+    ASSERT_EQ(buffer->CreateMapping(0, 0, 4096, 0, 0, &map), kIOReturnSuccess);
+    map_offset = map->GetOffset();
+    map_length = map->GetLength();
+    // The dext writes through the mapping; the bytes are the ones a device would DMA.
+    reinterpret_cast<uint8_t*>(map->GetAddress())[0] = 0xa5;
+    std::vector<std::uint8_t> seen(1);
+    d.m.memory.read(buffer->physical_address() + 4096, seen);
+    same_bytes = seen[0] == 0xa5;
+    IOMemoryMap* unused = nullptr;
+    fixed = buffer->CreateMapping(kIOMemoryMapFixedAddress, 0x1000, 0, 0, 0, &unused);
+    outside = buffer->CreateMapping(0, 0, 8192, 1, 0, &unused);
+    map->release();
+    buffer->release();
+  });
+  d.run_for(sim::kMillisecond);
+  EXPECT_EQ(map_offset, 4096u);
+  EXPECT_EQ(map_length, 4096u);  // length 0: to the end of the descriptor
+  EXPECT_TRUE(same_bytes);
+  EXPECT_EQ(fixed, kIOReturnUnsupported);  // a dext cannot choose the address
+  EXPECT_EQ(outside, kIOReturnBadArgument);
+  q->release();
+}
+
 TEST(DriverKitKernel, AnApplicationOpensCallsMapsAndClosesAUserClient) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
