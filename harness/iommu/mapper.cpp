@@ -48,6 +48,10 @@ void DmaMapper::release(std::uint64_t iova, std::uint64_t pages) {
 std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::vector<std::uint32_t>& sids,
                                            std::uint64_t pa, std::uint64_t length, DmaDirection direction,
                                            std::uint32_t max_address_bits, sim::SimTime now, std::string* error) {
+  // Whether [start, start + length) needs address bits the device does not drive.
+  const auto beyond_reach = [&](std::uint64_t start) {
+    return max_address_bits < 64 && ((start + length - 1) >> max_address_bits) != 0;
+  };
   std::uint64_t address = pa;
   if (dart_) {
     const std::uint64_t offset = pa % Dart::kPageSize;
@@ -58,7 +62,7 @@ std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::
       return std::nullopt;
     }
     address = *iova + offset;
-    if (max_address_bits < 64 && ((address + length - 1) >> max_address_bits) != 0) {
+    if (beyond_reach(address)) {
       release(*iova, pages);
       *error = "IOVA " + util::hex(address) + " + " + std::to_string(length) + " bytes needs more than the " +
                std::to_string(max_address_bits) + " address bits the device can drive (IOVAs start at " + util::hex(base_) + ")";
@@ -68,7 +72,7 @@ std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::
       dart_->enable_translation(sid);  // keeps existing tables; gives an alias's SID its first ones
       dart_->map(sid, *iova, pa - offset, pages * Dart::kPageSize, DartProt{direction.device_reads, direction.device_writes});
     }
-  } else if (max_address_bits < 64 && ((pa + length - 1) >> max_address_bits) != 0) {
+  } else if (beyond_reach(pa)) {
     // DriverKit has no bounce buffers: memory the device cannot address is simply refused.
     *error = "physical address " + util::hex(pa) + " + " + std::to_string(length) + " bytes needs more than the " +
              std::to_string(max_address_bits) + " address bits the device can drive, and there is no IOMMU to remap it";
@@ -144,14 +148,6 @@ const PreparedMapping* DmaMapper::completed_overlapping(const std::string& owner
     }
   }
   return latest;
-}
-
-const PreparedMapping* DmaMapper::find(std::uint64_t id) const {
-  if (auto it = live_.find(id); it != live_.end()) return &it->second;
-  for (const auto& [iova, m] : completed_) {
-    if (m.id == id) return &m;
-  }
-  return nullptr;
 }
 
 }  // namespace dexthil::iommu

@@ -71,8 +71,6 @@ class DmaMapper {
   const PreparedMapping* completed_overlapping(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const;
   // Any live mapping of `owner` overlapping the range (for "partly outside" messages).
   const PreparedMapping* live_overlapping(const std::string& owner, std::uint64_t address, std::uint64_t bytes) const;
-  // A mapping by id, live or (while still the latest at its address) completed.
-  const PreparedMapping* find(std::uint64_t id) const;
 
   std::size_t live_count() const { return live_.size(); }
   // Completed mappings on record: one per address, so a long run's history stays bounded.

@@ -183,14 +183,7 @@ void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uin
     n->config.write(offset, size, value);
     const bool held = n->config.read(cfg::kBridgeControl, 2) & cfg::kBridgeControlSecondaryBusReset;
     if (held && !was_held) {
-      for (Node* ep : topology_.endpoints()) {
-        for (const Node* p = ep->parent; p; p = p->parent) {
-          if (p == n) {
-            reset_function(*ep);
-            break;
-          }
-        }
-      }
+      for (Node* ep : topology_.endpoints_below(*n)) reset_function(*ep);
     }
     return;
   }
@@ -203,16 +196,17 @@ void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uin
   }
 }
 
-void Fabric::retrain_link(const Node& downstream) {
-  const Node* up = downstream.parent;
+void Fabric::retrain_link(Node& downstream) {
+  Node* up = downstream.parent;
   if (!up || !downstream.link || !up->link) return;
   const std::uint16_t up_cap = up->config.find_capability(cfg::kCapPciExpress);
   const std::uint8_t target = up_cap ? static_cast<std::uint8_t>(up->config.read(up_cap + 0x30, 2) & 0xf) : 0;
   std::uint8_t speed = std::min(downstream.link->gen, up->link->gen);
   if (target) speed = std::min(speed, target);
-  trained_gen_[&downstream] = speed;
+  downstream.trained_gen = speed;
   // Current Link Speed in both ends' Link Status (hardware-owned, so written past the masks).
-  for (const Node* end : {&downstream, up}) show_link_speed(*node(end->name), speed);
+  show_link_speed(downstream, speed);
+  show_link_speed(*up, speed);
 }
 
 void Fabric::show_link_speed(Node& n, std::uint8_t speed) {
@@ -221,17 +215,12 @@ void Fabric::show_link_speed(Node& n, std::uint8_t speed) {
   }
 }
 
-std::uint8_t Fabric::trained_gen(const Node& downstream) const {
-  if (auto it = trained_gen_.find(&downstream); it != trained_gen_.end()) return it->second;
-  return std::min(downstream.link->gen, downstream.parent->link->gen);
-}
-
 void Fabric::reset_function(Node& endpoint) {
   // Config space returns to its power-on values (BARs, Command, MSI and Device Control cleared);
   // the routing facts enumeration learnt (the BDF) stay, as the function sits where it sat.
   endpoint.config = ConfigSpace{};
   build_config_space(endpoint);
-  if (auto it = trained_gen_.find(&endpoint); it != trained_gen_.end()) show_link_speed(endpoint, it->second);
+  if (endpoint.trained_gen) show_link_speed(endpoint, endpoint.trained_gen);  // the link is not retrained
   ++resets_[&endpoint];
   if (auto it = reset_handlers_.find(&endpoint); it != reset_handlers_.end() && it->second) it->second();
 }
@@ -362,6 +351,9 @@ void Fabric::enumerate() {
     config_write(n->bdf, cfg::kCommand, 2, cfg::kCommandMemory | cfg::kCommandBusMaster);
   }
   for (Node* rp : topology_.root_ports) program_rid2sid(rp);
+  for (const auto& n : topology_.nodes) {
+    if (n->link && n->parent && n->parent->link) n->trained_gen = std::min(n->link->gen, n->parent->link->gen);
+  }
   enumerated_ = true;
 }
 
@@ -516,7 +508,7 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     if (!c->link || !p->link || (p->kind != NodeKind::kRootPort && p->kind != NodeKind::kSwitchDownstream)) continue;
     const LinkSpec& down = *c->link;
     const LinkSpec& up = *p->link;
-    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, trained_gen(*c),
+    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, c->trained_gen,
                                                    std::min(down.width, up.width)));
     const std::uint32_t enabled = aspm_control(*c) & aspm_control(*p);
     sim::SimTime& last = link_last_active_[c];

@@ -112,8 +112,8 @@ class Fabric {
 
   // Trains the link above `downstream` again at the highest speed both ends support and the
   // upstream port's Target Link Speed (Link Control 2) allows; DMA then serialises at it.
-  void retrain_link(const Node& downstream);
-  std::uint8_t trained_gen(const Node& downstream) const;  // 1..5; the link above must exist
+  // The result is the node's trained_gen.
+  void retrain_link(Node& downstream);
 
   // A device signals its MSI: if the host enabled MSI in the function's capability, the message
   // (address, data) reaches the handler after the path's latency. Returns false when disabled.
@@ -178,7 +178,6 @@ class Fabric {
   std::map<const Node*, sim::SimTime> max_bus_stall_;
   std::map<const Node*, ResetHandler> reset_handlers_;
   std::map<const Node*, std::uint64_t> resets_;
-  std::map<const Node*, std::uint8_t> trained_gen_;  // keyed by the link's downstream node
   MsiHandler msi_handler_;
   bool enumerated_ = false;
 };

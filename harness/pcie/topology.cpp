@@ -69,6 +69,19 @@ std::vector<Node*> Topology::endpoints() const {
   return out;
 }
 
+std::vector<Node*> Topology::endpoints_below(const Node& bridge) const {
+  std::vector<Node*> out;
+  for (Node* ep : endpoints()) {
+    for (const Node* p = ep->parent; p; p = p->parent) {
+      if (p == &bridge) {
+        out.push_back(ep);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 namespace {
 
 const std::map<std::string, NodeKind, std::less<>> kKinds = {

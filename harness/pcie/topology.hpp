@@ -102,6 +102,7 @@ struct Node {
   std::uint8_t secondary_bus = 0;
   std::uint8_t subordinate_bus = 0;
   std::vector<std::uint64_t> bar_addresses;  // per BarSpec
+  std::uint8_t trained_gen = 0;  // the link above, as trained: both ends' best, or a lower target
 
   bool is_bridge() const { return kind != NodeKind::kEndpoint; }
   // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.
@@ -119,6 +120,7 @@ struct Topology {
 
   Node* find(const std::string& name) const;
   std::vector<Node*> endpoints() const;
+  std::vector<Node*> endpoints_below(const Node& bridge) const;  // anywhere in the bridge's subtree
 };
 
 // Returns nullopt with one message "file:line:column: error: key: what" in *error.

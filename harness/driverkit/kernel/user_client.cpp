@@ -17,8 +17,7 @@ constexpr std::uint64_t kExternalMethodId = ::dexthil::iig::message_id("_Externa
 constexpr std::uint64_t kAsyncCompletionId = ::dexthil::iig::message_id("AsyncCompletion");
 }  // namespace
 
-UserClientConnection::UserClientConnection(Kernel& kernel, ServiceRecord* service, std::uint32_t type)
-    : kernel_(kernel), service_(service), type_(type) {}
+UserClientConnection::UserClientConnection(Kernel& kernel) : kernel_(kernel) {}
 
 UserClientConnection::~UserClientConnection() = default;
 
@@ -138,8 +137,8 @@ void UserClientConnection::close() {
 // ---- the kernel's side ----
 
 UserClientConnection* Kernel::open_user_client(const ServiceRecord* service, std::uint32_t type) {
-  auto* rec = const_cast<ServiceRecord*>(service);
-  connections_.push_back(std::make_unique<UserClientConnection>(*this, rec, type));
+  const ServiceRecord* rec = service;
+  connections_.push_back(std::make_unique<UserClientConnection>(*this));
   UserClientConnection* connection = connections_.back().get();
   if (!rec || rec->stage != ServiceRecord::Stage::kStarted || rec->process->crashed) {
     connection->opened(kIOReturnNotReady, nullptr);  // no started service to open

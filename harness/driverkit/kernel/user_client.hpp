@@ -20,7 +20,6 @@ class IOMemoryDescriptor;
 namespace dexthil::driverkit {
 
 class Kernel;
-struct ServiceRecord;
 
 struct MethodCall {
   std::uint64_t selector = 0;
@@ -45,7 +44,7 @@ struct AsyncResult {
 
 class UserClientConnection {
  public:
-  UserClientConnection(Kernel& kernel, ServiceRecord* service, std::uint32_t type);
+  explicit UserClientConnection(Kernel& kernel);
   ~UserClientConnection();
 
   // IOServiceOpen's result: nullopt until the dext answered NewUserClient.
@@ -78,8 +77,6 @@ class UserClientConnection {
 
  private:
   Kernel& kernel_;
-  ServiceRecord* service_;
-  std::uint32_t type_;
   std::optional<kern_return_t> open_result_;
   IOUserClient* client_ = nullptr;
   std::vector<std::shared_ptr<Mapping>> mappings_;

@@ -314,13 +314,8 @@ kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
     saved.emplace_back(&node, read_image(fabric, node.bdf));
   } else {
     if (!bridge) return kIOReturnUnsupported;
-    for (dexthil::pcie::Node* ep : fabric.topology().endpoints()) {
-      for (const dexthil::pcie::Node* p = ep->parent; p; p = p->parent) {
-        if (p == bridge) {
-          saved.emplace_back(ep, read_image(fabric, ep->bdf));
-          break;
-        }
-      }
+    for (dexthil::pcie::Node* ep : fabric.topology().endpoints_below(*bridge)) {
+      saved.emplace_back(ep, read_image(fabric, ep->bdf));
     }
   }
 

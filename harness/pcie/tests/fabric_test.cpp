@@ -260,11 +260,11 @@ TEST(Fabric, RetrainingAtALowerTargetSpeedSlowsTheLink) {
   m.sim.run_until(m.sim.now() + sim::kMillisecond);
   m.dma("dev", false, iova, 512);
   const sim::SimTime at_gen3 = m.last_latency();
-  EXPECT_EQ(m.fabric->trained_gen(dev), 3);
+  EXPECT_EQ(dev.trained_gen, 3);
   const std::uint16_t up = rp.config.find_capability(cfg::kCapPciExpress);
   m.fabric->config_write(rp.bdf, up + 0x30, 2, 1);  // Target Link Speed 2.5 GT/s
   m.fabric->retrain_link(dev);
-  EXPECT_EQ(m.fabric->trained_gen(dev), 1);
+  EXPECT_EQ(dev.trained_gen, 1);
   const std::uint16_t own = dev.config.find_capability(cfg::kCapPciExpress);
   EXPECT_EQ(m.fabric->config_read(dev.bdf, own + 0x12, 2) & 0xf, 1u);  // Link Status: Current Link Speed
   m.sim.run_until(m.sim.now() + sim::kMillisecond);

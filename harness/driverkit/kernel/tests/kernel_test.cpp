@@ -435,7 +435,7 @@ TEST(DriverKitKernel, LinkSpeedBarInfoAndAspmUseApplesValues) {
   ASSERT_EQ(nub->SetLinkSpeed(kPCILinkSpeed_2_5_GTs, true), kIOReturnSuccess);
   ASSERT_EQ(nub->GetLinkSpeed(&speed), kIOReturnSuccess);
   EXPECT_EQ(speed, kPCILinkSpeed_2_5_GTs);
-  EXPECT_EQ(d.m.fabric->trained_gen(d.m.node("dev")), 1);
+  EXPECT_EQ(d.m.node("dev").trained_gen, 1);
 
   uint8_t index = 0xff, type = 0xff;
   uint64_t size = 0;
