@@ -9,6 +9,13 @@
 #include <PCIDriverKit/PCIDriverKit.h>
 
 #include <stdexcept>
+#if defined(TESTDEV_BUG_ABORT) || defined(TESTDEV_BUG_TERMINATE)
+#include <cstdlib>
+#include <exception>
+#endif
+#if defined(TESTDEV_BUG_BUS_ERROR)
+#include <sys/mman.h>  // only to make a real SIGBUS: a page with no backing
+#endif
 
 #include "TestdevDriver.h"
 #include "TestdevUserClient.h"
@@ -29,6 +36,22 @@ constexpr uint64_t kAddressBits = 31;
 constexpr uint64_t kAddressBits = 64;  // the device's IOVA_HI register takes the upper half
 #else
 constexpr uint64_t kAddressBits = 32;
+#endif
+
+// Counts Start calls in this process image: a restarted dext process must begin again at zero,
+// as a new process on macOS does.
+uint32_t gStartsInThisProcess = 0;
+
+#if defined(TESTDEV_BUG_STACK_OVERFLOW)
+// The bug: a recursion whose base case never comes (the device never reports the end of the
+// list it walks). The frame array keeps it from becoming a loop.
+volatile uint64_t gListEnd = UINT64_MAX;
+uint64_t Descend(uint64_t depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (depth == gListEnd) return 0;
+  return Descend(depth + 1) + frame[0];
+}
 #endif
 }  // namespace
 
@@ -81,6 +104,7 @@ kern_return_t IMPL(TestdevDriver, Start) {
 #else
   kern_return_t ret = kIOReturnSuccess;
 #endif
+  gStartsInThisProcess++;
   ivars->pci = OSDynamicCast(IOPCIDevice, provider);
   if (!ivars->pci) return kIOReturnNoDevice;
   ret = ivars->pci->Open(this, 0);
@@ -198,6 +222,30 @@ void IMPL(TestdevDriver, TimerOccurred) {
 #if defined(TESTDEV_BUG_THROW_IN_TIMER)
   throw std::runtime_error("watchdog: device did not answer");  // the bug: nothing catches it
 #endif
+  // Each of these kills the dext process the way its name says (one variant each).
+#if defined(TESTDEV_BUG_NULL_STORE)
+  volatile uint32_t* registers = nullptr;  // never mapped: the bug is using it anyway
+  registers[1] = ivars->timerFires;
+#elif defined(TESTDEV_BUG_BUS_ERROR)
+  volatile uint8_t* page = static_cast<volatile uint8_t*>(
+      mmap(nullptr, 4096, PROT_READ, MAP_SHARED, memfd_create("testdev-empty", 0), 0));
+  ivars->timerFires += page[0];  // the file behind the page is empty: SIGBUS
+#elif defined(TESTDEV_BUG_DIVIDE_BY_ZERO)
+  volatile uint32_t transfersPerFire = 0;
+  ivars->timerFires = ivars->transfersOK / transfersPerFire;
+#elif defined(TESTDEV_BUG_TRAP)
+  __builtin_trap();
+#elif defined(TESTDEV_BUG_ABORT)
+  abort();
+#elif defined(TESTDEV_BUG_TERMINATE)
+  std::terminate();
+#elif defined(TESTDEV_BUG_STACK_OVERFLOW)
+  ivars->timerFires += static_cast<uint32_t>(Descend(0));
+#elif defined(TESTDEV_BUG_HANG)
+  volatile bool waitingForDevice = true;  // nothing ever clears it
+  while (waitingForDevice) {
+  }
+#endif
 #if defined(TESTDEV_BUG_TIMER_WHILE_OFF)
   // The bug: a periodic register poll that keeps running while the device is off.
   uint32_t status = 0;
@@ -290,6 +338,7 @@ void TestdevDriver::Publish() {
   set("PowerChanges", ivars->powerChanges);
   set("DataOK", ivars->dataOK ? 1 : 0);
   set("PoweredOff", ivars->poweredOff ? 1 : 0);
+  set("StartsInProcess", gStartsInThisProcess);
   SetProperties(props);
   props->release();
 }

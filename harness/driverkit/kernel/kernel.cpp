@@ -9,6 +9,7 @@
 #include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
+#include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
 #include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
@@ -110,6 +111,12 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
     crash(it->second, "dext.exception", "uncaught C++ exception on queue \"" + q->name() + "\": " + what,
           "A dext process dies on an uncaught exception, as it would on macOS.");
     return true;
+  });
+  runtime_->set_fault_hook([this](DispatchQueue* q, const char* label, const FaultRecord& fault) {
+    auto it = queue_owner_.find(q);
+    if (it == queue_owner_.end()) return;
+    const CrashDescription d = describe_fault(fault, q->name(), label);
+    crash(it->second, d.check, d.what, d.why);
   });
   fabric_.set_msi_handler([this](const pcie::Node& from, std::uint64_t, std::uint32_t) {
     for (auto& p : providers_) {
@@ -614,11 +621,12 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
     queue = rec->queues["Default"];
   }
   if (!caller) throw std::logic_error(std::string("kernel message ") + name + " sent outside a kernel thread");
-  queue->host().dispatch_sync(body);
+  queue->host().dispatch_sync(body, method);
   return p->crashed ? kIOReturnIPCError : kIOReturnSuccess;
 }
 
-void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work) {
+void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work,
+                  const char* label) {
   ServiceRecord* rec = record_of(target);
   IODispatchQueue* queue = fallback;
   if (rec) {
@@ -629,7 +637,7 @@ void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallba
     }
   }
   if (!queue || queue->host().abandoned()) return;
-  queue->host().dispatch_async(std::move(work));
+  queue->host().dispatch_async(std::move(work), label);
 }
 
 void Kernel::crash(DextProcess* p, const std::string& check, const std::string& what, const std::string& why) {
@@ -664,12 +672,20 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
     return;
   }
   sim_.after(profile_.restart_delay, [this, p] {
+    // A new process maps the dext afresh: its globals start as the library defines them.
+    std::string error;
+    auto classes = load_fresh_dext_copy(p->dext->library, &error);
+    if (!classes) throw std::runtime_error("restarting " + p->server_name + ": " + error);
+    auto image = std::make_unique<LoadedDext>(LoadedDext{p->dext->library, p->dext->info, std::move(*classes)});
     auto next = std::make_unique<DextProcess>();
     next->id = next_process_id();
     next->server_name = p->server_name;
     next->user_class = p->user_class;
-    next->dext_class = p->dext_class;
-    next->dext = p->dext;
+    for (const DextClass& c : image->classes) {
+      if (c.name == p->user_class) next->dext_class = &c;
+    }
+    next->dext = image.get();
+    restarted_images_.push_back(std::move(image));
     next->personality = p->personality;
     next->node = p->node;
     next->nub = p->nub;

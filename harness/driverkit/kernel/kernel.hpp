@@ -159,7 +159,9 @@ class Kernel {
   kern_return_t deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
                         const std::function<void()>& body);
   // Runs `work` on the queue a message to `target.method` is routed to, or else on `fallback`.
-  void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work);
+  // `label` says what it delivers, for crash reports (a string literal).
+  void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work,
+            const char* label = nullptr);
   DextProcess* current_process();  // the process whose code is running, if any
   void queue_created(IODispatchQueue* queue);
   void queue_freed(IODispatchQueue* queue);
@@ -204,6 +206,7 @@ class Kernel {
   KernelProfile profile_;
   std::unique_ptr<FiberRuntime> runtime_;
   std::vector<std::unique_ptr<LoadedDext>> dexts_;
+  std::vector<std::unique_ptr<LoadedDext>> restarted_images_;  // fresh copies loaded for restarted processes
   std::vector<std::unique_ptr<DextProcess>> processes_;
   std::map<const DispatchQueue*, DextProcess*> queue_owner_;
   std::map<std::string, unsigned> crashes_;  // by server name and node

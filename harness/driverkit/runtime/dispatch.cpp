@@ -4,14 +4,39 @@
 #include <stdexcept>
 
 #include <boost/context/fiber.hpp>
-#include <boost/context/fixedsize_stack.hpp>
+#include <boost/context/stack_context.hpp>
 
 namespace dexthil::driverkit {
 
 namespace ctx = boost::context;
 
+namespace {
+
+// Boost.Context's StackAllocator over the fault guard's pool: guard pages, and no mapping per block.
+struct GuardedStackAllocator {
+  std::size_t size;
+  ctx::stack_context allocate() {
+    const fault_guard::GuardedStack s = fault_guard::allocate_stack(size);
+    ctx::stack_context sc;
+    sc.size = s.size;
+    sc.sp = s.top;
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept { fault_guard::release_stack({sc.sp, sc.size}); }
+};
+
+// Contexts that must never be resumed nor unwound: the escape routine's, after a fault. Kept
+// reachable so leak checkers do not count them.
+std::vector<ctx::fiber>& abandoned_contexts() {
+  static auto* contexts = new std::vector<ctx::fiber>;
+  return *contexts;
+}
+
+}  // namespace
+
 struct FiberRuntime::Task {
   DispatchQueue* queue = nullptr;
+  const char* label = nullptr;
   std::function<void()> work;
   std::function<void()> on_done;          // DispatchSync: resumes the waiting caller
   std::vector<const DispatchQueue*> held; // queues held by DispatchSync callers waiting on this block
@@ -19,11 +44,14 @@ struct FiberRuntime::Task {
   ctx::fiber back;                        // the simulator's context while the block runs
   bool started = false;
   bool done = false;
+  bool faulted = false;
   std::exception_ptr error;
   IOReturn wake_result = kIOReturnSuccess;
 };
 
-FiberRuntime::FiberRuntime(sim::Simulator& sim, std::size_t stack_size) : sim_(sim), stack_size_(stack_size) {}
+FiberRuntime::FiberRuntime(sim::Simulator& sim, std::size_t stack_size) : sim_(sim), stack_size_(stack_size) {
+  fault_guard::install();
+}
 
 FiberRuntime::~FiberRuntime() {
   // Blocks still suspended when the run ends are unwound by their fibers' destructors; none may
@@ -33,10 +61,25 @@ FiberRuntime::~FiberRuntime() {
 }
 
 DispatchQueue* FiberRuntime::current_queue() const { return current_ ? current_->queue : nullptr; }
+const char* FiberRuntime::current_label() const { return current_ ? current_->label : nullptr; }
 
-FiberRuntime::Task* FiberRuntime::create(DispatchQueue* queue, std::function<void()> work) {
+bool FiberRuntime::dext_fiber_running() const {
+  return current_ && current_->queue && current_->queue->owner() != 0;
+}
+
+void FiberRuntime::escape_from_fault(const FaultRecord& record) {
+  // On the escape stack: the faulting block's own stack is left as the fault found it.
+  Task* t = current_;
+  fault_ = &record;  // the guard's record stays put until this fault has been reported
+  t->faulted = true;
+  t->back = std::move(t->back).resume();
+  std::abort();  // unreachable: nothing resumes the escape context
+}
+
+FiberRuntime::Task* FiberRuntime::create(DispatchQueue* queue, std::function<void()> work, const char* label) {
   auto task = std::make_unique<Task>();
   task->queue = queue;
+  task->label = label;
   task->work = std::move(work);
   Task* t = task.get();
   tasks_.push_back(std::move(task));
@@ -48,7 +91,7 @@ void FiberRuntime::switch_to(Task* t) {
   if (t->queue && t->queue->abandoned()) return;  // its process is gone
   if (!t->started) {
     t->started = true;
-    t->self = ctx::fiber(std::allocator_arg, ctx::fixedsize_stack(stack_size_), [this, t](ctx::fiber&& back) {
+    t->self = ctx::fiber(std::allocator_arg, GuardedStackAllocator{stack_size_}, [this, t](ctx::fiber&& back) {
       t->back = std::move(back);
       try {
         t->work();
@@ -63,9 +106,25 @@ void FiberRuntime::switch_to(Task* t) {
   }
   current_ = t;
   if (switch_hook_) switch_hook_(t->queue);
+  fault_guard::fiber_entered(this);
   t->self = std::move(t->self).resume();
+  fault_guard::fiber_left();
   current_ = nullptr;
   if (switch_hook_) switch_hook_(nullptr);
+  if (t->faulted) {
+    // What came back is the escape routine's context: keep it, never resume or unwind it. The
+    // block's stack stays mapped and untouched, as a dead process's memory would be.
+    abandoned_contexts().push_back(std::move(t->self));
+    const FaultRecord& fault = *fault_;
+    const char* label = t->label;
+    std::function<void()> on_done = std::move(t->on_done);
+    DispatchQueue* queue = t->queue;
+    tasks_.remove_if([t](const std::unique_ptr<Task>& p) { return p.get() == t; });
+    if (queue) queue->task_finished(t);
+    if (fault_hook_) fault_hook_(queue, label, fault);
+    if (on_done) on_done();  // a kernel thread waiting in DispatchSync learns the process died
+    return;
+  }
   if (!t->done) return;
   std::exception_ptr error = t->error;
   std::function<void()> on_done = std::move(t->on_done);
@@ -114,8 +173,8 @@ DispatchQueue::DispatchQueue(FiberRuntime& runtime, std::string name, std::uint6
 
 DispatchQueue::~DispatchQueue() { *alive_ = false; }
 
-void DispatchQueue::dispatch_async(std::function<void()> block) {
-  ready_.push_back(runtime_.create(this, std::move(block)));
+void DispatchQueue::dispatch_async(std::function<void()> block, const char* label) {
+  ready_.push_back(runtime_.create(this, std::move(block), label));
   pump();
 }
 
@@ -167,7 +226,7 @@ bool DispatchQueue::on_queue() const {
   return t->queue == this || std::find(t->held.begin(), t->held.end(), this) != t->held.end();
 }
 
-void DispatchQueue::dispatch_sync(std::function<void()> block) {
+void DispatchQueue::dispatch_sync(std::function<void()> block, const char* label) {
   Task* caller = runtime_.current_task();
   if (!caller) {
     throw std::logic_error("DispatchSync to \"" + name_ + "\" outside a dispatch queue: the kernel side dispatches asynchronously");
@@ -175,7 +234,7 @@ void DispatchQueue::dispatch_sync(std::function<void()> block) {
   if (on_queue()) {
     throw std::logic_error("DispatchSync to \"" + name_ + "\" from a block that already holds it would deadlock");
   }
-  Task* t = runtime_.create(this, std::move(block));
+  Task* t = runtime_.create(this, std::move(block), label);
   t->held = caller->held;
   t->held.push_back(caller->queue);
   t->on_done = [this, caller] { runtime_.resume_later(caller); };

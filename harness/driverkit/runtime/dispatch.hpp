@@ -19,13 +19,14 @@
 
 #include <DriverKit/IOReturn.h>
 
+#include "harness/driverkit/runtime/fault_guard.hpp"
 #include "harness/sim/simulator.hpp"
 
 namespace dexthil::driverkit {
 
 class DispatchQueue;
 
-class FiberRuntime {
+class FiberRuntime final : public FaultSink {
   struct Task;  // one block on its fiber (dispatch.cpp)
 
  public:
@@ -40,6 +41,8 @@ class FiberRuntime {
   bool in_fiber() const { return current_ != nullptr; }
   // The queue the running block belongs to, or nullptr outside dext code.
   DispatchQueue* current_queue() const;
+  // What the running block is (the message it delivers, when it was given one), or nullptr.
+  const char* current_label() const;
 
   // IOSleep: blocks the running block for `duration` of simulated time; its queue stays held.
   void sleep_for(sim::SimTime duration);
@@ -65,11 +68,19 @@ class FiberRuntime {
   // Called when a block ends with an exception; returning true swallows it (the kernel treats
   // it as the dext crashing), false lets it surface from the simulator's run.
   void set_error_hook(std::function<bool(DispatchQueue*, std::exception_ptr)> hook) { error_hook_ = std::move(hook); }
+  // Called when a block of a dext queue (owner != 0) died of a signal, overflowed its stack or
+  // hung (fault_guard.hpp), with the block's label. Its fiber is never resumed.
+  using FaultHook = std::function<void(DispatchQueue*, const char* label, const FaultRecord&)>;
+  void set_fault_hook(FaultHook hook) { fault_hook_ = std::move(hook); }
+
+  // FaultSink
+  bool dext_fiber_running() const override;
+  [[noreturn]] void escape_from_fault(const FaultRecord& record) override;
 
  private:
   friend class DispatchQueue;
   friend class Blocker;
-  Task* create(DispatchQueue* queue, std::function<void()> work);
+  Task* create(DispatchQueue* queue, std::function<void()> work, const char* label);
   void switch_to(Task* task);      // from the simulator's context: run the task until it suspends or ends
   void suspend();                  // from a task: back to the simulator's context
   void resume_later(Task* task);   // schedule switch_to(task) as an event now
@@ -81,6 +92,8 @@ class FiberRuntime {
   Task* current_ = nullptr;
   std::function<void(DispatchQueue*)> switch_hook_;
   std::function<bool(DispatchQueue*, std::exception_ptr)> error_hook_;
+  FaultHook fault_hook_;
+  const FaultRecord* fault_ = nullptr;  // the fault being reported (the guard's record)
 };
 
 class DispatchQueue {
@@ -96,11 +109,13 @@ class DispatchQueue {
   const std::string& name() const { return name_; }
   std::uint64_t options() const { return options_; }
 
-  void dispatch_async(std::function<void()> block);
+  // `label` names what the block does (a message, "TimerOccurred"), for crash reports; it must
+  // outlive the block (a string literal or a method name iig generated).
+  void dispatch_async(std::function<void()> block, const char* label = nullptr);
   // From a block on another queue: runs `block` here and returns after it ran. Calling it for the
   // queue the caller is on (directly or through a chain of DispatchSync) would deadlock, as it
   // does in libdispatch; that throws std::logic_error naming the queues.
-  void dispatch_sync(std::function<void()> block);
+  void dispatch_sync(std::function<void()> block, const char* label = nullptr);
   bool on_queue() const;
 
   // From a block on this queue: waits for wakeup(event) or `deadline` (kNever: no deadline).

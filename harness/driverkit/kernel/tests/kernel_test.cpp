@@ -259,6 +259,88 @@ TEST(DriverKitKernel, AnUncaughtExceptionCrashesTheDextNotTheHarness) {
   EXPECT_EQ(d.kernel.processes().size(), 2u);  // the next restart is due 1 s after the second crash
 }
 
+// Every way a dext process dies of its own code: the finding names the exception as a macOS
+// crash report does, the queue and the method, and the backtrace reaches the planted line.
+struct CrashKind {
+  const char* variant;
+  const char* check;
+  const char* what;
+};
+constexpr CrashKind kCrashKinds[] = {
+    {"null-store", "dext.signal",
+     "EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at address 0x4 on queue \"Default\" in "
+     "TestdevDriver::TimerOccurred"},
+    {"divide-by-zero", "dext.signal",
+     "EXC_ARITHMETIC (SIGFPE): SIGFPE (integer divide by zero) on queue \"Default\" in TestdevDriver::TimerOccurred"},
+    {"trap", "dext.signal",
+     "EXC_BAD_INSTRUCTION (SIGILL): SIGILL (illegal operand) on queue \"Default\" in TestdevDriver::TimerOccurred"},
+    {"abort", "dext.signal",
+     "EXC_CRASH (SIGABRT): SIGABRT (abort() was called) on queue \"Default\" in TestdevDriver::TimerOccurred"},
+    {"terminate", "dext.signal",
+     "EXC_CRASH (SIGABRT): SIGABRT (abort() was called) on queue \"Default\" in TestdevDriver::TimerOccurred"},
+    {"stack-overflow", "dext.stack-overflow",
+     "EXC_BAD_ACCESS (SIGSEGV): thread stack size exceeded on queue \"Default\" in TestdevDriver::TimerOccurred"},
+};
+
+TEST(DriverKitKernel, EachCrashKindIsAFindingAndTheRestartGetsAFreshProcess) {
+  for (const CrashKind& kind : kCrashKinds) {
+    SCOPED_TRACE(kind.variant);
+    DextMachine d(kind.variant);
+    d.run_for(1500 * sim::kMillisecond);  // a crash at 1 ms, the restart 1 s later, its crash 1 ms after that
+    auto crashes = d.with_check(kind.check);
+    ASSERT_EQ(crashes.size(), 2u) << d.all_findings();
+    EXPECT_EQ(crashes[0].what, kind.what);
+    EXPECT_EQ(crashes[0].time, 1 * sim::kMillisecond);
+    EXPECT_EQ(crashes[0].where, "TestdevDriver@dev");
+    // The backtrace is symbolised from the dext's own library, down to the planted line.
+    EXPECT_NE(crashes[0].why.find("TestdevDriver::TimerOccurred_Impl(OSAction*, unsigned long) at TestdevDriver.cpp:"),
+              std::string::npos)
+        << crashes[0].why;
+    EXPECT_NE(crashes[0].why.find("(libTestdevDriver-" + std::string(kind.variant) + ".so+0x"), std::string::npos);
+    EXPECT_EQ(d.with_check("dext.crashed").size(), 2u);
+    ASSERT_EQ(d.kernel.processes().size(), 2u);
+    // The restarted process has its own copy of the dext: its globals started again from zero.
+    EXPECT_EQ(d.property("StartsInProcess"), 1u);
+    EXPECT_EQ(d.property("TransfersOK"), 2u);  // and it worked up to its own crash
+  }
+}
+
+TEST(DriverKitKernel, BusErrorNamesTheAddress) {
+  DextMachine d("bus-error");
+  d.run_for(5 * sim::kMillisecond);
+  auto crashes = d.with_check("dext.signal");
+  ASSERT_EQ(crashes.size(), 1u) << d.all_findings();
+  EXPECT_EQ(crashes[0].what.rfind("EXC_BAD_ACCESS (SIGBUS): SIGBUS (nonexistent physical address) at address 0x", 0), 0u)
+      << crashes[0].what;
+}
+
+TEST(DriverKitKernel, ARecursionThatFillsTheStackIsFoldedInTheBacktrace) {
+  DextMachine d("stack-overflow");
+  d.run_for(5 * sim::kMillisecond);
+  auto crashes = d.with_check("dext.stack-overflow");
+  ASSERT_EQ(crashes.size(), 1u) << d.all_findings();
+  EXPECT_NE(crashes[0].why.find("Thread stack size exceeded due to excessive recursion"), std::string::npos);
+  EXPECT_NE(crashes[0].why.find("Descend(unsigned long) at TestdevDriver.cpp:"), std::string::npos) << crashes[0].why;
+  EXPECT_NE(crashes[0].why.find("more times below it"), std::string::npos);
+  EXPECT_LT(crashes[0].why.size(), 2000u);  // folded, not thousands of lines
+}
+
+TEST(DriverKitKernel, ACallbackThatNeverReturnsIsEndedByTheWatchdog) {
+  const std::uint64_t limit = fault_guard::callback_limit_ms();
+  fault_guard::set_callback_limit_ms(200);
+  DextMachine d("hang");
+  d.run_for(5 * sim::kMillisecond);
+  fault_guard::set_callback_limit_ms(limit);
+  auto hangs = d.with_check("dext.hang");
+  ASSERT_EQ(hangs.size(), 1u) << d.all_findings();
+  EXPECT_EQ(hangs[0].what.rfind("callback still running after 0.", 0), 0u) << hangs[0].what;
+  EXPECT_NE(hangs[0].what.find(" s of wall-clock time on queue \"Default\" in TestdevDriver::TimerOccurred"),
+            std::string::npos)
+      << hangs[0].what;
+  EXPECT_EQ(hangs[0].time, 1 * sim::kMillisecond);  // simulated time stood still while it spun
+  EXPECT_EQ(d.with_check("dext.crashed").size(), 1u);
+}
+
 TEST(DriverKitKernel, FieldOrderPowerBeforeStartCrashLoopsAQueueNamedSetPowerState) {
   DextMachine d("power-queue", *KernelProfile::named("field"));
   d.run_for(10 * sim::kSecond);
