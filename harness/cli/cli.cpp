@@ -11,6 +11,7 @@
 #include "harness/pcie/fabric.hpp"
 #include "harness/pcie/topology_print.hpp"
 #include "harness/report/reports.hpp"
+#include "harness/runner/isolation.hpp"
 #include "harness/runner/run.hpp"
 #include "harness/scenario/loader.hpp"
 #include "models/builtin_models.hpp"
@@ -42,21 +43,30 @@ commands:
 Run 'dexthil <command> --help' for a command's options.
 )";
 
-constexpr const char* kRunHelp = R"(usage: dexthil run [--seed N] [--out DIR] [--dexts DIR]... [--quiet] <file|dir>...
+constexpr const char* kRunHelp = R"(usage: dexthil run [-j N] [--seed N] [--out DIR] [--dexts DIR]... [--callback-limit S] [--quiet]
+                   <file|dir>...
 
 Runs every scenario named, and every *.toml below each folder named, in sorted order.
 All files are loaded and checked first; any problem in any file stops the run before
 it starts, with one message per file naming file, line, column and key.
 
+Each scenario runs in a process of its own, so no scenario can change another's result
+and a dext that crashes is a finding, never the end of the run.
+
 options:
+  -j N, --jobs N  run N scenarios at once (default 1); results, trace hashes and reports
+              are the same for every N, and are listed in file order
   --seed N    use seed N for every scenario instead of each scenario's own seed
               (scenarios without a seed use 1); the seed is printed with every result
   --out DIR   also write DIR/junit.xml and DIR/summary.json (see docs/reports.md)
   --dexts DIR look for [[dext]] bundles (NAME.dext, as dexthil_add_dext builds them) in DIR;
               may be repeated; after them, the dexts built beside this dexthil (../dexts)
+  --callback-limit S  end a dext callback that has run S seconds of wall-clock time without
+              returning to its queue, as a dext.hang finding (default 10; 0: never)
   --quiet     print only the summary table and the failures
 
-exit status: 0 every scenario passed, 1 some failed, 2 usage or input error
+exit status: 0 every scenario passed, 1 some failed, 2 usage or input error (or a
+scenario that could not be set up), 3 harness error (a dexthil bug: rerun, then report it)
 )";
 
 constexpr const char* kListHelp = R"(usage: dexthil list [<file|dir>...]
@@ -101,6 +111,8 @@ Prints the dexthil version.
 
 struct Options {
   std::optional<std::uint64_t> seed;
+  unsigned jobs = 1;
+  std::uint64_t callback_limit_ms = 10'000;
   std::string out_dir;
   std::string entitlements;
   std::vector<std::string> dext_dirs;
@@ -137,6 +149,29 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->seed = seed;
+    } else if ((a == "-j" || a == "--jobs") && takes("--jobs")) {
+      unsigned jobs = 0;
+      const std::string v = i + 1 < args.size() ? args[++i] : "";
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), jobs);
+      if (ec != std::errc() || end != v.data() + v.size() || jobs == 0 || jobs > 256) {
+        err << "dexthil: " << a << " takes a whole number from 1 to 256, got \"" << v << "\"\n";
+        return false;
+      }
+      o->jobs = jobs;
+    } else if (a == "--callback-limit" && takes(a)) {
+      const std::string v = i + 1 < args.size() ? args[++i] : "";
+      double seconds = -1;
+      try {
+        std::size_t used = 0;
+        seconds = std::stod(v, &used);
+        if (used != v.size()) seconds = -1;
+      } catch (const std::exception&) {
+      }
+      if (!(seconds >= 0 && seconds <= 86400)) {
+        err << "dexthil: --callback-limit takes seconds from 0 to 86400, got \"" << v << "\"\n";
+        return false;
+      }
+      o->callback_limit_ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
     } else if (a == "--out" && takes(a)) {
       if (i + 1 >= args.size()) {
         err << "dexthil: --out needs a folder\n";
@@ -220,7 +255,9 @@ std::string builtin_dext_dir() {
 
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet"}, &o, err)) return kExitUsage;
+  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit"}, &o, err)) {
+    return kExitUsage;
+  }
   if (o.help) {
     out << kRunHelp;
     return kExitPass;
@@ -233,37 +270,38 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   std::vector<scenario::Scenario> scenarios;
   if (!load_all(o.paths, catalog, &scenarios, err)) return kExitUsage;
 
-  std::vector<runner::ScenarioResult> results;
   runner::RunOptions run_options;
   run_options.seed = o.seed;
   run_options.dext_dirs = o.dext_dirs;
   run_options.dext_dirs.push_back(builtin_dext_dir());
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    results.push_back(runner::run_scenario(scenarios[i], catalog, run_options));
-    const auto& r = results.back();
-    if (!o.quiet) {
-      out << "[" << (i + 1) << "/" << scenarios.size() << "] " << pad(upper(runner::to_string(r.outcome)), 6)
-          << r.name << "  (" << sim::format_time(r.simulated) << " simulated in " << wall(r.wall_seconds) << ", seed "
-          << r.seed << ", " << r.findings.size() << " finding" << (r.findings.size() == 1 ? "" : "s") << ")\n"
-          << std::flush;
-    }
-  }
+  run_options.callback_limit_ms = o.callback_limit_ms;
+  std::size_t finished = 0;
+  const std::vector<runner::ScenarioResult> results = runner::run_isolated(
+      scenarios, catalog, run_options, o.jobs, [&](std::size_t, const runner::ScenarioResult& r) {
+        ++finished;
+        if (o.quiet) return;
+        out << "[" << finished << "/" << scenarios.size() << "] " << pad(upper(runner::to_string(r.outcome)), 6) << r.name
+            << "  (" << sim::format_time(r.simulated) << " simulated in " << wall(r.wall_seconds) << ", seed " << r.seed
+            << ", " << r.findings.size() << " finding" << (r.findings.size() == 1 ? "" : "s") << ")\n"
+            << std::flush;
+      });
 
   std::size_t width = 8;
   for (const auto& r : results) width = std::max(width, r.name.size() + 2);
-  out << "\n" << pad("scenario", width) << pad("result", 8) << pad("findings", 12) << pad("simulated", 13)
+  out << "\n" << pad("scenario", width) << pad("result", 15) << pad("findings", 12) << pad("simulated", 13)
       << pad("wall", 10) << "seed\n";
-  std::size_t counts[3] = {0, 0, 0};
+  std::size_t counts[runner::kOutcomeCount] = {};
   for (const auto& r : results) {
     ++counts[static_cast<int>(r.outcome)];
     std::size_t expected = 0;
     for (const auto& f : r.findings) expected += f.expected;
-    out << pad(r.name, width) << pad(runner::to_string(r.outcome), 8)
+    out << pad(r.name, width) << pad(runner::to_string(r.outcome), 15)
         << pad(std::to_string(r.findings.size()) + (expected ? " (" + std::to_string(expected) + " exp)" : ""), 12)
         << pad(sim::format_time(r.simulated), 13) << pad(wall(r.wall_seconds), 10) << r.seed << "\n";
   }
   out << results.size() << " scenario" << (results.size() == 1 ? "" : "s") << ": " << counts[0] << " pass, " << counts[1]
-      << " fail, " << counts[2] << " error\n";
+      << " fail, " << counts[2] << " error" << (counts[3] ? ", " + std::to_string(counts[3]) + " harness error" : "")
+      << "\n";
 
   for (const auto& r : results) {
     if (r.outcome == runner::Outcome::kPass) continue;
@@ -284,6 +322,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     }
     out << "\nreports: " << o.out_dir << "/junit.xml, " << o.out_dir << "/summary.json\n";
   }
+  if (counts[3]) return kExitHarness;
   if (counts[2]) return kExitUsage;
   return counts[1] ? kExitFail : kExitPass;
 }

@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     return dexthil::cli::main(args, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0);
   } catch (const std::exception& e) {
     // The harness reports its own failures; it never dies with an unexplained abort.
-    std::cerr << "dexthil: internal error: " << e.what() << "\n";
-    return dexthil::cli::kExitUsage;
+    std::cerr << "dexthil: harness error: " << e.what() << "\n";
+    return dexthil::cli::kExitHarness;
   }
 }

@@ -44,7 +44,7 @@ std::string junit_xml(const RunInfo& info, const std::vector<runner::ScenarioRes
   double total = 0;
   for (const auto& r : results) {
     failures += r.outcome == runner::Outcome::kFail;
-    errors += r.outcome == runner::Outcome::kError;
+    errors += r.outcome == runner::Outcome::kError || r.outcome == runner::Outcome::kHarnessError;
     total += r.wall_seconds;
   }
   std::ostringstream x;
@@ -70,9 +70,10 @@ std::string junit_xml(const RunInfo& info, const std::vector<runner::ScenarioRes
     if (r.outcome == runner::Outcome::kFail) {
       x << "      <failure message=\"" << xml_escape(r.failures.empty() ? "failed" : r.failures.front())
         << "\" type=\"scenario\">" << xml_escape(failure_text) << "</failure>\n";
-    } else if (r.outcome == runner::Outcome::kError) {
-      x << "      <error message=\"" << xml_escape(r.failures.empty() ? "error" : r.failures.front())
-        << "\" type=\"input\">" << xml_escape(failure_text) << "</error>\n";
+    } else if (r.outcome == runner::Outcome::kError || r.outcome == runner::Outcome::kHarnessError) {
+      x << "      <error message=\"" << xml_escape(r.failures.empty() ? "error" : r.failures.front()) << "\" type=\""
+        << (r.outcome == runner::Outcome::kError ? "input" : "harness") << "\">" << xml_escape(failure_text)
+        << "</error>\n";
     }
     std::string out = "seed " + std::to_string(r.seed) + "\n";
     for (const auto& f : r.findings) out += finding_text(f) + "\n";

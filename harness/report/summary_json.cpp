@@ -37,14 +37,14 @@ std::string hex64(std::uint64_t v) {
 }  // namespace
 
 std::string summary_json(const RunInfo& info, const std::vector<runner::ScenarioResult>& results) {
-  std::size_t counts[3] = {0, 0, 0};
+  std::size_t counts[runner::kOutcomeCount] = {};
   for (const auto& r : results) ++counts[static_cast<int>(r.outcome)];
   std::ostringstream j;
   j << "{\n  \"schema\": \"dexthil-summary/1\",\n";
   j << "  \"dexthil_version\": " << json_string(info.version) << ",\n";
   j << "  \"seed_override\": " << (info.seed_override ? std::to_string(*info.seed_override) : "null") << ",\n";
   j << "  \"totals\": {\"scenarios\": " << results.size() << ", \"pass\": " << counts[0] << ", \"fail\": " << counts[1]
-    << ", \"error\": " << counts[2] << "},\n";
+    << ", \"error\": " << counts[2] << ", \"harness_error\": " << counts[3] << "},\n";
   j << "  \"scenarios\": [";
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];

@@ -11,6 +11,7 @@
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/runtime/fault_guard.hpp"
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/pcie/fabric.hpp"
@@ -22,6 +23,7 @@ const char* to_string(Outcome outcome) {
     case Outcome::kPass: return "pass";
     case Outcome::kFail: return "fail";
     case Outcome::kError: return "error";
+    case Outcome::kHarnessError: return "harness-error";
   }
   return "error";
 }
@@ -146,6 +148,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
   auto wall_seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   };
+  driverkit::fault_guard::set_callback_limit_ms(options.callback_limit_ms);
   if (auto why = unsupported_part(s)) {
     result.failures.push_back(*why);
     return result;
@@ -231,9 +234,12 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
   } catch (const SetupError& e) {
     result.outcome = Outcome::kError;
     result.failures.push_back(e.what());
+  } catch (const std::bad_alloc&) {
+    result.outcome = Outcome::kHarnessError;
+    result.failures.push_back("harness error: out of memory");
   } catch (const std::exception& e) {
-    result.outcome = Outcome::kError;
-    result.failures.push_back(std::string("the run stopped with an internal error: ") + e.what());
+    result.outcome = Outcome::kHarnessError;
+    result.failures.push_back(std::string("harness error: ") + e.what());
   }
   result.wall_seconds = wall_seconds();
   return result;

@@ -20,9 +20,13 @@ struct RunOptions {
   bool skip_idle = true;
   bool keep_trace_records = false;
   std::vector<std::string> dext_dirs;  // where [[dext]] bundles without a path are looked up
+  std::uint64_t callback_limit_ms = 10'000;  // wall-clock limit for one dext callback (fault_guard.hpp)
 };
 
-enum class Outcome { kPass, kFail, kError };
+// kError: the scenario could not be set up as written (a missing dext). kHarnessError: dexthil
+// itself failed (a bug, an allocation failure); never the dext's fault, which is a finding.
+enum class Outcome { kPass, kFail, kError, kHarnessError };
+inline constexpr int kOutcomeCount = 4;
 const char* to_string(Outcome outcome);
 
 struct JudgedFinding {

@@ -64,6 +64,65 @@ TEST(Cli, RunPassesTheShippedScenariosAndWritesReports) {
   EXPECT_TRUE(std::filesystem::exists(dir / "summary.json"));
 }
 
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A report with its wall-clock figures taken out: the only part allowed to differ between runs.
+std::string without_wall_time(const std::string& report) {
+  std::string out;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("wall_seconds") != std::string::npos) continue;
+    for (auto at = line.find(" time=\""); at != std::string::npos; at = line.find(" time=\"", at + 1)) {
+      line.erase(at, line.find('"', at + 7) + 1 - at);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+TEST(Cli, TwoJobsGiveExactlyTheReportsOfOne) {
+  const auto dir = std::filesystem::temp_directory_path() / "dexthil-cli-jobs";
+  std::filesystem::remove_all(dir);
+  Result one = run({"run", "-j", "1", "--quiet", "--dexts", DEXTHIL_DEXT_DIR, "--out", (dir / "j1").string(), "fixtures/scenarios"});
+  Result two = run({"run", "--jobs", "2", "--quiet", "--dexts", DEXTHIL_DEXT_DIR, "--out", (dir / "j2").string(), "fixtures/scenarios"});
+  EXPECT_EQ(one.code, kExitPass) << one.out << one.err;
+  EXPECT_EQ(two.code, kExitPass) << two.out << two.err;
+  for (const char* report : {"summary.json", "junit.xml"}) {
+    const std::string a = without_wall_time(read_file(dir / "j1" / report));
+    EXPECT_GT(a.size(), 1000u) << report;
+    EXPECT_EQ(a, without_wall_time(read_file(dir / "j2" / report))) << report;
+  }
+  EXPECT_EQ(run({"run", "-j", "0", "fixtures/scenarios"}).err, "dexthil: -j takes a whole number from 1 to 256, got \"0\"\n");
+  EXPECT_EQ(run({"run", "--callback-limit", "soon", "fixtures/scenarios"}).err,
+            "dexthil: --callback-limit takes seconds from 0 to 86400, got \"soon\"\n");
+}
+
+TEST(Cli, ACrashingDextIsAFindingAndTheScenariosAfterItStillRun) {
+  const auto dir = std::filesystem::temp_directory_path() / "dexthil-cli-crash";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string topology = std::filesystem::absolute("fixtures/topologies/direct.toml").string();
+  auto scenario = [&](const std::string& name, const std::string& dext) {
+    std::ofstream(dir / (name + ".toml")) << "[scenario]\nname = \"" << name << "\"\nduration = \"5ms\"\ntopology = \""
+                                          << topology << "\"\n[[model]]\nname = \"testdev\"\ntype = \"dma_testdev\"\n"
+                                          << "endpoint = \"dev\"\n[[dext]]\nname = \"" << dext << "\"\n";
+  };
+  scenario("a-crashes", "TestdevDriver-null-store");
+  scenario("b-runs-after-it", "TestdevDriver");
+  Result r = run({"run", "--dexts", DEXTHIL_DEXT_DIR, dir.string()});
+  EXPECT_EQ(r.code, kExitFail) << r.out << r.err;
+  EXPECT_NE(r.out.find("2 scenarios: 1 pass, 1 fail, 0 error\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[dext.signal] TestdevDriver@dev at 1 ms: EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at "
+                       "address 0x4 on queue \"Default\" in TestdevDriver::TimerOccurred"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, AFailingScenarioExitsOneAndSaysHowToRerunIt) {
   const auto path = std::filesystem::temp_directory_path() / "dexthil-failing.toml";
   std::ofstream(path) << "[scenario]\nname = \"failing\"\nduration = \"1ms\"\n"

@@ -1,0 +1,133 @@
+// Scenarios in processes of their own: results come back whole, in file order, the same for any
+// number of jobs, and a harness that dies in a scenario's process is a harness error for that
+// scenario alone, never a finding and never the end of the run.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <new>
+
+#include "harness/runner/isolation.hpp"
+#include "harness/runner/result_codec.hpp"
+#include "harness/scenario/loader.hpp"
+#include "models/builtin_models.hpp"
+
+namespace dexthil::runner {
+namespace {
+
+// The built-in models, plus ones that fail the way a harness bug would, inside the scenario's
+// process: a segfault, an allocation failure, and an exit without a result.
+ModelCatalog catalog_with_broken_models() {
+  ModelCatalog c = models::builtin_catalog();
+  auto broken = [&c](const char* type, void (*fail)()) {
+    ModelType t;
+    t.info = {type, "fails while it is built (test only)", {}};
+    t.create = [fail](ModelContext&) -> std::unique_ptr<ScenarioModel> {
+      fail();
+      return nullptr;
+    };
+    c.add(std::move(t));
+  };
+  broken("segfaults", [] { std::raise(SIGSEGV); });
+  broken("out_of_memory", [] { throw std::bad_alloc(); });
+  broken("exits", [] { std::_Exit(0); });
+  return c;
+}
+
+const ModelCatalog& catalog() {
+  static const ModelCatalog c = catalog_with_broken_models();
+  return c;
+}
+
+scenario::Scenario scenario_with(const std::string& name, const std::string& type, int transactions = 20) {
+  const std::string params = type == "dma_exerciser" ? "[model.params]\ntransactions = " + std::to_string(transactions) + "\n" : "";
+  const std::string text = "[scenario]\nname = \"" + name + "\"\nduration = \"1ms\"\nseed = 4\n[[model]]\nname = \"m\"\ntype = \"" +
+                           type + "\"\n" + params;
+  std::string error;
+  auto s = scenario::ScenarioLoader(catalog().infos()).load_text(text, "harness/runner/tests/" + name + ".toml", &error);
+  if (!s) throw std::runtime_error(error);
+  return *s;
+}
+
+TEST(Isolation, ResultsComeBackInFileOrderAndMatchAnInProcessRun) {
+  const std::vector<scenario::Scenario> scenarios = {scenario_with("a", "dma_exerciser", 10),
+                                                     scenario_with("b", "dma_exerciser", 30),
+                                                     scenario_with("c", "dma_exerciser", 5)};
+  std::vector<std::size_t> order;
+  auto results = run_isolated(scenarios, catalog(), {}, 2, [&](std::size_t i, const ScenarioResult&) { order.push_back(i); });
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(order.size(), 3u);
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const ScenarioResult direct = run_scenario(scenarios[i], catalog(), {});
+    EXPECT_EQ(results[i].name, scenarios[i].name);
+    EXPECT_EQ(results[i].outcome, Outcome::kPass);
+    EXPECT_EQ(results[i].trace_hash, direct.trace_hash);
+    EXPECT_EQ(results[i].events, direct.events);
+    EXPECT_EQ(results[i].models[0].values, direct.models[0].values);
+  }
+}
+
+TEST(Isolation, AHarnessCrashIsAHarnessErrorForThatScenarioAlone) {
+  const std::vector<scenario::Scenario> scenarios = {scenario_with("before", "dma_exerciser"),
+                                                     scenario_with("crashes", "segfaults"),
+                                                     scenario_with("after", "dma_exerciser")};
+  auto results = run_isolated(scenarios, catalog(), {}, 1, {});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].outcome, Outcome::kPass);
+  EXPECT_EQ(results[2].outcome, Outcome::kPass);
+  EXPECT_EQ(results[1].outcome, Outcome::kHarnessError);
+  EXPECT_TRUE(results[1].findings.empty());  // a harness fault is never reported as the dext's
+  ASSERT_EQ(results[1].failures.size(), 1u);
+  EXPECT_EQ(results[1].failures[0].rfind("harness error: the scenario's process died of SIGSEGV (signal 11) before it "
+                                         "reported a result.",
+                                         0),
+            0u)
+      << results[1].failures[0];
+  EXPECT_EQ(results[1].seed, 4u);  // enough to rerun it
+}
+
+TEST(Isolation, AllocationFailureAndAMissingResultAreHarnessErrors) {
+  auto results = run_isolated({scenario_with("oom", "out_of_memory"), scenario_with("exits", "exits")}, catalog(), {}, 2, {});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].outcome, Outcome::kHarnessError);
+  EXPECT_EQ(results[0].failures, std::vector<std::string>{"harness error: out of memory"});
+  EXPECT_EQ(results[1].outcome, Outcome::kHarnessError);
+  ASSERT_EQ(results[1].failures.size(), 1u);
+  EXPECT_EQ(results[1].failures[0],
+            "harness error: the scenario's process returned a garbled result: the result ends at byte 0 of 0 where a "
+            "number should be");
+}
+
+TEST(ResultCodec, RoundTripsEveryFieldAndRefusesTruncatedBytes) {
+  ScenarioResult r;
+  r.name = "n";
+  r.file = "f.toml";
+  r.labels = {"x", "y"};
+  r.seed = 77;
+  r.outcome = Outcome::kFail;
+  r.findings.push_back({{"dext.signal", "A@dev", 5, "what", "why", "dev"}, true});
+  r.failures = {"one", "two"};
+  r.simulated = 123;
+  r.wall_seconds = 0.5;
+  r.trace_hash = 0xabcdef;
+  r.trace_records = 9;
+  r.events = 10;
+  r.clock_edges = 11;
+  r.models.push_back({"m", {{"k", "v"}}});
+  r.trace.push_back({42, "src", "msg"});
+  const std::string bytes = encode_result(r);
+  std::string error;
+  auto back = decode_result(bytes, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(encode_result(*back), bytes);
+  EXPECT_EQ(back->findings[0].finding.subject, "dev");
+  EXPECT_TRUE(back->findings[0].expected);
+  EXPECT_EQ(back->trace[0].message, "msg");
+  for (std::size_t cut : {std::size_t{0}, std::size_t{3}, bytes.size() / 2, bytes.size() - 1}) {
+    EXPECT_FALSE(decode_result(bytes.substr(0, cut), &error)) << cut;
+  }
+  EXPECT_FALSE(decode_result(bytes + "x", &error));
+  EXPECT_EQ(error, "bytes follow the end of the result");
+}
+
+}  // namespace
+}  // namespace dexthil::runner
