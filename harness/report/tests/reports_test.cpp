@@ -46,7 +46,7 @@ TEST(Reports, SummaryJsonHasTheDocumentedShape) {
   const std::string j = summary_json({"0.1.0", std::nullopt}, sample());
   EXPECT_NE(j.find("\"schema\": \"dexthil-summary/1\""), std::string::npos);
   EXPECT_NE(j.find("\"seed_override\": null"), std::string::npos);
-  EXPECT_NE(j.find("\"totals\": {\"scenarios\": 3, \"pass\": 1, \"fail\": 1, \"error\": 1}"), std::string::npos);
+  EXPECT_NE(j.find("\"totals\": {\"scenarios\": 3, \"pass\": 1, \"fail\": 1, \"error\": 1, \"harness_error\": 0}"), std::string::npos);
   EXPECT_NE(j.find("\"trace_hash\": \"0000000000000abc\""), std::string::npos);
   EXPECT_NE(j.find("\"what\": \"byte read 0x01\\nexpected 0x02\""), std::string::npos);
   EXPECT_NE(j.find("\"why\": \"why \\\\ because\""), std::string::npos);
