@@ -11,6 +11,7 @@
 #include "harness/pcie/fabric.hpp"
 #include "harness/pcie/topology_print.hpp"
 #include "harness/report/reports.hpp"
+#include "harness/runner/determinism.hpp"
 #include "harness/runner/isolation.hpp"
 #include "harness/runner/run.hpp"
 #include "harness/scenario/loader.hpp"
@@ -43,8 +44,8 @@ commands:
 Run 'dexthil <command> --help' for a command's options.
 )";
 
-constexpr const char* kRunHelp = R"(usage: dexthil run [-j N] [--seed N] [--out DIR] [--dexts DIR]... [--callback-limit S] [--quiet]
-                   <file|dir>...
+constexpr const char* kRunHelp = R"(usage: dexthil run [-j N] [--seed N] [--out DIR] [--dexts DIR]... [--callback-limit S]
+                   [--check-determinism] [--quiet] <file|dir>...
 
 Runs every scenario named, and every *.toml below each folder named, in sorted order.
 All files are loaded and checked first; any problem in any file stops the run before
@@ -63,6 +64,10 @@ options:
               may be repeated; after them, the dexts built beside this dexthil (../dexts)
   --callback-limit S  end a dext callback that has run S seconds of wall-clock time without
               returning to its queue, as a dext.hang finding (default 10; 0: never)
+  --check-determinism  run every scenario a second time, and a third time evaluating every
+              clock edge instead of skipping idle ones (when that is at most 20 M edges);
+              a scenario whose trace hash differs fails, naming the first trace record
+              that differs
   --quiet     print only the summary table and the failures
 
 exit status: 0 every scenario passed, 1 some failed, 2 usage or input error (or a
@@ -117,6 +122,7 @@ struct Options {
   std::string entitlements;
   std::vector<std::string> dext_dirs;
   bool quiet = false;
+  bool check_determinism = false;
   bool list_models = false;
   bool list_checks = false;
   bool help = false;
@@ -192,6 +198,8 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
       o->dext_dirs.push_back(args[++i]);
     } else if (a == "--quiet" && takes(a)) {
       o->quiet = true;
+    } else if (a == "--check-determinism" && takes(a)) {
+      o->check_determinism = true;
     } else if (a == "--models" && takes(a)) {
       o->list_models = true;
     } else if (a == "--checks" && takes(a)) {
@@ -255,7 +263,7 @@ std::string builtin_dext_dir() {
 
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit"}, &o, err)) {
+  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit", "--check-determinism"}, &o, err)) {
     return kExitUsage;
   }
   if (o.help) {
@@ -276,7 +284,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   run_options.dext_dirs.push_back(builtin_dext_dir());
   run_options.callback_limit_ms = o.callback_limit_ms;
   std::size_t finished = 0;
-  const std::vector<runner::ScenarioResult> results = runner::run_isolated(
+  std::vector<runner::ScenarioResult> results = runner::run_isolated(
       scenarios, catalog, run_options, o.jobs, [&](std::size_t, const runner::ScenarioResult& r) {
         ++finished;
         if (o.quiet) return;
@@ -285,6 +293,10 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
             << ", " << r.findings.size() << " finding" << (r.findings.size() == 1 ? "" : "s") << ")\n"
             << std::flush;
       });
+  if (o.check_determinism) {
+    if (!o.quiet) out << "checking determinism: every scenario again, and without idle skipping\n" << std::flush;
+    runner::check_determinism(scenarios, catalog, run_options, o.jobs, &results);
+  }
 
   std::size_t width = 8;
   for (const auto& r : results) width = std::max(width, r.name.size() + 2);
@@ -304,10 +316,15 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
       << "\n";
 
   for (const auto& r : results) {
+    if (r.outcome != runner::Outcome::kPass) continue;
+    for (const auto& n : r.notes) out << "note: " << r.name << ": " << n << "\n";
+  }
+  for (const auto& r : results) {
     if (r.outcome == runner::Outcome::kPass) continue;
     out << "\n" << upper(runner::to_string(r.outcome)) << " " << r.name << " (" << r.file << ", seed " << r.seed
         << "; rerun with: dexthil run --seed " << r.seed << " " << r.file << ")\n";
     for (const auto& f : r.failures) out << "  - " << f << "\n";
+    for (const auto& n : r.notes) out << "  note: " << n << "\n";
     for (const auto& f : r.findings) {
       out << "  [" << f.finding.check << "] " << f.finding.where << " at " << sim::format_time(f.finding.time) << ": "
           << f.finding.what << "\n      " << f.finding.why << (f.expected ? " (expected)" : "") << "\n";

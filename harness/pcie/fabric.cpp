@@ -4,6 +4,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "harness/util/hex.hpp"
+
 namespace dexthil::pcie {
 
 namespace {
@@ -168,12 +170,18 @@ Node* Fabric::route_config(Bdf bdf) const {
 
 std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) const {
   const Node* n = route_config(bdf);
-  if (!n) return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-  return n->config.read(offset, size);
+  const std::uint32_t value = n ? n->config.read(offset, size) : size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+  sim_.trace().record(sim_.now(), "fabric",
+                      "cfg rd " + bdf.str() + "+" + util::hex(offset) + "/" + std::to_string(size) + " = " + util::hex(value) +
+                          (n ? "" : " (no function)"));
+  return value;
 }
 
 void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value) {
   Node* n = route_config(bdf);
+  sim_.trace().record(sim_.now(), "fabric",
+                      "cfg wr " + bdf.str() + "+" + util::hex(offset) + "/" + std::to_string(size) + " = " + util::hex(value) +
+                          (n ? "" : " (no function)"));
   if (!n) return;
   const auto writes = [&](std::uint16_t reg, std::uint32_t bit) {
     return reg >= offset && reg < offset + size && ((value >> ((reg - offset) * 8)) & bit) != 0;
@@ -401,13 +409,18 @@ bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
   const bool decoded = it != mmio_devices_.end() && it->second;
   *value = decoded ? it->second->mmio_read32(target->bar, target->offset) : 0xffffffffu;
+  sim_.trace().record(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
+                      "mmio rd " + util::hex(address) + " = " + util::hex(*value) + (decoded ? "" : " (unclaimed)"));
   return decoded;
 }
 
 bool Fabric::mmio_write32(std::uint64_t address, std::uint32_t value) {
   auto target = route_mmio(address);
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
-  if (it == mmio_devices_.end() || !it->second) return false;
+  const bool decoded = it != mmio_devices_.end() && it->second;
+  sim_.trace().record(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
+                      "mmio wr " + util::hex(address) + " = " + util::hex(value) + (decoded ? "" : " (unclaimed)"));
+  if (!decoded) return false;
   it->second->mmio_write32(target->bar, target->offset, value);
   return true;
 }
@@ -421,6 +434,7 @@ bool Fabric::signal_msi(const Node& endpoint) {
   sim::SimTime one_way = 0;
   for (const Node* n = &endpoint; n; n = n->parent) one_way += n->hop_latency;
   sim_.after(one_way, [this, &endpoint, address, data] {
+    sim_.trace().record(sim_.now(), endpoint.name, "msi " + util::hex(address) + " data " + util::hex(data));
     if (msi_handler_) msi_handler_(endpoint, address, data);
   });
   return true;
@@ -594,6 +608,12 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
     completion.status = dma::CompletionStatus::kUnsupportedRequest;  // what a blocked DMA gets back
   }
   path.latency = round_trip(ep, request, path.iotlb_misses);
+  sim_.trace().record(sim_.now(), ep.name,
+                      std::string(request.write ? "dma wr " : "dma rd ") + util::hex(request.address) + "+" +
+                          std::to_string(request.length) + " tag " + std::to_string(request.tag) + " as " +
+                          path.arrived_as.str() + " sid " + std::to_string(path.sid) +
+                          (ok ? " -> pa " + util::hex(path.translation.pa) : " -> fault " + util::hex(path.translation.error_status)) +
+                          " in " + std::to_string(path.latency.total()) + " ps");
   path.request = std::move(request);
   for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
   sim_.after(path.latency.total(), [done = std::move(done), completion = std::move(completion)]() mutable {

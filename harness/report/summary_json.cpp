@@ -65,6 +65,9 @@ std::string summary_json(const RunInfo& info, const std::vector<runner::Scenario
     j << "      \"failures\": [";
     for (std::size_t k = 0; k < r.failures.size(); ++k) j << (k ? ", " : "") << "\n        " << json_string(r.failures[k]);
     j << (r.failures.empty() ? "" : "\n      ") << "],\n";
+    j << "      \"notes\": [";
+    for (std::size_t k = 0; k < r.notes.size(); ++k) j << (k ? ", " : "") << "\n        " << json_string(r.notes[k]);
+    j << (r.notes.empty() ? "" : "\n      ") << "],\n";
     j << "      \"findings\": [";
     for (std::size_t k = 0; k < r.findings.size(); ++k) {
       const auto& f = r.findings[k];

@@ -87,6 +87,8 @@ std::string encode_result(const ScenarioResult& r) {
   }
   w.u64(r.failures.size());
   for (const auto& f : r.failures) w.str(f);
+  w.u64(r.notes.size());
+  for (const auto& n : r.notes) w.str(n);
   w.u64(r.simulated);
   w.f64(r.wall_seconds);
   w.u64(r.trace_hash);
@@ -135,6 +137,7 @@ std::optional<ScenarioResult> decode_result(const std::string& bytes, std::strin
       r.findings.push_back(std::move(f));
     }
     for (std::size_t n = in.count(); n > 0; --n) r.failures.push_back(in.str());
+    for (std::size_t n = in.count(); n > 0; --n) r.notes.push_back(in.str());
     r.simulated = in.u64();
     r.wall_seconds = in.f64();
     r.trace_hash = in.u64();

@@ -47,6 +47,7 @@ struct ScenarioResult {
   Outcome outcome = Outcome::kError;
   std::vector<JudgedFinding> findings;
   std::vector<std::string> failures;  // why it did not pass, one sentence each
+  std::vector<std::string> notes;     // what a person should know that is not a failure
   sim::SimTime simulated = 0;
   double wall_seconds = 0;
   std::uint64_t trace_hash = 0;

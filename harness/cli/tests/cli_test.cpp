@@ -92,6 +92,10 @@ TEST(Cli, TwoJobsGiveExactlyTheReportsOfOne) {
   Result two = run({"run", "--jobs", "2", "--quiet", "--dexts", DEXTHIL_DEXT_DIR, "--out", (dir / "j2").string(), "fixtures/scenarios"});
   EXPECT_EQ(one.code, kExitPass) << one.out << one.err;
   EXPECT_EQ(two.code, kExitPass) << two.out << two.err;
+  // Every shipped scenario writes to its trace: the FNV offset basis is the hash of nothing.
+  const std::string summary = read_file(dir / "j1" / "summary.json");
+  EXPECT_EQ(summary.find("\"trace_hash\": \"cbf29ce484222325\""), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("\"trace_records\": 0,"), std::string::npos);
   for (const char* report : {"summary.json", "junit.xml"}) {
     const std::string a = without_wall_time(read_file(dir / "j1" / report));
     EXPECT_GT(a.size(), 1000u) << report;

@@ -34,6 +34,12 @@ void IOLog(const char* format, ...) {
 void IOSleep(uint64_t milliseconds) { Kernel::current().runtime().sleep_for(milliseconds * dexthil::sim::kMillisecond); }
 void IODelay(uint64_t microseconds) { Kernel::current().runtime().sleep_for(microseconds * dexthil::sim::kMicrosecond); }
 
-void* IOMalloc(size_t length) { return std::malloc(length ? length : 1); }
+void* IOMalloc(size_t length) {
+  void* p = std::malloc(length ? length : 1);
+  // IOMalloc's memory is not zeroed on macOS. It is filled from the run's seed here, so a dext
+  // that reads it before writing sees garbage, and the same garbage for the same seed.
+  if (Kernel* k = Kernel::active(); k && p) k->fill_from_seed(static_cast<unsigned char*>(p), length);
+  return p;
+}
 void* IOMallocZero(size_t length) { return std::calloc(1, length ? length : 1); }
 void IOFree(void* address, size_t) { std::free(address); }

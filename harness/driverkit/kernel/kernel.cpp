@@ -95,9 +95,13 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
       findings_(findings),
       profile_(std::move(profile)),
       runtime_(std::make_unique<FiberRuntime>(sim)),
+      uninitialised_(sim.random_stream("kernel.uninitialised-memory")),
       previous_active_(g_active) {
   g_active = this;
-  runtime_->set_switch_hook([](DispatchQueue* q) { ObjectRegistry::set_current_owner(q ? q->owner() : 0); });
+  runtime_->set_switch_hook([this](DispatchQueue* q) {
+    ObjectRegistry::set_current_owner(q ? q->owner() : 0);
+    if (q) trace(q->name(), q->owner() ? "runs (process " + std::to_string(q->owner()) + ")" : "runs (kernel)");
+  });
   runtime_->set_error_hook([this](DispatchQueue* q, std::exception_ptr error) {
     auto it = queue_owner_.find(q);
     if (it == queue_owner_.end()) return false;  // the kernel's own code: a harness bug, let it surface
@@ -149,13 +153,25 @@ std::unique_ptr<DispatchQueue> Kernel::make_kernel_queue(const std::string& name
   return std::make_unique<DispatchQueue>(*runtime_, name);
 }
 
+void Kernel::trace(std::string_view source, std::string_view message) {
+  sim_.trace().record(sim_.now(), source, message);
+}
+
 void Kernel::report(checks::Finding finding) {
   if (finding.time == 0) finding.time = sim_.now();
+  trace("kernel", "finding " + finding.check + " on " + finding.where);
   findings_.add(std::move(finding));
 }
 
 void Kernel::report_on(const ServiceRecord* rec, std::string check, std::string what, std::string why) {
   report({std::move(check), rec->name, 0, std::move(what), std::move(why), rec->process->node->name});
+}
+
+void Kernel::fill_from_seed(unsigned char* bytes, std::size_t length) {
+  for (std::size_t i = 0; i < length; i += 8) {
+    const std::uint64_t v = uninitialised_.next_u64();
+    std::memcpy(bytes + i, &v, std::min<std::size_t>(8, length - i));
+  }
 }
 
 std::uint64_t Kernel::mach_ticks() const {
@@ -335,12 +351,14 @@ void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
               "meanwhile. Call the superclass when the device has reached the state.");
     waiter->signal();
   });
+  trace(rec->name, std::string("SetPowerState(") + power_name(state) + ") sent");
   const kern_return_t result = rec->service->SetPowerState(flags);
   if (result != kIOReturnSuccess) rec->ack_pending.reset();  // an error acknowledges at once
   if (rec->ack_pending && !rec->process->crashed) waiter->wait();
   sim_.cancel(timeout);
   if (rec->process->crashed) return;
   rec->power = state;
+  trace(rec->name, std::string("power state ") + power_name(state));
   if (state == PowerState::kOff) rec->device_off = true;
 }
 
@@ -621,6 +639,7 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
     queue = rec->queues["Default"];
   }
   if (!caller) throw std::logic_error(std::string("kernel message ") + name + " sent outside a kernel thread");
+  trace(rec->name, std::string("message ") + method + (sync ? " (sync) on " : " on ") + queue->host().name());
   queue->host().dispatch_sync(body, method);
   return p->crashed ? kIOReturnIPCError : kIOReturnSuccess;
 }
@@ -637,6 +656,8 @@ void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallba
     }
   }
   if (!queue || queue->host().abandoned()) return;
+  trace(rec ? std::string_view(rec->name) : std::string_view("kernel"),
+        "posts " + std::string(label ? label : "an action") + " to " + queue->host().name());
   queue->host().dispatch_async(std::move(work), label);
 }
 

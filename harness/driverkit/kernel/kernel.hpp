@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/checks/finding.hpp"
@@ -27,6 +28,7 @@
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/util/insertion_ordered_set.hpp"
 
 class OSObject;
 class IOService;
@@ -152,6 +154,8 @@ class Kernel {
   hostmem::PageAllocator& buffers() { return buffers_; }
   const KernelProfile& profile() const { return profile_; }
   void report(checks::Finding finding);
+  // A record in the run's trace (what the trace hash covers) at the current simulated time.
+  void trace(std::string_view source, std::string_view message);
   // A finding about a service, on its endpoint (what [[expect]] endpoint= matches).
   void report_on(const ServiceRecord* record, std::string check, std::string what, std::string why);
 
@@ -181,6 +185,8 @@ class Kernel {
   // Device access through a provider: flags access while the device is powered off.
   void device_access(IOPCIDevice* provider, const char* accessor);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
+  // Fills memory the platform hands out uninitialised (IOMalloc) from the run's seed.
+  void fill_from_seed(unsigned char* bytes, std::size_t length);
   static sim::SimTime ticks_to_time(std::uint64_t ticks);
 
  private:
@@ -213,7 +219,8 @@ class Kernel {
   std::vector<std::unique_ptr<PciProvider>> providers_;
   std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
-  std::set<IOTimerDispatchSource*> timers_;
+  sim::Random uninitialised_;  // what fill_from_seed writes
+  util::InsertionOrderedSet<IOTimerDispatchSource*> timers_;
   Kernel* previous_active_ = nullptr;
 };
 

@@ -10,7 +10,7 @@ namespace dexthil::driverkit {
 void PciProvider::msi_received() {
   const std::uint64_t now = kernel_.mach_ticks();
   // Copy: a handler may cancel a source while we walk them.
-  const std::set<IOInterruptDispatchSource*> targets = sources;
+  const util::InsertionOrderedSet<IOInterruptDispatchSource*> targets = sources;
   for (IOInterruptDispatchSource* s : targets) s->interrupt(now);
 }
 

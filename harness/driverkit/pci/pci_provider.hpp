@@ -5,10 +5,10 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "harness/pcie/fabric.hpp"
+#include "harness/util/insertion_ordered_set.hpp"
 
 class IOService;
 class IOPCIDevice;
@@ -29,8 +29,8 @@ class PciProvider {
 
   IOService* open_client = nullptr;
   std::uint32_t msi_vectors = 0;  // configured by ConfigureInterrupts
-  std::set<IOInterruptDispatchSource*> sources;
-  std::set<IODMACommand*> prepared_commands;
+  util::InsertionOrderedSet<IOInterruptDispatchSource*> sources;
+  util::InsertionOrderedSet<IODMACommand*> prepared_commands;
 
   // Config space as SaveDeviceState keeps it: the header and the capability list, in dwords.
   using ConfigImage = std::array<std::uint32_t, 64>;

@@ -6,6 +6,9 @@
 #include <csignal>
 #include <new>
 
+#include <unistd.h>
+
+#include "harness/runner/determinism.hpp"
 #include "harness/runner/isolation.hpp"
 #include "harness/runner/result_codec.hpp"
 #include "harness/scenario/loader.hpp"
@@ -30,6 +33,19 @@ ModelCatalog catalog_with_broken_models() {
   broken("segfaults", [] { std::raise(SIGSEGV); });
   broken("out_of_memory", [] { throw std::bad_alloc(); });
   broken("exits", [] { std::_Exit(0); });
+  // A model that leaks something outside the seed into the trace: the process id.
+  struct LeaksThePid final : ScenarioModel {
+    void finish(sim::SimTime) override {}
+    std::vector<std::pair<std::string, std::string>> stats() const override { return {}; }
+  };
+  ModelType pid;
+  pid.info = {"records_its_pid", "records the process id in the trace (test only)", {}};
+  pid.create = [](ModelContext& context) -> std::unique_ptr<ScenarioModel> {
+    context.sim.trace().record(0, "m", "steady");
+    context.sim.trace().record(0, "m", "pid " + std::to_string(getpid()));
+    return std::make_unique<LeaksThePid>();
+  };
+  c.add(std::move(pid));
   return c;
 }
 
@@ -95,6 +111,28 @@ TEST(Isolation, AllocationFailureAndAMissingResultAreHarnessErrors) {
   EXPECT_EQ(results[1].failures[0],
             "harness error: the scenario's process returned a garbled result: the result ends at byte 0 of 0 where a "
             "number should be");
+}
+
+TEST(Determinism, ADeterministicScenarioPassesAndALeakyOneNamesTheFirstDifferingRecord) {
+  const std::vector<scenario::Scenario> scenarios = {scenario_with("steady", "dma_exerciser"),
+                                                     scenario_with("leaky", "records_its_pid")};
+  auto results = run_isolated(scenarios, catalog(), {}, 2, {});
+  ASSERT_EQ(results[1].outcome, Outcome::kPass);
+  check_determinism(scenarios, catalog(), {}, 2, &results);
+  EXPECT_EQ(results[0].outcome, Outcome::kPass);
+  EXPECT_TRUE(results[0].failures.empty());
+  EXPECT_EQ(results[1].outcome, Outcome::kFail);
+  ASSERT_EQ(results[1].failures.size(), 1u);  // the idle-skipping run differs too, but says so only once
+  const std::string& why = results[1].failures[0];
+  EXPECT_EQ(why.rfind("not deterministic: the same seed gave trace hash 0x", 0), 0u) << why;
+  EXPECT_NE(why.find("; trace record #1 differs: one run at 0 ps m: pid "), std::string::npos) << why;
+}
+
+TEST(Determinism, LongRunsAreComparedWithoutTheEveryEdgeRun) {
+  scenario::Scenario s = scenario_with("long", "dma_exerciser");
+  s.duration = 10 * sim::kSecond;  // 2.5 G edges at 250 MHz
+  EXPECT_GT(edges_without_skipping(s), kMaxCheckedEdges);
+  EXPECT_EQ(edges_without_skipping(scenario_with("short", "dma_exerciser")), 250'000u);
 }
 
 TEST(ResultCodec, RoundTripsEveryFieldAndRefusesTruncatedBytes) {
