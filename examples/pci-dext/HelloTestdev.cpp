@@ -57,6 +57,15 @@ kern_return_t IMPL(HelloTestdev, Start) {
 void IMPL(HelloTestdev, TimerOccurred) {
   ivars->ticks++;
   IOLog("HelloTestdev: tick %u\n", ivars->ticks);
+  // Published in the registry (ioreg shows it on a Mac): a scenario can check it as a figure.
+  if (OSDictionary* props = OSDictionary::withCapacity(1)) {
+    if (OSNumber* ticks = OSNumber::withNumber(ivars->ticks, 32)) {
+      props->setObject("Ticks", ticks);
+      ticks->release();
+    }
+    SetProperties(props);
+    props->release();
+  }
   if (ivars->ticks < 3) ivars->timer->WakeAtTime(kIOTimerClockMachAbsoluteTime, ticks_from_now(1000000), 0);
 }
 

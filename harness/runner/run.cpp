@@ -1,6 +1,7 @@
 #include "harness/runner/run.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -37,8 +38,46 @@ std::optional<std::string> unsupported_part(const scenario::Scenario& s) {
   return std::nullopt;
 }
 
+// "model.stat" against the figures the run reported; a reason when it does not hold.
+std::optional<std::string> judge_figure(const scenario::ExpectSpec& e, const ScenarioResult& result) {
+  const std::string& stat = *e.stat;
+  const auto dot = stat.rfind('.');
+  const std::string owner = stat.substr(0, dot), name = stat.substr(dot + 1);
+  const std::string at = e.pos.str() + ": expected " + stat;
+  const ModelStats* figures = nullptr;
+  std::string owners;
+  for (const ModelStats& m : result.models) {
+    if (m.model == owner) figures = &m;
+    owners += (owners.empty() ? "" : ", ") + m.model;
+  }
+  if (!figures) {
+    return at + ", but nothing in the run is called " + owner + " (it has: " + (owners.empty() ? "nothing" : owners) +
+           ")" + (owner.find('@') != std::string::npos ? "; did the dext match and start?" : "");
+  }
+  const std::string* value = nullptr;
+  std::string names;
+  for (const auto& [k, v] : figures->values) {
+    if (k == name) value = &v;
+    names += (names.empty() ? "" : ", ") + k;
+  }
+  if (!value) return at + ", but " + owner + " has no figure " + name + " (it has: " + names + ")";
+  if (e.equals && *value != *e.equals) return at + " to be " + *e.equals + ", was " + *value;
+  if (e.at_least || e.at_most) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    if (ec != std::errc() || end != value->data() + value->size()) return at + " to be a number, was \"" + *value + "\"";
+    if (e.at_least && n < *e.at_least) return at + " at least " + std::to_string(*e.at_least) + ", was " + *value;
+    if (e.at_most && n > *e.at_most) return at + " at most " + std::to_string(*e.at_most) + ", was " + *value;
+  }
+  return std::nullopt;
+}
+
 void judge(const scenario::Scenario& s, ScenarioResult* result) {
   for (const scenario::ExpectSpec& e : s.expectations) {
+    if (e.stat) {
+      if (auto why = judge_figure(e, *result)) result->failures.push_back(*why);
+      continue;
+    }
     std::uint32_t seen = 0;
     for (JudgedFinding& f : result->findings) {
       if (f.finding.check == e.check && (!e.where || f.finding.matched_name() == *e.where)) {
@@ -222,6 +261,11 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       if (s.check_enabled(f.check)) result.findings.push_back({f, false});
     }
     for (std::size_t i = 0; i < models.size(); ++i) result.models.push_back({s.models[i].name, models[i]->stats()});
+    if (kernel) {
+      for (driverkit::ServiceFigures& f : kernel->service_figures()) {
+        result.models.push_back({std::move(f.service), std::move(f.values)});
+      }
+    }
     result.simulated = sim.now();
     result.events = stats.events;
     result.clock_edges = stats.clock_edges;

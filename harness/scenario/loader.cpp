@@ -147,9 +147,16 @@ class Reader : public toml_input::TomlReader {
       s.dma_latency_budget = duration(t, "dma_latency", "budgets", false, 1, 3600 * sim::kSecond);
     }
     for_each_table(root, "expect", [&](const toml::table& t, const std::string& path) {
-      allow_keys(t, path, {"finding", "model", "endpoint", "count"});
       ExpectSpec e;
       e.pos = pos(t);
+      if (t.get("stat")) {
+        s.expectations.push_back(figure_expectation(t, path, model_names));
+        return;
+      }
+      allow_keys(t, path, {"finding", "model", "endpoint", "count"});
+      if (!t.get("finding")) {
+        fail_at(e.pos, path, "an [[expect]] names a \"finding\" the run must produce or a \"stat\" it must reach");
+      }
       e.check = string(t, "finding", path, true).value();
       if (!checks::is_known_check(e.check)) {
         fail(*t.get("finding"), path + ".finding", "unknown finding \"" + e.check + "\"" + known_checks_hint(e.check));
@@ -167,10 +174,57 @@ class Reader : public toml_input::TomlReader {
       }
       s.expectations.push_back(std::move(e));
     });
+    const bool states_something = std::any_of(s.expectations.begin(), s.expectations.end(), [](const ExpectSpec& e) {
+      return e.stat || !e.count || *e.count > 0;
+    });
+    if (!states_something) {
+      fail_at(s.pos, "expect",
+              "the scenario states nothing that must happen, so it would pass if nothing happened at all: add an "
+              "[[expect]] with a \"stat\" the run must reach (a figure its summary.json lists under \"models\") or a "
+              "\"finding\" it must produce (count 0 alone says only what must not happen)");
+    }
     return s;
   }
 
  private:
+  // [[expect]] stat = "OWNER.NAME" with at_least / at_most / equals.
+  ExpectSpec figure_expectation(const toml::table& t, const std::string& path, const std::set<std::string>& model_names) {
+    allow_keys(t, path, {"stat", "at_least", "at_most", "equals"});
+    ExpectSpec e;
+    e.pos = pos(t);
+    e.stat = string(t, "stat", path, true).value();
+    const auto dot = e.stat->rfind('.');
+    const std::string owner = dot == std::string::npos ? "" : e.stat->substr(0, dot);
+    const auto at = owner.find('@');
+    const bool known = model_names.count(owner) ||
+                       (at != std::string::npos && at > 0 && endpoints_.count(owner.substr(at + 1)));
+    if (dot == std::string::npos || dot + 1 == e.stat->size() || !known) {
+      fail(*t.get("stat"), path + ".stat",
+           "\"" + *e.stat + "\" is not MODEL.NAME (a model of this scenario) or CLASS@ENDPOINT.NAME (a dext service on an "
+           "endpoint of its topology)");
+    }
+    e.at_least = integer(t, "at_least", path, INT64_MIN, INT64_MAX);
+    e.at_most = integer(t, "at_most", path, INT64_MIN, INT64_MAX);
+    if (const toml::node* equals = t.get("equals")) {
+      if (const auto* i = equals->as_integer()) {
+        e.equals = std::to_string(i->get());
+      } else if (const auto* b = equals->as_boolean()) {
+        e.equals = b->get() ? "true" : "false";
+      } else if (const auto* str = equals->as_string()) {
+        e.equals = str->get();
+      } else {
+        fail(*equals, path + ".equals", std::string("expected an integer, boolean or string, got ") + type_name(*equals));
+      }
+    }
+    if (!e.at_least && !e.at_most && !e.equals) {
+      fail_at(e.pos, path, "a \"stat\" expectation needs \"at_least\", \"at_most\" or \"equals\"");
+    }
+    if (e.at_least && e.at_most && *e.at_least > *e.at_most) {
+      fail(*t.get("at_most"), path + ".at_most", "is below at_least");
+    }
+    return e;
+  }
+
   // An endpoint of the scenario's topology, named by `endpoint` in table t.
   std::optional<std::string> endpoint(const toml::table& t, const std::string& path, bool required) const {
     auto name = string(t, "endpoint", path, required);

@@ -85,10 +85,15 @@ struct FaultSpec {
   SourcePos pos;
 };
 
+// What a run must produce: a finding (`check`), or a figure the run reports (`stat`).
 struct ExpectSpec {
-  std::string check;                 // a finding id
+  std::string check;                 // a finding id; empty for a figure
   std::optional<std::string> where;  // a model or endpoint name; any when absent
   std::optional<std::uint32_t> count;  // exactly this many; at least one when absent
+  // "OWNER.NAME": a model's statistic, or a dext service's figure ("Class@endpoint.stage")
+  std::optional<std::string> stat;
+  std::optional<std::int64_t> at_least, at_most;
+  std::optional<std::string> equals;  // compared as text; numbers and booleans as TOML writes them
   SourcePos pos;
 };
 

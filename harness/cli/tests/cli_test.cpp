@@ -114,7 +114,8 @@ TEST(Cli, ACrashingDextIsAFindingAndTheScenariosAfterItStillRun) {
   auto scenario = [&](const std::string& name, const std::string& dext) {
     std::ofstream(dir / (name + ".toml")) << "[scenario]\nname = \"" << name << "\"\nduration = \"5ms\"\ntopology = \""
                                           << topology << "\"\n[[model]]\nname = \"testdev\"\ntype = \"dma_testdev\"\n"
-                                          << "endpoint = \"dev\"\n[[dext]]\nname = \"" << dext << "\"\n";
+                                          << "endpoint = \"dev\"\n[[dext]]\nname = \"" << dext << "\"\n"
+                                          << "[[expect]]\nstat = \"TestdevDriver@dev.TransfersOK\"\nequals = 2\n";
   };
   scenario("a-crashes", "TestdevDriver-null-store");
   scenario("b-runs-after-it", "TestdevDriver");
@@ -131,7 +132,8 @@ TEST(Cli, AFailingScenarioExitsOneAndSaysHowToRerunIt) {
   const auto path = std::filesystem::temp_directory_path() / "dexthil-failing.toml";
   std::ofstream(path) << "[scenario]\nname = \"failing\"\nduration = \"1ms\"\n"
                          "[[model]]\nname = \"dma0\"\ntype = \"dma_exerciser\"\n"
-                         "[[fault]]\nkind = \"dma-corrupt-read\"\nmodel = \"dma0\"\nrequest = 1\n";
+                         "[[fault]]\nkind = \"dma-corrupt-read\"\nmodel = \"dma0\"\nrequest = 1\n"
+                         "[[expect]]\nstat = \"dma0.requests_completed\"\nat_least = 1\n";
   Result r = run({"run", "--seed", "12", path.string()});
   EXPECT_EQ(r.code, kExitFail) << r.out;
   EXPECT_NE(r.out.find("FAIL failing (" + path.string() + ", seed 12; rerun with: dexthil run --seed 12 " + path.string()),

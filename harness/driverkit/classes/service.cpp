@@ -91,6 +91,7 @@ kern_return_t IOService::SetProperties(OSDictionary* properties) {
   properties->retain();
   OSSafeReleaseNULL(properties_);
   properties_ = properties;
+  if (Kernel* k = Kernel::active()) k->properties_published(this, properties);
   return kIOReturnSuccess;
 }
 

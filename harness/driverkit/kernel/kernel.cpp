@@ -738,6 +738,46 @@ std::vector<const ServiceRecord*> Kernel::services() const {
   return out;
 }
 
+void Kernel::properties_published(IOService* service, const OSDictionary* properties) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec || !properties) return;
+  rec->published.clear();
+  properties->iterateObjects([rec](const char* key, const OSMetaClassBase* value) {
+    if (const auto* n = OSDynamicCast(OSNumber, value)) {
+      rec->published.emplace_back(key, std::to_string(n->unsigned64BitValue()));
+    } else if (const auto* b = OSDynamicCast(OSBoolean, value)) {
+      rec->published.emplace_back(key, b->isTrue() ? "true" : "false");
+    } else if (const auto* str = OSDynamicCast(OSString, value)) {
+      rec->published.emplace_back(key, str->getCStringNoCopy());
+    }
+    return false;
+  });
+}
+
+std::vector<ServiceFigures> Kernel::service_figures() const {
+  std::vector<ServiceFigures> out;
+  std::map<std::string, std::size_t> index;
+  std::map<std::string, unsigned> processes;
+  for (const auto& p : processes_) {
+    for (const auto& rec : p->services) {
+      ++processes[rec->name];
+      if (index.emplace(rec->name, out.size()).second) out.push_back({rec->name, {}});
+    }
+  }
+  const char* stages[] = {"created", "starting", "started", "start-failed", "stopping", "stopped"};
+  for (const auto& p : processes_) {
+    for (const auto& rec : p->services) {
+      ServiceFigures& f = out[index[rec->name]];  // the last process's record wins
+      f.values = {{"stage", stages[static_cast<int>(rec->stage)]},
+                  {"power", power_name(rec->power)},
+                  {"processes", std::to_string(processes[rec->name])},
+                  {"crashed", p->crashed ? "true" : "false"}};
+      f.values.insert(f.values.end(), rec->published.begin(), rec->published.end());
+    }
+  }
+  return out;
+}
+
 std::vector<const DextProcess*> Kernel::processes() const {
   std::vector<const DextProcess*> out;
   for (auto& p : processes_) out.push_back(p.get());

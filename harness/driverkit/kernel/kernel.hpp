@@ -35,6 +35,7 @@ class IOService;
 class IODispatchQueue;
 class IOPCIDevice;
 class IOTimerDispatchSource;
+class OSDictionary;
 
 namespace dexthil::driverkit {
 
@@ -87,6 +88,15 @@ struct ServiceRecord {
   std::uint64_t max_bus_stall_ns = 0;
   std::set<std::uint64_t> pm_assertions;
   std::unique_ptr<DispatchQueue> kernel_queue;  // the kernel's own thread for this service's life and power changes
+  // What the service last published with SetProperties (numbers, booleans, strings), as text:
+  // kept by the kernel, as ioreg shows it, after the object itself is gone.
+  std::vector<std::pair<std::string, std::string>> published;
+};
+
+// Figures about one service for reports and [[expect]] stat entries.
+struct ServiceFigures {
+  std::string service;  // "Class@endpoint"
+  std::vector<std::pair<std::string, std::string>> values;
 };
 
 // One dext process: one matched service on one provider.
@@ -146,6 +156,9 @@ class Kernel {
   std::vector<const ServiceRecord*> services() const;
   std::vector<const DextProcess*> processes() const;
   unsigned crash_count(const std::string& server_name) const;
+  // Per service, its last process's stage and power state, how many processes ran it, and what
+  // it last published with SetProperties; in the order the services were first started.
+  std::vector<ServiceFigures> service_figures() const;
 
   sim::Simulator& sim() { return sim_; }
   FiberRuntime& runtime() { return *runtime_; }
@@ -175,6 +188,7 @@ class Kernel {
   void super_start(IOService* service);
   void super_stop(IOService* service);
   void acknowledge_power(IOService* service, std::uint32_t flags);
+  void properties_published(IOService* service, const OSDictionary* properties);
   kern_return_t change_power_state(IOService* service, std::uint32_t flags);
   kern_return_t set_power_override(IOService* service, bool enable);
   kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);

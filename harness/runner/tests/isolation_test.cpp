@@ -36,7 +36,7 @@ ModelCatalog catalog_with_broken_models() {
   // A model that leaks something outside the seed into the trace: the process id.
   struct LeaksThePid final : ScenarioModel {
     void finish(sim::SimTime) override {}
-    std::vector<std::pair<std::string, std::string>> stats() const override { return {}; }
+    std::vector<std::pair<std::string, std::string>> stats() const override { return {{"records", "2"}}; }
   };
   ModelType pid;
   pid.info = {"records_its_pid", "records the process id in the trace (test only)", {}};
@@ -55,7 +55,10 @@ const ModelCatalog& catalog() {
 }
 
 scenario::Scenario scenario_with(const std::string& name, const std::string& type, int transactions = 20) {
-  const std::string params = type == "dma_exerciser" ? "[model.params]\ntransactions = " + std::to_string(transactions) + "\n" : "";
+  const std::string params =
+      (type == "dma_exerciser" ? "[model.params]\ntransactions = " + std::to_string(transactions) + "\n" : std::string()) +
+      "[[expect]]\nstat = \"m." + std::string(type == "dma_exerciser" ? "requests_completed" : "records") +
+      "\"\nat_least = 1\n";
   const std::string text = "[scenario]\nname = \"" + name + "\"\nduration = \"1ms\"\nseed = 4\n[[model]]\nname = \"m\"\ntype = \"" +
                            type + "\"\n" + params;
   std::string error;

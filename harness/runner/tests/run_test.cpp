@@ -29,6 +29,9 @@ name = "dma0"
 type = "dma_exerciser"
 [model.params]
 transactions = 20
+[[expect]]
+stat = "dma0.requests_completed"
+equals = 40
 )";
 
 const std::string kUrFault = R"(
@@ -65,11 +68,29 @@ TEST(Runner, ExpectedFindingPassesOnlyWhenItOccurs) {
   EXPECT_EQ(missing.outcome, Outcome::kFail);
   ASSERT_EQ(missing.failures.size(), 1u);
   EXPECT_EQ(missing.failures[0],
-            "harness/runner/tests/inline.toml:11:1: expected 1 finding \"dma.completion-status\" on dma0, saw 0");
+            "harness/runner/tests/inline.toml:14:1: expected 1 finding \"dma.completion-status\" on dma0, saw 0");
   const std::string twice = kUrFault + "[[fault]]\nkind = \"dma-completion-status\"\nmodel = \"dma0\"\nrequest = 6\nstatus = \"CA\"\n";
   EXPECT_EQ(run_scenario(parse(kBase + twice + expect), catalog(), {}).outcome, Outcome::kFail);
   const std::string at_least_one = "[[expect]]\nfinding = \"dma.completion-status\"\n";
   EXPECT_EQ(run_scenario(parse(kBase + twice + at_least_one), catalog(), {}).outcome, Outcome::kPass);
+}
+
+TEST(Runner, FigureExpectationsSayWhatWasMissingOrOff) {
+  auto failures_with = [](const std::string& expect) {
+    return run_scenario(parse(kBase + expect), catalog(), {}).failures;
+  };
+  EXPECT_TRUE(failures_with("[[expect]]\nstat = \"dma0.requests_completed\"\nat_least = 40\nat_most = 40\n").empty());
+  EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.requests_completed\"\nat_least = 41\n"),
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.requests_completed at least 41, was 40"});
+  EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.requests_completed\"\nat_most = 39\n"),
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.requests_completed at most 39, was 40"});
+  EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.requests_completed\"\nequals = 41\n"),
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.requests_completed to be 41, was 40"});
+  EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.max_latency\"\nat_least = 1\n"),
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.max_latency to be a number, was \"632 ns\""});
+  EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.reads\"\nat_least = 1\n"),
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.reads, but dma0 has no figure reads "
+                                     "(it has: pairs_planned, requests_issued, requests_completed, bytes_checked, max_latency)"});
 }
 
 TEST(Runner, DisabledCheckDropsItsFindings) {
@@ -123,6 +144,9 @@ duration = "1ms"
 topology = "../../../fixtures/topologies/direct.toml"
 [[dext]]
 name = "Nope"
+[[expect]]
+stat = "Nope@dev.stage"
+equals = "started"
 )";
   RunOptions options;
   options.dext_dirs = {"/nonexistent"};
