@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "harness/checks/dart_fault_checker.hpp"
+#include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
@@ -201,12 +202,15 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     hostmem::PageAllocator buffers(kBufferRegion, kBufferRegionSize);
     checks::DartFaultChecker dart_checker(findings);
     checks::DmaPathChecker path_checker(findings);
+    std::optional<checks::DmaBudgetChecker> budget_checker;
+    if (s.dma_latency_budget) budget_checker.emplace(findings, sim, *s.dma_latency_budget);
     // Declared after the simulator so they are destroyed first: pending events refer to them.
     std::unique_ptr<pcie::Fabric> fabric;
     if (s.topology) {
       fabric = build_fabric(s, sim, memory, tables, buffers);
       fabric->add_observer(&dart_checker);
       fabric->add_observer(&path_checker);
+      if (budget_checker) fabric->add_observer(&*budget_checker);
     }
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
     std::vector<std::unique_ptr<ScenarioModel>> models;

@@ -1,6 +1,7 @@
 // The DMA checks beyond the DART: PCIe request rules and the driver's prepared mappings.
 #include <gtest/gtest.h>
 
+#include "harness/checks/dma_budget_checker.hpp"
 #include "harness/pcie/tests/machine.hpp"
 
 namespace dexthil::pcie {
@@ -20,6 +21,25 @@ TEST(DmaChecks, CleanDmaInsideItsBufferRaisesNothing) {
   m.dma("dev", true, iova, 128);
   m.dma("dev", false, iova + 4096, 512);
   EXPECT_TRUE(m.findings.empty()) << m.findings.all()[0].what;
+}
+
+TEST(DmaChecks, TheLatencyBudgetCoversEveryFabricDmaAndNamesItsCauses) {
+  Machine m("direct");
+  checks::DmaBudgetChecker generous(m.findings, m.sim, 100 * sim::kMicrosecond);
+  m.fabric->add_observer(&generous);
+  const std::uint64_t iova = m.prepare("dev", 8192);
+  m.dma("dev", false, iova, 512);
+  EXPECT_TRUE(m.findings.empty());
+  checks::DmaBudgetChecker tight(m.findings, m.sim, 100 * sim::kNanosecond);
+  m.fabric->add_observer(&tight);
+  m.dma("dev", false, iova, 512);
+  ASSERT_EQ(checks_seen(m.findings), std::vector<std::string>{"budget.dma-latency"});
+  const checks::Finding& f = m.findings.all()[0];
+  EXPECT_EQ(f.where, "dev");
+  EXPECT_EQ(f.what.rfind("DMA read 0x80000000+512 took ", 0), 0u) << f.what;
+  EXPECT_NE(f.what.find(" through the fabric, over the budget of 100 ns"), std::string::npos) << f.what;
+  EXPECT_NE(f.why.find("This one spent link hops "), std::string::npos) << f.why;
+  EXPECT_NE(f.why.find(", serialization "), std::string::npos) << f.why;
 }
 
 TEST(DmaChecks, RequestCrossing4KiB) {
