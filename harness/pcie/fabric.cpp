@@ -409,8 +409,10 @@ bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
   const bool decoded = it != mmio_devices_.end() && it->second;
   *value = decoded ? it->second->mmio_read32(target->bar, target->offset) : 0xffffffffu;
-  sim_.trace().record(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
-                      "mmio rd " + util::hex(address) + " = " + util::hex(*value) + (decoded ? "" : " (unclaimed)"));
+  sim_.trace().record_fields(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
+                             {'R', address, *value, decoded}, [&] {
+                               return "mmio rd " + util::hex(address) + " = " + util::hex(*value) + (decoded ? "" : " (unclaimed)");
+                             });
   return decoded;
 }
 
@@ -418,8 +420,10 @@ bool Fabric::mmio_write32(std::uint64_t address, std::uint32_t value) {
   auto target = route_mmio(address);
   auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
   const bool decoded = it != mmio_devices_.end() && it->second;
-  sim_.trace().record(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
-                      "mmio wr " + util::hex(address) + " = " + util::hex(value) + (decoded ? "" : " (unclaimed)"));
+  sim_.trace().record_fields(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
+                             {'W', address, value, decoded}, [&] {
+                               return "mmio wr " + util::hex(address) + " = " + util::hex(value) + (decoded ? "" : " (unclaimed)");
+                             });
   if (!decoded) return false;
   it->second->mmio_write32(target->bar, target->offset, value);
   return true;
@@ -434,7 +438,8 @@ bool Fabric::signal_msi(const Node& endpoint) {
   sim::SimTime one_way = 0;
   for (const Node* n = &endpoint; n; n = n->parent) one_way += n->hop_latency;
   sim_.after(one_way, [this, &endpoint, address, data] {
-    sim_.trace().record(sim_.now(), endpoint.name, "msi " + util::hex(address) + " data " + util::hex(data));
+    sim_.trace().record_fields(sim_.now(), endpoint.name, {'I', address, data},
+                               [&] { return "msi " + util::hex(address) + " data " + util::hex(data); });
     if (msi_handler_) msi_handler_(endpoint, address, data);
   });
   return true;
@@ -608,12 +613,17 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
     completion.status = dma::CompletionStatus::kUnsupportedRequest;  // what a blocked DMA gets back
   }
   path.latency = round_trip(ep, request, path.iotlb_misses);
-  sim_.trace().record(sim_.now(), ep.name,
-                      std::string(request.write ? "dma wr " : "dma rd ") + util::hex(request.address) + "+" +
-                          std::to_string(request.length) + " tag " + std::to_string(request.tag) + " as " +
-                          path.arrived_as.str() + " sid " + std::to_string(path.sid) +
-                          (ok ? " -> pa " + util::hex(path.translation.pa) : " -> fault " + util::hex(path.translation.error_status)) +
-                          " in " + std::to_string(path.latency.total()) + " ps");
+  sim_.trace().record_fields(
+      sim_.now(), ep.name,
+      {'D', request.write, request.address, request.length, request.tag, path.arrived_as.rid(), path.sid, ok,
+       ok ? path.translation.pa : path.translation.error_status, path.latency.total()},
+      [&] {
+        return std::string(request.write ? "dma wr " : "dma rd ") + util::hex(request.address) + "+" +
+               std::to_string(request.length) + " tag " + std::to_string(request.tag) + " as " + path.arrived_as.str() +
+               " sid " + std::to_string(path.sid) +
+               (ok ? " -> pa " + util::hex(path.translation.pa) : " -> fault " + util::hex(path.translation.error_status)) +
+               " in " + std::to_string(path.latency.total()) + " ps";
+      });
   path.request = std::move(request);
   for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
   sim_.after(path.latency.total(), [done = std::move(done), completion = std::move(completion)]() mutable {

@@ -100,7 +100,11 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
   g_active = this;
   runtime_->set_switch_hook([this](DispatchQueue* q) {
     ObjectRegistry::set_current_owner(q ? q->owner() : 0);
-    if (q) trace(q->name(), q->owner() ? "runs (process " + std::to_string(q->owner()) + ")" : "runs (kernel)");
+    if (q) {
+      sim_.trace().record_fields(sim_.now(), q->name(), {'Q', q->owner()}, [q] {
+        return q->owner() ? "runs (process " + std::to_string(q->owner()) + ")" : std::string("runs (kernel)");
+      });
+    }
   });
   runtime_->set_error_hook([this](DispatchQueue* q, std::exception_ptr error) {
     auto it = queue_owner_.find(q);
@@ -639,7 +643,9 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
     queue = rec->queues["Default"];
   }
   if (!caller) throw std::logic_error(std::string("kernel message ") + name + " sent outside a kernel thread");
-  trace(rec->name, std::string("message ") + method + (sync ? " (sync) on " : " on ") + queue->host().name());
+  sim_.trace().record_fields(sim_.now(), rec->name, {'M', msgid, sync}, [&] {
+    return std::string("message ") + method + (sync ? " (sync) on " : " on ") + queue->host().name();
+  });
   queue->host().dispatch_sync(body, method);
   return p->crashed ? kIOReturnIPCError : kIOReturnSuccess;
 }
@@ -656,8 +662,8 @@ void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallba
     }
   }
   if (!queue || queue->host().abandoned()) return;
-  trace(rec ? std::string_view(rec->name) : std::string_view("kernel"),
-        "posts " + std::string(label ? label : "an action") + " to " + queue->host().name());
+  sim_.trace().record_fields(sim_.now(), rec ? std::string_view(rec->name) : std::string_view("kernel"), {'P', msgid},
+                             [&] { return "posts " + std::string(label ? label : "an action") + " to " + queue->host().name(); });
   queue->host().dispatch_async(std::move(work), label);
 }
 
