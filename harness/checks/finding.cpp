@@ -39,6 +39,9 @@ const std::vector<CheckInfo>& known_checks() {
       {"power.ack-timeout", "a SetPowerState was not acknowledged within the kernel's 20 s"},
       {"power.access-while-off", "the dext touched its device while it was powered off"},
       {"pci.access-during-reset", "the dext touched its device while IOPCIDevice::Reset was in progress"},
+      {"pci.unsupported-request",
+       "a memory request the function could not take (no BAR claims it, decoding off, D3hot, no device): UR, all ones"},
+      {"pci.completion-timeout", "a read the device never answered ended at the PCIe completion timeout, all ones"},
   };
   return checks;
 }

@@ -55,7 +55,7 @@ Each scenario runs in a process of its own, so no scenario can change another's 
 and a dext that crashes is a finding, never the end of the run.
 
 options:
-  -j N, --jobs N  run N scenarios at once (default 1); results, trace hashes and reports
+  -j N, -jN, --jobs N  run N scenarios at once (default 1); results, trace hashes and reports
               are the same for every N, and are listed in file order
   --seed N    use seed N for every scenario instead of each scenario's own seed
               (scenarios without a seed use 1); the seed is printed with every result
@@ -155,9 +155,9 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->seed = seed;
-    } else if ((a == "-j" || a == "--jobs") && takes("--jobs")) {
+    } else if ((a == "-j" || a == "--jobs" || (a.rfind("-j", 0) == 0 && a.size() > 2)) && takes("--jobs")) {
       unsigned jobs = 0;
-      const std::string v = i + 1 < args.size() ? args[++i] : "";
+      const std::string v = a.size() > 2 && a[1] == 'j' ? a.substr(2) : i + 1 < args.size() ? args[++i] : "";
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), jobs);
       if (ec != std::errc() || end != v.data() + v.size() || jobs == 0 || jobs > 256) {
         err << "dexthil: " << a << " takes a whole number from 1 to 256, got \"" << v << "\"\n";

@@ -404,29 +404,108 @@ std::optional<Fabric::MmioTarget> Fabric::route_mmio(std::uint64_t address) cons
 
 void Fabric::attach_mmio(const Node& endpoint, MmioDevice* device) { mmio_devices_[&endpoint] = device; }
 
-bool Fabric::mmio_read32(std::uint64_t address, std::uint32_t* value) {
-  auto target = route_mmio(address);
-  auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
-  const bool decoded = it != mmio_devices_.end() && it->second;
-  *value = decoded ? it->second->mmio_read32(target->bar, target->offset) : 0xffffffffu;
-  sim_.trace().record_fields(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
-                             {'R', address, *value, decoded}, [&] {
-                               return "mmio rd " + util::hex(address) + " = " + util::hex(*value) + (decoded ? "" : " (unclaimed)");
-                             });
-  return decoded;
+sim::SimTime Fabric::one_way_latency(const Node& endpoint) const {
+  sim::SimTime t = 0;
+  for (const Node* n = &endpoint; n; n = n->parent) t += n->hop_latency;
+  return t;
 }
 
-bool Fabric::mmio_write32(std::uint64_t address, std::uint32_t value) {
-  auto target = route_mmio(address);
-  auto it = target ? mmio_devices_.find(target->endpoint) : mmio_devices_.end();
-  const bool decoded = it != mmio_devices_.end() && it->second;
-  sim_.trace().record_fields(sim_.now(), decoded ? std::string_view(target->endpoint->name) : std::string_view("fabric"),
-                             {'W', address, value, decoded}, [&] {
-                               return "mmio wr " + util::hex(address) + " = " + util::hex(value) + (decoded ? "" : " (unclaimed)");
+Fabric::MmioRoute Fabric::route_request(std::uint64_t address, unsigned size, bool write) const {
+  MmioRoute r;
+  r.refusal.status = MmioResult::Status::kUnsupportedRequest;
+  r.refusal.value = size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
+  const char* what = write ? "write" : "read";
+  r.target = route_mmio(address);
+  if (!r.target) {
+    r.refusal.why = std::string("no BAR or bridge window claims the ") + what + " at " + util::hex(address) +
+                    " (or memory decoding is off in a Command register on the way)";
+    return r;
+  }
+  const Node& ep = *r.target->endpoint;
+  r.refusal.endpoint = &ep;
+  if (r.target->offset % size || r.target->offset + size > ep.bars[r.target->bar].size) {
+    r.refusal.why = "the " + std::to_string(size) + "-byte " + what + " at offset " + util::hex(r.target->offset) +
+                    " of BAR " + std::to_string(r.target->bar) + " is misaligned or runs past its end";
+    return r;
+  }
+  if (const std::uint16_t pm = ep.config.find_capability(cfg::kCapPowerManagement); pm && (ep.config.read(pm + 4, 2) & 3) == 3) {
+    r.refusal.why = ep.name + " is in D3hot (PMCSR PowerState 3); a function in D3hot takes only configuration requests";
+    return r;
+  }
+  auto it = mmio_devices_.find(&ep);
+  if (it == mmio_devices_.end() || !it->second) {
+    r.refusal.why = "nothing answers at " + ep.name + ": no device model is attached to it";
+    return r;
+  }
+  r.device = it->second;
+  return r;
+}
+
+void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(const MmioResult&)> done) {
+  MmioRoute route = route_request(address, size, false);
+  const sim::SimTime one_way = route.target ? one_way_latency(*route.target->endpoint) : 0;
+  const Node* ep = route.target ? route.target->endpoint : nullptr;
+  auto complete = [this, address, ep, done](const MmioResult& result) {
+    sim_.trace().record_fields(sim_.now(), ep ? std::string_view(ep->name) : std::string_view("fabric"),
+                               {'R', address, result.value, static_cast<std::uint64_t>(result.status)}, [&] {
+                                 return "mmio rd " + util::hex(address) + " = " + util::hex(result.value) +
+                                        (result.ok() ? "" : " (" + result.why + ")");
+                               });
+    done(result);
+  };
+  if (!route.device) {
+    // Unsupported Request: the completion comes back from where the request died.
+    sim_.after(2 * one_way, [complete, refusal = std::move(route.refusal)] { complete(refusal); });
+    return;
+  }
+  // The completion is sent once: by the device's answer or by the root port's timeout.
+  auto answered = std::make_shared<bool>(false);
+  const sim::EventId timeout = sim_.after(kCompletionTimeout, [answered, complete, ep, address, size] {
+    if (*answered) return;
+    *answered = true;
+    MmioResult r;
+    r.status = MmioResult::Status::kCompletionTimeout;
+    r.value = size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
+    r.endpoint = ep;
+    r.why = ep->name + " never completed the read at " + util::hex(address) + " within the " +
+            sim::format_time(kCompletionTimeout) + " completion timeout";
+    complete(r);
+  });
+  sim_.after(one_way, [this, target = *route.target, size, one_way, answered, timeout, complete, ep] {
+    // Looked up on arrival: the device may have gone since the request was issued.
+    auto it = mmio_devices_.find(ep);
+    if (it == mmio_devices_.end() || !it->second) return;  // no answer: the completion timeout ends it
+    it->second->mmio_read(target.bar, target.offset, size,
+                          [this, one_way, answered, timeout, complete, ep](std::uint64_t value) {
+                              if (*answered) return;  // too late: the root port gave up
+                              *answered = true;
+                              sim_.cancel(timeout);
+                              sim_.after(one_way, [complete, ep, value] {
+                                MmioResult r;
+                                r.value = value;
+                                r.endpoint = ep;
+                                complete(r);
+                              });
+                            });
+  });
+}
+
+MmioResult Fabric::mmio_write(std::uint64_t address, unsigned size, std::uint64_t value) {
+  MmioRoute route = route_request(address, size, true);
+  const Node* ep = route.target ? route.target->endpoint : nullptr;
+  sim_.trace().record_fields(sim_.now(), ep ? std::string_view(ep->name) : std::string_view("fabric"),
+                             {'W', address, value, size, route.device != nullptr}, [&] {
+                               return "mmio wr " + util::hex(address) + "/" + std::to_string(size) + " = " +
+                                      util::hex(value) + (route.device ? "" : " (" + route.refusal.why + ")");
                              });
-  if (!decoded) return false;
-  it->second->mmio_write32(target->bar, target->offset, value);
-  return true;
+  if (!route.device) return route.refusal;
+  sim_.after(one_way_latency(*ep), [this, target = *route.target, ep, size, value] {
+    auto it = mmio_devices_.find(ep);
+    if (it != mmio_devices_.end() && it->second) it->second->mmio_write(target.bar, target.offset, size, value);
+  });
+  MmioResult ok;
+  ok.endpoint = ep;
+  return ok;
 }
 
 bool Fabric::signal_msi(const Node& endpoint) {
@@ -435,9 +514,7 @@ bool Fabric::signal_msi(const Node& endpoint) {
   const std::uint64_t address = endpoint.config.read(msi + 4, 4) | static_cast<std::uint64_t>(endpoint.config.read(msi + 8, 4)) << 32;
   const std::uint32_t data = endpoint.config.read(msi + 12, 2);
   // An MSI is a posted memory write: it travels up the same hops as the device's DMA.
-  sim::SimTime one_way = 0;
-  for (const Node* n = &endpoint; n; n = n->parent) one_way += n->hop_latency;
-  sim_.after(one_way, [this, &endpoint, address, data] {
+  sim_.after(one_way_latency(endpoint), [this, &endpoint, address, data] {
     sim_.trace().record_fields(sim_.now(), endpoint.name, {'I', address, data},
                                [&] { return "msi " + util::hex(address) + " data " + util::hex(data); });
     if (msi_handler_) msi_handler_(endpoint, address, data);

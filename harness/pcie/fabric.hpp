@@ -43,13 +43,28 @@ class DmaPathObserver {
   virtual void on_dma(const DmaPath& path, const Fabric& fabric) = 0;
 };
 
-// A device model's BARs as the host's MMIO reaches them. Reads have no side effects in the
-// models so far and answer at once; writes take effect at the model's next clock edge.
+// A device model's BARs as the host's memory requests reach them: `size` bytes (1, 2, 4 or 8)
+// at `offset`, naturally aligned, so the request's byte enables are exactly those bytes (a
+// narrow write never touches its neighbours). Each request arrives once, in the order the host
+// issued them, so a read may have side effects (a FIFO pop, a clear-on-read counter). A read is
+// answered through `done` whenever the device has the data (after its clock edge, say); a
+// device that never answers leaves the host waiting for the completion timeout.
 class MmioDevice {
  public:
+  using ReadDone = std::function<void(std::uint64_t value)>;
   virtual ~MmioDevice() = default;
-  virtual std::uint32_t mmio_read32(std::size_t bar, std::uint64_t offset) = 0;
-  virtual void mmio_write32(std::size_t bar, std::uint64_t offset, std::uint32_t value) = 0;
+  virtual void mmio_read(std::size_t bar, std::uint64_t offset, unsigned size, ReadDone done) = 0;
+  virtual void mmio_write(std::size_t bar, std::uint64_t offset, unsigned size, std::uint64_t value) = 0;
+};
+
+// How a host memory request ended.
+struct MmioResult {
+  enum class Status { kOk, kUnsupportedRequest, kCompletionTimeout };
+  Status status = Status::kOk;
+  std::uint64_t value = 0;  // a read's data; all ones for a read that failed, as the root complex returns
+  const Node* endpoint = nullptr;  // the function the address routed to, if any
+  std::string why;  // for a failure: which rule refused it
+  bool ok() const { return status == Status::kOk; }
 };
 
 // Message signalled interrupts as the host receives them.
@@ -96,11 +111,21 @@ class Fabric {
   // window or BAR that software got wrong routes wrongly here too.
   std::optional<MmioTarget> route_mmio(std::uint64_t address) const;
 
-  // Host MMIO: 32-bit accesses by CPU physical address. A read nothing claims returns all-ones,
-  // as a master abort does; a write nothing claims is dropped. Both return whether a device took it.
+  // Host memory requests by CPU physical address, as PCIe transactions. A request travels down
+  // the hops to the function (one way: the sum of their hop latencies) and reaches its device
+  // model then. A read is non-posted: `done` runs when its completion is back at the root
+  // complex, one way up after the device answered. A write is posted: nothing comes back. Both
+  // keep issue order per function (MMIO is not subject to the DMA stall model). A request the
+  // function cannot take (nothing claims the address, memory decoding off, no device model, the
+  // function in D3hot) is an Unsupported Request; a read the device never answers ends at the
+  // completion timeout. Failed reads return all ones. The write returns how it was received
+  // (known at once here, though a real posted write's error goes unseen by the CPU).
+  static constexpr sim::SimTime kCompletionTimeout = 50 * sim::kMillisecond;  // PCIe's default range ends at 50 ms
   void attach_mmio(const Node& endpoint, MmioDevice* device);
-  bool mmio_read32(std::uint64_t address, std::uint32_t* value);
-  bool mmio_write32(std::uint64_t address, std::uint32_t value);
+  void mmio_read(std::uint64_t address, unsigned size, std::function<void(const MmioResult&)> done);
+  MmioResult mmio_write(std::uint64_t address, unsigned size, std::uint64_t value);
+  // The time a request takes from the root complex down to `endpoint` (and a completion back up).
+  sim::SimTime one_way_latency(const Node& endpoint) const;
 
   // Resets as the spec triggers them: writing Initiate Function Level Reset (Device Control bit
   // 15) resets that endpoint; setting Secondary Bus Reset (Bridge Control bit 6) on a bridge
@@ -180,6 +205,13 @@ class Fabric {
   std::map<const Node*, std::uint64_t> resets_;
   MsiHandler msi_handler_;
   bool enumerated_ = false;
+  // Where a memory request goes, or why it cannot: the MmioResult of a request that fails.
+  struct MmioRoute {
+    MmioDevice* device = nullptr;
+    std::optional<MmioTarget> target;
+    MmioResult refusal;
+  };
+  MmioRoute route_request(std::uint64_t address, unsigned size, bool write) const;
 };
 
 }  // namespace dexthil::pcie

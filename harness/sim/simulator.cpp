@@ -77,6 +77,11 @@ void Simulator::evaluate(Attached& a, SimTime edge) {
 RunStats Simulator::run_until(SimTime end) {
   stats_ = RunStats{};
   stop_requested_ = false;
+  struct Running {
+    bool& flag;
+    explicit Running(bool& f) : flag(f) { flag = true; }
+    ~Running() { flag = false; }
+  } running(running_);
   while (!stop_requested_) {
     const SimTime next_event = events_.next_time();
     std::size_t first = models_.size();

@@ -73,6 +73,8 @@ class Simulator {
   RunStats run_until(SimTime end);
   // Ends run_until() after the current event or edge.
   void stop() { stop_requested_ = true; }
+  // Whether run_until() is on the stack (an event or a model's edge is being run).
+  bool running() const { return running_; }
 
  private:
   struct Attached {
@@ -95,6 +97,7 @@ class Simulator {
   const ClockedModel* evaluating_ = nullptr;
   bool woken_while_evaluating_ = false;
   bool stop_requested_ = false;
+  bool running_ = false;
   // Bumped whenever an event is scheduled or a model woken, so a batch of edges knows to stop.
   std::uint64_t schedule_generation_ = 0;
   RunStats stats_;

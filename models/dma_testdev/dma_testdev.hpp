@@ -4,6 +4,7 @@
 // and its irq becomes an MSI. Tests and, later, dexts drive it like a real PCI function.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,7 @@ namespace testdev {
 inline constexpr std::uint32_t kId = 0x00, kControl = 0x04, kIovaLo = 0x08, kIovaHi = 0x0c, kLength = 0x10;
 inline constexpr std::uint32_t kPattern = 0x14, kMaxRequest = 0x18, kDoorbell = 0x1c, kStatus = 0x20;
 inline constexpr std::uint32_t kMismatchCount = 0x24, kFirstMismatch = 0x28, kBytesDone = 0x2c, kRequests = 0x30;
-inline constexpr std::uint32_t kDoneCount = 0x34;
+inline constexpr std::uint32_t kDoneCount = 0x34, kDoneEvents = 0x38;
 inline constexpr std::uint32_t kIdValue = 0xd7e57001;
 inline constexpr std::uint32_t kControlDeviceWrites = 1 << 0, kControlIrqEnable = 1 << 1, kControlAllowCross4k = 1 << 2;
 inline constexpr std::uint32_t kStatusBusy = 1 << 0, kStatusDone = 1 << 1;
@@ -39,8 +40,10 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   std::string_view name() const override { return name_; }
   sim::NextActivity on_clock_edge(sim::SimTime now) override;
 
-  std::uint32_t mmio_read32(std::size_t bar, std::uint64_t offset) override;
-  void mmio_write32(std::size_t bar, std::uint64_t offset, std::uint32_t value) override;
+  // BAR0's registers on the RTL's register bus: one access per clock edge, in arrival order; a
+  // read is answered after its edge, a 64-bit access is two register accesses.
+  void mmio_read(std::size_t bar, std::uint64_t offset, unsigned size, ReadDone done) override;
+  void mmio_write(std::size_t bar, std::uint64_t offset, unsigned size, std::uint64_t value) override;
 
   std::uint64_t msis_sent() const { return msis_sent_; }
   // What a reset of the function does to the device (the fabric calls it; see Fabric::on_reset).
@@ -53,7 +56,15 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   const pcie::Node& endpoint_;
   std::unique_ptr<Vdma_testdev> top_;
   std::unique_ptr<DmaHostSide<Vdma_testdev>> host_;
-  std::deque<std::pair<std::uint8_t, std::uint32_t>> register_writes_;  // applied one per edge
+  struct RegisterAccess {
+    bool write;
+    std::uint8_t address;  // of the 32-bit register
+    std::uint8_t byte_enables;
+    std::uint32_t data;  // write data, in the register's byte lanes
+    std::function<void(std::uint32_t)> done;  // a read's answer: the whole register
+  };
+  void queue_access(RegisterAccess access);
+  std::deque<RegisterAccess> register_bus_;  // one access per edge
   bool irq_was_high_ = false;
   std::uint64_t msis_sent_ = 0;
 };

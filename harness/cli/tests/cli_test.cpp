@@ -102,6 +102,8 @@ TEST(Cli, TwoJobsGiveExactlyTheReportsOfOne) {
     EXPECT_EQ(a, without_wall_time(read_file(dir / "j2" / report))) << report;
   }
   EXPECT_EQ(run({"run", "-j", "0", "fixtures/scenarios"}).err, "dexthil: -j takes a whole number from 1 to 256, got \"0\"\n");
+  EXPECT_EQ(run({"run", "-jx", "fixtures/scenarios"}).err, "dexthil: -jx takes a whole number from 1 to 256, got \"x\"\n");
+  EXPECT_EQ(run({"run", "-j2", "--quiet", "--dexts", DEXTHIL_DEXT_DIR, "fixtures/scenarios"}).code, kExitPass);
   EXPECT_EQ(run({"run", "--callback-limit", "soon", "fixtures/scenarios"}).err,
             "dexthil: --callback-limit takes seconds from 0 to 86400, got \"soon\"\n");
 }
@@ -122,7 +124,7 @@ TEST(Cli, ACrashingDextIsAFindingAndTheScenariosAfterItStillRun) {
   Result r = run({"run", "--dexts", DEXTHIL_DEXT_DIR, dir.string()});
   EXPECT_EQ(r.code, kExitFail) << r.out << r.err;
   EXPECT_NE(r.out.find("2 scenarios: 1 pass, 1 fail, 0 error\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("[dext.signal] TestdevDriver@dev at 1 ms: EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at "
+  EXPECT_NE(r.out.find("[dext.signal] TestdevDriver@dev at 1.000 ms: EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at "
                        "address 0x4 on queue \"Default\" in TestdevDriver::TimerOccurred"),
             std::string::npos)
       << r.out;

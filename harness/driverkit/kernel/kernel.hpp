@@ -55,6 +55,10 @@ struct KernelProfile {
   sim::SimTime power_ack_limit = 20 * sim::kSecond;          // the kernel waits this long for the acknowledgement
   sim::SimTime restart_delay = 1 * sim::kSecond;             // from a crash to the new process
   unsigned crash_loop_limit = 3;                             // restarts before the kernel stops trying
+  // A dext's call into the kernel and back (a Mach message each way), as config accesses make
+  // one. No public figure exists; Mach message round trips on Apple silicon are a few
+  // microseconds, so this is an assumption to tune against a real Mac.
+  sim::SimTime kernel_call = 2 * sim::kMicrosecond;
 
   // "documented" or "field"; nullopt for any other name.
   static std::optional<KernelProfile> named(const std::string& name);

@@ -2,9 +2,13 @@
 // bridges' windows and the BARs as programmed, MSI programmed in the function's capability.
 #include <PCIDriverKit/IOPCIDevice.h>
 
+#include <memory>
+#include <optional>
+
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/pcie/config_space.hpp"
+#include "harness/util/hex.hpp"
 
 using dexthil::driverkit::Kernel;
 using dexthil::driverkit::PciProvider;
@@ -56,19 +60,39 @@ void IOPCIDevice::Close(IOService* forClient, IOOptionBits) {
   if (impl_ && impl_->open_client == forClient) impl_->open_client = nullptr;
 }
 
-// ---- config space ----
+// ---- config space: a kernel call (PCIDriverKit's _MemoryAccess) carrying a config request ----
 
 namespace {
+// The simulated time a config access costs the calling thread: the kernel call into
+// IOPCIFamily and back (KernelProfile::kernel_call), around the config request's round trip
+// down to the function and its completion back.
+struct ConfigCost {
+  Kernel& kernel;
+  const dexthil::pcie::Node& node;
+  void before() { wait(kernel.profile().kernel_call / 2 + kernel.fabric().one_way_latency(node)); }
+  void after() { wait(kernel.fabric().one_way_latency(node) + kernel.profile().kernel_call / 2); }
+  void wait(dexthil::sim::SimTime t) {
+    if (kernel.runtime().in_fiber()) kernel.runtime().sleep_for(t);  // tests calling from outside a queue pay nothing
+  }
+};
+
 uint32_t config_read(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size) {
   const uint32_t ones = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return ones;
   if (!accessible(self, impl, "ConfigurationRead")) return ones;
-  return impl->kernel().fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
+  ConfigCost cost{impl->kernel(), impl->node()};
+  cost.before();
+  const uint32_t value = impl->kernel().fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
+  cost.after();
+  return value;
 }
 void config_write(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size, uint32_t value) {
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return;
   if (!accessible(self, impl, "ConfigurationWrite")) return;
+  ConfigCost cost{impl->kernel(), impl->node()};
+  cost.before();
   impl->kernel().fabric().config_write(impl->node().bdf, static_cast<uint16_t>(offset), size, value);
+  cost.after();  // config writes are non-posted: the caller waits for the completion
 }
 }  // namespace
 
@@ -85,7 +109,11 @@ void IOPCIDevice::ConfigurationWrite32(uint64_t offset, uint32_t data) { config_
 void IOPCIDevice::ConfigurationWrite16(uint64_t offset, uint16_t data) { config_write(this, impl_, offset, 2, data); }
 void IOPCIDevice::ConfigurationWrite8(uint64_t offset, uint8_t data) { config_write(this, impl_, offset, 1, data); }
 
-// ---- memory space: the models decode 32-bit accesses; narrower ones are carved out of them ----
+// ---- memory space: loads and stores through the BAR mapping Open made, as PCIe requests ----
+//
+// PCIDriverKit maps every memory BAR into the dext at Open, and Memory{Read,Write}N are plain
+// loads and stores through that mapping: no kernel call. A load is a non-posted read that
+// stalls the thread until the completion is back; a store is a posted write.
 
 namespace {
 bool mmio_address(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size, uint64_t* address) {
@@ -95,80 +123,84 @@ bool mmio_address(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsi
   *address = impl->bar_address(bar) + offset;
   return true;
 }
-uint32_t read32(PciProvider* impl, uint64_t address) {
-  uint32_t v = 0xffffffffu;
-  if (!impl->kernel().fabric().mmio_read32(address, &v)) v = 0xffffffffu;
-  return v;
+
+uint64_t all_ones(unsigned size) { return size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1; }
+
+// A request the function could not take: a finding, once per reason.
+void report_failed(PciProvider* impl, const char* accessor, uint8_t memory_index, uint64_t offset,
+                   const dexthil::pcie::MmioResult& r) {
+  using Status = dexthil::pcie::MmioResult::Status;
+  const bool timeout = r.status == Status::kCompletionTimeout;
+  if (!impl->reported_access_failures.insert(std::string(timeout ? "T" : "U") + r.why).second) return;
+  const std::string& name = impl->node().name;
+  const bool read = std::string(accessor).find("Read") != std::string::npos;
+  impl->kernel().report(
+      {timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, 0,
+       std::string(accessor) + "(" + std::to_string(memory_index) + ", " + dexthil::util::hex(offset) + ") on " + name +
+           (timeout ? ": Completion Timeout" : ": Unsupported Request") + (read ? ", read all ones" : ", write dropped"),
+       r.why + ". " +
+           (read ? "The root complex completes a failed read with all ones, which a driver can take for a register "
+                   "value; check for 0xFFFFFFFF where a register can never hold it. "
+                 : "A posted write that fails is dropped silently on a Mac (only the root port's error log sees it). ") +
+           (timeout ? "A read that never completes stalls the CPU for the whole completion timeout."
+                    : "Touch the device only while it is powered and decoding (D0, Memory Space Enable), at offsets "
+                      "inside its BARs."),
+       name});
+}
+
+uint64_t memory_read(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
+                     const char* accessor) {
+  uint64_t address = 0;
+  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) {
+    return all_ones(size);
+  }
+  Kernel& kernel = impl->kernel();
+  struct Pending {
+    std::optional<dexthil::pcie::MmioResult> result;
+    dexthil::driverkit::FiberRuntime::Blocker blocker;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::nullopt, dexthil::driverkit::FiberRuntime::Blocker(kernel.runtime())});
+  kernel.fabric().mmio_read(address, size, [pending](const dexthil::pcie::MmioResult& r) {
+    pending->result = r;
+    pending->blocker.signal();
+  });
+  kernel.runtime().wait_for(pending->blocker, [pending] { return pending->result.has_value(); });
+  if (!pending->result->ok()) report_failed(impl, accessor, memory_index, offset, *pending->result);
+  return pending->result->value;
+}
+
+void memory_write(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
+                  uint64_t value, const char* accessor) {
+  uint64_t address = 0;
+  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) return;
+  const dexthil::pcie::MmioResult r = impl->kernel().fabric().mmio_write(address, size, value);
+  if (!r.ok()) report_failed(impl, accessor, memory_index, offset, r);
 }
 }  // namespace
 
-void IOPCIDevice::MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData) {
-  uint64_t a = 0;
-  if (!readData) return;
-  if (!mmio_address(impl_, memoryIndex, offset, 4, &a) || !accessible(this, impl_, "MemoryRead32")) {
-    *readData = 0xffffffffu;
-    return;
-  }
-  *readData = read32(impl_, a);
-}
-
 void IOPCIDevice::MemoryRead64(uint8_t memoryIndex, uint64_t offset, uint64_t* readData) {
-  uint32_t lo = 0, hi = 0;
-  if (!readData) return;
-  if (offset % 8) {
-    *readData = ~uint64_t{0};
-    return;
-  }
-  MemoryRead32(memoryIndex, offset, &lo);
-  MemoryRead32(memoryIndex, offset + 4, &hi);
-  *readData = uint64_t{hi} << 32 | lo;
+  if (readData) *readData = memory_read(this, impl_, memoryIndex, offset, 8, "MemoryRead64");
 }
-
+void IOPCIDevice::MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData) {
+  if (readData) *readData = static_cast<uint32_t>(memory_read(this, impl_, memoryIndex, offset, 4, "MemoryRead32"));
+}
 void IOPCIDevice::MemoryRead16(uint8_t memoryIndex, uint64_t offset, uint16_t* readData) {
-  uint32_t v = 0;
-  if (!readData) return;
-  if (offset % 2) {
-    *readData = 0xffff;
-    return;
-  }
-  MemoryRead32(memoryIndex, offset & ~uint64_t{3}, &v);
-  *readData = static_cast<uint16_t>(v >> ((offset & 3) * 8));
+  if (readData) *readData = static_cast<uint16_t>(memory_read(this, impl_, memoryIndex, offset, 2, "MemoryRead16"));
 }
-
 void IOPCIDevice::MemoryRead8(uint8_t memoryIndex, uint64_t offset, uint8_t* readData) {
-  uint32_t v = 0;
-  if (!readData) return;
-  MemoryRead32(memoryIndex, offset & ~uint64_t{3}, &v);
-  *readData = static_cast<uint8_t>(v >> ((offset & 3) * 8));
+  if (readData) *readData = static_cast<uint8_t>(memory_read(this, impl_, memoryIndex, offset, 1, "MemoryRead8"));
 }
-
-void IOPCIDevice::MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data) {
-  uint64_t a = 0;
-  if (!mmio_address(impl_, memoryIndex, offset, 4, &a) || !accessible(this, impl_, "MemoryWrite32")) return;
-  impl_->kernel().fabric().mmio_write32(a, data);
-}
-
 void IOPCIDevice::MemoryWrite64(uint8_t memoryIndex, uint64_t offset, uint64_t data) {
-  if (offset % 8) return;
-  MemoryWrite32(memoryIndex, offset, static_cast<uint32_t>(data));
-  MemoryWrite32(memoryIndex, offset + 4, static_cast<uint32_t>(data >> 32));
+  memory_write(this, impl_, memoryIndex, offset, 8, data, "MemoryWrite64");
 }
-
+void IOPCIDevice::MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data) {
+  memory_write(this, impl_, memoryIndex, offset, 4, data, "MemoryWrite32");
+}
 void IOPCIDevice::MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data) {
-  if (offset % 2) return;
-  uint32_t v = 0;
-  MemoryRead32(memoryIndex, offset & ~uint64_t{3}, &v);  // read-modify-write of the containing register
-  const unsigned shift = (offset & 3) * 8;
-  v = (v & ~(0xffffu << shift)) | uint32_t{data} << shift;
-  MemoryWrite32(memoryIndex, offset & ~uint64_t{3}, v);
+  memory_write(this, impl_, memoryIndex, offset, 2, data, "MemoryWrite16");
 }
-
 void IOPCIDevice::MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data) {
-  uint32_t v = 0;
-  MemoryRead32(memoryIndex, offset & ~uint64_t{3}, &v);
-  const unsigned shift = (offset & 3) * 8;
-  v = (v & ~(0xffu << shift)) | uint32_t{data} << shift;
-  MemoryWrite32(memoryIndex, offset & ~uint64_t{3}, v);
+  memory_write(this, impl_, memoryIndex, offset, 1, data, "MemoryWrite8");
 }
 
 // ---- identity, capabilities, interrupts, link ----

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "harness/pcie/fabric.hpp"
@@ -39,6 +41,7 @@ class PciProvider {
   // Set while a Reset is in progress; touching the device then is a finding.
   bool resetting = false;
   bool reported_access_during_reset = false;
+  std::set<std::string> reported_access_failures;  // kind and reason of each failed MMIO access reported
 
   // The function signalled its MSI: every enabled source on vector 0 gets it.
   void msi_received();

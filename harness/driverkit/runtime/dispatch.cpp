@@ -152,6 +152,17 @@ void FiberRuntime::sleep_for(sim::SimTime duration) {
   suspend();
 }
 
+void FiberRuntime::wait_for(Blocker& blocker, const std::function<bool()>& ready, sim::SimTime limit) {
+  if (current_) {
+    blocker.wait();
+    return;
+  }
+  if (sim_.running()) throw std::logic_error("a blocking device access from simulator code outside a dispatch queue");
+  const sim::SimTime until = sim_.now() + limit;
+  while (!ready() && sim_.now() < until) sim_.run_until(std::min(until, sim_.now() + sim::kMicrosecond));
+  if (!ready()) throw std::logic_error("a blocking device access got no answer within " + sim::format_time(limit));
+}
+
 void FiberRuntime::Blocker::wait() {
   if (signalled_) return;
   waiter_ = runtime_.current_task();

@@ -60,6 +60,11 @@ class FiberRuntime final : public FaultSink {
     bool signalled_ = false;
   };
 
+  // Waits until `ready()`: a block suspends on `blocker` until it is signalled; code outside the
+  // simulation (a test calling a driver method directly) runs the simulation until then, for at
+  // most `limit` of simulated time. Simulator code outside any block cannot wait: logic_error.
+  void wait_for(Blocker& blocker, const std::function<bool()>& ready, sim::SimTime limit = sim::kSecond);
+
   std::size_t live_fibers() const { return tasks_.size(); }
 
   // Called whenever a block starts or resumes (with its queue) and when it suspends or ends

@@ -230,8 +230,9 @@ TEST(Fabric, FunctionLevelResetRestoresPowerOnConfigAndResetsTheModel) {
   EXPECT_EQ(m.fabric->config_read(dev.bdf, pcie + 8, 2) & cfg::kDevCtlInitiateFunctionLevelReset, 0u);  // reads 0
   EXPECT_EQ(m.fabric->config_read(dev.bdf, cfg::kVendorId, 2), 0x1234u);  // still there, same BDF
   // Nothing decodes the old BAR address any more.
-  std::uint32_t value = 0;
-  EXPECT_FALSE(m.fabric->mmio_read32(bar0 & ~0xfu, &value));
+  const MmioResult gone = m.mmio_read(bar0 & ~0xfu);
+  EXPECT_EQ(gone.status, MmioResult::Status::kUnsupportedRequest);
+  EXPECT_EQ(gone.value, 0xffffffffu);
   m.fabric->on_reset(dev, nullptr);
 }
 

@@ -64,6 +64,19 @@ struct Machine {
   }
   sim::SimTime last_latency() const { return completed_at - issued_at; }
 
+  // A host memory read as a test issues it: runs the simulation until the completion is back
+  // (at the latest, the completion timeout) and says when that was.
+  MmioResult mmio_read(std::uint64_t address, unsigned size = 4, sim::SimTime* took = nullptr) {
+    std::optional<MmioResult> result;
+    const sim::SimTime start = sim.now();
+    fabric->mmio_read(address, size, [&](const MmioResult& r) {
+      result = r;
+      if (took) *took = sim.now() - start;
+    });
+    while (!result) sim.run_until(sim.now() + sim::kMicrosecond);
+    return *result;
+  }
+
   sim::Simulator sim;
   hostmem::SparseMemory memory;
   hostmem::PageAllocator tables{0x10'0000'0000, 1 << 30};

@@ -6,8 +6,9 @@
 // data is a counting pattern, so the device needs no buffer: writes generate it, reads check
 // it byte by byte.
 //
-// Registers (32-bit, byte offsets; reads have no side effects, unmapped offsets read 0 and
-// ignore writes):
+// Registers (32-bit, byte offsets; writes take effect only in the bytes their byte enables
+// select; reads have no side effects except DONE_EVENTS; unmapped offsets read 0 and ignore
+// writes):
 //
 //   off   name            access  reset        description
 //   0x00  ID              RO      0xD7E57001   identifies the device
@@ -36,6 +37,8 @@
 //   0x2C  BYTES_DONE      RO      0            bytes in requests completed with status 0
 //   0x30  REQUESTS        RO      0            requests issued for the current/last transfer
 //   0x34  DONE_COUNT      RO      0            times STATUS.done has been set since reset
+//   0x38  DONE_EVENTS     RC      0            times STATUS.done has been set since this
+//                                              register was last read; the read clears it
 //
 // Result codes (STATUS[7:4]):
 //   0 OK
@@ -67,10 +70,11 @@
 // irq is a level: STATUS.done && CONTROL.irq_enable. busy is "engine not idle or dma_port still
 // holding something", so the C++ wrapper knows when the model may sleep.
 //
-// Register bus timing: reg_rdata decodes reg_addr against the state left by the last rising
-// edge (reg_valid is not needed for it, and reads have no side effects). A write is whatever
-// reg_valid && reg_write holds at a rising edge, so the bus must drop reg_valid after one edge;
-// a doorbell held for two edges would be a doorbell while busy.
+// Register bus timing: one access per rising edge with reg_valid high, so the bus must drop
+// reg_valid after one edge (a doorbell held for two edges would be a doorbell while busy). A
+// write (reg_write) updates the bytes reg_be selects. A read (!reg_write) returns reg_rdata,
+// which decodes reg_addr against the state left by the last edge; the host samples it at the
+// read's edge, and that edge is when a read's side effect (DONE_EVENTS) happens, once.
 //
 // Reset (rst_n) is synchronous, active low, and also resets the embedded dma_port.
 module dma_testdev (
@@ -81,6 +85,7 @@ module dma_testdev (
     input  logic        reg_write,
     input  logic [ 7:0] reg_addr,
     input  logic [31:0] reg_wdata,
+    input  logic [ 3:0] reg_be,
     output logic [31:0] reg_rdata,
     output logic        irq,
     output logic        busy,
@@ -119,6 +124,7 @@ module dma_testdev (
   localparam logic [7:0] A_BYTES_DONE = 8'h2C;
   localparam logic [7:0] A_REQUESTS = 8'h30;
   localparam logic [7:0] A_DONE_COUNT = 8'h34;
+  localparam logic [7:0] A_DONE_EVENTS = 8'h38;
 
   localparam logic [3:0] R_OK = 4'd0;
   localparam logic [3:0] R_COMPLETION_ERROR = 4'd1;
@@ -168,6 +174,7 @@ module dma_testdev (
   logic [ 3:0] result;
   logic [ 2:0] err_status;
   logic [31:0] mismatch_count, first_mismatch, bytes_done, requests, done_count;
+  logic [31:0] done_mark;  // DONE_COUNT when DONE_EVENTS was last read
 
   // ------------------------------------------------------------ dma_port
   logic dev_req_valid, dev_req_ready;
@@ -227,19 +234,26 @@ module dma_testdev (
   assign unused_port = ^{port_outstanding, dev_rsp_tag};
 
   // ------------------------------------------------------------ register bus decode
-  logic wr;
+  logic wr, rd;
   assign wr = reg_valid && reg_write;
+  assign rd = reg_valid && !reg_write;
+
+  // What a write leaves in the register: the enabled bytes from reg_wdata, the others as they
+  // were (reg_rdata is the addressed register's current value).
+  logic [31:0] wmask, wval;
+  assign wmask = {{8{reg_be[3]}}, {8{reg_be[2]}}, {8{reg_be[1]}}, {8{reg_be[0]}}};
+  assign wval = (reg_rdata & ~wmask) | (reg_wdata & wmask);
 
   logic doorbell, doorbell_start, doorbell_busy, bad_length, done_w1c;
-  assign doorbell = wr && reg_addr == A_DOORBELL && reg_wdata[0];
+  assign doorbell = wr && reg_addr == A_DOORBELL && reg_be[0] && reg_wdata[0];
   assign doorbell_start = doorbell && state == S_IDLE;
   assign doorbell_busy = doorbell && state != S_IDLE;
   assign bad_length = length_q == 32'd0 || length_q > MAX_LENGTH;
-  assign done_w1c = wr && reg_addr == A_STATUS && reg_wdata[1];
+  assign done_w1c = wr && reg_addr == A_STATUS && reg_be[0] && reg_wdata[1];
 
   // A power of two in 64..4096: exactly one bit set, and it is one of bits 6..12.
   logic max_req_ok;
-  assign max_req_ok = $onehot(reg_wdata) && reg_wdata[31:13] == '0 && reg_wdata[5:0] == '0;
+  assign max_req_ok = $onehot(wval) && wval[31:13] == '0 && wval[5:0] == '0;
 
   // ------------------------------------------------------------ request sizing
   // min(remaining, MAX_REQUEST, bytes to the next 4 KiB boundary). All three fit 13 bits once
@@ -359,19 +373,23 @@ module dma_testdev (
       bytes_done     <= '0;
       requests       <= '0;
       done_count     <= '0;
+      done_mark      <= '0;
     end else begin
       // ---- programmed registers
       if (wr) begin
         unique case (reg_addr)
-          A_CONTROL: {ctl_cross_4k, ctl_irq_en, ctl_dir} <= reg_wdata[2:0];
-          A_IOVA_LO: iova[31:0] <= reg_wdata;
-          A_IOVA_HI: iova[63:32] <= reg_wdata;
-          A_LENGTH: length_q <= reg_wdata;
-          A_PATTERN: pattern_q <= reg_wdata;
-          A_MAX_REQUEST: if (max_req_ok) max_req <= reg_wdata[12:0];
+          A_CONTROL: {ctl_cross_4k, ctl_irq_en, ctl_dir} <= wval[2:0];
+          A_IOVA_LO: iova[31:0] <= wval;
+          A_IOVA_HI: iova[63:32] <= wval;
+          A_LENGTH: length_q <= wval;
+          A_PATTERN: pattern_q <= wval;
+          A_MAX_REQUEST: if (max_req_ok) max_req <= wval[12:0];
           default: ;  // RO, DOORBELL and STATUS are handled below; unmapped ignored
         endcase
       end
+
+      // ---- DONE_EVENTS reads clear it: what counts from here on is after this read
+      if (rd && reg_addr == A_DONE_EVENTS) done_mark <= done_count;
 
       // ---- result (events may coincide with a doorbell while busy; see result_next)
       result <= result_next;
@@ -461,7 +479,7 @@ module dma_testdev (
   assign irq = done && ctl_irq_en;
   assign busy = engine_busy || port_busy;
 
-  // Combinational so the C++ wrapper can read a register without spending a clock edge.
+  // The addressed register's value; a read samples it at its edge (see "Register bus timing").
   always_comb begin
     unique case (reg_addr)
       A_ID: reg_rdata = DEV_ID;
@@ -478,6 +496,7 @@ module dma_testdev (
       A_BYTES_DONE: reg_rdata = bytes_done;
       A_REQUESTS: reg_rdata = requests;
       A_DONE_COUNT: reg_rdata = done_count;
+      A_DONE_EVENTS: reg_rdata = done_count - done_mark;
       default: reg_rdata = 32'd0;  // DOORBELL is write-only; unmapped offsets read 0
     endcase
   end

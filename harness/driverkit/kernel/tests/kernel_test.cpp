@@ -7,11 +7,16 @@
 #include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/pcie/config_space.hpp"
 #include "harness/pcie/tests/machine.hpp"
 #include "models/dma_testdev/dma_testdev.hpp"
 
 namespace dexthil::driverkit {
 namespace {
+
+// Start reads the ID register (a 500 ns round trip through the direct topology's two hops)
+// before it arms its 1 ms watchdog, so the watchdog fires this long after Start began.
+constexpr sim::SimTime kWatchdogFires = 1 * sim::kMillisecond + 500 * sim::kNanosecond;
 
 std::string dext_library(const std::string& target) {
   return std::string(DEXTHIL_DEXT_DIR) + "/" + target + ".dext/lib" + target + ".so";
@@ -254,7 +259,7 @@ TEST(DriverKitKernel, AnUncaughtExceptionCrashesTheDextNotTheHarness) {
   auto thrown = d.with_check("dext.exception");
   ASSERT_EQ(thrown.size(), 2u) << d.all_findings();
   EXPECT_EQ(thrown[0].what, "uncaught C++ exception on queue \"Default\": watchdog: device did not answer");
-  EXPECT_EQ(thrown[0].time, 1 * sim::kMillisecond);
+  EXPECT_EQ(thrown[0].time, kWatchdogFires);
   EXPECT_EQ(d.with_check("dext.crashed").size(), 2u);
   EXPECT_EQ(d.kernel.processes().size(), 2u);  // the next restart is due 1 s after the second crash
 }
@@ -290,7 +295,7 @@ TEST(DriverKitKernel, EachCrashKindIsAFindingAndTheRestartGetsAFreshProcess) {
     auto crashes = d.with_check(kind.check);
     ASSERT_EQ(crashes.size(), 2u) << d.all_findings();
     EXPECT_EQ(crashes[0].what, kind.what);
-    EXPECT_EQ(crashes[0].time, 1 * sim::kMillisecond);
+    EXPECT_EQ(crashes[0].time, kWatchdogFires);
     EXPECT_EQ(crashes[0].where, "TestdevDriver@dev");
     // The backtrace is symbolised from the dext's own library, down to the planted line.
     EXPECT_NE(crashes[0].why.find("TestdevDriver::TimerOccurred_Impl(OSAction*, unsigned long) at TestdevDriver.cpp:"),
@@ -337,8 +342,32 @@ TEST(DriverKitKernel, ACallbackThatNeverReturnsIsEndedByTheWatchdog) {
   EXPECT_NE(hangs[0].what.find(" s of wall-clock time on queue \"Default\" in TestdevDriver::TimerOccurred"),
             std::string::npos)
       << hangs[0].what;
-  EXPECT_EQ(hangs[0].time, 1 * sim::kMillisecond);  // simulated time stood still while it spun
+  EXPECT_EQ(hangs[0].time, kWatchdogFires);  // simulated time stood still while it spun
   EXPECT_EQ(d.with_check("dext.crashed").size(), 1u);
+}
+
+TEST(DriverKitKernel, AReadTheFunctionCannotTakeIsAnUnsupportedRequestFindingOnce) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  ASSERT_TRUE(d.m.findings.empty()) << d.all_findings();
+  // The function goes to D3hot behind the driver's back; its registers stop answering.
+  pcie::Node& dev = d.m.node("dev");
+  const std::uint16_t pm = dev.config.find_capability(pcie::cfg::kCapPowerManagement);
+  d.m.fabric->config_write(dev.bdf, pm + 4, 2, 3);
+  IOPCIDevice* nub = d.kernel.pci_nub("dev");
+  uint32_t status = 0;
+  nub->MemoryRead32(0, 0x20, &status);  // from outside a queue: the simulation runs until the completion
+  EXPECT_EQ(status, 0xffffffffu);
+  nub->MemoryRead32(0, 0x24, &status);  // the same reason again: no second finding
+  nub->MemoryWrite8(0, 0x14, 1);
+  auto refused = d.with_check("pci.unsupported-request");
+  ASSERT_EQ(refused.size(), 1u) << d.all_findings();
+  EXPECT_EQ(refused[0].what, "MemoryRead32(0, 0x20) on dev: Unsupported Request, read all ones");
+  EXPECT_EQ(refused[0].why.rfind("dev is in D3hot (PMCSR PowerState 3); a function in D3hot takes only configuration "
+                                 "requests. The root complex completes a failed read with all ones",
+                                 0),
+            0u)
+      << refused[0].why;
 }
 
 TEST(DriverKitKernel, FieldOrderPowerBeforeStartCrashLoopsAQueueNamedSetPowerState) {
