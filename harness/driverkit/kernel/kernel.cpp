@@ -1,6 +1,7 @@
 #include "harness/driverkit/kernel/kernel.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -210,6 +211,7 @@ bool Kernel::load_dext(const std::string& library, const std::string& info_plist
 }
 
 void Kernel::start_matching() {
+  std::set<const LoadedDext*> matched;
   for (pcie::Node* node : fabric_.topology().endpoints()) {
     const LoadedDext* best_dext = nullptr;
     const Personality* best = nullptr;
@@ -221,6 +223,7 @@ void Kernel::start_matching() {
       }
     }
     if (!best) continue;
+    matched.insert(best_dext);
     IOPCIDevice* nub = pci_nub(node->name);
     auto process = std::make_unique<DextProcess>();
     process->id = next_process_id();
@@ -236,6 +239,43 @@ void Kernel::start_matching() {
     processes_.push_back(std::move(process));
     start_process(processes_.back().get());
   }
+  for (const auto& d : dexts_) {
+    if (!matched.count(d.get())) report_no_match(*d);
+  }
+}
+
+// A dext none of whose personalities matched a nub: the kernel never starts it, which on a Mac
+// looks like nothing at all. Name the personality and function that came closest, and why not.
+void Kernel::report_no_match(const LoadedDext& dext) {
+  const Personality* closest = nullptr;
+  const pcie::Node* closest_node = nullptr;
+  std::vector<std::string> closest_why;
+  for (const Personality& p : dext.info.personalities) {
+    for (const pcie::Node* node : fabric_.topology().endpoints()) {
+      std::vector<std::string> why = pci_mismatches(p, node->ids.vendor, node->ids.device, node->class_code);
+      if (why.empty()) continue;  // it matched, and lost on IOProbeScore to another dext
+      if (!closest || why.size() < closest_why.size()) {
+        closest = &p;
+        closest_node = node;
+        closest_why = std::move(why);
+      }
+    }
+  }
+  const std::string name = dext.info.bundle_id.empty() ? dext.library : dext.info.bundle_id;
+  std::string why;
+  for (const std::string& w : closest_why) why += (why.empty() ? "" : "; ") + w;
+  if (closest) {
+    char ids[16];
+    std::snprintf(ids, sizeof ids, "%04x:%04x", closest_node->ids.vendor, closest_node->ids.device);
+    why = "Closest: personality \"" + closest->name + "\" against " + closest_node->name + " (" + ids + ", " +
+          closest_node->bdf.str() + "): " + why + ".";
+  } else {
+    why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities." : "The topology has no PCI function.";
+  }
+  report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities",
+          why + " The kernel starts a dext only for a nub one of its personalities matches; `dexthil topo` lists the "
+                "functions' IDs.",
+          closest_node ? closest_node->name : std::string()});
 }
 
 IOPCIDevice* Kernel::pci_nub(const std::string& endpoint) {

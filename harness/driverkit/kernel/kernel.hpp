@@ -209,6 +209,7 @@ class Kernel {
 
  private:
   void start_process(DextProcess* process);
+  void report_no_match(const LoadedDext& dext);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);

@@ -2,6 +2,7 @@
 
 #include <plist/plist.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -276,21 +277,38 @@ std::optional<Entitlements> load_entitlements(const std::string& path, std::stri
   }
 }
 
-bool matches_pci(const Personality& p, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code) {
-  if (p.provider_class != "IOPCIDevice") return false;
-  const std::uint32_t primary = static_cast<std::uint32_t>(device) << 16 | vendor;
-  auto any = [](const std::vector<PciPattern>& patterns, std::uint32_t id) {
-    for (const PciPattern& pattern : patterns) {
-      if (pattern.matches(id)) return true;
-    }
-    return false;
-  };
+std::vector<std::string> pci_mismatches(const Personality& p, std::uint16_t vendor, std::uint16_t device,
+                                        std::uint32_t class_code) {
+  char ids[32];
+  std::snprintf(ids, sizeof ids, "%04x:%04x", vendor, device);
+  if (p.provider_class != "IOPCIDevice") {
+    return {"IOProviderClass is \"" + p.provider_class + "\", not IOPCIDevice"};
+  }
   // Every match key the personality gives must match; one without any key matches nothing.
-  if (p.pci_primary.empty() && p.pci_match.empty() && p.pci_class.empty()) return false;
-  if (!p.pci_primary.empty() && !any(p.pci_primary, primary)) return false;
-  if (!p.pci_match.empty() && !any(p.pci_match, primary)) return false;
-  if (!p.pci_class.empty() && !any(p.pci_class, class_code << 8)) return false;
-  return true;
+  if (p.pci_primary.empty() && p.pci_match.empty() && p.pci_class.empty()) {
+    return {"it has none of IOPCIPrimaryMatch, IOPCIMatch and IOPCIClassMatch, so it matches no PCI function"};
+  }
+  const std::uint32_t primary = static_cast<std::uint32_t>(device) << 16 | vendor;
+  std::vector<std::string> out;
+  auto check = [&](const char* key, const std::vector<PciPattern>& patterns, std::uint32_t id, const std::string& what) {
+    if (patterns.empty()) return;
+    for (const PciPattern& pattern : patterns) {
+      if (pattern.matches(id)) return;
+    }
+    std::string list;
+    for (const PciPattern& pattern : patterns) list += (list.empty() ? "" : " ") + pattern.text;
+    out.push_back(std::string(key) + " \"" + list + "\" does not match " + what);
+  };
+  check("IOPCIPrimaryMatch", p.pci_primary, primary, std::string(ids) + " (device << 16 | vendor)");
+  check("IOPCIMatch", p.pci_match, primary, ids);
+  char cls[32];
+  std::snprintf(cls, sizeof cls, "class 0x%06x", class_code);
+  check("IOPCIClassMatch", p.pci_class, class_code << 8, cls);
+  return out;
+}
+
+bool matches_pci(const Personality& p, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code) {
+  return pci_mismatches(p, vendor, device, class_code).empty();
 }
 
 const Personality* best_pci_match(const DextInfo& info, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code) {

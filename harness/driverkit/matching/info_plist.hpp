@@ -73,6 +73,10 @@ bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, s
 // Does the personality match a PCI function with these IDs (IOProviderClass IOPCIDevice)?
 // Subsystem IDs are not modelled yet, so IOPCIMatch is tried against the primary IDs only.
 bool matches_pci(const Personality& p, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code);
+// Why `p` does not match that PCI function: each key that fails, in words ("IOPCIPrimaryMatch
+// \"0x00011234\" does not match 1234:5678"); empty when it matches.
+std::vector<std::string> pci_mismatches(const Personality& p, std::uint16_t vendor, std::uint16_t device,
+                                        std::uint32_t class_code);
 // The matching personality with the highest IOProbeScore (the first in file order on a tie).
 const Personality* best_pci_match(const DextInfo& info, std::uint16_t vendor, std::uint16_t device, std::uint32_t class_code);
 

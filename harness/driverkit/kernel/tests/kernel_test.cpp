@@ -3,6 +3,10 @@
 // planted mistake (a TESTDEV_BUG_* variant) must give its finding; the correct driver none.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
@@ -694,6 +698,37 @@ TEST(DriverKitKernel, SetDispatchQueueAcceptsOnlyDeclaredNames) {
   EXPECT_EQ(service->SetDispatchQueue("NotDeclared", q), kIOReturnBadArgument);
   EXPECT_EQ(service->SetDispatchQueue("PowerQueue", q), kIOReturnSuccess);
   q->release();
+}
+
+TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonality) {
+  // The testdev library with an Info.plist whose device ID is off by one digit.
+  std::ifstream in("dexts/testdev/Info.plist");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string plist = text.str();
+  const auto at = plist.find("0x56781234");
+  ASSERT_NE(at, std::string::npos);
+  plist.replace(at, 10, "0x56791234");
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-no-match-Info.plist";
+  std::ofstream(path) << plist;
+
+  pcie::testing::Machine m("direct");
+  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  std::string error;
+  ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
+  kernel.start_matching();
+  m.sim.run_until(5 * sim::kMillisecond);
+  EXPECT_TRUE(kernel.services().empty());
+  ASSERT_EQ(m.findings.all().size(), 1u);
+  const checks::Finding& f = m.findings.all()[0];
+  EXPECT_EQ(f.check, "dext.no-match");
+  EXPECT_EQ(f.what, "org.dexthil.TestdevDriver matched nothing: the kernel started none of its personalities");
+  EXPECT_EQ(f.why.rfind("Closest: personality \"TestdevDriver\" against dev (1234:5678, 01:00.0): IOPCIPrimaryMatch "
+                        "\"0x56791234\" does not match 1234:5678 (device << 16 | vendor).",
+                        0),
+            0u)
+      << f.why;
+  EXPECT_EQ(f.subject, "dev");
 }
 
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
