@@ -4,6 +4,23 @@
 
 namespace dexthil::checks {
 
+void FindingLog::add(Finding finding) {
+  ++total_;
+  std::size_t& seen = per_place_[{finding.check, finding.where}];
+  if (++seen <= kept_per_place_) {
+    findings_.push_back(std::move(finding));
+    return;
+  }
+  for (HeldBack& h : held_back_) {
+    if (h.check == finding.check && h.where == finding.where) {
+      ++h.count;
+      return;
+    }
+  }
+  std::string subject = finding.matched_name();  // before `where` is moved from: it may be the subject
+  held_back_.push_back({std::move(finding.check), std::move(finding.where), std::move(subject), 1});
+}
+
 const std::vector<CheckInfo>& known_checks() {
   static const std::vector<CheckInfo> checks = {
       {"dma.completion-status", "a DMA request completed with a status other than SC"},

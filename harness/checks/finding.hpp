@@ -2,7 +2,9 @@
 // A finding: something a check saw that a person must look at. It says what happened (in the
 // platform's words where there are any), where, when, and why it matters.
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/sim/time.hpp"
@@ -20,14 +22,33 @@ struct Finding {
   const std::string& matched_name() const { return subject.empty() ? where : subject; }
 };
 
+// Findings of the same id in the same place that were counted but not kept.
+struct HeldBack {
+  std::string check;
+  std::string where;
+  std::string subject;
+  std::uint64_t count = 0;
+};
+
+// Keeps the first `kept_per_place` findings of each (id, where) in full and counts the rest, so
+// a bug that repeats on every transfer gives a readable report in bounded memory.
 class FindingLog {
  public:
-  void add(Finding finding) { findings_.push_back(std::move(finding)); }
-  const std::vector<Finding>& all() const { return findings_; }
-  bool empty() const { return findings_.empty(); }
+  static constexpr std::size_t kDefaultKeptPerPlace = 10;
+  explicit FindingLog(std::size_t kept_per_place = kDefaultKeptPerPlace) : kept_per_place_(kept_per_place) {}
+
+  void add(Finding finding);
+  const std::vector<Finding>& all() const { return findings_; }  // the kept ones, in order
+  const std::vector<HeldBack>& held_back() const { return held_back_; }
+  std::uint64_t total() const { return total_; }
+  bool empty() const { return total_ == 0; }
 
  private:
+  std::size_t kept_per_place_;
   std::vector<Finding> findings_;
+  std::vector<HeldBack> held_back_;
+  std::map<std::pair<std::string, std::string>, std::size_t> per_place_;  // (check, where) -> how many so far
+  std::uint64_t total_ = 0;
 };
 
 // The checks a scenario can name; each finding's `check` is one of these ids.

@@ -290,7 +290,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
         if (o.quiet) return;
         out << "[" << finished << "/" << scenarios.size() << "] " << pad(upper(runner::to_string(r.outcome)), 6) << r.name
             << "  (" << sim::format_time(r.simulated) << " simulated in " << wall(r.wall_seconds) << ", seed " << r.seed
-            << ", " << r.findings.size() << " finding" << (r.findings.size() == 1 ? "" : "s") << ")\n"
+            << ", " << r.finding_count() << " finding" << (r.finding_count() == 1 ? "" : "s") << ")\n"
             << std::flush;
       });
   if (o.check_determinism) {
@@ -305,10 +305,9 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   std::size_t counts[runner::kOutcomeCount] = {};
   for (const auto& r : results) {
     ++counts[static_cast<int>(r.outcome)];
-    std::size_t expected = 0;
-    for (const auto& f : r.findings) expected += f.expected;
+    const std::uint64_t expected = r.expected_count();
     out << pad(r.name, width) << pad(runner::to_string(r.outcome), 15)
-        << pad(std::to_string(r.findings.size()) + (expected ? " (" + std::to_string(expected) + " exp)" : ""), 12)
+        << pad(std::to_string(r.finding_count()) + (expected ? " (" + std::to_string(expected) + " exp)" : ""), 12)
         << pad(sim::format_time(r.simulated), 13) << pad(wall(r.wall_seconds), 10) << r.seed << "\n";
   }
   out << results.size() << " scenario" << (results.size() == 1 ? "" : "s") << ": " << counts[0] << " pass, " << counts[1]
@@ -328,6 +327,10 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     for (const auto& f : r.findings) {
       out << "  [" << f.finding.check << "] " << f.finding.where << " at " << sim::format_time(f.finding.time) << ": "
           << f.finding.what << "\n      " << f.finding.why << (f.expected ? " (expected)" : "") << "\n";
+    }
+    for (const auto& h : r.held_back) {
+      out << "  ... and " << h.held.count << " more [" << h.held.check << "] on " << h.held.where
+          << " (counted, not listed)" << (h.expected ? " (expected)" : "") << "\n";
     }
   }
 

@@ -77,6 +77,10 @@ std::string junit_xml(const RunInfo& info, const std::vector<runner::ScenarioRes
     }
     std::string out = "seed " + std::to_string(r.seed) + "\n";
     for (const auto& f : r.findings) out += finding_text(f) + "\n";
+    for (const auto& h : r.held_back) {
+      out += "... and " + std::to_string(h.held.count) + " more [" + h.held.check + "] on " + h.held.where +
+             " (counted, not listed)\n";
+    }
     x << "      <system-out>" << xml_escape(out) << "</system-out>\n";
     x << "    </testcase>\n";
   }

@@ -77,6 +77,14 @@ std::string summary_json(const RunInfo& info, const std::vector<runner::Scenario
         << ", \"expected\": " << (f.expected ? "true" : "false") << "}";
     }
     j << (r.findings.empty() ? "" : "\n      ") << "],\n";
+    j << "      \"held_back\": [";
+    for (std::size_t k = 0; k < r.held_back.size(); ++k) {
+      const auto& h = r.held_back[k];
+      j << (k ? "," : "") << "\n        {\"check\": " << json_string(h.held.check) << ", \"where\": "
+        << json_string(h.held.where) << ", \"count\": " << h.held.count
+        << ", \"expected\": " << (h.expected ? "true" : "false") << "}";
+    }
+    j << (r.held_back.empty() ? "" : "\n      ") << "],\n";
     j << "      \"models\": {";
     for (std::size_t m = 0; m < r.models.size(); ++m) {
       j << (m ? "," : "") << "\n        " << json_string(r.models[m].model) << ": {";

@@ -85,6 +85,14 @@ std::string encode_result(const ScenarioResult& r) {
     w.str(f.finding.subject);
     w.u64(f.expected);
   }
+  w.u64(r.held_back.size());
+  for (const JudgedHeldBack& h : r.held_back) {
+    w.str(h.held.check);
+    w.str(h.held.where);
+    w.str(h.held.subject);
+    w.u64(h.held.count);
+    w.u64(h.expected);
+  }
   w.u64(r.failures.size());
   for (const auto& f : r.failures) w.str(f);
   w.u64(r.notes.size());
@@ -135,6 +143,15 @@ std::optional<ScenarioResult> decode_result(const std::string& bytes, std::strin
       f.finding.subject = in.str();
       f.expected = in.u64() != 0;
       r.findings.push_back(std::move(f));
+    }
+    for (std::size_t n = in.count(); n > 0; --n) {
+      JudgedHeldBack h;
+      h.held.check = in.str();
+      h.held.where = in.str();
+      h.held.subject = in.str();
+      h.held.count = in.u64();
+      h.expected = in.u64() != 0;
+      r.held_back.push_back(std::move(h));
     }
     for (std::size_t n = in.count(); n > 0; --n) r.failures.push_back(in.str());
     for (std::size_t n = in.count(); n > 0; --n) r.notes.push_back(in.str());

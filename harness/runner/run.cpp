@@ -79,11 +79,17 @@ void judge(const scenario::Scenario& s, ScenarioResult* result) {
       if (auto why = judge_figure(e, *result)) result->failures.push_back(*why);
       continue;
     }
-    std::uint32_t seen = 0;
+    std::uint64_t seen = 0;
     for (JudgedFinding& f : result->findings) {
       if (f.finding.check == e.check && (!e.where || f.finding.matched_name() == *e.where)) {
         f.expected = true;
         ++seen;
+      }
+    }
+    for (JudgedHeldBack& h : result->held_back) {
+      if (h.held.check == e.check && (!e.where || h.held.subject == *e.where)) {
+        h.expected = true;
+        seen += h.held.count;
       }
     }
     const bool ok = e.count ? seen == *e.count : seen > 0;
@@ -98,6 +104,12 @@ void judge(const scenario::Scenario& s, ScenarioResult* result) {
     if (!f.expected) {
       result->failures.push_back("unexpected finding " + f.finding.check + " on " + f.finding.where + " at " +
                                  sim::format_time(f.finding.time) + ": " + f.finding.what);
+    }
+  }
+  for (const JudgedHeldBack& h : result->held_back) {
+    if (!h.expected) {
+      result->failures.push_back("and " + std::to_string(h.held.count) + " more unexpected " + h.held.check + " on " +
+                                 h.held.where + " (not listed)");
     }
   }
   result->outcome = result->failures.empty() ? Outcome::kPass : Outcome::kFail;
@@ -263,6 +275,9 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
 
     for (const checks::Finding& f : findings.all()) {
       if (s.check_enabled(f.check)) result.findings.push_back({f, false});
+    }
+    for (const checks::HeldBack& h : findings.held_back()) {
+      if (s.check_enabled(h.check)) result.held_back.push_back({h, false});
     }
     for (std::size_t i = 0; i < models.size(); ++i) result.models.push_back({s.models[i].name, models[i]->stats()});
     if (kernel) {

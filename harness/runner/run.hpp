@@ -34,6 +34,12 @@ struct JudgedFinding {
   bool expected = false;  // matched by one of the scenario's [[expect]] entries
 };
 
+// Findings past the first few of their id in one place: counted, not kept (checks::FindingLog).
+struct JudgedHeldBack {
+  checks::HeldBack held;
+  bool expected = false;
+};
+
 struct ModelStats {
   std::string model;
   std::vector<std::pair<std::string, std::string>> values;
@@ -46,6 +52,19 @@ struct ScenarioResult {
   std::uint64_t seed = 0;
   Outcome outcome = Outcome::kError;
   std::vector<JudgedFinding> findings;
+  std::vector<JudgedHeldBack> held_back;  // counted beyond `findings`, judged like them
+  // Every finding, kept or held back; and how many of them the scenario expected.
+  std::uint64_t finding_count() const {
+    std::uint64_t n = findings.size();
+    for (const auto& h : held_back) n += h.held.count;
+    return n;
+  }
+  std::uint64_t expected_count() const {
+    std::uint64_t n = 0;
+    for (const auto& f : findings) n += f.expected;
+    for (const auto& h : held_back) n += h.expected ? h.held.count : 0;
+    return n;
+  }
   std::vector<std::string> failures;  // why it did not pass, one sentence each
   std::vector<std::string> notes;     // what a person should know that is not a failure
   sim::SimTime simulated = 0;

@@ -93,6 +93,26 @@ TEST(Runner, FigureExpectationsSayWhatWasMissingOrOff) {
                                      "(it has: pairs_planned, requests_issued, requests_completed, bytes_checked, max_latency)"});
 }
 
+TEST(Runner, RepeatedFindingsAreCountedInFullButListedOnlyTenTimes) {
+  std::string faults;
+  for (int request = 1; request < 30; request += 2) {  // 15 read-backs, each with a flipped bit
+    faults += "[[fault]]\nkind = \"dma-corrupt-read\"\nmodel = \"dma0\"\nrequest = " + std::to_string(request) + "\n";
+  }
+  const std::string expect = "[[expect]]\nfinding = \"dma.data-mismatch\"\nmodel = \"dma0\"\ncount = 15\n";
+  ScenarioResult r = run_scenario(parse(kBase + faults + expect), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kPass) << (r.failures.empty() ? "" : r.failures[0]);
+  EXPECT_EQ(r.findings.size(), 10u);
+  ASSERT_EQ(r.held_back.size(), 1u);
+  EXPECT_EQ(r.held_back[0].held.count, 5u);
+  EXPECT_EQ(r.finding_count(), 15u);
+  EXPECT_EQ(r.expected_count(), 15u);
+  // Unexpected, they fail the scenario with the ten listed and the rest counted.
+  ScenarioResult unexpected = run_scenario(parse(kBase + faults), catalog(), {});
+  EXPECT_EQ(unexpected.outcome, Outcome::kFail);
+  ASSERT_EQ(unexpected.failures.size(), 11u);
+  EXPECT_EQ(unexpected.failures.back(), "and 5 more unexpected dma.data-mismatch on dma0 (not listed)");
+}
+
 TEST(Runner, DisabledCheckDropsItsFindings) {
   const std::string off = "[checks]\n\"dma.completion-status\" = false\n";
   ScenarioResult r = run_scenario(parse(kBase + kUrFault + off), catalog(), {});
