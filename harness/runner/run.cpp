@@ -239,7 +239,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         }
         upstream = direct.get();
       }
-      sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock_period);
+      sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock);
       ModelContext context{sim, s, spec, clock, *upstream, findings, fabric.get(),
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr};
       models.push_back(type->create(context));

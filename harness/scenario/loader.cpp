@@ -269,10 +269,10 @@ class Reader : public toml_input::TomlReader {
     }
     std::string clock = string(t, "clock", path, false).value_or("250MHz");
     std::string error;
-    auto period = sim::parse_frequency_period(clock, &error);
+    auto period = sim::parse_frequency(clock, &error);
     if (!period) fail(t.get("clock") ? *t.get("clock") : static_cast<const toml::node&>(t), path + ".clock", error);
-    if (*period < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
-    m.clock_period = *period;
+    if (period->rounded() < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
+    m.clock = *period;
     m.endpoint = endpoint(t, path, false);
 
     const toml::table& params = table(t, "params", path, false);

@@ -43,7 +43,7 @@ struct ModelTypeInfo {
 struct ModelSpec {
   std::string name;
   std::string type;
-  sim::SimTime clock_period = 0;
+  sim::Period clock;  // exact: 22.5792 MHz stays 22.5792 MHz
   std::optional<std::string> endpoint;       // the topology endpoint the model sits behind
   std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
   SourcePos pos;

@@ -17,14 +17,43 @@ EventId Simulator::at(SimTime when, EventCallback callback) {
   return events_.schedule(when, std::move(callback));
 }
 
-ClockDomain& Simulator::add_clock(std::string name, SimTime period) {
-  if (period == 0) throw std::invalid_argument("clock \"" + name + "\" has a period of zero");
+ClockDomain::Edge ClockDomain::at_or_after(SimTime t) const {
+  if (t == kNever) return {};
+  // The first k with floor(k * num / den) >= t - origin, i.e. k >= (t - origin) * den / num.
+  const unsigned __int128 since = t > origin_ ? t - origin_ : 0;
+  const unsigned __int128 k = (since * period_.den + period_.num - 1) / period_.num;
+  const unsigned __int128 exact = k * period_.num;
+  const unsigned __int128 time = origin_ + exact / period_.den;
+  if (time >= kNever) return {};
+  return {static_cast<SimTime>(time), static_cast<std::uint64_t>(exact % period_.den)};
+}
+
+void ClockDomain::set_period(Period period, SimTime origin) {
+  if (period.num == 0 || period.den == 0) throw std::invalid_argument("clock \"" + name_ + "\" needs a period above zero");
+  period_ = period;
+  origin_ = origin;
+  whole_ = period.num / period.den;
+  rem_ = period.num % period.den;
+}
+
+ClockDomain& Simulator::add_clock(std::string name, Period period) {
+  if (period.num == 0 || period.den == 0) throw std::invalid_argument("clock \"" + name + "\" has a period of zero");
   clocks_.push_back(std::make_unique<ClockDomain>(std::move(name), period));
   return *clocks_.back();
 }
 
+void Simulator::set_clock_period(ClockDomain& clock, Period period) {
+  const SimTime origin = clock.at_or_after(now_).time;
+  clock.set_period(period, origin);
+  // Next edges already placed on the old grid move to the new one; none moves earlier.
+  for (Attached& a : models_) {
+    if (a.clock == &clock && a.next.time != kNever) a.next = clock.at_or_after(a.next.time);
+  }
+  ++schedule_generation_;
+}
+
 void Simulator::attach(ClockedModel& model, ClockDomain& clock) {
-  models_.push_back(Attached{&model, &clock, clock.edge_after(now_)});
+  models_.push_back(Attached{&model, &clock, clock.after(now_)});
   ++schedule_generation_;
 }
 
@@ -43,34 +72,40 @@ void Simulator::wake(ClockedModel& model) {
   }
   // An input that changes at an edge time, before that edge was evaluated, is seen by that edge:
   // events run before edges at equal times.
-  SimTime edge = a.clock->edge_at_or_after(now_);
-  if (edge == a.last_edge) edge += a.clock->period();
-  if (edge < a.next_edge) {
-    a.next_edge = edge;
+  Edge edge = a.clock->at_or_after(now_);
+  if (edge.time == a.last_edge) a.clock->advance(edge);
+  if (edge.time < a.next.time) {
+    a.next = edge;
     ++schedule_generation_;
   }
 }
 
-SimTime Simulator::schedule_from(const Attached& a, SimTime edge, NextActivity activity) const {
-  // `edge` lies on the clock's grid, so the following edge needs no division: this runs per edge.
-  const SimTime following = edge + a.clock->period();
+ClockDomain::Edge Simulator::schedule_from(const Attached& a, Edge edge, NextActivity activity) const {
+  // `edge` carries its place on the clock's grid, so the following edge needs no division: this
+  // runs per edge.
+  Edge following = edge;
+  a.clock->advance(following);
   if (!options_.skip_idle) return following;
   const SimTime not_before = activity.not_before();
-  if (not_before <= following) return following;
-  if (not_before == kNever) return kNever;
-  return a.clock->edge_at_or_after(not_before);
+  if (not_before <= following.time) return following;
+  if (not_before == kNever) return {};
+  return a.clock->at_or_after(not_before);
 }
 
-void Simulator::evaluate(Attached& a, SimTime edge) {
-  now_ = edge;
+void Simulator::evaluate(Attached& a, Edge edge) {
+  now_ = edge.time;
   evaluating_ = a.model;
   woken_while_evaluating_ = false;
-  NextActivity activity = a.model->on_clock_edge(edge);
+  NextActivity activity = a.model->on_clock_edge(edge.time);
   evaluating_ = nullptr;
-  a.last_edge = edge;
-  SimTime next = schedule_from(a, edge, activity);
-  if (woken_while_evaluating_) next = std::min(next, edge + a.clock->period());
-  a.next_edge = next;
+  a.last_edge = edge.time;
+  Edge next = schedule_from(a, edge, activity);
+  if (woken_while_evaluating_) {
+    Edge following = edge;
+    a.clock->advance(following);
+    if (following.time < next.time) next = following;
+  }
+  a.next = next;
   ++stats_.clock_edges;
 }
 
@@ -87,8 +122,8 @@ RunStats Simulator::run_until(SimTime end) {
     std::size_t first = models_.size();
     SimTime first_edge = kNever;
     for (std::size_t i = 0; i < models_.size(); ++i) {
-      if (models_[i].next_edge < first_edge) {
-        first_edge = models_[i].next_edge;
+      if (models_[i].next.time < first_edge) {
+        first_edge = models_[i].next.time;
         first = i;
       }
     }
@@ -107,14 +142,14 @@ RunStats Simulator::run_until(SimTime end) {
     // the model itself schedules something or wakes another model.
     SimTime other_edge = kNever;
     for (std::size_t i = 0; i < models_.size(); ++i) {
-      if (i != first) other_edge = std::min(other_edge, models_[i].next_edge);
+      if (i != first) other_edge = std::min(other_edge, models_[i].next.time);
     }
     const SimTime limit = std::min({next_event, other_edge, end == kNever ? kNever : end + 1});
     Attached& a = models_[first];
     const std::uint64_t generation = schedule_generation_;
     do {
-      evaluate(a, a.next_edge);
-    } while (!stop_requested_ && a.next_edge < limit && generation == schedule_generation_);
+      evaluate(a, a.next);
+    } while (!stop_requested_ && a.next.time < limit && generation == schedule_generation_);
   }
   if (!stop_requested_ && end != kNever) now_ = std::max(now_, end);
   stats_.end_time = now_;

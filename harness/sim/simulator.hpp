@@ -21,18 +21,41 @@ struct SimulatorOptions {
   bool keep_trace_records = false;
 };
 
+// A clock: edge k falls at origin + floor(k * num / den) picoseconds, so the edges keep the
+// exact rate over any run (a 22.5792 MHz clock does not drift) while each falls on a whole
+// picosecond. The origin moves when the rate changes (Simulator::set_clock_period).
 class ClockDomain {
  public:
-  ClockDomain(std::string name, SimTime period) : name_(std::move(name)), period_(period) {}
+  // An edge: its time, and how far (in 1/den ps) the exact grid point lies past it. Carrying the
+  // remainder lets the next edge be found without a division, on the simulator's hot path.
+  struct Edge {
+    SimTime time = kNever;
+    std::uint64_t frac = 0;
+  };
+
+  ClockDomain(std::string name, Period period) : name_(std::move(name)) { set_period(period, 0); }
   const std::string& name() const { return name_; }
-  SimTime period() const { return period_; }
-  // First edge strictly after `after`, with edges at whole multiples of the period.
-  SimTime edge_after(SimTime after) const { return (after / period_ + 1) * period_; }
-  SimTime edge_at_or_after(SimTime t) const { return (t + period_ - 1) / period_ * period_; }
+  Period period() const { return period_; }
+  SimTime nominal_period() const { return period_.rounded(); }
+
+  Edge at_or_after(SimTime t) const;  // the first edge at t or later
+  Edge after(SimTime t) const { return at_or_after(t + 1); }  // strictly later
+  void advance(Edge& e) const {
+    e.time += whole_;
+    e.frac += rem_;
+    if (e.frac >= period_.den) {
+      e.frac -= period_.den;
+      ++e.time;
+    }
+  }
+  // From edge `origin` on, edges follow `period` (the simulator re-places models' next edges).
+  void set_period(Period period, SimTime origin);
 
  private:
   std::string name_;
-  SimTime period_;
+  Period period_;
+  SimTime origin_ = 0;
+  std::uint64_t whole_ = 0, rem_ = 0;  // num / den and num % den
 };
 
 struct RunStats {
@@ -62,7 +85,11 @@ class Simulator {
   const Trace& trace() const { return trace_; }
 
   // Period must be above zero. The domain lives as long as the simulator.
-  ClockDomain& add_clock(std::string name, SimTime period);
+  ClockDomain& add_clock(std::string name, Period period);
+  ClockDomain& add_clock(std::string name, SimTime period) { return add_clock(std::move(name), Period::of(period)); }
+  // The clock changes rate from its first edge at or after now (a PLL retuned, a sample-rate
+  // switch): that edge stays, the ones after it follow the new period.
+  void set_clock_period(ClockDomain& clock, Period period);
   // The model is evaluated from the first edge of `clock` on; it must outlive the simulator run.
   void attach(ClockedModel& model, ClockDomain& clock);
   // Something the model listens to changed: evaluate it at its next edge.
@@ -77,15 +104,16 @@ class Simulator {
   bool running() const { return running_; }
 
  private:
+  using Edge = ClockDomain::Edge;
   struct Attached {
     ClockedModel* model;
     ClockDomain* clock;
-    SimTime next_edge;          // kNever while asleep
+    Edge next;                   // time kNever while asleep
     SimTime last_edge = kNever;  // kNever before the first edge
   };
   Attached& find(ClockedModel& model);
-  SimTime schedule_from(const Attached& a, SimTime edge, NextActivity activity) const;
-  void evaluate(Attached& a, SimTime edge);
+  Edge schedule_from(const Attached& a, Edge edge, NextActivity activity) const;
+  void evaluate(Attached& a, Edge edge);
 
   std::uint64_t seed_;
   SimulatorOptions options_;

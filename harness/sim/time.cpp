@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <numeric>
 
 namespace dexthil::sim {
 namespace {
@@ -96,6 +97,17 @@ std::optional<SimTime> parse_duration(std::string_view text, std::string* error)
   static constexpr Unit units[] = {
       {"ps", kPicosecond}, {"ns", kNanosecond}, {"us", kMicrosecond}, {"ms", kMillisecond}, {"s", kSecond}};
   return parse_scaled(text, units, std::size(units), "duration", error, nullptr);
+}
+
+std::optional<Period> parse_frequency(std::string_view text, std::string* error) {
+  const auto rounded = parse_frequency_period(text, error);  // the same checks and messages
+  if (!rounded) return std::nullopt;
+  static constexpr Unit units[] = {
+      {"Hz", 1'000}, {"kHz", 1'000'000}, {"MHz", 1'000'000'000}, {"GHz", 1'000'000'000'000}};
+  const std::uint64_t millihertz = *parse_scaled(text, units, std::size(units), "frequency", error, nullptr);
+  const std::uint64_t ps_millihertz = 1'000'000'000'000'000ULL;
+  const std::uint64_t g = std::gcd(ps_millihertz, millihertz);
+  return Period{ps_millihertz / g, millihertz / g};
 }
 
 std::optional<SimTime> parse_frequency_period(std::string_view text, std::string* error) {

@@ -29,4 +29,17 @@ std::optional<SimTime> parse_duration(std::string_view text, std::string* error)
 // picoseconds, rounded to the nearest picosecond.
 std::optional<SimTime> parse_frequency_period(std::string_view text, std::string* error);
 
+// A clock period as an exact fraction of picoseconds (num / den), so that a clock of 22.5792 or
+// 24.576 MHz keeps its exact rate however long it runs, though each edge falls on a whole
+// picosecond.
+struct Period {
+  std::uint64_t num = 1;
+  std::uint64_t den = 1;
+  static Period of(SimTime picoseconds) { return {picoseconds, 1}; }
+  SimTime rounded() const { return (num + den / 2) / den; }
+  bool operator==(const Period&) const = default;
+};
+// "22.5792MHz" as its exact period (1e15 / millihertz ps, reduced). Same errors as above.
+std::optional<Period> parse_frequency(std::string_view text, std::string* error);
+
 }  // namespace dexthil::sim

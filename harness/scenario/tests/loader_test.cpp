@@ -69,7 +69,7 @@ count = 1
   EXPECT_EQ(s->duration, 1'500'000'000u);
   EXPECT_EQ(s->host_dma_latency, sim::kMicrosecond);
   ASSERT_EQ(s->models.size(), 1u);
-  EXPECT_EQ(s->models[0].clock_period, 8000u);
+  EXPECT_EQ(s->models[0].clock, sim::Period::of(8000));
   EXPECT_EQ(s->models[0].integer("transactions"), 10);
   EXPECT_EQ(s->models[0].integer("max_length"), 256);  // default filled in
   EXPECT_EQ(s->models[0].duration("gap"), 3 * sim::kMicrosecond);

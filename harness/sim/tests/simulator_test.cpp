@@ -164,3 +164,66 @@ TEST(Simulator, TraceHashDependsOnContentAndOrder) {
 
 }  // namespace
 }  // namespace dexthil::sim
+
+namespace dexthil::sim {
+namespace {
+
+// Audio clocks are not whole picoseconds: 22.5792 MHz is 44289.115... ps. Edges fall on whole
+// picoseconds, but the grid is exact, so after an hour the clock has ticked exactly 3600 s.
+TEST(Clocks, RationalPeriodsStayExactOverAnHour) {
+  std::string error;
+  for (const char* rate : {"22.5792MHz", "24.576MHz"}) {
+    SCOPED_TRACE(rate);
+    const Period period = *parse_frequency(rate, &error);
+    ClockDomain clock("audio", period);
+    const std::uint64_t hz = rate[1] == '2' ? 22'579'200 : 24'576'000;
+    // Edge number hz * 3600 is exactly at 3600 s; the rounded period would be off by this much.
+    const ClockDomain::Edge hour = clock.at_or_after(3600 * kSecond);
+    EXPECT_EQ(hour.time, 3600 * kSecond);
+    EXPECT_EQ(hour.frac, 0u);
+    const SimTime rounded_hour = period.rounded() * hz * 3600;
+    EXPECT_NE(rounded_hour, 3600 * kSecond);  // what whole-picosecond periods gave: drift
+    // Stepping edge by edge (the simulator's division-free path) lands on the same grid.
+    ClockDomain::Edge e = clock.after(0);
+    for (int k = 1; k < 1'000'000; ++k) clock.advance(e);
+    const ClockDomain::Edge direct = clock.at_or_after(e.time);
+    EXPECT_EQ(e.time, direct.time);
+    EXPECT_EQ(e.frac, direct.frac);
+    EXPECT_EQ(e.time, static_cast<SimTime>(static_cast<unsigned __int128>(1'000'000) * period.num / period.den));
+  }
+}
+
+TEST(Clocks, AModelOnAnAudioClockSeesExactlyItsRateWithOrWithoutIdleSkipping) {
+  std::string error;
+  for (bool skip_idle : {true, false}) {
+    Simulator sim(1, {skip_idle, false});
+    ClockDomain& clk = sim.add_clock("bclk", *parse_frequency("24.576MHz", &error));
+    ScriptedModel m([](SimTime) { return NextActivity::next_edge(); });
+    sim.attach(m, clk);
+    sim.run_until(10 * kMillisecond);
+    EXPECT_EQ(m.edges.size(), 245'760u);  // 24.576 MHz for 10 ms
+    EXPECT_EQ(m.edges.back(), 10 * kMillisecond);
+  }
+}
+
+TEST(Clocks, AClockCanChangeRateDuringARun) {
+  Simulator sim(1);
+  ClockDomain& clk = sim.add_clock("clk", 10);
+  ScriptedModel m([](SimTime) { return NextActivity::next_edge(); });
+  sim.attach(m, clk);
+  sim.run_until(35);
+  sim.set_clock_period(clk, Period::of(25));  // from the next edge (40) on
+  sim.run_until(120);
+  EXPECT_EQ(m.edges, (std::vector<SimTime>{10, 20, 30, 40, 65, 90, 115}));
+  // A sleeping model's next edge moves onto the new grid, never earlier than it asked for.
+  ScriptedModel sleeper([](SimTime now) { return NextActivity::at(now + 100); });
+  ClockDomain& slow = sim.add_clock("slow", 20);
+  sim.attach(sleeper, slow);
+  sim.run_until(140);  // its first edge, at 140; it asks for nothing before 240
+  sim.set_clock_period(slow, Period{30, 1});
+  sim.run_until(400);
+  EXPECT_EQ(sleeper.edges, (std::vector<SimTime>{140, 260, 380}));
+}
+
+}  // namespace
+}  // namespace dexthil::sim
