@@ -59,7 +59,7 @@ void Simulator::attach(ClockedModel& model, ClockDomain& clock) {
 
 Simulator::Attached& Simulator::find(ClockedModel& model) {
   for (Attached& a : models_) {
-    if (a.model == &model) return a;
+    if (a.model == &model && !a.detached) return a;
   }
   throw std::logic_error("model \"" + std::string(model.name()) + "\" is not attached to the simulator");
 }
@@ -92,12 +92,17 @@ ClockDomain::Edge Simulator::schedule_from(const Attached& a, Edge edge, NextAct
   return a.clock->at_or_after(not_before);
 }
 
-void Simulator::evaluate(Attached& a, Edge edge) {
+void Simulator::evaluate(std::size_t index, Edge edge) {
   now_ = edge.time;
-  evaluating_ = a.model;
+  ClockedModel* model = models_[index].model;
+  evaluating_ = model;
   woken_while_evaluating_ = false;
-  NextActivity activity = a.model->on_clock_edge(edge.time);
+  // The model may attach others (models_ may reallocate) or detach itself during its edge.
+  NextActivity activity = model->on_clock_edge(edge.time);
   evaluating_ = nullptr;
+  ++stats_.clock_edges;
+  Attached& a = models_[index];
+  if (a.detached) return;
   a.last_edge = edge.time;
   Edge next = schedule_from(a, edge, activity);
   if (woken_while_evaluating_) {
@@ -106,7 +111,19 @@ void Simulator::evaluate(Attached& a, Edge edge) {
     if (following.time < next.time) next = following;
   }
   a.next = next;
-  ++stats_.clock_edges;
+}
+
+void Simulator::detach(ClockedModel& model) {
+  Attached& a = find(model);
+  a.detached = true;
+  a.next = {};
+  ++detached_;
+  ++schedule_generation_;
+}
+
+void Simulator::drop_detached() {
+  std::erase_if(models_, [](const Attached& a) { return a.detached; });
+  detached_ = 0;
 }
 
 RunStats Simulator::run_until(SimTime end) {
@@ -118,6 +135,7 @@ RunStats Simulator::run_until(SimTime end) {
     ~Running() { flag = false; }
   } running(running_);
   while (!stop_requested_) {
+    if (detached_) drop_detached();  // only here: nothing holds an index into models_ now
     const SimTime next_event = events_.next_time();
     std::size_t first = models_.size();
     SimTime first_edge = kNever;
@@ -145,11 +163,11 @@ RunStats Simulator::run_until(SimTime end) {
       if (i != first) other_edge = std::min(other_edge, models_[i].next.time);
     }
     const SimTime limit = std::min({next_event, other_edge, end == kNever ? kNever : end + 1});
-    Attached& a = models_[first];
+    // By index: an edge may attach a model, and the vector may move.
     const std::uint64_t generation = schedule_generation_;
     do {
-      evaluate(a, a.next);
-    } while (!stop_requested_ && a.next.time < limit && generation == schedule_generation_);
+      evaluate(first, models_[first].next);
+    } while (!stop_requested_ && models_[first].next.time < limit && generation == schedule_generation_);
   }
   if (!stop_requested_ && end != kNever) now_ = std::max(now_, end);
   stats_.end_time = now_;

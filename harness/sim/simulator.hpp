@@ -94,6 +94,9 @@ class Simulator {
   void attach(ClockedModel& model, ClockDomain& clock);
   // Something the model listens to changed: evaluate it at its next edge.
   void wake(ClockedModel& model);
+  // The model leaves the simulation (hot unplug): no more edges, also when called from its own
+  // edge. It may be destroyed once detached; events it scheduled are its own to cancel.
+  void detach(ClockedModel& model);
 
   // Runs events and clock edges due at or before `end`; time then stands at `end`
   // (or where stop() was called).
@@ -110,10 +113,12 @@ class Simulator {
     ClockDomain* clock;
     Edge next;                   // time kNever while asleep
     SimTime last_edge = kNever;  // kNever before the first edge
+    bool detached = false;       // removed at the next safe point (drop_detached)
   };
   Attached& find(ClockedModel& model);
   Edge schedule_from(const Attached& a, Edge edge, NextActivity activity) const;
-  void evaluate(Attached& a, Edge edge);
+  void evaluate(std::size_t index, Edge edge);
+  void drop_detached();
 
   std::uint64_t seed_;
   SimulatorOptions options_;
@@ -122,6 +127,7 @@ class Simulator {
   Trace trace_;
   std::vector<std::unique_ptr<ClockDomain>> clocks_;
   std::vector<Attached> models_;
+  std::size_t detached_ = 0;
   const ClockedModel* evaluating_ = nullptr;
   bool woken_while_evaluating_ = false;
   bool stop_requested_ = false;

@@ -227,3 +227,47 @@ TEST(Clocks, AClockCanChangeRateDuringARun) {
 
 }  // namespace
 }  // namespace dexthil::sim
+
+namespace dexthil::sim {
+namespace {
+
+// Hot plug: models come and go during a run, also from inside a model's own edge.
+TEST(HotPlug, AModelAttachedAndDetachedDuringARunGetsEdgesOnlyWhileAttached) {
+  Simulator sim(1);
+  ClockDomain& clk = sim.add_clock("clk", 10);
+  ScriptedModel busy([](SimTime) { return NextActivity::next_edge(); });
+  sim.attach(busy, clk);
+  sim.run_until(30);
+  ScriptedModel plugged([](SimTime) { return NextActivity::next_edge(); });
+  sim.at(45, [&] { sim.attach(plugged, clk); });
+  sim.at(75, [&] { sim.detach(plugged); });
+  sim.run_until(100);
+  EXPECT_EQ(plugged.edges, (std::vector<SimTime>{50, 60, 70}));
+  EXPECT_EQ(busy.edges.size(), 10u);  // the other model never missed an edge
+  EXPECT_THROW(sim.wake(plugged), std::logic_error);  // it is gone
+}
+
+TEST(HotPlug, AModelCanAttachManyOthersAndDetachItselfFromItsOwnEdge) {
+  Simulator sim(1);
+  ClockDomain& clk = sim.add_clock("clk", 10);
+  std::vector<std::unique_ptr<ScriptedModel>> spawned;
+  ScriptedModel* self = nullptr;
+  ScriptedModel spawner([&](SimTime now) {
+    // Enough attaches to make the simulator's list of models grow and move mid-batch.
+    for (int i = 0; i < 40; ++i) {
+      spawned.push_back(std::make_unique<ScriptedModel>([](SimTime) { return NextActivity::on_input(); }));
+      sim.attach(*spawned.back(), clk);
+    }
+    if (now >= 30) sim.detach(*self);
+    return NextActivity::next_edge();
+  });
+  self = &spawner;
+  sim.attach(spawner, clk);
+  sim.run_until(100);
+  EXPECT_EQ(spawner.edges, (std::vector<SimTime>{10, 20, 30}));
+  EXPECT_EQ(spawned.size(), 120u);
+  for (const auto& m : spawned) EXPECT_EQ(m->edges.size(), 1u);  // each had its first edge
+}
+
+}  // namespace
+}  // namespace dexthil::sim
