@@ -14,6 +14,7 @@
 #include "harness/sim/simulator.hpp"
 
 class Vdma_port;
+class VerilatedContext;
 
 namespace dexthil::models {
 
@@ -59,6 +60,7 @@ class DmaExerciser final : public sim::ClockedModel {
   std::string name_;
   sim::Simulator& sim_;
   dma::DmaObserver* observer_;
+  std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_port> top_;
   std::unique_ptr<DmaHostSide<Vdma_port>> host_;
   std::uint32_t max_outstanding_;

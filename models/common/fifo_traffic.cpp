@@ -2,6 +2,7 @@
 
 #include "Vsync_fifo.h"
 #include "models/common/verilated_clock.hpp"
+#include "models/common/verilated_top.hpp"
 
 namespace dexthil::models {
 
@@ -10,7 +11,7 @@ static std::uint32_t word_for(std::uint64_t n) { return static_cast<std::uint32_
 
 FifoTraffic::FifoTraffic(std::string name, sim::Simulator& sim, const FifoTrafficConfig& config)
     : name_(std::move(name)), sim_(sim), config_(config), random_(sim.random_stream(name_)),
-      top_(std::make_unique<Vsync_fifo>()) {
+      top_(make_verilated_top<Vsync_fifo>(context_, sim.seed(), name_)) {
   top_->push = 0;
   top_->pop = 0;
   reset_cycles(*top_);

@@ -9,6 +9,7 @@
 #include "harness/sim/simulator.hpp"
 
 class Vsync_fifo;
+class VerilatedContext;
 
 namespace dexthil::models {
 
@@ -39,6 +40,7 @@ class FifoTraffic final : public sim::ClockedModel {
   sim::Simulator& sim_;
   FifoTrafficConfig config_;
   sim::Random random_;
+  std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vsync_fifo> top_;
   std::uint64_t burst_ = 0;
   std::uint64_t burst_pushed_ = 0;

@@ -1,6 +1,8 @@
 # Included from models/CMakeLists.txt: verilate() must run in the folder that defines dexthil_rtl.
 set(_rtl ${CMAKE_CURRENT_LIST_DIR}/rtl)
-set(_vflags -Wall --x-assign fast --x-initial fast)
+# --x-initial unique: registers start from the context's seed (models/common/verilated_top.hpp), so a
+# missing reset changes a run with the seed instead of hiding behind zeros (--x-initial fast).
+set(_vflags -Wall --x-assign fast --x-initial unique)
 
 # The shared DMA port, as every device model embeds it.
 verilate(dexthil_rtl PREFIX Vdma_port TOP_MODULE dma_port

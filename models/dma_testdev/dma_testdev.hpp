@@ -12,6 +12,7 @@
 #include "harness/sim/simulator.hpp"
 
 class Vdma_testdev;
+class VerilatedContext;
 
 namespace dexthil::models {
 
@@ -54,6 +55,7 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   sim::Simulator& sim_;
   pcie::Fabric& fabric_;
   const pcie::Node& endpoint_;
+  std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_testdev> top_;
   std::unique_ptr<DmaHostSide<Vdma_testdev>> host_;
   struct RegisterAccess {
