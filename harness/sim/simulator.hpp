@@ -105,6 +105,8 @@ class Simulator {
   void stop() { stop_requested_ = true; }
   // Whether run_until() is on the stack (an event or a model's edge is being run).
   bool running() const { return running_; }
+  // The model whose edge is being evaluated, or nullptr.
+  const ClockedModel* evaluating() const { return evaluating_; }
 
  private:
   using Edge = ClockDomain::Edge;

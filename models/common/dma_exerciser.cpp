@@ -5,6 +5,7 @@
 #include "Vdma_port.h"
 #include "models/common/dma_host_side.hpp"
 #include "models/common/verilated_clock.hpp"
+#include "models/common/rtl_assertions.hpp"
 #include "models/common/verilated_top.hpp"
 
 namespace dexthil::models {
@@ -18,6 +19,7 @@ DmaExerciser::DmaExerciser(std::string name, sim::Simulator& sim, dma::DmaUpstre
     : name_(std::move(name)),
       sim_(sim),
       observer_(observer),
+      assertions_(sim),
       top_(make_verilated_top<Vdma_port>(context_, sim.seed(), name_)),
       host_(std::make_unique<DmaHostSide<Vdma_port>>(sim, *this, upstream, name_)),
       max_outstanding_(config.max_outstanding),

@@ -12,6 +12,7 @@
 
 #include "harness/dma/transaction.hpp"
 #include "harness/sim/simulator.hpp"
+#include "models/common/rtl_assertions.hpp"
 
 class Vdma_port;
 class VerilatedContext;
@@ -60,6 +61,7 @@ class DmaExerciser final : public sim::ClockedModel {
   std::string name_;
   sim::Simulator& sim_;
   dma::DmaObserver* observer_;
+  rtl_assertions::SimulatorLink assertions_;  // its RTL's assertion failures know when and where
   std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_port> top_;
   std::unique_ptr<DmaHostSide<Vdma_port>> host_;

@@ -4,6 +4,7 @@
 #include "harness/checks/dma_scoreboard.hpp"
 #include "models/builtin_models.hpp"
 #include "models/common/dma_exerciser.hpp"
+#include "models/common/rtl_assertions.hpp"
 
 namespace dexthil::models {
 namespace {
@@ -29,6 +30,7 @@ class DmaExerciserModel final : public runner::ScenarioModel {
 
   void finish(sim::SimTime now) override {
     scoreboard_.finish(now);
+    rtl_assertions::report(name_, findings_);
     if (exerciser_.port_error()) {
       findings_.add({"dma.interface-error", name_, now, "the DMA port RTL raised its sticky error flag",
                      "rtl/dma_port.sv sets it on a FIFO overflow or underflow, or on a final response beat while "

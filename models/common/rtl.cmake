@@ -2,7 +2,8 @@
 set(_rtl ${CMAKE_CURRENT_LIST_DIR}/rtl)
 # --x-initial unique: registers start from the context's seed (models/common/verilated_top.hpp), so a
 # missing reset changes a run with the seed instead of hiding behind zeros (--x-initial fast).
-set(_vflags -Wall --x-assign fast --x-initial unique)
+# --assert: the RTL's SystemVerilog assertions run (failures: common/rtl_assertions.hpp).
+set(_vflags -Wall --assert --x-assign fast --x-initial unique)
 
 # The shared DMA port, as every device model embeds it.
 verilate(dexthil_rtl PREFIX Vdma_port TOP_MODULE dma_port

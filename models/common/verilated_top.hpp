@@ -23,9 +23,13 @@ std::unique_ptr<Top> make_verilated_top(std::unique_ptr<VerilatedContext>& conte
   const std::uint64_t h = sim::fnv1a(name.data(), name.size(), sim::fnv1a(&run_seed, sizeof run_seed));
   context->randReset(2);  // random power-on values for --x-initial unique
   context->randSeed(static_cast<int>(h % 0x7ffffffe) + 1);  // never 0: Verilator takes 0 as "seed from the clock"
-  // Power-on values are drawn from the current thread's context while the top is built.
+  // Power-on values are drawn from the current thread's context while the top is built. After
+  // that, point Verilator's thread and last contexts back at its default one: it keeps raw
+  // pointers to them, and this context dies with its model.
   Verilated::threadContextp(context.get());
-  return std::make_unique<Top>(context.get(), std::string(name).c_str());
+  auto top = std::make_unique<Top>(context.get(), std::string(name).c_str());
+  Verilated::threadContextp(Verilated::defaultContextp());
+  return top;
 }
 
 }  // namespace dexthil::models

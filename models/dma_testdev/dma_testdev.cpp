@@ -6,6 +6,7 @@
 #include "Vdma_testdev.h"
 #include "models/common/dma_host_side.hpp"
 #include "models/common/verilated_clock.hpp"
+#include "models/common/rtl_assertions.hpp"
 #include "models/common/verilated_top.hpp"
 
 namespace dexthil::models {
@@ -15,6 +16,7 @@ DmaTestdev::DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabr
       sim_(sim),
       fabric_(fabric),
       endpoint_(endpoint),
+      assertions_(sim),
       top_(make_verilated_top<Vdma_testdev>(context_, sim.seed(), name_)),
       host_(std::make_unique<DmaHostSide<Vdma_testdev>>(sim, *this, fabric.upstream(endpoint), name_)) {
   top_->reg_valid = 0;

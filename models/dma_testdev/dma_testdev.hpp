@@ -10,6 +10,7 @@
 
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
+#include "models/common/rtl_assertions.hpp"
 
 class Vdma_testdev;
 class VerilatedContext;
@@ -55,6 +56,7 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   sim::Simulator& sim_;
   pcie::Fabric& fabric_;
   const pcie::Node& endpoint_;
+  rtl_assertions::SimulatorLink assertions_;  // its RTL's assertion failures know when and where
   std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_testdev> top_;
   std::unique_ptr<DmaHostSide<Vdma_testdev>> host_;

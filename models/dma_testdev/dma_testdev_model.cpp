@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/builtin_models.hpp"
+#include "models/common/rtl_assertions.hpp"
 #include "models/dma_testdev/dma_testdev.hpp"
 
 namespace dexthil::models {
@@ -11,9 +12,11 @@ namespace {
 
 class DmaTestdevModel final : public runner::ScenarioModel {
  public:
-  explicit DmaTestdevModel(runner::ModelContext& ctx) : device_(make(ctx)) { ctx.sim.attach(*device_, ctx.clock); }
+  explicit DmaTestdevModel(runner::ModelContext& ctx) : name_(ctx.spec.name), findings_(ctx.findings), device_(make(ctx)) {
+    ctx.sim.attach(*device_, ctx.clock);
+  }
 
-  void finish(sim::SimTime) override {}
+  void finish(sim::SimTime) override { rtl_assertions::report(name_, findings_); }
   std::vector<std::pair<std::string, std::string>> stats() const override {
     return {{"msis_sent", std::to_string(device_->msis_sent())}};
   }
@@ -26,6 +29,8 @@ class DmaTestdevModel final : public runner::ScenarioModel {
     }
     return std::make_unique<DmaTestdev>(ctx.spec.name, ctx.sim, *ctx.fabric, *ctx.endpoint);
   }
+  std::string name_;
+  checks::FindingLog& findings_;
   std::unique_ptr<DmaTestdev> device_;
 };
 

@@ -179,4 +179,19 @@ module dma_port #(
   assign error = spurious_rsp | req_ovf | req_unf | wd_ovf | wd_unf | rsp_ovf | rsp_unf;
   assign busy = !req_empty || !wd_empty || !rsp_empty || outstanding != '0;
 
+  // ------------------------------------------------------------ protocol rules (--assert)
+  // Each rule's comment is what a failure reports (models/common/rtl_assertion_report.cpp).
+  // A device holds the request it offers, unchanged, until the port takes it.
+  a_dev_req_held : assert property (@(posedge clk) disable iff (!rst_n)
+    dev_req_valid && !dev_req_ready |=> dev_req_valid && $stable({dev_req_write, dev_req_addr, dev_req_len, dev_req_tag}));
+  // A device holds the write beat it offers, unchanged, until the port takes it.
+  a_dev_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
+    dev_wdata_valid && !dev_wdata_ready |=> dev_wdata_valid && $stable(dev_wdata));
+  // The port holds the request it offers the host, unchanged, until the host takes it.
+  a_host_req_held : assert property (@(posedge clk) disable iff (!rst_n)
+    host_req_valid && !host_req_ready |=> host_req_valid && $stable({host_req_write, host_req_addr, host_req_len, host_req_tag}));
+  // The port holds the write beat it offers the host, unchanged, until the host takes it.
+  a_host_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
+    host_wdata_valid && !host_wdata_ready |=> host_wdata_valid && $stable(host_wdata));
+
 endmodule

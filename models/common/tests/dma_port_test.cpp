@@ -6,6 +6,7 @@
 #include "harness/dma/direct_memory.hpp"
 #include "models/common/dma_exerciser.hpp"
 #include "models/common/dma_host_side.hpp"
+#include "models/common/rtl_assertions.hpp"
 #include "models/common/verilated_clock.hpp"
 
 namespace dexthil::models {
@@ -13,6 +14,47 @@ namespace {
 
 void edge(Vdma_port& p) { clock_cycle(p); }
 void reset(Vdma_port& p) { reset_cycles(p); }
+
+// A device side that breaks the handshake: it offers requests until the port's request FIFO is
+// full, then withdraws the one the port could not take yet. The port's assertion (built with
+// --assert) is recorded, not a stopped process, and reported as a finding on the model.
+class HandshakeBreaker final : public sim::ClockedModel {
+ public:
+  explicit HandshakeBreaker(sim::Simulator& s) : link_(s) { reset(port_); }
+  std::string_view name() const override { return "breaker"; }
+  sim::NextActivity on_clock_edge(sim::SimTime) override {
+    ++edges_;
+    port_.host_req_ready = 0;  // the host takes nothing: the request FIFO fills
+    port_.dev_req_valid = edges_ <= 5;
+    port_.dev_req_len = 64;
+    port_.dev_req_tag = static_cast<std::uint8_t>(edges_);
+    edge(port_);
+    return edges_ < 8 ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();
+  }
+
+ private:
+  models::rtl_assertions::SimulatorLink link_;
+  Vdma_port port_;
+  int edges_ = 0;
+};
+
+TEST(DmaPort, ABrokenHandshakeFailsItsAssertionAsAFindingNotAStop) {
+  sim::Simulator s(1);
+  HandshakeBreaker breaker(s);
+  s.attach(breaker, s.add_clock("clk", 4000));
+  s.run_until(100'000);
+  checks::FindingLog findings;
+  rtl_assertions::report("breaker", findings);
+  ASSERT_FALSE(findings.empty());
+  const checks::Finding& f = findings.all()[0];
+  EXPECT_EQ(f.check, "rtl.assertion");
+  EXPECT_EQ(f.where, "breaker");
+  EXPECT_EQ(f.what.substr(f.what.find(": assertion")),
+            ": assertion a_dev_req_held failed: A device holds the request it offers, unchanged, until the port takes it.")
+      << f.what;
+  EXPECT_EQ(f.what.rfind("dma_port.sv:", 0), 0u);
+  EXPECT_GT(f.time, 0u);
+}
 
 TEST(DmaPort, RequestCrossesInOneCycleAndResponsesCountDown) {
   Vdma_port p;
