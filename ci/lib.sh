@@ -8,7 +8,7 @@ cd "$DEXTHIL_ROOT"
 # Everything the build needs, from Debian 12 packages only.
 DEXTHIL_PACKAGES=(
   cmake ninja-build g++ pkg-config
-  verilator
+  verilator zlib1g-dev  # zlib: Verilator's FST waveform writer
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev
   libboost-dev libboost-context-dev

@@ -45,7 +45,7 @@ Run 'dexthil <command> --help' for a command's options.
 )";
 
 constexpr const char* kRunHelp = R"(usage: dexthil run [-j N] [--seed N] [--out DIR] [--dexts DIR]... [--callback-limit S]
-                   [--check-determinism] [--quiet] <file|dir>...
+                   [--check-determinism] [--waves DIR] [--quiet] <file|dir>...
 
 Runs every scenario named, and every *.toml below each folder named, in sorted order.
 All files are loaded and checked first; any problem in any file stops the run before
@@ -68,6 +68,9 @@ options:
               clock edge instead of skipping idle ones (when that is at most 20 M edges);
               a scenario whose trace hash differs fails, naming the first trace record
               that differs
+  --waves DIR write every model's signals to DIR/<scenario>/<model>.fst (open with GTKWave);
+              without it, each scenario that fails is run again, when --out is given, to
+              write DIR/waves/<scenario>/ for 50 us either side of its first finding
   --quiet     print only the summary table and the failures
 
 exit status: 0 every scenario passed, 1 some failed, 2 usage or input error (or a
@@ -123,6 +126,7 @@ struct Options {
   std::vector<std::string> dext_dirs;
   bool quiet = false;
   bool check_determinism = false;
+  std::string waves_dir;
   bool list_models = false;
   bool list_checks = false;
   bool help = false;
@@ -200,6 +204,12 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
       o->quiet = true;
     } else if (a == "--check-determinism" && takes(a)) {
       o->check_determinism = true;
+    } else if (a == "--waves" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --waves needs a folder\n";
+        return false;
+      }
+      o->waves_dir = args[++i];
     } else if (a == "--models" && takes(a)) {
       o->list_models = true;
     } else if (a == "--checks" && takes(a)) {
@@ -261,9 +271,35 @@ std::string builtin_dext_dir() {
   return ec ? std::string("dexts") : (exe.parent_path().parent_path() / "dexts").string();
 }
 
+// Runs each failing scenario again (the same seed gives the same run) with waveforms for the
+// window around its first finding, or the last 100 us of the run when no finding explains it.
+void write_failure_waves(const std::vector<scenario::Scenario>& scenarios, const runner::ModelCatalog& catalog,
+                         const runner::RunOptions& options, const std::string& out_dir,
+                         std::vector<runner::ScenarioResult>* results) {
+  constexpr sim::SimTime kSide = 50 * sim::kMicrosecond;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    runner::ScenarioResult& r = (*results)[i];
+    if (r.outcome != runner::Outcome::kFail || scenarios[i].models.empty()) continue;
+    runner::RunOptions waves = options;
+    waves.waves_dir = out_dir + "/waves";
+    if (!r.findings.empty()) {
+      const sim::SimTime first = r.findings.front().finding.time;
+      waves.waves_from = first > kSide ? first - kSide : 0;
+      waves.waves_to = first + kSide;
+    } else {
+      waves.waves_from = r.simulated > 2 * kSide ? r.simulated - 2 * kSide : 0;
+    }
+    runner::run_isolated({scenarios[i]}, catalog, waves, 1, {});
+    r.notes.push_back("waveforms: " + waves.waves_dir + "/" + r.name + "/ (" + sim::format_time(waves.waves_from) +
+                      " to " + (waves.waves_to == sim::kNever ? std::string("the end") : sim::format_time(waves.waves_to)) +
+                      ", one .fst per model; open with GTKWave)");
+  }
+}
+
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit", "--check-determinism"}, &o, err)) {
+  if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit", "--check-determinism",
+                                  "--waves"}, &o, err)) {
     return kExitUsage;
   }
   if (o.help) {
@@ -283,6 +319,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   run_options.dext_dirs = o.dext_dirs;
   run_options.dext_dirs.push_back(builtin_dext_dir());
   run_options.callback_limit_ms = o.callback_limit_ms;
+  run_options.waves_dir = o.waves_dir;
   std::size_t finished = 0;
   std::vector<runner::ScenarioResult> results = runner::run_isolated(
       scenarios, catalog, run_options, o.jobs, [&](std::size_t, const runner::ScenarioResult& r) {
@@ -297,6 +334,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     if (!o.quiet) out << "checking determinism: every scenario again, and without idle skipping\n" << std::flush;
     runner::check_determinism(scenarios, catalog, run_options, o.jobs, &results);
   }
+  if (o.waves_dir.empty() && !o.out_dir.empty()) write_failure_waves(scenarios, catalog, run_options, o.out_dir, &results);
 
   std::size_t width = 8;
   for (const auto& r : results) width = std::max(width, r.name.size() + 2);

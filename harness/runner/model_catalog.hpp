@@ -12,6 +12,7 @@
 #include "harness/pcie/fabric.hpp"
 #include "harness/scenario/scenario.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/sim/wave_request.hpp"
 
 namespace dexthil::runner {
 
@@ -25,6 +26,7 @@ struct ModelContext {
   checks::FindingLog& findings;
   pcie::Fabric* fabric = nullptr;           // the scenario's fabric, if it has a topology
   const pcie::Node* endpoint = nullptr;     // the endpoint the model sits behind, if any
+  const sim::WaveRequest* waves = nullptr;  // write waveforms (models that can); nullptr: none
 };
 
 // A model instance as the runner sees it; the simulator sees its ClockedModel side.

@@ -7,6 +7,7 @@
 #include "models/common/verilated_clock.hpp"
 #include "models/common/rtl_assertions.hpp"
 #include "models/common/verilated_top.hpp"
+#include "models/common/waves.hpp"
 
 namespace dexthil::models {
 namespace {
@@ -15,12 +16,13 @@ constexpr std::uint64_t kRegionPages = 64;  // pairs in flight together never sh
 }  // namespace
 
 DmaExerciser::DmaExerciser(std::string name, sim::Simulator& sim, dma::DmaUpstream& upstream,
-                           dma::DmaObserver* observer, const DmaExerciserConfig& config)
+                           dma::DmaObserver* observer, const DmaExerciserConfig& config, const sim::WaveRequest* waves)
     : name_(std::move(name)),
       sim_(sim),
       observer_(observer),
       assertions_(sim),
-      top_(make_verilated_top<Vdma_port>(context_, sim.seed(), name_)),
+      top_(make_verilated_top<Vdma_port>(context_, sim.seed(), name_, waves != nullptr)),
+      waves_(waves ? std::make_unique<WaveWriter>(*top_, *waves) : nullptr),
       host_(std::make_unique<DmaHostSide<Vdma_port>>(sim, *this, upstream, name_)),
       max_outstanding_(config.max_outstanding),
       config_(config),
@@ -122,10 +124,12 @@ sim::NextActivity DmaExerciser::on_clock_edge(sim::SimTime now) {
   drive_device_side(now);
   top_->clk = 0;
   top_->eval();
+  if (waves_) waves_->low_phase(now);
   host_->sample(*top_);
   sample_device_side(now);
   top_->clk = 1;
   top_->eval();
+  if (waves_) waves_->rising_edge(now);
 
   if (host_->has_work(*top_) || top_->dev_rsp_valid || !wdata_.empty() || top_->dev_req_valid) {
     return sim::NextActivity::next_edge();

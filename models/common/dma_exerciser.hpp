@@ -12,9 +12,14 @@
 
 #include "harness/dma/transaction.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/sim/wave_request.hpp"
 #include "models/common/rtl_assertions.hpp"
 
 class Vdma_port;
+
+namespace dexthil::models {
+class WaveWriter;
+}  // namespace dexthil::models
 class VerilatedContext;
 
 namespace dexthil::models {
@@ -32,8 +37,9 @@ struct DmaExerciserConfig {
 
 class DmaExerciser final : public sim::ClockedModel {
  public:
+  // `waves`: write the port's signals to an FST file (models/common/waves.hpp); none by default.
   DmaExerciser(std::string name, sim::Simulator& sim, dma::DmaUpstream& upstream, dma::DmaObserver* observer,
-               const DmaExerciserConfig& config);
+               const DmaExerciserConfig& config, const sim::WaveRequest* waves = nullptr);
   ~DmaExerciser() override;
 
   std::string_view name() const override { return name_; }
@@ -64,6 +70,7 @@ class DmaExerciser final : public sim::ClockedModel {
   rtl_assertions::SimulatorLink assertions_;  // its RTL's assertion failures know when and where
   std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_port> top_;
+  std::unique_ptr<WaveWriter> waves_;
   std::unique_ptr<DmaHostSide<Vdma_port>> host_;
   std::uint32_t max_outstanding_;
   DmaExerciserConfig config_;

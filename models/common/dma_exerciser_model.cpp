@@ -24,7 +24,7 @@ class DmaExerciserModel final : public runner::ScenarioModel {
                     // Behind an endpoint the fabric's budget checker judges the latency (runner/run.cpp).
                     checks::DmaScoreboardOptions{ctx.scenario.check_enabled("dma.data-mismatch"),
                                                  ctx.endpoint ? std::nullopt : ctx.scenario.dma_latency_budget}),
-        exerciser_(ctx.spec.name, ctx.sim, ctx.upstream, &scoreboard_, config(ctx.spec)) {
+        exerciser_(ctx.spec.name, ctx.sim, ctx.upstream, &scoreboard_, config(ctx.spec), ctx.waves) {
     ctx.sim.attach(exerciser_, ctx.clock);
   }
 

@@ -18,8 +18,9 @@ namespace dexthil::models {
 // Makes `context` and the top in it. Keep the context declared before the top, so it outlives it.
 template <class Top>
 std::unique_ptr<Top> make_verilated_top(std::unique_ptr<VerilatedContext>& context, std::uint64_t run_seed,
-                                        std::string_view name) {
+                                        std::string_view name, bool traced = false) {
   context = std::make_unique<VerilatedContext>();
+  if (traced) context->traceEverOn(true);  // before the top is built, as Verilator requires
   const std::uint64_t h = sim::fnv1a(name.data(), name.size(), sim::fnv1a(&run_seed, sizeof run_seed));
   context->randReset(2);  // random power-on values for --x-initial unique
   context->randSeed(static_cast<int>(h % 0x7ffffffe) + 1);  // never 0: Verilator takes 0 as "seed from the clock"

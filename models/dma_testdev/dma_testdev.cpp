@@ -8,16 +8,19 @@
 #include "models/common/verilated_clock.hpp"
 #include "models/common/rtl_assertions.hpp"
 #include "models/common/verilated_top.hpp"
+#include "models/common/waves.hpp"
 
 namespace dexthil::models {
 
-DmaTestdev::DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabric, const pcie::Node& endpoint)
+DmaTestdev::DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabric, const pcie::Node& endpoint,
+                       const sim::WaveRequest* waves)
     : name_(std::move(name)),
       sim_(sim),
       fabric_(fabric),
       endpoint_(endpoint),
       assertions_(sim),
-      top_(make_verilated_top<Vdma_testdev>(context_, sim.seed(), name_)),
+      top_(make_verilated_top<Vdma_testdev>(context_, sim.seed(), name_, waves != nullptr)),
+      waves_(waves ? std::make_unique<WaveWriter>(*top_, *waves) : nullptr),
       host_(std::make_unique<DmaHostSide<Vdma_testdev>>(sim, *this, fabric.upstream(endpoint), name_)) {
   top_->reg_valid = 0;
   top_->reg_write = 0;
@@ -78,7 +81,7 @@ void DmaTestdev::mmio_write(std::size_t bar, std::uint64_t offset, unsigned size
                 static_cast<std::uint32_t>(value << (8 * lane)), nullptr});
 }
 
-sim::NextActivity DmaTestdev::on_clock_edge(sim::SimTime) {
+sim::NextActivity DmaTestdev::on_clock_edge(sim::SimTime now) {
   // One register access per edge: reg_valid must be high for exactly one rising edge.
   std::optional<RegisterAccess> access;
   if (!register_bus_.empty()) {
@@ -95,10 +98,12 @@ sim::NextActivity DmaTestdev::on_clock_edge(sim::SimTime) {
   host_->drive(*top_);
   top_->clk = 0;
   top_->eval();
+  if (waves_) waves_->low_phase(now);
   host_->sample(*top_);
   const std::uint32_t read_data = top_->reg_rdata;  // the register as the read's edge finds it
   top_->clk = 1;
   top_->eval();
+  if (waves_) waves_->rising_edge(now);
   top_->reg_valid = 0;
   if (access && !access->write && access->done) access->done(read_data);
 

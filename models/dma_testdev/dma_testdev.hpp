@@ -10,9 +10,14 @@
 
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/sim/wave_request.hpp"
 #include "models/common/rtl_assertions.hpp"
 
 class Vdma_testdev;
+
+namespace dexthil::models {
+class WaveWriter;
+}  // namespace dexthil::models
 class VerilatedContext;
 
 namespace dexthil::models {
@@ -36,7 +41,9 @@ inline std::uint32_t error_completion_status(std::uint32_t status) { return (sta
 
 class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
  public:
-  DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabric, const pcie::Node& endpoint);
+  // `waves`: write the model's signals to an FST file (models/common/waves.hpp); none by default.
+  DmaTestdev(std::string name, sim::Simulator& sim, pcie::Fabric& fabric, const pcie::Node& endpoint,
+             const sim::WaveRequest* waves = nullptr);
   ~DmaTestdev() override;
 
   std::string_view name() const override { return name_; }
@@ -59,6 +66,7 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   rtl_assertions::SimulatorLink assertions_;  // its RTL's assertion failures know when and where
   std::unique_ptr<VerilatedContext> context_;  // the top's own (verilated_top.hpp); outlives it
   std::unique_ptr<Vdma_testdev> top_;
+  std::unique_ptr<WaveWriter> waves_;
   std::unique_ptr<DmaHostSide<Vdma_testdev>> host_;
   struct RegisterAccess {
     bool write;

@@ -27,7 +27,7 @@ class DmaTestdevModel final : public runner::ScenarioModel {
       throw std::runtime_error(ctx.spec.pos.str() + ": model " + ctx.spec.name +
                                ": a dma_testdev needs an endpoint in the scenario's topology");
     }
-    return std::make_unique<DmaTestdev>(ctx.spec.name, ctx.sim, *ctx.fabric, *ctx.endpoint);
+    return std::make_unique<DmaTestdev>(ctx.spec.name, ctx.sim, *ctx.fabric, *ctx.endpoint, ctx.waves);
   }
   std::string name_;
   checks::FindingLog& findings_;

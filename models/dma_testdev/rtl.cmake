@@ -3,4 +3,4 @@ verilate(dexthil_rtl PREFIX Vdma_testdev TOP_MODULE dma_testdev
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/rtl/dma_testdev.sv
           ${CMAKE_CURRENT_LIST_DIR}/../common/rtl/dma_port.sv
           ${CMAKE_CURRENT_LIST_DIR}/../common/rtl/sync_fifo.sv
-  VERILATOR_ARGS ${_vflags})
+  TRACE_FST VERILATOR_ARGS ${_vflags})

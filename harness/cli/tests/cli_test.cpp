@@ -142,6 +142,15 @@ TEST(Cli, AFailingScenarioExitsOneAndSaysHowToRerunIt) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("[dma.data-mismatch] dma0 at "), std::string::npos);
+
+  // With reports written, a failing scenario is run again to write waveforms around its first finding.
+  const auto out = std::filesystem::temp_directory_path() / "dexthil-failing-out";
+  std::filesystem::remove_all(out);
+  Result with_out = run({"run", "--seed", "12", "--out", out.string(), path.string()});
+  EXPECT_EQ(with_out.code, kExitFail);
+  EXPECT_TRUE(std::filesystem::exists(out / "waves" / "failing" / "dma0.fst"));
+  EXPECT_NE(with_out.out.find("  note: waveforms: " + (out / "waves").string() + "/failing/ ("), std::string::npos)
+      << with_out.out;
 }
 
 TEST(Cli, EachMalformedScenarioExitsTwoWithOneMessageAndRunsNothing) {
