@@ -4,6 +4,7 @@
 #                  PLIST <Info.plist>
 #                  [ENTITLEMENTS <file.entitlements>]
 #                  [DEFINITIONS <NAME[=VALUE]>...]
+#                  [INCLUDE_DIRS <dir>...]
 #                  [NO_LINT])
 #
 # Builds a dext from its own sources as a shared object the harness loads (`dexthil run` with a
@@ -25,7 +26,7 @@
 find_program(DEXTHIL_DEXT_CXX NAMES clang++-14 clang++ DOC "C++ compiler for dexts (needs -fblocks)")
 
 function(dexthil_add_dext name)
-  cmake_parse_arguments(D "NO_LINT" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(D "NO_LINT" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
   if(NOT D_IIG OR NOT D_SOURCES OR NOT D_PLIST)
     message(FATAL_ERROR "dexthil_add_dext(${name}): IIG, SOURCES and PLIST are required")
   endif()
@@ -59,6 +60,10 @@ function(dexthil_add_dext name)
             -I${gen} -I${CMAKE_CURRENT_SOURCE_DIR} -I${DEXTHIL_DRIVERKIT_INCLUDE_DIR})
   foreach(def ${D_DEFINITIONS})
     list(APPEND flags -D${def})
+  endforeach()
+  foreach(dir ${D_INCLUDE_DIRS})
+    get_filename_component(dir ${dir} ABSOLUTE)
+    list(APPEND flags -I${dir})
   endforeach()
   set(objects)
   set(n 0)

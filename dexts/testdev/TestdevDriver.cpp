@@ -19,16 +19,12 @@
 
 #include "TestdevDriver.h"
 #include "TestdevUserClient.h"
+#include "dma_testdev_registers.h"  // BAR0's map, generated from the device's register description
 
 namespace {
-// Registers in BAR0 (models/dma_testdev/rtl/dma_testdev.sv).
-constexpr uint64_t kRegId = 0x00, kRegControl = 0x04, kRegIovaLo = 0x08, kRegIovaHi = 0x0c, kRegLength = 0x10;
-constexpr uint64_t kRegPattern = 0x14, kRegDoorbell = 0x1c, kRegStatus = 0x20, kRegMismatches = 0x24;
-constexpr uint32_t kIdValue = 0xd7e57001;
-constexpr uint32_t kControlDeviceWrites = 1u << 0, kControlIrqEnable = 1u << 1;
-constexpr uint32_t kStatusDone = 1u << 1;
+namespace regs = testdev_registers;
 constexpr uint32_t kTransferBytes = 4096;
-constexpr uint8_t kPattern = 0x30;
+constexpr uint8_t kPatternSeed = 0x30;
 
 #if defined(TESTDEV_BUG_DMA_31_BITS)
 constexpr uint64_t kAddressBits = 31;
@@ -115,8 +111,8 @@ kern_return_t IMPL(TestdevDriver, Start) {
   ret = ivars->pci->GetBARInfo(0, &ivars->bar0, &barSize, &barType);
   if (ret != kIOReturnSuccess) return ret;
   uint32_t id = 0;
-  ivars->pci->MemoryRead32(ivars->bar0, kRegId, &id);
-  if (id != kIdValue) {
+  ivars->pci->MemoryRead32(ivars->bar0, regs::kId, &id);
+  if (id != regs::kIdValue) {
     IOLog("TestdevDriver: unexpected ID 0x%08x\n", id);
     return kIOReturnNoDevice;
   }
@@ -176,12 +172,12 @@ kern_return_t IMPL(TestdevDriver, Start) {
 
 kern_return_t TestdevDriver::StartTransfer(bool deviceWrites) {
   IOPCIDevice* pci = ivars->pci;
-  pci->MemoryWrite32(ivars->bar0, kRegIovaLo, static_cast<uint32_t>(ivars->iova));
-  pci->MemoryWrite32(ivars->bar0, kRegIovaHi, static_cast<uint32_t>(ivars->iova >> 32));
-  pci->MemoryWrite32(ivars->bar0, kRegLength, kTransferBytes);
-  pci->MemoryWrite32(ivars->bar0, kRegPattern, kPattern);
-  pci->MemoryWrite32(ivars->bar0, kRegControl, (deviceWrites ? kControlDeviceWrites : 0) | kControlIrqEnable);
-  pci->MemoryWrite32(ivars->bar0, kRegDoorbell, 1);
+  pci->MemoryWrite32(ivars->bar0, regs::kIovaLo, static_cast<uint32_t>(ivars->iova));
+  pci->MemoryWrite32(ivars->bar0, regs::kIovaHi, static_cast<uint32_t>(ivars->iova >> 32));
+  pci->MemoryWrite32(ivars->bar0, regs::kLength, kTransferBytes);
+  pci->MemoryWrite32(ivars->bar0, regs::kPattern, kPatternSeed);
+  pci->MemoryWrite32(ivars->bar0, regs::kControl, (deviceWrites ? regs::kControlDeviceWrites : 0) | regs::kControlIrqEnable);
+  pci->MemoryWrite32(ivars->bar0, regs::kDoorbell, 1);
   return kIOReturnSuccess;
 }
 
@@ -190,21 +186,21 @@ void IMPL(TestdevDriver, InterruptOccurred) {
   (void)time;
   ivars->interrupts += static_cast<uint32_t>(count);
   uint32_t status = 0;
-  ivars->pci->MemoryRead32(ivars->bar0, kRegStatus, &status);
-  ivars->pci->MemoryWrite32(ivars->bar0, kRegStatus, kStatusDone);
-  if (((status >> 4) & 0xf) == 0) ivars->transfersOK++;
+  ivars->pci->MemoryRead32(ivars->bar0, regs::kStatus, &status);
+  ivars->pci->MemoryWrite32(ivars->bar0, regs::kStatus, regs::kStatusDone);
+  if ((status & regs::kStatusResultMask) == 0) ivars->transfersOK++;  // result OK
   if (ivars->transfersOK == 1) {
     // The device wrote the pattern: check it through the CPU's view of the buffer.
     IOAddressSegment range = {};
     ivars->buffer->GetAddressRange(&range);
     const uint8_t* bytes = reinterpret_cast<const uint8_t*>(range.address);
     bool ok = range.length == kTransferBytes;
-    for (uint32_t n = 0; ok && n < kTransferBytes; ++n) ok = bytes[n] == static_cast<uint8_t>(kPattern + n);
+    for (uint32_t n = 0; ok && n < kTransferBytes; ++n) ok = bytes[n] == static_cast<uint8_t>(kPatternSeed + n);
     ivars->dataOK = ok;
     StartTransfer(false);  // and have the device read it back and compare
   } else if (ivars->transfersOK == 2) {
     uint32_t mismatches = 0;
-    ivars->pci->MemoryRead32(ivars->bar0, kRegMismatches, &mismatches);
+    ivars->pci->MemoryRead32(ivars->bar0, regs::kMismatchCount, &mismatches);
     if (mismatches) ivars->dataOK = false;
   }
   if (TestdevUserClient* client = ivars->client) {
@@ -249,7 +245,7 @@ void IMPL(TestdevDriver, TimerOccurred) {
 #if defined(TESTDEV_BUG_TIMER_WHILE_OFF)
   // The bug: a periodic register poll that keeps running while the device is off.
   uint32_t status = 0;
-  ivars->pci->MemoryRead32(ivars->bar0, kRegStatus, &status);
+  ivars->pci->MemoryRead32(ivars->bar0, regs::kStatus, &status);
   mach_timebase_info_data_t timebase;
   mach_timebase_info(&timebase);
   ivars->timer->WakeAtTime(kIOTimerClockMachAbsoluteTime,

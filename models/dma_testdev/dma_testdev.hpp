@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "dma_testdev_registers.h"
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/sim/wave_request.hpp"
@@ -25,18 +26,14 @@ namespace dexthil::models {
 template <class Top>
 class DmaHostSide;
 
-// Register offsets in BAR0 (see the table at the top of rtl/dma_testdev.sv).
+// Register offsets, values and fields in BAR0: generated from registers.toml (dexthil-regs).
 namespace testdev {
-inline constexpr std::uint32_t kId = 0x00, kControl = 0x04, kIovaLo = 0x08, kIovaHi = 0x0c, kLength = 0x10;
-inline constexpr std::uint32_t kPattern = 0x14, kMaxRequest = 0x18, kDoorbell = 0x1c, kStatus = 0x20;
-inline constexpr std::uint32_t kMismatchCount = 0x24, kFirstMismatch = 0x28, kBytesDone = 0x2c, kRequests = 0x30;
-inline constexpr std::uint32_t kDoneCount = 0x34, kDoneEvents = 0x38;
-inline constexpr std::uint32_t kIdValue = 0xd7e57001;
-inline constexpr std::uint32_t kControlDeviceWrites = 1 << 0, kControlIrqEnable = 1 << 1, kControlAllowCross4k = 1 << 2;
-inline constexpr std::uint32_t kStatusBusy = 1 << 0, kStatusDone = 1 << 1;
+using namespace ::testdev_registers;
 enum class Result : std::uint32_t { kOk = 0, kCompletionError = 1, kDataMismatch = 2, kDoorbellWhileBusy = 3, kBadLength = 4 };
-inline Result result(std::uint32_t status) { return static_cast<Result>((status >> 4) & 0xf); }
-inline std::uint32_t error_completion_status(std::uint32_t status) { return (status >> 8) & 0x7; }
+inline Result result(std::uint32_t status) { return static_cast<Result>((status & kStatusResultMask) >> kStatusResultShift); }
+inline std::uint32_t error_completion_status(std::uint32_t status) {
+  return (status & kStatusErrorStatusMask) >> kStatusErrorStatusShift;
+}
 }  // namespace testdev
 
 class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {

@@ -6,39 +6,11 @@
 // data is a counting pattern, so the device needs no buffer: writes generate it, reads check
 // it byte by byte.
 //
-// Registers (32-bit, byte offsets; writes take effect only in the bytes their byte enables
-// select; reads have no side effects except DONE_EVENTS; unmapped offsets read 0 and ignore
-// writes):
-//
-//   off   name            access  reset        description
-//   0x00  ID              RO      0xD7E57001   identifies the device
-//   0x04  CONTROL         RW      0            [0] direction: 0 device reads host memory,
-//                                                  1 device writes host memory
-//                                              [1] irq_enable
-//                                              [2] allow_cross_4k: 0 never let one request
-//                                                  cross a 4 KiB boundary; 1 don't split at
-//                                                  4 KiB (deliberate bug, for the checkers)
-//   0x08  IOVA_LO         RW      0            bus address of the transfer, bits 31:0
-//   0x0C  IOVA_HI         RW      0            bus address of the transfer, bits 63:32
-//   0x10  LENGTH          RW      0            bytes, 1..1048576 (else BAD_LENGTH at doorbell)
-//   0x14  PATTERN         RW      0            seed: byte at transfer offset n is
-//                                              (PATTERN[7:0] + n[7:0]) mod 256
-//   0x18  MAX_REQUEST     RW      128          largest request in bytes, a power of two in
-//                                              64..4096; writes of other values are ignored
-//   0x1C  DOORBELL        WO      -            write with bit 0 set: start if idle, else
-//                                              result DOORBELL_WHILE_BUSY (transfer untouched)
-//   0x20  STATUS          mixed   0            [0] busy (RO)   [1] done (RW1C)
-//                                              [7:4] result (RO)
-//                                              [10:8] first error completion's status (RO)
-//                                              [11] port_error (RO): dma_port's sticky
-//                                                   interface-error flag (cleared by reset only)
-//   0x24  MISMATCH_COUNT  RO      0            read bytes that differed from the pattern
-//   0x28  FIRST_MISMATCH  RO      0xFFFFFFFF   transfer offset of the first differing byte
-//   0x2C  BYTES_DONE      RO      0            bytes in requests completed with status 0
-//   0x30  REQUESTS        RO      0            requests issued for the current/last transfer
-//   0x34  DONE_COUNT      RO      0            times STATUS.done has been set since reset
-//   0x38  DONE_EVENTS     RC      0            times STATUS.done has been set since this
-//                                              register was last read; the read clears it
+// Registers: models/dma_testdev/registers.toml is the one description; dexthil-regs generates
+// the dma_testdev_regs package this module imports (the A_* offsets, ID_VALUE) and the C++
+// header the model, the tests and the test dext use. Writes take effect only in the bytes their
+// byte enables select; reads have no side effects except DONE_EVENTS; unmapped offsets read 0
+// and ignore writes.
 //
 // Result codes (STATUS[7:4]):
 //   0 OK
@@ -77,7 +49,9 @@
 // read's edge, and that edge is when a read's side effect (DONE_EVENTS) happens, once.
 //
 // Reset (rst_n) is synchronous, active low, and also resets the embedded dma_port.
-module dma_testdev (
+module dma_testdev
+  import dma_testdev_regs::*;
+(
     input  logic        clk,
     input  logic        rst_n,
     // register bus: reads are combinational, writes take effect at the rising edge
@@ -108,23 +82,7 @@ module dma_testdev (
 );
 
   // ------------------------------------------------------------ constants
-  localparam logic [31:0] DEV_ID = 32'hD7E5_7001;
 
-  localparam logic [7:0] A_ID = 8'h00;
-  localparam logic [7:0] A_CONTROL = 8'h04;
-  localparam logic [7:0] A_IOVA_LO = 8'h08;
-  localparam logic [7:0] A_IOVA_HI = 8'h0C;
-  localparam logic [7:0] A_LENGTH = 8'h10;
-  localparam logic [7:0] A_PATTERN = 8'h14;
-  localparam logic [7:0] A_MAX_REQUEST = 8'h18;
-  localparam logic [7:0] A_DOORBELL = 8'h1C;
-  localparam logic [7:0] A_STATUS = 8'h20;
-  localparam logic [7:0] A_MISMATCH_COUNT = 8'h24;
-  localparam logic [7:0] A_FIRST_MISMATCH = 8'h28;
-  localparam logic [7:0] A_BYTES_DONE = 8'h2C;
-  localparam logic [7:0] A_REQUESTS = 8'h30;
-  localparam logic [7:0] A_DONE_COUNT = 8'h34;
-  localparam logic [7:0] A_DONE_EVENTS = 8'h38;
 
   localparam logic [3:0] R_OK = 4'd0;
   localparam logic [3:0] R_COMPLETION_ERROR = 4'd1;
@@ -135,8 +93,8 @@ module dma_testdev (
   // 1 MiB, the largest transfer; 21 bits hold it.
   localparam logic [31:0] MAX_LENGTH = 32'h0010_0000;
   localparam logic [12:0] PAGE_BYTES = 13'h1000;
-  localparam logic [12:0] MAX_REQUEST_RESET = 13'd128;
-  localparam logic [31:0] NO_MISMATCH = 32'hFFFF_FFFF;
+  localparam logic [12:0] MAX_REQUEST_AT_RESET = MAX_REQUEST_RESET[12:0];
+  localparam logic [31:0] NO_MISMATCH = FIRST_MISMATCH_RESET;
 
   typedef enum logic [1:0] {
     S_IDLE,   // waiting for the doorbell
@@ -351,11 +309,11 @@ module dma_testdev (
       iova           <= '0;
       length_q       <= '0;
       pattern_q      <= '0;
-      max_req        <= MAX_REQUEST_RESET;
+      max_req        <= MAX_REQUEST_AT_RESET;
       x_dir          <= 1'b0;
       x_cross_4k     <= 1'b0;
       x_seed         <= '0;
-      x_max_req      <= MAX_REQUEST_RESET;
+      x_max_req      <= MAX_REQUEST_AT_RESET;
       state          <= S_IDLE;
       cur_addr       <= '0;
       offset         <= '0;
@@ -482,7 +440,7 @@ module dma_testdev (
   // The addressed register's value; a read samples it at its edge (see "Register bus timing").
   always_comb begin
     unique case (reg_addr)
-      A_ID: reg_rdata = DEV_ID;
+      A_ID: reg_rdata = ID_VALUE;
       A_CONTROL: reg_rdata = {29'd0, ctl_cross_4k, ctl_irq_en, ctl_dir};
       A_IOVA_LO: reg_rdata = iova[31:0];
       A_IOVA_HI: reg_rdata = iova[63:32];
