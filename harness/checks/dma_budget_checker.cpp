@@ -17,6 +17,7 @@ void DmaBudgetChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
   part("DART table walks", l.iotlb);
   part("ASPM exit", l.aspm);
   part("stalls", l.stall);
+  part("waiting for links other transfers held", l.queueing);
   const std::string& ep = path.endpoint->name;
   log_.add({"budget.dma-latency", ep, sim_.now(),  // when it was issued
             std::string("DMA ") + (path.request.write ? "write " : "read ") + util::hex(path.request.address) + "+" +
@@ -24,7 +25,7 @@ void DmaBudgetChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
                 " through the fabric, over the budget of " + sim::format_time(budget_),
             "The scenario's budget is the longest a request may take before the device's buffering runs dry. This one "
             "spent " + causes + ". Stalls and ASPM exits are what RequireMaxBusStall and SetASPMState exist to bound; "
-            "hops and serialization are the topology's cost.",
+            "hops and serialization are the topology's cost, and waiting for links is the cost of sharing them.",
             ep});
 }
 

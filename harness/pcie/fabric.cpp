@@ -577,7 +577,7 @@ sim::Random& Fabric::stall_random(const Node& hop) {
   return it->second;
 }
 
-LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& request, std::uint32_t iotlb_misses) {
+LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& request) {
   LatencyBreakdown l;
   const Node* rp = nullptr;
   for (const Node* n = &ep; n; n = n->parent) {
@@ -585,7 +585,6 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     if (n->stall.kind != StallSpec::Kind::kNone) l.stall += n->stall.sample(stall_random(*n));
     rp = n;
   }
-  l.iotlb = iotlb_misses * rp->iotlb_miss;
 
   // PCIe links on the path: between a node and a parent that is a root port or a switch
   // downstream port. Each end has its own Link Capabilities; the link runs at the lower
@@ -604,8 +603,15 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     if (!c->link || !p->link || (p->kind != NodeKind::kRootPort && p->kind != NodeKind::kSwitchDownstream)) continue;
     const LinkSpec& down = *c->link;
     const LinkSpec& up = *p->link;
-    slowest = std::max(slowest, serialization_time(request.length, tlp_payload, c->trained_gen,
-                                                   std::min(down.width, up.width)));
+    const sim::SimTime on_this_link =
+        serialization_time(request.length, tlp_payload, c->trained_gen, std::min(down.width, up.width));
+    slowest = std::max(slowest, on_this_link);
+    // The data holds this link's direction for its serialization time; a transfer that finds it
+    // busy (another device behind the same switch) waits for it.
+    sim::SimTime& free_at = c->link_free_at[request.write ? 0 : 1];
+    const sim::SimTime start = std::max(sim_.now(), free_at);
+    l.queueing = std::max(l.queueing, start - sim_.now());
+    free_at = start + on_this_link;
     const std::uint32_t enabled = aspm_control(*c) & aspm_control(*p);
     sim::SimTime& last = link_last_active_[c];
     const sim::SimTime idle = sim_.now() - last;
@@ -652,14 +658,36 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   path.root_port = rp;
   path.sid = sid_for(*rp, path.arrived_as.rid(), &path.rid2sid_entry);
 
-  iommu::Dart* d = dart(*rp);
+  path.request = std::move(request);
+  path.latency = round_trip(ep, path.request);
+  // The request reaches the root complex (and a write's data the memory) after the trip up; the
+  // completion comes back after the trip down. Payload and queueing fall on the direction that
+  // carries the data. Requests from one function arrive in issue order: a read never passes an
+  // earlier write.
+  const LatencyBreakdown& l = path.latency;
+  const sim::SimTime one_way = l.hops / 2;
+  const bool write = path.request.write;
+  sim::SimTime arrival = sim_.now() + one_way + l.aspm + l.stall + (write ? l.serialization + l.queueing : 0);
+  sim::SimTime& last = ep.last_dma_arrival;
+  arrival = std::max(arrival, last);
+  last = arrival;
+  const sim::SimTime back = one_way + (write ? 0 : l.serialization + l.queueing);
+  sim_.at(arrival, [this, &ep, path = std::move(path), back, done = std::move(done)]() mutable {
+    arrive(ep, path, back, done);
+  });
+}
+
+void Fabric::arrive(const Node& ep, DmaPath& path, sim::SimTime back, dma::DmaUpstream::Done& done) {
+  const dma::DmaRequest& request = path.request;
+  iommu::Dart* d = dart(*path.root_port);
   dma::DmaCompletion completion;
   completion.tag = request.tag;
   const std::uint64_t page = iommu::Dart::kPageSize;
   std::vector<std::uint8_t> data;
   if (!request.write) data.resize(request.length);
   bool ok = true;
-  // Every 16 KiB page the request touches is translated; a zero-length read still translates once.
+  // Every 16 KiB page the request touches is translated, now that it reached the DART; a
+  // zero-length read still translates once.
   std::uint64_t offset = 0;
   do {
     const std::uint64_t iova = request.address + offset;
@@ -689,7 +717,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   } else {
     completion.status = dma::CompletionStatus::kUnsupportedRequest;  // what a blocked DMA gets back
   }
-  path.latency = round_trip(ep, request, path.iotlb_misses);
+  path.latency.iotlb = path.iotlb_misses * path.root_port->iotlb_miss;
   sim_.trace().record_fields(
       sim_.now(), ep.name,
       {'D', request.write, request.address, request.length, request.tag, path.arrived_as.rid(), path.sid, ok,
@@ -701,9 +729,8 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
                (ok ? " -> pa " + util::hex(path.translation.pa) : " -> fault " + util::hex(path.translation.error_status)) +
                " in " + std::to_string(path.latency.total()) + " ps";
       });
-  path.request = std::move(request);
   for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
-  sim_.after(path.latency.total(), [done = std::move(done), completion = std::move(completion)]() mutable {
+  sim_.after(path.latency.iotlb + back, [done = std::move(done), completion = std::move(completion)]() mutable {
     done(std::move(completion));
   });
 }

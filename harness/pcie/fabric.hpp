@@ -188,7 +188,10 @@ class Fabric {
   PortState& port(const Node& root_port) const;
   sim::Random& mixed_random(const Node& bridge);
   sim::Random& stall_random(const Node& hop);
-  LatencyBreakdown round_trip(const Node& endpoint, const dma::DmaRequest& request, std::uint32_t iotlb_misses);
+  // Everything but the IOTLB, which the translation at arrival adds; reserves the links on the
+  // path for the transfer's data (the queueing it had to do is part of the result).
+  LatencyBreakdown round_trip(const Node& endpoint, const dma::DmaRequest& request);
+  void arrive(const Node& endpoint, DmaPath& path, sim::SimTime back, dma::DmaUpstream::Done& done);
 
   Topology topology_;
   sim::Simulator& sim_;
@@ -199,6 +202,7 @@ class Fabric {
   std::map<const Node*, sim::Random> mixed_random_;
   std::map<const Node*, sim::Random> stall_random_;
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
+
   std::map<const Node*, MmioDevice*> mmio_devices_;
   std::map<const Node*, sim::SimTime> max_bus_stall_;
   std::map<const Node*, ResetHandler> reset_handlers_;

@@ -46,7 +46,8 @@ struct LatencyBreakdown {
   sim::SimTime iotlb = 0;          // DART table walks for pages the IOTLB missed
   sim::SimTime aspm = 0;           // waking links that had entered L0s or L1
   sim::SimTime stall = 0;          // injected stalls
-  sim::SimTime total() const { return hops + serialization + iotlb + aspm + stall; }
+  sim::SimTime queueing = 0;       // waiting for links other transfers were still using
+  sim::SimTime total() const { return hops + serialization + iotlb + aspm + stall + queueing; }
 };
 
 // A standard normal deviate from two uniforms (Box-Muller), written out so a seed gives the same

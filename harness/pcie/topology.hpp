@@ -103,6 +103,11 @@ struct Node {
   std::uint8_t subordinate_bus = 0;
   std::vector<std::uint64_t> bar_addresses;  // per BarSpec
   std::uint8_t trained_gen = 0;  // the link above, as trained: both ends' best, or a lower target
+  // The fabric's DMA timing state, kept here so the DMA path looks nothing up per hop:
+  // when the link above is free again in each direction ([0] up: writes' data, [1] down: read
+  // completions), and (on endpoints) when the last request arrived, which the next may not pass.
+  mutable sim::SimTime link_free_at[2] = {0, 0};
+  mutable sim::SimTime last_dma_arrival = 0;
 
   bool is_bridge() const { return kind != NodeKind::kEndpoint; }
   // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.
