@@ -1,3 +1,6 @@
+// The kernel's core: construction, findings and the trace, time, and messaging (which queue a
+// message runs on, libDriverKit's queue assertion). Matching, lifecycle, power and crashes are
+// in kernel_matching.cpp, kernel_lifecycle.cpp, kernel_power.cpp and kernel_crash.cpp.
 #include "harness/driverkit/kernel/kernel.hpp"
 
 #include <algorithm>
@@ -11,47 +14,24 @@
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
+#include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
 #include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
 
-namespace {
-
-Kernel* g_active = nullptr;
-
-// Process ids tag the objects a process creates, and objects of a crashed process outlive its
-// kernel (nothing frees them), so ids are unique across every kernel in this harness process.
+namespace kernel_internal {
 std::uint64_t next_process_id() {
   static std::uint64_t next = 1;
   return next++;
 }
+}  // namespace kernel_internal
 
-// libDriverKit's check in OSMetaClassBase::Invoke, as it prints when it fails.
-constexpr const char* kQueueAssertion =
-    "uioserver.cpp:1654 Assertion failed: notsync || !remote || (msgid == IOService_Start_ID) || queue->OnQueue()";
+using namespace kernel_internal;
 
-const char* short_method(const char* method) {
-  const char* colon = std::strrchr(method, ':');
-  return colon ? colon + 1 : method;
-}
-
-std::string seconds(sim::SimTime t) {
-  std::ostringstream out;
-  out << static_cast<double>(t) / static_cast<double>(sim::kSecond) << " s";
-  return out.str();
-}
-
-const char* power_name(PowerState s) {
-  switch (s) {
-    case PowerState::kOff: return "Off";
-    case PowerState::kLow: return "Low";
-    case PowerState::kOn: return "On";
-  }
-  return "?";
-}
-
+namespace {
+Kernel* g_active = nullptr;
 }  // namespace
 
 std::optional<KernelProfile> KernelProfile::named(const std::string& name) {
@@ -63,21 +43,6 @@ std::optional<KernelProfile> KernelProfile::named(const std::string& name) {
     return p;
   }
   return std::nullopt;
-}
-
-PowerState power_state_for(std::uint32_t flags) {
-  if (flags & kIOServicePowerCapabilityOn) return PowerState::kOn;
-  if (flags & kIOServicePowerCapabilityLow) return PowerState::kLow;
-  return PowerState::kOff;
-}
-
-std::uint32_t capability_flags_for(PowerState state) {
-  switch (state) {
-    case PowerState::kOff: return kIOServicePowerCapabilityOff;
-    case PowerState::kLow: return kIOServicePowerCapabilityLow;
-    case PowerState::kOn: return kIOServicePowerCapabilityOn;
-  }
-  return 0;
 }
 
 Kernel* Kernel::active() { return g_active; }
@@ -191,426 +156,6 @@ sim::SimTime Kernel::ticks_to_time(std::uint64_t ticks) {
 
 // ---- loading and matching ----
 
-bool Kernel::load_dext(const std::string& library, const std::string& info_plist, std::string* error) {
-  auto info = load_info_plist(info_plist, error);
-  if (!info) return false;
-  auto classes = load_dext_library(library, error);
-  if (!classes) return false;
-  for (const Personality& p : info->personalities) {
-    if (p.user_class.empty()) continue;
-    if (std::none_of(classes->begin(), classes->end(), [&](const DextClass& c) { return c.name == p.user_class; })) {
-      std::string list;
-      for (const auto& c : *classes) list += (list.empty() ? "" : ", ") + c.name;
-      *error = info_plist + ": error: IOKitPersonalities." + p.name + ".IOUserClass: class '" + p.user_class +
-               "' is not in " + library + " (it has: " + (list.empty() ? "no iig classes" : list) + ")";
-      return false;
-    }
-  }
-  dexts_.push_back(std::make_unique<LoadedDext>(LoadedDext{library, std::move(*info), std::move(*classes)}));
-  return true;
-}
-
-void Kernel::start_matching() {
-  std::set<const LoadedDext*> matched;
-  for (pcie::Node* node : fabric_.topology().endpoints()) {
-    const LoadedDext* best_dext = nullptr;
-    const Personality* best = nullptr;
-    for (const auto& d : dexts_) {
-      const Personality* p = best_pci_match(d->info, node->ids.vendor, node->ids.device, node->class_code);
-      if (p && p->provider_class == "IOPCIDevice" && (!best || p->probe_score > best->probe_score)) {
-        best = p;
-        best_dext = d.get();
-      }
-    }
-    if (!best) continue;
-    matched.insert(best_dext);
-    IOPCIDevice* nub = pci_nub(node->name);
-    auto process = std::make_unique<DextProcess>();
-    process->id = next_process_id();
-    process->server_name = best->user_server_name.empty() ? best_dext->info.bundle_id : best->user_server_name;
-    process->user_class = best->user_class;
-    for (const DextClass& c : best_dext->classes) {
-      if (c.name == best->user_class) process->dext_class = &c;
-    }
-    process->dext = best_dext;
-    process->personality = best;
-    process->node = node;
-    process->nub = nub;
-    processes_.push_back(std::move(process));
-    start_process(processes_.back().get());
-  }
-  for (const auto& d : dexts_) {
-    if (!matched.count(d.get())) report_no_match(*d);
-  }
-}
-
-// A dext none of whose personalities matched a nub: the kernel never starts it, which on a Mac
-// looks like nothing at all. Name the personality and function that came closest, and why not.
-void Kernel::report_no_match(const LoadedDext& dext) {
-  const Personality* closest = nullptr;
-  const pcie::Node* closest_node = nullptr;
-  std::vector<std::string> closest_why;
-  for (const Personality& p : dext.info.personalities) {
-    for (const pcie::Node* node : fabric_.topology().endpoints()) {
-      std::vector<std::string> why = pci_mismatches(p, node->ids.vendor, node->ids.device, node->class_code);
-      if (why.empty()) continue;  // it matched, and lost on IOProbeScore to another dext
-      if (!closest || why.size() < closest_why.size()) {
-        closest = &p;
-        closest_node = node;
-        closest_why = std::move(why);
-      }
-    }
-  }
-  const std::string name = dext.info.bundle_id.empty() ? dext.library : dext.info.bundle_id;
-  std::string why;
-  for (const std::string& w : closest_why) why += (why.empty() ? "" : "; ") + w;
-  if (closest) {
-    char ids[16];
-    std::snprintf(ids, sizeof ids, "%04x:%04x", closest_node->ids.vendor, closest_node->ids.device);
-    why = "Closest: personality \"" + closest->name + "\" against " + closest_node->name + " (" + ids + ", " +
-          closest_node->bdf.str() + "): " + why + ".";
-  } else {
-    why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities." : "The topology has no PCI function.";
-  }
-  report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities",
-          why + " The kernel starts a dext only for a nub one of its personalities matches; `dexthil topo` lists the "
-                "functions' IDs.",
-          closest_node ? closest_node->name : std::string()});
-}
-
-IOPCIDevice* Kernel::pci_nub(const std::string& endpoint) {
-  pcie::Node* node = fabric_.node(endpoint);
-  if (!node || node->is_bridge()) return nullptr;
-  for (auto& p : providers_) {
-    if (&p->node() == node) return p->nub();
-  }
-  IOPCIDevice* nub = OSTypeAlloc(IOPCIDevice);
-  nub->init();
-  providers_.push_back(std::make_unique<PciProvider>(*this, *node, nub));
-  nub->set_provider_impl(providers_.back().get());
-  return nub;
-}
-
-void Kernel::start_process(DextProcess* p) {
-  auto record = std::make_unique<ServiceRecord>();
-  record->process = p;
-  record->provider = p->nub;
-  record->class_name = p->user_class;
-  record->name = p->user_class + "@" + p->node->name;
-  record->kernel_queue = make_kernel_queue("kernel." + record->name);
-  ServiceRecord* rec = record.get();
-  p->services.push_back(std::move(record));
-  rec->kernel_queue->dispatch_async([this, p, rec] { run_lifecycle(p, rec); });
-}
-
-bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cls) {
-  IODispatchQueue* default_queue = IODispatchQueue::make_host(*runtime_, "Default", 0, p->id);
-  queue_owner_[&default_queue->host()] = p;
-  p->queues.push_back(default_queue);
-  rec->queues["Default"] = default_queue;
-
-  // The object is created and initialised in the dext process.
-  bool initialised = false;
-  default_queue->host().dispatch_sync([&] {
-    OSObject* object = cls ? cls->factory() : nullptr;
-    rec->service = OSDynamicCast(IOService, object);
-    if (!rec->service) {
-      if (object) object->release();
-      return;
-    }
-    rec->service->set_record(rec);
-    initialised = rec->service->init();
-  });
-  if (p->crashed) return false;
-  if (!rec->service) {
-    report_on(rec, "lifecycle.start-failed", "IOUserClass " + rec->class_name + " is not an IOService the dext defines",
-              "The personality's IOUserClass must name an IOService subclass declared in the dext's .iig.");
-    rec->stage = ServiceRecord::Stage::kStartFailed;
-    return false;
-  }
-  if (!initialised) {
-    report_on(rec, "lifecycle.start-failed", rec->class_name + "::init() returned false",
-              "The kernel never calls Start on a service whose init failed; the device stays without a driver.");
-    rec->stage = ServiceRecord::Stage::kStartFailed;
-    return false;
-  }
-  return true;
-}
-
-void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
-  if (!instantiate(p, rec, p->dext_class)) return;
-  if (profile_.order == KernelProfile::Order::kPowerBeforeStart) {
-    // Field order: the power-management work loop reaches the service while it is still loading.
-    runtime_->sleep_for(profile_.first_power_delay);
-    rec->in_power_tree = true;
-    send_power_state(rec, PowerState::kOn);
-    if (p->crashed) return;
-  }
-  rec->stage = ServiceRecord::Stage::kStarting;
-  const kern_return_t started = rec->service->Start(rec->provider);
-  if (p->crashed) return;
-  if (started != kIOReturnSuccess) {
-    rec->stage = ServiceRecord::Stage::kStartFailed;
-    report_on(rec, "lifecycle.start-failed", p->user_class + "::Start returned " + ioreturn_name(started),
-              "The kernel does not register a service whose Start failed; the device stays without a driver.");
-    return;
-  }
-  if (!rec->super_start_called) {
-    report_on(rec, "lifecycle.super-start",
-              p->user_class + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
-              "The kernel side of Start (IOService::Start) never ran, so the service is not set up in the kernel; call "
-              "Start(provider, SUPERDISPATCH) first in Start.");
-  }
-  rec->stage = ServiceRecord::Stage::kStarted;
-  if (profile_.order == KernelProfile::Order::kDocumented) {
-    join_power_tree(rec);
-  }
-}
-
-void Kernel::join_power_tree(ServiceRecord* rec) {
-  rec->in_power_tree = true;
-  // The first power change after joining is always delivered.
-  runtime_->sleep_for(profile_.first_power_delay);
-  send_power_state(rec, PowerState::kOn);
-}
-
-// On the service's kernel queue: sends SetPowerState and waits for the acknowledgement (the
-// dext calling SetPowerState(flags, SUPERDISPATCH), or an error return) up to the limit.
-void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
-  if (rec->process->crashed || !rec->service) return;
-  const std::uint32_t flags = capability_flags_for(state);
-  if (state != PowerState::kOff) rec->device_off = false;  // powered before the driver hears of it
-  rec->ack_pending = flags;
-  rec->ack_waiter = std::make_unique<FiberRuntime::Blocker>(*runtime_);
-  FiberRuntime::Blocker* waiter = rec->ack_waiter.get();
-  const sim::SimTime sent = sim_.now();
-  const sim::EventId timeout = sim_.after(profile_.power_ack_limit, [this, rec, waiter, state, sent] {
-    if (rec->ack_waiter.get() != waiter || !rec->ack_pending) return;
-    rec->ack_pending.reset();
-    report_on(rec, "power.ack-timeout",
-              "SetPowerState(" + std::string(power_name(state)) + ") sent at " + seconds(sent) +
-              " was not acknowledged within " + seconds(profile_.power_ack_limit),
-              "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
-              "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls "
-              "meanwhile. Call the superclass when the device has reached the state.");
-    waiter->signal();
-  });
-  trace(rec->name, std::string("SetPowerState(") + power_name(state) + ") sent");
-  const kern_return_t result = rec->service->SetPowerState(flags);
-  if (result != kIOReturnSuccess) rec->ack_pending.reset();  // an error acknowledges at once
-  if (rec->ack_pending && !rec->process->crashed) waiter->wait();
-  sim_.cancel(timeout);
-  if (rec->process->crashed) return;
-  rec->power = state;
-  trace(rec->name, std::string("power state ") + power_name(state));
-  if (state == PowerState::kOff) rec->device_off = true;
-}
-
-void Kernel::super_start(IOService* service) {
-  if (ServiceRecord* rec = record_of(service)) rec->super_start_called = true;
-}
-
-void Kernel::super_stop(IOService* service) {
-  if (ServiceRecord* rec = record_of(service)) rec->super_stop_called = true;
-}
-
-void Kernel::acknowledge_power(IOService* service, std::uint32_t flags) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec || !rec->ack_pending) return;
-  (void)flags;
-  rec->ack_pending.reset();
-  if (rec->ack_waiter) rec->ack_waiter->signal();
-}
-
-kern_return_t Kernel::change_power_state(IOService* service, std::uint32_t flags) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec || !rec->in_power_tree) return kIOReturnNotReady;
-  const PowerState state = power_state_for(flags);
-  if (rec->power_override && state != PowerState::kOn) {
-    rec->deferred_power_request = flags;  // the override keeps the device on until it is dropped
-    return kIOReturnSuccess;
-  }
-  rec->kernel_queue->dispatch_async([this, rec, state] { send_power_state(rec, state); });
-  return kIOReturnSuccess;
-}
-
-kern_return_t Kernel::set_power_override(IOService* service, bool enable) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec) return kIOReturnNotReady;
-  rec->power_override = enable;
-  if (!enable && rec->deferred_power_request) {
-    const std::uint32_t flags = *rec->deferred_power_request;
-    rec->deferred_power_request.reset();
-    return change_power_state(service, flags);
-  }
-  return kIOReturnSuccess;
-}
-
-kern_return_t Kernel::require_max_bus_stall(IOService* service, std::uint64_t ns) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec) return kIOReturnNotReady;
-  rec->max_bus_stall_ns = ns;
-  fabric_.set_max_bus_stall(*rec->process->node, ns * sim::kNanosecond);
-  return kIOReturnSuccess;
-}
-
-kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec || !id) return kIOReturnBadArgument;
-  if (bits & ~(kIOServicePMAssertionCPUBit | kIOServicePMAssertionForceFullWakeupBit)) return kIOReturnBadArgument;
-  *id = next_assertion_id_++;
-  rec->pm_assertions.insert(*id);
-  return kIOReturnSuccess;
-}
-
-void Kernel::system_sleep() {
-  for (auto& p : processes_) {
-    for (auto& rec : p->services) {
-      if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
-      ServiceRecord* r = rec.get();
-      rec->kernel_queue->dispatch_async([this, r] {
-        r->saved_for_wake = r->power;
-        send_power_state(r, PowerState::kOff);
-      });
-    }
-  }
-}
-
-void Kernel::system_wake() {
-  for (auto& p : processes_) {
-    for (auto& rec : p->services) {
-      if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
-      ServiceRecord* r = rec.get();
-      rec->kernel_queue->dispatch_async([this, r] { send_power_state(r, r->saved_for_wake); });
-    }
-  }
-}
-
-// ---- Stop, free, termination ----
-
-kern_return_t Kernel::terminate(IOService* service) {
-  ServiceRecord* rec = record_of(service);
-  if (!rec) return kIOReturnNotReady;
-  rec->kernel_queue->dispatch_async([this, rec] { stop_service(rec); });
-  return kIOReturnSuccess;
-}
-
-void Kernel::terminate_all() {
-  // Open connections close first, as the applications' ports die with the services.
-  for (auto& c : connections_) c->close();
-  for (auto& p : processes_) {
-    for (auto& rec : p->services) {
-      if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) continue;
-      auto* client = OSDynamicCast(IOUserClient, rec->service);
-      if (client && client->connection()) continue;  // its connection's close stops it
-      ServiceRecord* r = rec.get();
-      rec->kernel_queue->dispatch_async([this, r] { stop_service(r); });
-    }
-  }
-}
-
-void Kernel::stop_service(ServiceRecord* rec) {
-  DextProcess* p = rec->process;
-  if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) return;
-  rec->stage = ServiceRecord::Stage::kStopping;
-  rec->in_power_tree = false;  // leaving the tree: no more power changes
-  const kern_return_t stopped = rec->service->Stop(rec->provider);
-  if (p->crashed) return;
-  if (stopped != kIOReturnSuccess) {
-    report_on(rec, "lifecycle.stop-failed", rec->class_name + "::Stop returned " + ioreturn_name(stopped),
-              "Stop cannot fail: the kernel terminates the service whatever Stop returns.");
-  }
-  if (!rec->super_stop_called) {
-    report_on(rec, "lifecycle.super-stop",
-              rec->class_name + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
-              "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
-              "SUPERDISPATCH) last in Stop.");
-  }
-  rec->stage = ServiceRecord::Stage::kStopped;
-  check_io_after_stop(rec);
-  // The kernel drops its references: the service (free() runs in the dext) and its queues.
-  IODispatchQueue* default_queue = rec->queues["Default"];
-  default_queue->host().dispatch_sync([rec] {
-    rec->service->set_record(nullptr);
-    rec->service->release();
-  });
-  if (p->crashed) return;
-  for (auto& [name, queue] : rec->queues) {
-    if (name != "Default") queue->release();
-  }
-  rec->queues.clear();
-  default_queue->release();
-  std::erase(p->queues, default_queue);
-  rec->released = true;
-  // Leaks are counted once the process's last service (the driver and its user clients) is gone;
-  // another may still be between its Stop and its release on another kernel thread.
-  const bool all_gone = std::all_of(p->services.begin(), p->services.end(), [](const auto& r) {
-    return r->released || r->stage == ServiceRecord::Stage::kStartFailed;
-  });
-  if (all_gone) report_leaks(p);
-}
-
-void Kernel::check_io_after_stop(ServiceRecord* rec) {
-  const std::string& node = rec->process->node->name;
-  auto found = [&](const std::string& what, const std::string& why) {
-    report_on(rec, "lifecycle.io-after-stop", what, why);
-  };
-  for (auto& provider : providers_) {
-    if (provider->nub() != rec->provider) continue;
-    for (IOInterruptDispatchSource* source : provider->sources) {
-      if (source->enabled()) {
-        found("an IOInterruptDispatchSource on " + node + " is still enabled after Stop returned",
-              "Interrupts can still reach a handler of a service being torn down. Disable or cancel interrupt sources "
-              "in Stop, before calling Stop(provider, SUPERDISPATCH).");
-      }
-    }
-    for (IODMACommand* command : provider->prepared_commands) {
-      (void)command;
-      found("an IODMACommand for " + node + " is still prepared after Stop returned",
-            "The device may still DMA into memory the driver is about to free. Stop the device's DMA and call "
-            "CompleteDMA in Stop.");
-    }
-    if (provider->open_client == rec->service) {
-      found(node + " is still open by " + rec->name + " after Stop returned",
-            "Close the provider in Stop, or the next client cannot open it.");
-      provider->open_client = nullptr;
-    }
-  }
-  for (IOTimerDispatchSource* timer : timers_) {
-    if (timer->armed() && timer->target_service() == rec->service) {
-      found("an IOTimerDispatchSource of " + rec->name + " is still armed after Stop returned",
-            "The timer can fire into a service being torn down. Cancel it, or disarm it with WakeAtTime(0, UINT64_MAX, "
-            "0), in Stop.");
-    }
-  }
-}
-
-void Kernel::report_leaks(DextProcess* p) {
-  for (const LiveObject& o : ObjectRegistry::alive_owned_by(p->id)) {
-    report({"dext.leak", p->user_class + "@" + p->node->name, 0,
-            o.class_name + " created at " + o.file + ":" + std::to_string(o.line) + " is still alive (retain count " +
-                std::to_string(o.retain_count) + ") after the service was freed",
-            "Every object the dext creates must be released by the time its service is freed; an OSAction that is "
-            "never released also keeps its target (usually the service) alive.",
-            p->node->name});
-  }
-}
-
-void Kernel::finish() {
-  for (auto& p : processes_) {
-    for (auto& rec : p->services) {
-      if (rec->ack_pending && !p->crashed) {
-        report_on(rec.get(), "power.ack-timeout",
-                  "a SetPowerState was still unacknowledged when the run ended",
-                  "The kernel waits up to 20 s for the dext to call SetPowerState(flags, SUPERDISPATCH) or return an "
-                  "error; this one never did.");
-      }
-    }
-  }
-}
-
-// ---- messages and queues ----
-
 ServiceRecord* Kernel::record_of(OSObject* object) const {
   IOService* service = OSDynamicCast(IOService, object);
   return service ? service->record() : nullptr;
@@ -707,75 +252,6 @@ void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallba
   queue->host().dispatch_async(std::move(work), label);
 }
 
-void Kernel::crash(DextProcess* p, const std::string& check, const std::string& what, const std::string& why) {
-  if (p->crashed) return;
-  p->crashed = true;
-  for (IODispatchQueue* q : p->queues) q->host().abandon();
-  for (auto& rec : p->services) {
-    if (rec->ack_waiter) rec->ack_waiter->signal();  // the kernel stops waiting on a dead process
-    rec->ack_pending.reset();
-  }
-  for (auto& provider : providers_) {
-    if (provider->nub() == p->nub) provider->open_client = nullptr;  // the kernel closes for a dead client
-  }
-  const std::string where = p->user_class + "@" + p->node->name;
-  report({check, where, 0, what, why, p->node->name});
-  const std::string key = p->server_name + "@" + p->node->name;
-  const unsigned count = ++crashes_[key];
-  const bool restart = count <= profile_.crash_loop_limit;
-  report({"dext.crashed", where, 0,
-          "IOUserServer(" + p->server_name + "): ClientCrashed (crash " + std::to_string(count) + " on " +
-              p->node->name + ")",
-          restart ? "The kernel saw the dext process die and starts it again for " + p->node->name + " (restart " +
-                        std::to_string(count) + " of " + std::to_string(profile_.crash_loop_limit) + ")."
-                  : std::string("The kernel saw the dext process die."),
-          p->node->name});
-  if (!restart) {
-    report({"dext.crash-loop", where, 0,
-            p->server_name + " crashed " + std::to_string(count) + " times on " + p->node->name + "; not restarted",
-            "The dext crashes the same way on every start, so the device never gets a working driver. Fix the first "
-            "crash reported for it.",
-            p->node->name});
-    return;
-  }
-  sim_.after(profile_.restart_delay, [this, p] {
-    // A new process maps the dext afresh: its globals start as the library defines them.
-    std::string error;
-    auto classes = load_fresh_dext_copy(p->dext->library, &error);
-    if (!classes) throw std::runtime_error("restarting " + p->server_name + ": " + error);
-    auto image = std::make_unique<LoadedDext>(LoadedDext{p->dext->library, p->dext->info, std::move(*classes)});
-    auto next = std::make_unique<DextProcess>();
-    next->id = next_process_id();
-    next->server_name = p->server_name;
-    next->user_class = p->user_class;
-    for (const DextClass& c : image->classes) {
-      if (c.name == p->user_class) next->dext_class = &c;
-    }
-    next->dext = image.get();
-    restarted_images_.push_back(std::move(image));
-    next->personality = p->personality;
-    next->node = p->node;
-    next->nub = p->nub;
-    processes_.push_back(std::move(next));
-    start_process(processes_.back().get());
-  });
-}
-
-void Kernel::device_access(IOPCIDevice* provider, const char* accessor) {
-  for (auto& p : processes_) {
-    if (p->nub != provider || p->crashed) continue;
-    for (auto& rec : p->services) {
-      if (!rec->device_off) continue;
-      report_on(rec.get(), "power.access-while-off",
-                std::string(accessor) + " on " + p->node->name + " while the device is powered off",
-                "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
-                "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
-                "and touch the device again only after SetPowerState(On).");
-      rec->device_off = false;  // one finding per off period
-    }
-  }
-}
-
 std::vector<const ServiceRecord*> Kernel::services() const {
   std::vector<const ServiceRecord*> out;
   for (auto& p : processes_) {
@@ -838,9 +314,9 @@ unsigned Kernel::crash_count(const std::string& server_name) const {
   return n;
 }
 
-// The hook iig-generated and host wrappers call (declared in <DriverKit/IORPC.h>).
 }  // namespace dexthil::driverkit
 
+// The hook iig-generated and host wrappers call (declared in <DriverKit/IORPC.h>).
 kern_return_t dexthil::iig::deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
                                     const std::function<void()>& body) {
   dexthil::driverkit::Kernel* kernel = dexthil::driverkit::Kernel::active();

@@ -1,0 +1,78 @@
+// The kernel: a dext process dies (ClientCrashed) and the kernel restarts it, up to its limit.
+#include "harness/driverkit/kernel/kernel.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include <DriverKit/DriverKit.h>
+#include <PCIDriverKit/PCIDriverKit.h>
+
+#include "harness/driverkit/kernel/class_registry.hpp"
+#include "harness/driverkit/kernel/crash_report.hpp"
+#include "harness/driverkit/kernel/kernel_internal.hpp"
+#include "harness/driverkit/libkern/object_registry.hpp"
+#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/runtime/ioreturn_names.hpp"
+
+namespace dexthil::driverkit {
+
+using namespace kernel_internal;
+
+void Kernel::crash(DextProcess* p, const std::string& check, const std::string& what, const std::string& why) {
+  if (p->crashed) return;
+  p->crashed = true;
+  for (IODispatchQueue* q : p->queues) q->host().abandon();
+  for (auto& rec : p->services) {
+    if (rec->ack_waiter) rec->ack_waiter->signal();  // the kernel stops waiting on a dead process
+    rec->ack_pending.reset();
+  }
+  for (auto& provider : providers_) {
+    if (provider->nub() == p->nub) provider->open_client = nullptr;  // the kernel closes for a dead client
+  }
+  const std::string where = p->user_class + "@" + p->node->name;
+  report({check, where, 0, what, why, p->node->name});
+  const std::string key = p->server_name + "@" + p->node->name;
+  const unsigned count = ++crashes_[key];
+  const bool restart = count <= profile_.crash_loop_limit;
+  report({"dext.crashed", where, 0,
+          "IOUserServer(" + p->server_name + "): ClientCrashed (crash " + std::to_string(count) + " on " +
+              p->node->name + ")",
+          restart ? "The kernel saw the dext process die and starts it again for " + p->node->name + " (restart " +
+                        std::to_string(count) + " of " + std::to_string(profile_.crash_loop_limit) + ")."
+                  : std::string("The kernel saw the dext process die."),
+          p->node->name});
+  if (!restart) {
+    report({"dext.crash-loop", where, 0,
+            p->server_name + " crashed " + std::to_string(count) + " times on " + p->node->name + "; not restarted",
+            "The dext crashes the same way on every start, so the device never gets a working driver. Fix the first "
+            "crash reported for it.",
+            p->node->name});
+    return;
+  }
+  sim_.after(profile_.restart_delay, [this, p] {
+    // A new process maps the dext afresh: its globals start as the library defines them.
+    std::string error;
+    auto classes = load_fresh_dext_copy(p->dext->library, &error);
+    if (!classes) throw std::runtime_error("restarting " + p->server_name + ": " + error);
+    auto image = std::make_unique<LoadedDext>(LoadedDext{p->dext->library, p->dext->info, std::move(*classes)});
+    auto next = std::make_unique<DextProcess>();
+    next->id = next_process_id();
+    next->server_name = p->server_name;
+    next->user_class = p->user_class;
+    for (const DextClass& c : image->classes) {
+      if (c.name == p->user_class) next->dext_class = &c;
+    }
+    next->dext = image.get();
+    restarted_images_.push_back(std::move(image));
+    next->personality = p->personality;
+    next->node = p->node;
+    next->nub = p->nub;
+    processes_.push_back(std::move(next));
+    start_process(processes_.back().get());
+  });
+}
+
+}  // namespace dexthil::driverkit

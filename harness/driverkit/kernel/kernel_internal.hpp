@@ -1,0 +1,41 @@
+#pragma once
+// What the kernel's files share (kernel.cpp, kernel_matching.cpp, kernel_lifecycle.cpp,
+// kernel_power.cpp, kernel_crash.cpp): not part of the kernel's interface.
+#include <cstdint>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+
+namespace dexthil::driverkit::kernel_internal {
+
+// Process ids tag the objects a process creates, and objects of a crashed process outlive its
+// kernel (nothing frees them), so ids are unique across every kernel in this harness process.
+std::uint64_t next_process_id();
+
+// libDriverKit's check in OSMetaClassBase::Invoke, as it prints when it fails.
+inline constexpr const char* kQueueAssertion =
+    "uioserver.cpp:1654 Assertion failed: notsync || !remote || (msgid == IOService_Start_ID) || queue->OnQueue()";
+
+inline const char* short_method(const char* method) {
+  const char* colon = std::strrchr(method, ':');
+  return colon ? colon + 1 : method;
+}
+
+inline std::string seconds(sim::SimTime t) {
+  std::ostringstream out;
+  out << static_cast<double>(t) / static_cast<double>(sim::kSecond) << " s";
+  return out.str();
+}
+
+inline const char* power_name(PowerState s) {
+  switch (s) {
+    case PowerState::kOff: return "Off";
+    case PowerState::kLow: return "Low";
+    case PowerState::kOn: return "On";
+  }
+  return "?";
+}
+
+}  // namespace dexthil::driverkit::kernel_internal

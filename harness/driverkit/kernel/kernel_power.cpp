@@ -1,0 +1,168 @@
+// The kernel: the power tree (SetPowerState and its acknowledgement, driver power requests,
+// system sleep and wake) and device access while powered off.
+#include "harness/driverkit/kernel/kernel.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include <DriverKit/DriverKit.h>
+#include <PCIDriverKit/PCIDriverKit.h>
+
+#include "harness/driverkit/kernel/class_registry.hpp"
+#include "harness/driverkit/kernel/crash_report.hpp"
+#include "harness/driverkit/kernel/kernel_internal.hpp"
+#include "harness/driverkit/libkern/object_registry.hpp"
+#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/runtime/ioreturn_names.hpp"
+
+namespace dexthil::driverkit {
+
+using namespace kernel_internal;
+
+PowerState power_state_for(std::uint32_t flags) {
+  if (flags & kIOServicePowerCapabilityOn) return PowerState::kOn;
+  if (flags & kIOServicePowerCapabilityLow) return PowerState::kLow;
+  return PowerState::kOff;
+}
+
+std::uint32_t capability_flags_for(PowerState state) {
+  switch (state) {
+    case PowerState::kOff: return kIOServicePowerCapabilityOff;
+    case PowerState::kLow: return kIOServicePowerCapabilityLow;
+    case PowerState::kOn: return kIOServicePowerCapabilityOn;
+  }
+  return 0;
+}
+
+void Kernel::join_power_tree(ServiceRecord* rec) {
+  rec->in_power_tree = true;
+  // The first power change after joining is always delivered.
+  runtime_->sleep_for(profile_.first_power_delay);
+  send_power_state(rec, PowerState::kOn);
+}
+
+// On the service's kernel queue: sends SetPowerState and waits for the acknowledgement (the
+// dext calling SetPowerState(flags, SUPERDISPATCH), or an error return) up to the limit.
+void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
+  if (rec->process->crashed || !rec->service) return;
+  const std::uint32_t flags = capability_flags_for(state);
+  if (state != PowerState::kOff) rec->device_off = false;  // powered before the driver hears of it
+  rec->ack_pending = flags;
+  rec->ack_waiter = std::make_unique<FiberRuntime::Blocker>(*runtime_);
+  FiberRuntime::Blocker* waiter = rec->ack_waiter.get();
+  const sim::SimTime sent = sim_.now();
+  const sim::EventId timeout = sim_.after(profile_.power_ack_limit, [this, rec, waiter, state, sent] {
+    if (rec->ack_waiter.get() != waiter || !rec->ack_pending) return;
+    rec->ack_pending.reset();
+    report_on(rec, "power.ack-timeout",
+              "SetPowerState(" + std::string(power_name(state)) + ") sent at " + seconds(sent) +
+              " was not acknowledged within " + seconds(profile_.power_ack_limit),
+              "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
+              "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls "
+              "meanwhile. Call the superclass when the device has reached the state.");
+    waiter->signal();
+  });
+  trace(rec->name, std::string("SetPowerState(") + power_name(state) + ") sent");
+  const kern_return_t result = rec->service->SetPowerState(flags);
+  if (result != kIOReturnSuccess) rec->ack_pending.reset();  // an error acknowledges at once
+  if (rec->ack_pending && !rec->process->crashed) waiter->wait();
+  sim_.cancel(timeout);
+  if (rec->process->crashed) return;
+  rec->power = state;
+  trace(rec->name, std::string("power state ") + power_name(state));
+  if (state == PowerState::kOff) rec->device_off = true;
+}
+
+void Kernel::acknowledge_power(IOService* service, std::uint32_t flags) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec || !rec->ack_pending) return;
+  (void)flags;
+  rec->ack_pending.reset();
+  if (rec->ack_waiter) rec->ack_waiter->signal();
+}
+
+kern_return_t Kernel::change_power_state(IOService* service, std::uint32_t flags) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec || !rec->in_power_tree) return kIOReturnNotReady;
+  const PowerState state = power_state_for(flags);
+  if (rec->power_override && state != PowerState::kOn) {
+    rec->deferred_power_request = flags;  // the override keeps the device on until it is dropped
+    return kIOReturnSuccess;
+  }
+  rec->kernel_queue->dispatch_async([this, rec, state] { send_power_state(rec, state); });
+  return kIOReturnSuccess;
+}
+
+kern_return_t Kernel::set_power_override(IOService* service, bool enable) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec) return kIOReturnNotReady;
+  rec->power_override = enable;
+  if (!enable && rec->deferred_power_request) {
+    const std::uint32_t flags = *rec->deferred_power_request;
+    rec->deferred_power_request.reset();
+    return change_power_state(service, flags);
+  }
+  return kIOReturnSuccess;
+}
+
+kern_return_t Kernel::require_max_bus_stall(IOService* service, std::uint64_t ns) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec) return kIOReturnNotReady;
+  rec->max_bus_stall_ns = ns;
+  fabric_.set_max_bus_stall(*rec->process->node, ns * sim::kNanosecond);
+  return kIOReturnSuccess;
+}
+
+kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec || !id) return kIOReturnBadArgument;
+  if (bits & ~(kIOServicePMAssertionCPUBit | kIOServicePMAssertionForceFullWakeupBit)) return kIOReturnBadArgument;
+  *id = next_assertion_id_++;
+  rec->pm_assertions.insert(*id);
+  return kIOReturnSuccess;
+}
+
+void Kernel::system_sleep() {
+  for (auto& p : processes_) {
+    for (auto& rec : p->services) {
+      if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
+      ServiceRecord* r = rec.get();
+      rec->kernel_queue->dispatch_async([this, r] {
+        r->saved_for_wake = r->power;
+        send_power_state(r, PowerState::kOff);
+      });
+    }
+  }
+}
+
+void Kernel::system_wake() {
+  for (auto& p : processes_) {
+    for (auto& rec : p->services) {
+      if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
+      ServiceRecord* r = rec.get();
+      rec->kernel_queue->dispatch_async([this, r] { send_power_state(r, r->saved_for_wake); });
+    }
+  }
+}
+
+// ---- Stop, free, termination ----
+
+void Kernel::device_access(IOPCIDevice* provider, const char* accessor) {
+  for (auto& p : processes_) {
+    if (p->nub != provider || p->crashed) continue;
+    for (auto& rec : p->services) {
+      if (!rec->device_off) continue;
+      report_on(rec.get(), "power.access-while-off",
+                std::string(accessor) + " on " + p->node->name + " while the device is powered off",
+                "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
+                "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
+                "and touch the device again only after SetPowerState(On).");
+      rec->device_off = false;  // one finding per off period
+    }
+  }
+}
+
+}  // namespace dexthil::driverkit
