@@ -27,7 +27,6 @@ const std::vector<CheckInfo>& known_checks() {
       {"dma.data-mismatch", "read data differs from what the device last wrote there"},
       {"dma.unexpected-completion", "a completion arrived for a tag with no request in flight"},
       {"dma.incomplete", "a DMA request was still in flight when the scenario ended"},
-      {"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"},
       {"rtl.assertion", "a SystemVerilog assertion in a model's RTL failed (a model or harness bug, not the dext's)"},
       {"dart.fault", "the DART refused a DMA: no translation for its SID and IOVA, or no permission"},
       {"dma.outside-mapping", "a DMA the DART let through falls outside every buffer prepared for the device"},

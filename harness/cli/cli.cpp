@@ -408,12 +408,20 @@ int command_list(const std::vector<std::string>& args, std::ostream& out, std::o
   if (o.list_models) {
     for (const auto& t : catalog.infos()) {
       out << t.type << ": " << t.summary << "\n";
+      std::string ports;
+      for (const auto& p : t.ports) {
+        ports += (ports.empty() ? "" : ", ") + std::string(scenario::to_string(p.kind)) + (p.required ? " (required)" : "");
+      }
+      out << "  ports: " << (ports.empty() ? "none" : ports) << "\n";
       for (const auto& p : t.params) out << "  " << pad(p.name, 18) << p.summary << " (" << describe_param(p) << ")\n";
     }
     return kExitPass;
   }
   if (o.list_checks) {
     for (const auto& c : checks::known_checks()) out << pad(c.id, 28) << c.summary << "\n";
+    for (const auto& t : catalog.infos()) {
+      for (const auto& c : t.checks) out << pad(c.id, 28) << c.summary << " (model type " << t.type << ")\n";
+    }
     return kExitPass;
   }
   if (o.paths.empty()) {

@@ -22,10 +22,11 @@ struct ModelContext {
   const scenario::Scenario& scenario;
   const scenario::ModelSpec& spec;
   sim::ClockDomain& clock;
-  dma::DmaUpstream& upstream;  // where the model's DMA goes
+  // Exactly the ports the model type declares (scenario::PortSpec); the others are nullptr.
+  dma::DmaUpstream* upstream;  // where its DMA goes: the fabric behind its endpoint, or host memory
   checks::FindingLog& findings;
-  pcie::Fabric* fabric = nullptr;           // the scenario's fabric, if it has a topology
-  const pcie::Node* endpoint = nullptr;     // the endpoint the model sits behind, if any
+  pcie::Fabric* fabric = nullptr;           // with a PCIe function port: the scenario's fabric
+  const pcie::Node* endpoint = nullptr;     // with a PCIe function port: the endpoint it sits behind
   const sim::WaveRequest* waves = nullptr;  // write waveforms (models that can); nullptr: none
 };
 

@@ -229,10 +229,11 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     for (const scenario::ModelSpec& spec : s.models) {
       const ModelType* type = catalog.find(spec.type);
       if (!type) throw std::runtime_error(spec.pos.str() + ": model type \"" + spec.type + "\" is not built in");
+      // A model gets exactly the ports its type declares.
       dma::DmaUpstream* upstream = nullptr;
       if (spec.endpoint) {
         upstream = &fabric->upstream(*fabric->node(*spec.endpoint));
-      } else {
+      } else if (type->info.port(scenario::PortKind::kHostMemoryDma)) {
         auto& direct = upstreams.emplace_back(std::make_unique<dma::DirectMemoryUpstream>(sim, memory, s.host_dma_latency));
         for (const scenario::FaultSpec& f : s.faults) {
           if (f.target == spec.name) direct->add_fault(to_dma_fault(f));
@@ -247,7 +248,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         waves = sim::WaveRequest{(dir / (spec.name + ".fst")).string(), options.waves_from, options.waves_to,
                                  std::max<sim::SimTime>(1, clock.nominal_period() / 2)};
       }
-      ModelContext context{sim, s, spec, clock, *upstream, findings, fabric.get(),
+      ModelContext context{sim, s, spec, clock, upstream, findings, spec.endpoint ? fabric.get() : nullptr,
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr, waves ? &*waves : nullptr};
       models.push_back(type->create(context));
     }

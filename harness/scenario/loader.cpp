@@ -14,13 +14,27 @@
 namespace fs = std::filesystem;
 
 namespace dexthil::scenario {
+
+const char* to_string(PortKind kind) {
+  switch (kind) {
+    case PortKind::kPcieFunction: return "PCIe function";
+    case PortKind::kHostMemoryDma: return "host-memory DMA";
+  }
+  return "?";
+}
+
 namespace {
 
 using toml_input::Problem;
 
 class Reader : public toml_input::TomlReader {
  public:
-  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types) : TomlReader(file), types_(types) {}
+  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types) : TomlReader(file), types_(types) {
+    for (const auto& c : checks::known_checks()) known_ids_.push_back(c.id);
+    for (const ModelTypeInfo& t : types_) {
+      for (const ModelCheck& c : t.checks) known_ids_.push_back(c.id);
+    }
+  }
 
   Scenario read(const toml::table& root) {
     Scenario s;
@@ -123,6 +137,11 @@ class Reader : public toml_input::TomlReader {
     for_each_table(root, "fault", [&](const toml::table& t, const std::string& path) {
       FaultSpec f = read_fault(t, path, model_names);
       for (const ModelSpec& m : s.models) {
+        const auto type = std::find_if(types_.begin(), types_.end(), [&](const ModelTypeInfo& i) { return i.type == m.type; });
+        if (m.name == f.target && !m.endpoint && !type->port(PortKind::kHostMemoryDma)) {
+          fail(*t.get("model"), path + ".model",
+               "model \"" + f.target + "\" (" + m.type + ") has no host-memory DMA port for a DMA fault to hit");
+        }
         if (m.name == f.target && m.endpoint) {
           fail(*t.get("model"), path + ".model",
                "model \"" + f.target + "\" sits behind the topology, and DMA faults are injected only on the direct "
@@ -136,7 +155,7 @@ class Reader : public toml_input::TomlReader {
       const toml::table& t = as_table(*checks, "checks");
       for (auto&& [key, value] : t) {
         std::string id(key.str());
-        if (!checks::is_known_check(id)) fail(value, "checks." + id, "unknown check \"" + id + "\"" + known_checks_hint(id));
+        if (!known(id)) fail(value, "checks." + id, "unknown check \"" + id + "\"" + known_checks_hint(id));
         if (!value.is_boolean()) fail(value, "checks." + id, std::string("expected a boolean, got ") + type_name(value));
         s.checks[id] = value.value<bool>().value();
       }
@@ -158,7 +177,7 @@ class Reader : public toml_input::TomlReader {
         fail_at(e.pos, path, "an [[expect]] names a \"finding\" the run must produce or a \"stat\" it must reach");
       }
       e.check = string(t, "finding", path, true).value();
-      if (!checks::is_known_check(e.check)) {
+      if (!known(e.check)) {
         fail(*t.get("finding"), path + ".finding", "unknown finding \"" + e.check + "\"" + known_checks_hint(e.check));
       }
       if (auto where = string(t, "model", path, false)) {
@@ -241,11 +260,20 @@ class Reader : public toml_input::TomlReader {
   }
 
   // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
-  static std::string known_checks_hint(const std::string& id) {
+  static std::string ports_of(const ModelTypeInfo& type) {
+    std::string list;
+    for (const PortSpec& p : type.ports) list += (list.empty() ? "" : ", ") + std::string(to_string(p.kind));
+    return list.empty() ? "none" : list;
+  }
+
+  bool known(const std::string& id) const {
+    return std::find(known_ids_.begin(), known_ids_.end(), id) != known_ids_.end();
+  }
+
+  std::string known_checks_hint(const std::string& id) const {
     const std::string family = id.substr(0, id.find('.') + 1);
     std::string same, families;
-    for (const auto& c : checks::known_checks()) {
-      const std::string known = c.id;
+    for (const std::string& known : known_ids_) {
       if (!family.empty() && known.rfind(family, 0) == 0) same += (same.empty() ? "" : ", ") + known;
       const std::string f = known.substr(0, known.find('.') + 1) + "*";
       if (families.find(f) == std::string::npos) families += (families.empty() ? "" : ", ") + f;
@@ -274,6 +302,16 @@ class Reader : public toml_input::TomlReader {
     if (period->rounded() < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
     m.clock = *period;
     m.endpoint = endpoint(t, path, false);
+    const PortSpec* pcie = type->port(PortKind::kPcieFunction);
+    if (m.endpoint && !pcie) {
+      fail(*t.get("endpoint"), path + ".endpoint",
+           "model type " + m.type + " has no PCIe function port, so it cannot sit behind an endpoint (its ports: " +
+               ports_of(*type) + ")");
+    }
+    if (!m.endpoint && pcie && pcie->required) {
+      fail_at(m.pos, path + ".endpoint",
+              "model type " + m.type + " is a PCIe function: give it the topology endpoint it sits behind");
+    }
 
     const toml::table& params = table(t, "params", path, false);
     const std::string ppath = path + ".params";
@@ -336,6 +374,7 @@ class Reader : public toml_input::TomlReader {
   }
 
   const std::vector<ModelTypeInfo>& types_;
+  std::vector<std::string> known_ids_;  // the core finding ids and those the model types add
   bool has_topology_ = false;
   std::set<std::string> endpoints_;
 };

@@ -34,10 +34,37 @@ struct ParamSpec {
   std::int64_t max = INT64_MAX;
 };
 
+// What a model type connects to. A scenario gives a model exactly the ports its type declares.
+enum class PortKind {
+  kPcieFunction,   // sits behind a topology endpoint: MMIO, config space, MSI, DMA through the fabric
+  kHostMemoryDma,  // DMA straight to host memory (after [host] dma_latency), when not behind an endpoint
+};
+struct PortSpec {
+  PortKind kind;
+  bool required = false;
+};
+const char* to_string(PortKind kind);
+
+// A finding id a model type raises, with its one-line summary (beside the core ids in
+// checks::known_checks): adding a device adds its own ids without editing the core list.
+struct ModelCheck {
+  std::string id;
+  std::string summary;
+};
+
 struct ModelTypeInfo {
   std::string type;
   std::string summary;
   std::vector<ParamSpec> params;
+  std::vector<PortSpec> ports;
+  std::vector<ModelCheck> checks;
+
+  const PortSpec* port(PortKind kind) const {
+    for (const PortSpec& p : ports) {
+      if (p.kind == kind) return &p;
+    }
+    return nullptr;
+  }
 };
 
 struct ModelSpec {

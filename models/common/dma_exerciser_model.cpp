@@ -24,7 +24,7 @@ class DmaExerciserModel final : public runner::ScenarioModel {
                     // Behind an endpoint the fabric's budget checker judges the latency (runner/run.cpp).
                     checks::DmaScoreboardOptions{ctx.scenario.check_enabled("dma.data-mismatch"),
                                                  ctx.endpoint ? std::nullopt : ctx.scenario.dma_latency_budget}),
-        exerciser_(ctx.spec.name, ctx.sim, ctx.upstream, &scoreboard_, config(ctx.spec), ctx.waves) {
+        exerciser_(ctx.spec.name, ctx.sim, *ctx.upstream, &scoreboard_, config(ctx.spec), ctx.waves) {
     ctx.sim.attach(exerciser_, ctx.clock);
   }
 
@@ -77,7 +77,10 @@ void register_dma_exerciser(runner::ModelCatalog& catalog) {
           {"max_outstanding", ParamKind::kInteger, "requests in flight at once", integer(4), 1, 32},
           {"address_base", ParamKind::kInteger, "bus address of the 256 KiB region it uses", integer(0x80000000), 0,
            (std::int64_t{1} << 48)},
-      }};
+      },
+      // Its DMA goes through the fabric behind an endpoint, or else straight to host memory.
+      {{scenario::PortKind::kPcieFunction, false}, {scenario::PortKind::kHostMemoryDma, false}},
+      {{"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"}}};
   catalog.add({std::move(info), [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaExerciserModel>(ctx);
                }});

@@ -23,10 +23,7 @@ class DmaTestdevModel final : public runner::ScenarioModel {
 
  private:
   static std::unique_ptr<DmaTestdev> make(runner::ModelContext& ctx) {
-    if (!ctx.fabric || !ctx.endpoint) {
-      throw std::runtime_error(ctx.spec.pos.str() + ": model " + ctx.spec.name +
-                               ": a dma_testdev needs an endpoint in the scenario's topology");
-    }
+    // Its PCIe function port is required: the loader refused a scenario without the endpoint.
     return std::make_unique<DmaTestdev>(ctx.spec.name, ctx.sim, *ctx.fabric, *ctx.endpoint, ctx.waves);
   }
   std::string name_;
@@ -40,6 +37,8 @@ void register_dma_testdev(runner::ModelCatalog& catalog) {
   catalog.add({scenario::ModelTypeInfo{"dma_testdev",
                                        "the RTL DMA test device behind a topology endpoint, for a dext to drive "
                                        "(models/dma_testdev; needs endpoint)",
+                                       {},
+                                       {{scenario::PortKind::kPcieFunction, true}},
                                        {}},
                [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaTestdevModel>(ctx);

@@ -23,7 +23,7 @@ ModelCatalog catalog_with_broken_models() {
   ModelCatalog c = models::builtin_catalog();
   auto broken = [&c](const char* type, void (*fail)()) {
     ModelType t;
-    t.info = {type, "fails while it is built (test only)", {}};
+    t.info = {type, "fails while it is built (test only)", {}, {}, {}};
     t.create = [fail](ModelContext&) -> std::unique_ptr<ScenarioModel> {
       fail();
       return nullptr;
@@ -39,7 +39,7 @@ ModelCatalog catalog_with_broken_models() {
     std::vector<std::pair<std::string, std::string>> stats() const override { return {{"records", "2"}}; }
   };
   ModelType pid;
-  pid.info = {"records_its_pid", "records the process id in the trace (test only)", {}};
+  pid.info = {"records_its_pid", "records the process id in the trace (test only)", {}, {}, {}};
   pid.create = [](ModelContext& context) -> std::unique_ptr<ScenarioModel> {
     context.sim.trace().record(0, "m", "steady");
     context.sim.trace().record(0, "m", "pid " + std::to_string(getpid()));

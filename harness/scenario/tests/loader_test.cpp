@@ -110,6 +110,26 @@ TEST(ScenarioLoader, EachMalformedFileGivesItsOnePreciseError) {
   EXPECT_GE(checked, 10u);
 }
 
+// A model gets the ports its type declares, and the loader refuses a scenario that asks for
+// another: here a model type with no ports at all, and one check id of its own.
+TEST(ScenarioLoader, AModelCanUseOnlyThePortsItsTypeDeclares) {
+  std::vector<ModelTypeInfo> types = models::builtin_catalog().infos();
+  types.push_back({"uart", "a serial line (test only)", {}, {}, {{"uart.framing", "a character with a bad stop bit"}}});
+  ScenarioLoader loader(types);
+  const std::string head = "[scenario]\nname = \"p\"\nduration = \"1ms\"\ntopology = \"../../../fixtures/topologies/direct.toml\"\n"
+                           "[[model]]\nname = \"u\"\ntype = \"uart\"\n";
+  const std::string expect = "[[expect]]\nfinding = \"uart.framing\"\n";  // the type's own id is known
+  std::string error;
+  EXPECT_TRUE(loader.load_text(head + expect, "harness/scenario/tests/p.toml", &error)) << error;
+  EXPECT_FALSE(loader.load_text(head + "endpoint = \"dev\"\n" + expect, "harness/scenario/tests/p.toml", &error));
+  EXPECT_EQ(error, "harness/scenario/tests/p.toml:8:12: error: model[0].endpoint: model type uart has no PCIe function "
+                   "port, so it cannot sit behind an endpoint (its ports: none)");
+  EXPECT_FALSE(loader.load_text(head + "[[fault]]\nkind = \"dma-stall\"\nmodel = \"u\"\nrequest = 0\nstall = \"1us\"\n" + expect,
+                                "harness/scenario/tests/p.toml", &error));
+  EXPECT_EQ(error, "harness/scenario/tests/p.toml:10:9: error: fault[0].model: model \"u\" (uart) has no host-memory DMA "
+                   "port for a DMA fault to hit");
+}
+
 TEST(ScenarioLoader, DuplicateScenarioNamesAcrossFilesAreRefused) {
   std::vector<std::string> errors;
   auto files = collect_scenario_files({"fixtures/invalid/duplicate-names"}, &errors);
