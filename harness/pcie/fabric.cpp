@@ -157,6 +157,13 @@ Node* Fabric::route_below(Node* bridge, Bdf bdf) const {
   return nullptr;
 }
 
+void Fabric::surprise_remove(Node& endpoint) {
+  endpoint.removed = true;
+  mmio_devices_.erase(&endpoint);
+  reset_handlers_.erase(&endpoint);
+  sim_.trace().record(sim_.now(), endpoint.name, "surprise removal: link down");
+}
+
 Node* Fabric::route_config(Bdf bdf) const {
   for (Node* rp : topology_.root_ports) {
     if (bdf.bus == 0) {
@@ -170,6 +177,7 @@ Node* Fabric::route_config(Bdf bdf) const {
 
 std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) const {
   const Node* n = route_config(bdf);
+  if (n && n->removed) n = nullptr;  // nothing answers behind a link that is down
   const std::uint32_t value = n ? n->config.read(offset, size) : size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
   sim_.trace().record(sim_.now(), "fabric",
                       "cfg rd " + bdf.str() + "+" + util::hex(offset) + "/" + std::to_string(size) + " = " + util::hex(value) +
@@ -179,6 +187,7 @@ std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) 
 
 void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value) {
   Node* n = route_config(bdf);
+  if (n && n->removed) n = nullptr;
   sim_.trace().record(sim_.now(), "fabric",
                       "cfg wr " + bdf.str() + "+" + util::hex(offset) + "/" + std::to_string(size) + " = " + util::hex(value) +
                           (n ? "" : " (no function)"));
@@ -423,6 +432,10 @@ Fabric::MmioRoute Fabric::route_request(std::uint64_t address, unsigned size, bo
   }
   const Node& ep = *r.target->endpoint;
   r.refusal.endpoint = &ep;
+  if (ep.removed) {
+    r.refusal.why = "the link to " + ep.name + " is down: the device was removed";
+    return r;
+  }
   if (r.target->offset % size || r.target->offset + size > ep.bars[r.target->bar].size) {
     r.refusal.why = "the " + std::to_string(size) + "-byte " + what + " at offset " + util::hex(r.target->offset) +
                     " of BAR " + std::to_string(r.target->bar) + " is misaligned or runs past its end";

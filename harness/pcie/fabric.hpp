@@ -135,6 +135,11 @@ class Fabric {
   void on_reset(const Node& endpoint, ResetHandler handler);  // nullptr removes it
   std::uint64_t resets(const Node& endpoint) const;           // how many times it was reset
 
+  // Surprise removal (a cable pulled, a card yanked): the link to the endpoint goes down, its
+  // device model is disconnected, memory requests to it end as Unsupported Requests and config
+  // reads as all ones. Requests already on their way arrive as they would.
+  void surprise_remove(Node& endpoint);
+
   // Trains the link above `downstream` again at the highest speed both ends support and the
   // upstream port's Target Link Speed (Link Control 2) allows; DMA then serialises at it.
   // The result is the node's trained_gen.

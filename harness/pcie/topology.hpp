@@ -108,6 +108,7 @@ struct Node {
   // completions), and (on endpoints) when the last request arrived, which the next may not pass.
   mutable sim::SimTime link_free_at[2] = {0, 0};
   mutable sim::SimTime last_dma_arrival = 0;
+  bool removed = false;  // surprise removal: the link is down, the function gone (Fabric::surprise_remove)
 
   bool is_bridge() const { return kind != NodeKind::kEndpoint; }
   // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.

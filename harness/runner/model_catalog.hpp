@@ -38,6 +38,8 @@ class ScenarioModel {
   virtual void finish(sim::SimTime now) = 0;
   // Figures for reports: name and value, in a stable order.
   virtual std::vector<std::pair<std::string, std::string>> stats() const = 0;
+  // The device was unplugged ([[hotplug]]): it stops taking part in the simulation.
+  virtual void removed() {}
 };
 
 struct ModelType {

@@ -270,6 +270,15 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       if (s.wake_at) sim.at(*s.wake_at, [k = kernel.get()] { k->system_wake(); });
     }
 
+    for (const scenario::HotplugSpec& h : s.hotplug) {
+      sim.at(h.remove_at, [&, h] {
+        fabric->surprise_remove(*fabric->node(h.endpoint));
+        for (std::size_t i = 0; i < models.size(); ++i) {
+          if (s.models[i].endpoint == h.endpoint) models[i]->removed();
+        }
+        if (kernel) kernel->device_removed(h.endpoint);
+      });
+    }
     sim::RunStats stats = sim.run_until(s.duration);
     if (kernel) {
       // Shutdown: every service is stopped and freed, then the end-of-run checks.

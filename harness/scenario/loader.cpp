@@ -40,7 +40,9 @@ class Reader : public toml_input::TomlReader {
     Scenario s;
     s.file = file();
     s.pos = pos(root);
-    allow_keys(root, "", {"scenario", "host", "kernel", "model", "mapping", "dext", "capture", "fault", "checks", "budgets", "expect"});
+    allow_keys(root, "",
+               {"scenario", "host", "kernel", "model", "mapping", "dext", "capture", "fault", "hotplug", "checks", "budgets",
+                "expect"});
 
     const toml::table& head = table(root, "scenario", "", true);
     s.pos = pos(head);
@@ -149,6 +151,15 @@ class Reader : public toml_input::TomlReader {
         }
       }
       s.faults.push_back(std::move(f));
+    });
+
+    for_each_table(root, "hotplug", [&](const toml::table& t, const std::string& path) {
+      allow_keys(t, path, {"endpoint", "remove_at"});
+      HotplugSpec h;
+      h.pos = pos(t);
+      h.endpoint = endpoint(t, path, true).value();
+      h.remove_at = duration(t, "remove_at", path, true, 0, s.duration).value();
+      s.hotplug.push_back(std::move(h));
     });
 
     if (const toml::node* checks = root.get("checks")) {

@@ -103,6 +103,13 @@ struct MappingSpec {
   SourcePos pos;
 };
 
+// Surprise removal of the device behind an endpoint during the run.
+struct HotplugSpec {
+  std::string endpoint;
+  sim::SimTime remove_at = 0;
+  SourcePos pos;
+};
+
 struct FaultSpec {
   std::string kind;    // "dma-completion-status", "dma-stall", "dma-corrupt-read"
   std::string target;  // a model name
@@ -141,6 +148,7 @@ struct Scenario {
   std::vector<CaptureSpec> captures;
   std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;
+  std::vector<HotplugSpec> hotplug;
   std::map<std::string, bool> checks;  // check id -> enabled; absent means enabled
   std::optional<sim::SimTime> dma_latency_budget;
   std::vector<ExpectSpec> expectations;

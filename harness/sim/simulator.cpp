@@ -65,6 +65,9 @@ Simulator::Attached& Simulator::find(ClockedModel& model) {
 }
 
 void Simulator::wake(ClockedModel& model) {
+  for (const Attached& gone : models_) {
+    if (gone.model == &model && gone.detached) return;  // unplugged: what still reaches it is dropped
+  }
   Attached& a = find(model);
   if (evaluating_ == a.model) {
     woken_while_evaluating_ = true;

@@ -92,7 +92,8 @@ class Simulator {
   void set_clock_period(ClockDomain& clock, Period period);
   // The model is evaluated from the first edge of `clock` on; it must outlive the simulator run.
   void attach(ClockedModel& model, ClockDomain& clock);
-  // Something the model listens to changed: evaluate it at its next edge.
+  // Something the model listens to changed: evaluate it at its next edge. Waking a detached
+  // model does nothing (a completion still on its way to an unplugged device).
   void wake(ClockedModel& model);
   // The model leaves the simulation (hot unplug): no more edges, also when called from its own
   // edge. It may be destroyed once detached; events it scheduled are its own to cancel.

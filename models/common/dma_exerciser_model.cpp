@@ -18,7 +18,8 @@ ParamValue duration(sim::SimTime t) { return ParamValue{ParamKind::kDuration, 0,
 class DmaExerciserModel final : public runner::ScenarioModel {
  public:
   explicit DmaExerciserModel(runner::ModelContext& ctx)
-      : name_(ctx.spec.name),
+      : sim_(ctx.sim),
+        name_(ctx.spec.name),
         findings_(ctx.findings),
         scoreboard_(ctx.spec.name, ctx.findings,
                     // Behind an endpoint the fabric's budget checker judges the latency (runner/run.cpp).
@@ -27,6 +28,8 @@ class DmaExerciserModel final : public runner::ScenarioModel {
         exerciser_(ctx.spec.name, ctx.sim, *ctx.upstream, &scoreboard_, config(ctx.spec), ctx.waves) {
     ctx.sim.attach(exerciser_, ctx.clock);
   }
+
+  void removed() override { sim_.detach(exerciser_); }
 
   void finish(sim::SimTime now) override {
     scoreboard_.finish(now);
@@ -57,6 +60,7 @@ class DmaExerciserModel final : public runner::ScenarioModel {
     return c;
   }
 
+  sim::Simulator& sim_;
   std::string name_;
   checks::FindingLog& findings_;
   checks::DmaScoreboard scoreboard_;

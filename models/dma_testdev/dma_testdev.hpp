@@ -54,6 +54,8 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   std::uint64_t msis_sent() const { return msis_sent_; }
   // What a reset of the function does to the device (the fabric calls it; see Fabric::on_reset).
   void reset();
+  // Unplugged: no more clock edges; what is still on its way to it is dropped.
+  void unplug() { sim_.detach(*this); }
 
  private:
   std::string name_;

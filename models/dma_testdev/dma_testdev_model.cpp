@@ -17,6 +17,7 @@ class DmaTestdevModel final : public runner::ScenarioModel {
   }
 
   void finish(sim::SimTime) override { rtl_assertions::report(name_, findings_); }
+  void removed() override { device_->unplug(); }
   std::vector<std::pair<std::string, std::string>> stats() const override {
     return {{"msis_sent", std::to_string(device_->msis_sent())}};
   }

@@ -149,6 +149,9 @@ class Kernel {
   void system_wake();
   // Stops and frees every service (Stop, leaving the power tree, free), as at shutdown.
   void terminate_all();
+  // The device behind `endpoint` is gone (surprise removal): the kernel terminates the services on
+  // its nub, so each gets Stop and is freed, as IOKit terminates a removed device's clients.
+  void device_removed(const std::string& endpoint);
   // End-of-run checks (leaks, unacknowledged power changes). Call after the simulation ran out.
   void finish();
 

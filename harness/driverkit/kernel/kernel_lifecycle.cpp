@@ -126,6 +126,18 @@ void Kernel::terminate_all() {
   }
 }
 
+void Kernel::device_removed(const std::string& endpoint) {
+  trace(endpoint, "nub terminated: device removed");
+  for (auto& p : processes_) {
+    if (p->crashed || p->node->name != endpoint) continue;
+    for (auto& rec : p->services) {
+      if (rec->stage != ServiceRecord::Stage::kStarted) continue;
+      ServiceRecord* r = rec.get();
+      rec->kernel_queue->dispatch_async([this, r] { stop_service(r); });
+    }
+  }
+}
+
 void Kernel::stop_service(ServiceRecord* rec) {
   DextProcess* p = rec->process;
   if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) return;

@@ -244,7 +244,11 @@ TEST(HotPlug, AModelAttachedAndDetachedDuringARunGetsEdgesOnlyWhileAttached) {
   sim.run_until(100);
   EXPECT_EQ(plugged.edges, (std::vector<SimTime>{50, 60, 70}));
   EXPECT_EQ(busy.edges.size(), 10u);  // the other model never missed an edge
-  EXPECT_THROW(sim.wake(plugged), std::logic_error);  // it is gone
+  sim.wake(plugged);  // it is gone: what still reaches it is dropped
+  sim.run_until(200);
+  EXPECT_EQ(plugged.edges.size(), 3u);
+  ScriptedModel never([](SimTime) { return NextActivity::next_edge(); });
+  EXPECT_THROW(sim.wake(never), std::logic_error);  // never attached: a bug
 }
 
 TEST(HotPlug, AModelCanAttachManyOthersAndDetachItselfFromItsOwnEdge) {

@@ -374,6 +374,26 @@ TEST(DriverKitKernel, AReadTheFunctionCannotTakeIsAnUnsupportedRequestFindingOnc
       << refused[0].why;
 }
 
+TEST(DriverKitKernel, SurpriseRemovalStopsTheServiceAndLaterAccessSeesTheLinkDown) {
+  DextMachine d("");
+  d.run_for(3 * sim::kMillisecond);
+  IOPCIDevice* nub = d.kernel.pci_nub("dev");
+  d.m.fabric->surprise_remove(d.m.node("dev"));
+  d.device.unplug();
+  d.kernel.device_removed("dev");
+  // A read that races the removal (the dext's, or here the test's) meets a link that is down.
+  uint32_t id = 0;
+  nub->MemoryRead32(0, 0, &id);
+  EXPECT_EQ(id, 0xffffffffu);
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->stage, ServiceRecord::Stage::kStopped);  // the kernel terminated it
+  auto refused = d.with_check("pci.unsupported-request");
+  ASSERT_EQ(refused.size(), 1u) << d.all_findings();
+  EXPECT_EQ(refused[0].why.rfind("the link to dev is down: the device was removed.", 0), 0u) << refused[0].why;
+  // Config space is gone too.
+  EXPECT_EQ(d.m.fabric->config_read(d.m.node("dev").bdf, pcie::cfg::kVendorId, 2), 0xffffu);
+}
+
 TEST(DriverKitKernel, FieldOrderPowerBeforeStartCrashLoopsAQueueNamedSetPowerState) {
   DextMachine d("power-queue", *KernelProfile::named("field"));
   d.run_for(10 * sim::kSecond);
