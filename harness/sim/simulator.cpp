@@ -65,8 +65,10 @@ Simulator::Attached& Simulator::find(ClockedModel& model) {
 }
 
 void Simulator::wake(ClockedModel& model) {
-  for (const Attached& gone : models_) {
-    if (gone.model == &model && gone.detached) return;  // unplugged: what still reaches it is dropped
+  const bool attached = std::any_of(models_.begin(), models_.end(),
+                                    [&](const Attached& a) { return a.model == &model && !a.detached; });
+  if (!attached && std::find(unplugged_.begin(), unplugged_.end(), &model) != unplugged_.end()) {
+    return;  // unplugged: what still reaches it is dropped
   }
   Attached& a = find(model);
   if (evaluating_ == a.model) {
@@ -121,6 +123,7 @@ void Simulator::detach(ClockedModel& model) {
   a.detached = true;
   a.next = {};
   ++detached_;
+  unplugged_.push_back(&model);
   ++schedule_generation_;
 }
 

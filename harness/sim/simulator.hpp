@@ -131,6 +131,7 @@ class Simulator {
   std::vector<std::unique_ptr<ClockDomain>> clocks_;
   std::vector<Attached> models_;
   std::size_t detached_ = 0;
+  std::vector<const ClockedModel*> unplugged_;  // detached models, so a late wake() is dropped
   const ClockedModel* evaluating_ = nullptr;
   bool woken_while_evaluating_ = false;
   bool stop_requested_ = false;
