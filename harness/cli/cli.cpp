@@ -45,7 +45,7 @@ Run 'dexthil <command> --help' for a command's options.
 )";
 
 constexpr const char* kRunHelp = R"(usage: dexthil run [-j N] [--seed N] [--out DIR] [--dexts DIR]... [--callback-limit S]
-                   [--check-determinism] [--waves DIR] [--quiet] <file|dir>...
+                   [--scenario-limit S] [--check-determinism] [--waves DIR] [--quiet] <file|dir>...
 
 Runs every scenario named, and every *.toml below each folder named, in sorted order.
 All files are loaded and checked first; any problem in any file stops the run before
@@ -64,6 +64,9 @@ options:
               may be repeated; after them, the dexts built beside this dexthil (../dexts)
   --callback-limit S  end a dext callback that has run S seconds of wall-clock time without
               returning to its queue, as a dext.hang finding (default 10; 0: never)
+  --scenario-limit S  end a scenario's process after S seconds of wall-clock time, as a
+              harness error (default 1800): a dext that corrupts the harness's memory can
+              leave it stuck, and a nightly run must still finish
   --check-determinism  run every scenario a second time, and a third time evaluating every
               clock edge instead of skipping idle ones (when that is at most 20 M edges);
               a scenario whose trace hash differs fails, naming the first trace record
@@ -121,6 +124,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   unsigned jobs = 1;
   std::uint64_t callback_limit_ms = 10'000;
+  double scenario_limit_seconds = 1800;
   std::string out_dir;
   std::string entitlements;
   std::vector<std::string> dext_dirs;
@@ -182,6 +186,20 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->callback_limit_ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
+    } else if (a == "--scenario-limit" && takes(a)) {
+      const std::string v = i + 1 < args.size() ? args[++i] : "";
+      double seconds = -1;
+      try {
+        std::size_t used = 0;
+        seconds = std::stod(v, &used);
+        if (used != v.size()) seconds = -1;
+      } catch (const std::exception&) {
+      }
+      if (!(seconds > 0 && seconds <= 604800)) {
+        err << "dexthil: --scenario-limit takes seconds above 0 and up to 604800, got \"" << v << "\"\n";
+        return false;
+      }
+      o->scenario_limit_seconds = seconds;
     } else if (a == "--out" && takes(a)) {
       if (i + 1 >= args.size()) {
         err << "dexthil: --out needs a folder\n";
@@ -299,7 +317,7 @@ void write_failure_waves(const std::vector<scenario::Scenario>& scenarios, const
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
   if (!parse_options(args, 1, {"--seed", "--out", "--dexts", "--quiet", "--jobs", "--callback-limit", "--check-determinism",
-                                  "--waves"}, &o, err)) {
+                                  "--waves", "--scenario-limit"}, &o, err)) {
     return kExitUsage;
   }
   if (o.help) {
@@ -320,6 +338,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   run_options.dext_dirs.push_back(builtin_dext_dir());
   run_options.callback_limit_ms = o.callback_limit_ms;
   run_options.waves_dir = o.waves_dir;
+  run_options.scenario_limit_seconds = o.scenario_limit_seconds;
   std::size_t finished = 0;
   std::vector<runner::ScenarioResult> results = runner::run_isolated(
       scenarios, catalog, run_options, o.jobs, [&](std::size_t, const runner::ScenarioResult& r) {

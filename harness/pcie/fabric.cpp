@@ -493,7 +493,10 @@ void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(
                               if (*answered) return;  // too late: the root port gave up
                               *answered = true;
                               sim_.cancel(timeout);
-                              sim_.after(one_way, [complete, ep, value] {
+                              // A completion heading up may not pass the function's earlier DMA.
+                              const sim::SimTime back = std::max(sim_.now() + one_way, ep->last_dma_arrival);
+                              ep->last_dma_arrival = back;
+                              sim_.at(back, [complete, ep, value] {
                                 MmioResult r;
                                 r.value = value;
                                 r.endpoint = ep;
@@ -526,8 +529,11 @@ bool Fabric::signal_msi(const Node& endpoint) {
   if (!msi || !(endpoint.config.read(msi + 2, 2) & 1)) return false;
   const std::uint64_t address = endpoint.config.read(msi + 4, 4) | static_cast<std::uint64_t>(endpoint.config.read(msi + 8, 4)) << 32;
   const std::uint32_t data = endpoint.config.read(msi + 12, 2);
-  // An MSI is a posted memory write: it travels up the same hops as the device's DMA.
-  sim_.after(one_way_latency(endpoint), [this, &endpoint, address, data] {
+  // An MSI is a posted memory write: it travels up the same hops as the device's DMA and may not
+  // pass the function's earlier DMA (the interrupt handler must see the data it announces).
+  const sim::SimTime arrival = std::max(sim_.now() + one_way_latency(endpoint), endpoint.last_dma_arrival);
+  endpoint.last_dma_arrival = arrival;
+  sim_.at(arrival, [this, &endpoint, address, data] {
     sim_.trace().record_fields(sim_.now(), endpoint.name, {'I', address, data},
                                [&] { return "msi " + util::hex(address) + " data " + util::hex(data); });
     if (msi_handler_) msi_handler_(endpoint, address, data);
@@ -681,10 +687,13 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   const sim::SimTime one_way = l.hops / 2;
   const bool write = path.request.write;
   sim::SimTime arrival = sim_.now() + one_way + l.aspm + l.stall + (write ? l.serialization + l.queueing : 0);
-  sim::SimTime& last = ep.last_dma_arrival;
-  arrival = std::max(arrival, last);
-  last = arrival;
   const sim::SimTime back = one_way + (write ? 0 : l.serialization + l.queueing);
+  sim::SimTime& last = ep.last_dma_arrival;
+  if (last > arrival) {
+    path.latency.queueing += last - arrival;  // waiting behind the function's earlier requests
+    arrival = last;
+  }
+  last = arrival;
   sim_.at(arrival, [this, &ep, path = std::move(path), back, done = std::move(done)]() mutable {
     arrive(ep, path, back, done);
   });

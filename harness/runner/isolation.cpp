@@ -1,10 +1,13 @@
 #include "harness/runner/isolation.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +24,7 @@ namespace {
 struct Child {
   std::size_t index;
   int result_fd;
+  int alive_fd;  // read end of a pipe whose write end only the child holds: EOF when it ends
   std::chrono::steady_clock::time_point started;
 };
 
@@ -59,7 +63,7 @@ std::string read_all(int fd) {
     result.failures.push_back(std::string("harness error: ") + e.what());
   }
   const bool sent = write_all(fd, encode_result(result));
-  std::fflush(stderr);
+  std::fflush(nullptr);  // what the dext printed, before _exit skips stdio's own flushing
   _exit(sent ? 0 : 3);
 }
 
@@ -91,36 +95,93 @@ std::vector<ScenarioResult> run_isolated(const std::vector<scenario::Scenario>& 
   if (jobs == 0) jobs = 1;
   std::vector<ScenarioResult> results(scenarios.size());
   std::map<pid_t, Child> running;
+  // Whatever happens, no child outlives this call (a fork that fails midway, an exception).
+  struct Reaper {
+    std::map<pid_t, Child>& children;
+    ~Reaper() {
+      for (auto& [pid, child] : children) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        close(child.result_fd);
+        close(child.alive_fd);
+      }
+    }
+  } reaper{running};
   std::size_t next = 0;
   auto start = [&](std::size_t index) {
     const int fd = memfd_create("dexthil-result", MFD_CLOEXEC);
     if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) != 0) {
+      close(fd);
+      throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+    }
     // What this process has buffered must not be written again by the child.
     std::fflush(nullptr);
     const pid_t pid = fork();
     if (pid < 0) {
       close(fd);
+      close(alive[0]);
+      close(alive[1]);
       throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
-    if (pid == 0) child_main(scenarios[index], catalog, options, fd);
-    running[pid] = {index, fd, std::chrono::steady_clock::now()};
+    if (pid == 0) {
+      close(alive[0]);
+      child_main(scenarios[index], catalog, options, fd);
+    }
+    close(alive[1]);
+    running[pid] = {index, fd, alive[0], std::chrono::steady_clock::now()};
   };
+  const auto limit = std::chrono::duration<double>(options.scenario_limit_seconds);
   while (next < scenarios.size() || !running.empty()) {
     while (running.size() < jobs && next < scenarios.size()) start(next++);
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
+    // Wait until a child ends (its pipe closes) or the earliest one runs out of wall-clock time.
+    std::vector<pollfd> fds;
+    std::vector<pid_t> pids;
+    auto soonest = std::chrono::steady_clock::time_point::max();
+    for (const auto& [pid, child] : running) {
+      fds.push_back({child.alive_fd, POLLIN, 0});
+      pids.push_back(pid);
+      soonest = std::min(soonest, child.started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit));
+    }
+    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(soonest - std::chrono::steady_clock::now());
+    const int ready = poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait_ms.count() + 1, 0, 60'000)));
+    if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    pid_t pid = -1;
+    bool timed_out = false;
+    for (std::size_t i = 0; i < fds.size() && pid < 0; ++i) {
+      if (fds[i].revents) pid = pids[i];
+    }
     if (pid < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+      for (const auto& [p, child] : running) {
+        if (std::chrono::steady_clock::now() - child.started >= limit) {
+          pid = p;
+          timed_out = true;
+          kill(pid, SIGKILL);  // stuck: a dext that corrupted the harness's memory can leave it so
+          break;
+        }
+      }
+      if (pid < 0) continue;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     auto it = running.find(pid);
-    if (it == running.end()) continue;  // not one of ours
     const Child child = it->second;
     running.erase(it);
+    close(child.alive_fd);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - child.started).count();
     const scenario::Scenario& s = scenarios[child.index];
     ScenarioResult result;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    if (timed_out) {
+      result = harness_error(s, options,
+                             "harness error: the scenario's process was still running after " +
+                                 std::to_string(static_cast<long long>(options.scenario_limit_seconds)) +
+                                 " s of wall-clock time (dexthil run --scenario-limit) and was ended. A dext that "
+                                 "corrupted the harness's memory (a heap overflow) can leave it stuck; rerun this "
+                                 "scenario alone, under the asan preset, to find where.",
+                             wall);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       std::string error;
       if (auto decoded = decode_result(read_all(child.result_fd), &error)) {
         result = std::move(*decoded);

@@ -21,6 +21,7 @@ struct RunOptions {
   bool keep_trace_records = false;
   std::vector<std::string> dext_dirs;  // where [[dext]] bundles without a path are looked up
   std::uint64_t callback_limit_ms = 10'000;  // wall-clock limit for one dext callback (fault_guard.hpp)
+  double scenario_limit_seconds = 1800;      // wall-clock limit for a scenario's process (isolation.hpp)
   // Waveforms: each model that can writes waves_dir/<scenario>/<model>.fst for edges within
   // [waves_from, waves_to]; none when waves_dir is empty.
   std::string waves_dir;

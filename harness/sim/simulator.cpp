@@ -34,6 +34,7 @@ void ClockDomain::set_period(Period period, SimTime origin) {
   origin_ = origin;
   whole_ = period.num / period.den;
   rem_ = period.num % period.den;
+  ++generation_;
 }
 
 ClockDomain& Simulator::add_clock(std::string name, Period period) {
@@ -44,10 +45,19 @@ ClockDomain& Simulator::add_clock(std::string name, Period period) {
 
 void Simulator::set_clock_period(ClockDomain& clock, Period period) {
   const SimTime origin = clock.at_or_after(now_).time;
+  // A model whose next edge is simply the one after its last (busy) gets the new grid's edge
+  // after its last; one that asked for nothing before some time keeps not being woken earlier.
+  std::vector<bool> busy(models_.size(), false);
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    const Attached& a = models_[i];
+    busy[i] = a.clock == &clock && a.next.time != kNever &&
+              a.next.time == (a.last_edge == kNever ? clock.after(now_) : clock.after(a.last_edge)).time;
+  }
   clock.set_period(period, origin);
-  // Next edges already placed on the old grid move to the new one; none moves earlier.
-  for (Attached& a : models_) {
-    if (a.clock == &clock && a.next.time != kNever) a.next = clock.at_or_after(a.next.time);
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    Attached& a = models_[i];
+    if (a.clock != &clock || a.next.time == kNever) continue;
+    a.next = busy[i] ? clock.after(a.last_edge == kNever ? now_ : a.last_edge) : clock.at_or_after(a.next.time);
   }
   ++schedule_generation_;
 }
@@ -85,11 +95,7 @@ void Simulator::wake(ClockedModel& model) {
   }
 }
 
-ClockDomain::Edge Simulator::schedule_from(const Attached& a, Edge edge, NextActivity activity) const {
-  // `edge` carries its place on the clock's grid, so the following edge needs no division: this
-  // runs per edge.
-  Edge following = edge;
-  a.clock->advance(following);
+ClockDomain::Edge Simulator::schedule_from(const Attached& a, Edge following, NextActivity activity) const {
   if (!options_.skip_idle) return following;
   const SimTime not_before = activity.not_before();
   if (not_before <= following.time) return following;
@@ -100,6 +106,8 @@ ClockDomain::Edge Simulator::schedule_from(const Attached& a, Edge edge, NextAct
 void Simulator::evaluate(std::size_t index, Edge edge) {
   now_ = edge.time;
   ClockedModel* model = models_[index].model;
+  const ClockDomain* clock = models_[index].clock;
+  const std::uint64_t grid = clock->generation();
   evaluating_ = model;
   woken_while_evaluating_ = false;
   // The model may attach others (models_ may reallocate) or detach itself during its edge.
@@ -109,12 +117,16 @@ void Simulator::evaluate(std::size_t index, Edge edge) {
   Attached& a = models_[index];
   if (a.detached) return;
   a.last_edge = edge.time;
-  Edge next = schedule_from(a, edge, activity);
-  if (woken_while_evaluating_) {
-    Edge following = edge;
-    a.clock->advance(following);
-    if (following.time < next.time) next = following;
+  // The edge after this one, without a division (the common case), unless the clock changed
+  // rate during this edge: then `edge` is on the old grid and the new one is asked.
+  Edge following = edge;
+  if (clock->generation() == grid) {
+    clock->advance(following);
+  } else {
+    following = clock->after(edge.time);
   }
+  Edge next = schedule_from(a, following, activity);
+  if (woken_while_evaluating_ && following.time < next.time) next = following;
   a.next = next;
 }
 

@@ -50,12 +50,15 @@ class ClockDomain {
   }
   // From edge `origin` on, edges follow `period` (the simulator re-places models' next edges).
   void set_period(Period period, SimTime origin);
+  // Bumped by every set_period, so an Edge taken before can be known to be on an older grid.
+  std::uint64_t generation() const { return generation_; }
 
  private:
   std::string name_;
   Period period_;
   SimTime origin_ = 0;
   std::uint64_t whole_ = 0, rem_ = 0;  // num / den and num % den
+  std::uint64_t generation_ = 0;
 };
 
 struct RunStats {
@@ -119,7 +122,7 @@ class Simulator {
     bool detached = false;       // removed at the next safe point (drop_detached)
   };
   Attached& find(ClockedModel& model);
-  Edge schedule_from(const Attached& a, Edge edge, NextActivity activity) const;
+  Edge schedule_from(const Attached& a, Edge following, NextActivity activity) const;
   void evaluate(std::size_t index, Edge edge);
   void drop_detached();
 

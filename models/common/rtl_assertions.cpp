@@ -29,7 +29,11 @@ SimulatorLink::~SimulatorLink() {
 
 std::vector<RtlAssertionFailure> take(const std::string& model) {
   std::vector<RtlAssertionFailure> mine, rest;
-  for (RtlAssertionFailure& f : log().failures) (f.model == model ? mine : rest).push_back(std::move(f));
+  // A failure outside any edge (a reset at construction, an FLR) names no model; the first model
+  // to report takes it rather than let it be lost.
+  for (RtlAssertionFailure& f : log().failures) {
+    (f.model == model || f.model.empty() ? mine : rest).push_back(std::move(f));
+  }
   log().failures = std::move(rest);
   return mine;
 }

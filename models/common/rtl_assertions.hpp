@@ -1,8 +1,8 @@
 #pragma once
 // SystemVerilog assertions in the models' RTL (built with --assert) fail into this log instead of
-// stopping the process, as Verilator's own $stop handling would: dexthil supplies
-// vl_stop_maybe (VL_USER_STOP_MAYBE). Model wrappers turn the failures under their instance into
-// `rtl.assertion` findings at the end of the run.
+// stopping the process, as Verilator's own $stop handling would: dexthil supplies vl_stop
+// (VL_USER_STOP). Model wrappers turn the failures in their model into `rtl.assertion` findings
+// at the end of the run.
 #include <cstdint>
 #include <string>
 #include <vector>

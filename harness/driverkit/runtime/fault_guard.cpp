@@ -25,9 +25,10 @@ constexpr int kFaultSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 std::atomic<FaultSink*> g_sink{nullptr};     // the runtime whose fiber is running
 std::atomic<std::uint64_t> g_entries{0};     // fiber entries so far: the watchdog's sense of progress
 std::atomic<bool> g_hang_requested{false};
+std::atomic<std::uint64_t> g_hang_entry{0};  // the fiber entry the watchdog timed out
 std::atomic<double> g_hang_seconds{0};
 std::atomic<std::uint64_t> g_limit_ms{10'000};
-pthread_t g_fiber_thread{};
+std::atomic<pthread_t> g_fiber_thread{};  // the thread that runs fibers (read by the watchdog)
 
 constexpr int kMaxCodeRanges = 256;
 std::uintptr_t g_code_begin[kMaxCodeRanges], g_code_end[kMaxCodeRanges];
@@ -160,15 +161,22 @@ void on_signal(int sig, siginfo_t* info, void* context) {
   auto* uc = static_cast<ucontext_t*>(context);
   const std::uintptr_t pc = context_pc(uc);
   FaultSink* sink = g_sink.load(std::memory_order_acquire);
+  const bool fiber_thread = pthread_equal(pthread_self(), g_fiber_thread.load()) != 0;
   if (sig == kHangSignal) {
-    // Only a callback still running in the dext's own code is ended; otherwise the watchdog asks
-    // again shortly (the harness's state is never cut off half-updated).
-    if (!sink || !g_hang_requested.load() || !sink->dext_fiber_running() || !in_dext_code(pc)) return;
+    // Only the callback the watchdog timed, still running in the dext's own code, is ended;
+    // otherwise the watchdog asks again shortly (the harness's state is never cut off
+    // half-updated, and a callback that started since is not blamed).
+    if (!fiber_thread || !sink || !g_hang_requested.load() || g_entries.load() != g_hang_entry.load() ||
+        !sink->dext_fiber_running() || !in_dext_code(pc)) {
+      return;
+    }
     g_hang_requested = false;
     capture(FaultRecord::Kind::kHang, sig, nullptr, pc);
     g_record.hang_seconds = g_hang_seconds.load();
   } else {
-    if (!sink || !sink->dext_fiber_running()) {
+    // Only a fault on the fiber thread while a dext fiber runs is the dext's; anything else (the
+    // watchdog thread, a signal sent to the process) is the harness's.
+    if (!fiber_thread || !sink || !sink->dext_fiber_running()) {
       harness_fault(sig, info, pc);
       return;
     }
@@ -195,8 +203,9 @@ void watchdog_loop() {
     const double ran = std::chrono::duration<double>(now - since).count();
     if (ran * 1000.0 >= static_cast<double>(limit)) {
       g_hang_seconds = ran;
+      g_hang_entry = entries;
       g_hang_requested = true;
-      pthread_kill(g_fiber_thread, kHangSignal);
+      pthread_kill(g_fiber_thread.load(), kHangSignal);
     }
   }
 }

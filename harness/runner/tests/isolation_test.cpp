@@ -3,6 +3,7 @@
 // scenario alone, never a finding and never the end of the run.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <new>
 
@@ -33,6 +34,9 @@ ModelCatalog catalog_with_broken_models() {
   broken("segfaults", [] { std::raise(SIGSEGV); });
   broken("out_of_memory", [] { throw std::bad_alloc(); });
   broken("exits", [] { std::_Exit(0); });
+  broken("hangs", [] {
+    for (;;) pause();  // stuck for good, as a harness whose heap a dext corrupted can be
+  });
   // A model that leaks something outside the seed into the trace: the process id.
   struct LeaksThePid final : ScenarioModel {
     void finish(sim::SimTime) override {}
@@ -136,6 +140,23 @@ TEST(Determinism, LongRunsAreComparedWithoutTheEveryEdgeRun) {
   s.duration = 10 * sim::kSecond;  // 2.5 G edges at 250 MHz
   EXPECT_GT(edges_without_skipping(s), kMaxCheckedEdges);
   EXPECT_EQ(edges_without_skipping(scenario_with("short", "dma_exerciser")), 250'000u);
+}
+
+TEST(Isolation, AScenarioProcessThatNeverEndsIsEndedAtItsWallClockLimit) {
+  RunOptions options;
+  options.scenario_limit_seconds = 0.3;
+  const auto started = std::chrono::steady_clock::now();
+  auto results = run_isolated({scenario_with("stuck", "hangs"), scenario_with("fine", "dma_exerciser")}, catalog(), options,
+                              2, {});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_EQ(results[1].outcome, Outcome::kPass);  // the other one ran and finished
+  EXPECT_EQ(results[0].outcome, Outcome::kHarnessError);
+  ASSERT_EQ(results[0].failures.size(), 1u);
+  EXPECT_EQ(results[0].failures[0].rfind("harness error: the scenario's process was still running after 0 s of "
+                                         "wall-clock time (dexthil run --scenario-limit) and was ended.",
+                                         0),
+            0u)
+      << results[0].failures[0];
 }
 
 TEST(ResultCodec, RoundTripsEveryFieldAndRefusesTruncatedBytes) {

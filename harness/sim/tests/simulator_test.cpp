@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -223,6 +224,41 @@ TEST(Clocks, AClockCanChangeRateDuringARun) {
   sim.set_clock_period(slow, Period{30, 1});
   sim.run_until(400);
   EXPECT_EQ(sleeper.edges, (std::vector<SimTime>{140, 260, 380}));
+}
+
+TEST(Clocks, SpeedingUpRightAfterAnEdgeLosesNoEdges) {
+  Simulator sim(1);
+  ClockDomain& clk = sim.add_clock("clk", 10);
+  ScriptedModel m([](SimTime) { return NextActivity::next_edge(); });
+  sim.attach(m, clk);
+  sim.run_until(40);  // the edge at 40 was evaluated: now is an edge
+  sim.set_clock_period(clk, Period::of(4));
+  sim.run_until(60);
+  EXPECT_EQ(m.edges, (std::vector<SimTime>{10, 20, 30, 40, 44, 48, 52, 56, 60}));
+}
+
+TEST(Clocks, AModelCanRetuneItsOwnClockFromItsEdge) {
+  std::string error;
+  Simulator sim(1);
+  ClockDomain& clk = sim.add_clock("pll", *parse_frequency("22.5792MHz", &error));
+  bool retuned = false;
+  ScriptedModel m([&](SimTime now) {
+    if (!retuned && now >= kMicrosecond) {  // a sample-rate switch, from inside the model
+      sim.set_clock_period(clk, *parse_frequency("24.576MHz", &error));
+      retuned = true;
+    }
+    return NextActivity::next_edge();
+  });
+  sim.attach(m, clk);
+  sim.run_until(kMillisecond);
+  // After the switch, consecutive edges are 40 or 41 ps apart (40.69 ns) and on the new grid.
+  const auto at = std::find_if(m.edges.begin(), m.edges.end(), [](SimTime t) { return t >= kMicrosecond; });
+  ASSERT_NE(at, m.edges.end());
+  for (auto it = at + 1; it + 1 != m.edges.end(); ++it) {
+    const SimTime step = *(it + 1) - *it;
+    ASSERT_TRUE(step == 40'690 || step == 40'691) << "at " << *it << ": " << step;
+    ASSERT_EQ(clk.at_or_after(*it).time, *it);  // every edge lies on the new grid
+  }
 }
 
 }  // namespace
