@@ -137,6 +137,17 @@ struct Options {
   std::vector<std::string> paths;
 };
 
+// A number of seconds ("2.5"), or -1 when `text` is not one.
+double seconds_or_negative(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(text, &used);
+    return used == text.size() ? seconds : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 // Parses options common to the subcommands; `allowed` names the ones this command takes.
 bool parse_options(const std::vector<std::string>& args, std::size_t first, std::initializer_list<std::string_view> allowed,
                    Options* o, std::ostream& err) {
@@ -174,13 +185,7 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
       o->jobs = jobs;
     } else if (a == "--callback-limit" && takes(a)) {
       const std::string v = i + 1 < args.size() ? args[++i] : "";
-      double seconds = -1;
-      try {
-        std::size_t used = 0;
-        seconds = std::stod(v, &used);
-        if (used != v.size()) seconds = -1;
-      } catch (const std::exception&) {
-      }
+      const double seconds = seconds_or_negative(v);
       if (!(seconds >= 0 && seconds <= 86400)) {
         err << "dexthil: --callback-limit takes seconds from 0 to 86400, got \"" << v << "\"\n";
         return false;
@@ -188,13 +193,7 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
       o->callback_limit_ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
     } else if (a == "--scenario-limit" && takes(a)) {
       const std::string v = i + 1 < args.size() ? args[++i] : "";
-      double seconds = -1;
-      try {
-        std::size_t used = 0;
-        seconds = std::stod(v, &used);
-        if (used != v.size()) seconds = -1;
-      } catch (const std::exception&) {
-      }
+      const double seconds = seconds_or_negative(v);
       if (!(seconds > 0 && seconds <= 604800)) {
         err << "dexthil: --scenario-limit takes seconds above 0 and up to 604800, got \"" << v << "\"\n";
         return false;
