@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -93,7 +94,7 @@ std::vector<DextFrame> symbolise_dext_frames(const FaultRecord& fault) {
 
   std::vector<DextFrame> out;
   int outside = 0;
-  std::string outside_libraries;
+  std::vector<std::string> outside_libraries;  // each once, in the order met
   for (int i = 0; i <= last_dext; ++i) {
     if (!raw[i].lib) {
       ++outside;
@@ -101,9 +102,8 @@ std::vector<DextFrame> symbolise_dext_frames(const FaultRecord& fault) {
       const std::string lib = dladdr(reinterpret_cast<void*>(raw[i].pc), &info) && info.dli_fname
                                   ? file_name(info.dli_fname)
                                   : std::string("?");
-      if (("," + outside_libraries + ",").find(", " + lib + ",") == std::string::npos &&
-          outside_libraries.rfind(lib + ",", 0) != 0 && outside_libraries != lib) {
-        outside_libraries += (outside_libraries.empty() ? "" : ", ") + lib;
+      if (std::find(outside_libraries.begin(), outside_libraries.end(), lib) == outside_libraries.end()) {
+        outside_libraries.push_back(lib);
       }
       continue;
     }
@@ -115,7 +115,9 @@ std::vector<DextFrame> symbolise_dext_frames(const FaultRecord& fault) {
     DextFrame f;
     f.index = i;
     f.outside_frames_before = outside;
-    f.outside_libraries = std::move(outside_libraries);
+    for (const std::string& lib : outside_libraries) {
+      f.outside_libraries += (f.outside_libraries.empty() ? "" : ", ") + lib;
+    }
     outside = 0;
     outside_libraries.clear();
     f.library = file_name(raw[i].lib->path);

@@ -235,8 +235,7 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
   return p->crashed ? kIOReturnIPCError : kIOReturnSuccess;
 }
 
-void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work,
-                  const char* label) {
+void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work) {
   ServiceRecord* rec = record_of(target);
   IODispatchQueue* queue = fallback;
   if (rec) {
@@ -248,8 +247,8 @@ void Kernel::post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallba
   }
   if (!queue || queue->host().abandoned()) return;
   sim_.trace().record_fields(sim_.now(), rec ? std::string_view(rec->name) : std::string_view("kernel"), {'P', msgid},
-                             [&] { return "posts " + std::string(label ? label : "an action") + " to " + queue->host().name(); });
-  queue->host().dispatch_async(std::move(work), label);
+                             [&] { return "posts an action to " + queue->host().name(); });
+  queue->host().dispatch_async(std::move(work));
 }
 
 std::vector<const ServiceRecord*> Kernel::services() const {

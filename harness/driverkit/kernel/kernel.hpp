@@ -183,9 +183,7 @@ class Kernel {
   kern_return_t deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
                         const std::function<void()>& body);
   // Runs `work` on the queue a message to `target.method` is routed to, or else on `fallback`.
-  // `label` says what it delivers, for crash reports (a string literal).
-  void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work,
-            const char* label = nullptr);
+  void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work);
   DextProcess* current_process();  // the process whose code is running, if any
   void queue_created(IODispatchQueue* queue);
   void queue_freed(IODispatchQueue* queue);

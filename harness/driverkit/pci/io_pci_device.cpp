@@ -127,13 +127,12 @@ bool mmio_address(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsi
 uint64_t all_ones(unsigned size) { return size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1; }
 
 // A request the function could not take: a finding, once per reason.
-void report_failed(PciProvider* impl, const char* accessor, uint8_t memory_index, uint64_t offset,
+void report_failed(PciProvider* impl, const char* accessor, bool read, uint8_t memory_index, uint64_t offset,
                    const dexthil::pcie::MmioResult& r) {
   using Status = dexthil::pcie::MmioResult::Status;
   const bool timeout = r.status == Status::kCompletionTimeout;
   if (!impl->reported_access_failures.insert(std::string(timeout ? "T" : "U") + r.why).second) return;
   const std::string& name = impl->node().name;
-  const bool read = std::string(accessor).find("Read") != std::string::npos;
   impl->kernel().report(
       {timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, 0,
        std::string(accessor) + "(" + std::to_string(memory_index) + ", " + dexthil::util::hex(offset) + ") on " + name +
@@ -165,7 +164,7 @@ uint64_t memory_read(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index,
     pending->blocker.signal();
   });
   kernel.runtime().wait_for(pending->blocker, [pending] { return pending->result.has_value(); });
-  if (!pending->result->ok()) report_failed(impl, accessor, memory_index, offset, *pending->result);
+  if (!pending->result->ok()) report_failed(impl, accessor, true, memory_index, offset, *pending->result);
   return pending->result->value;
 }
 
@@ -174,7 +173,7 @@ void memory_write(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, ui
   uint64_t address = 0;
   if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) return;
   const dexthil::pcie::MmioResult r = impl->kernel().fabric().mmio_write(address, size, value);
-  if (!r.ok()) report_failed(impl, accessor, memory_index, offset, r);
+  if (!r.ok()) report_failed(impl, accessor, false, memory_index, offset, r);
 }
 }  // namespace
 
