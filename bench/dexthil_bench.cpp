@@ -14,6 +14,7 @@
 #include <PCIDriverKit/IOPCIDevice.h>
 
 #include "Vsync_fifo.h"
+#include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/pcie/fabric.hpp"
@@ -324,8 +325,9 @@ void BM_PrepareCompleteDma(benchmark::State& state) {
   dexthil::pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
   fabric.enumerate();
   dexthil::checks::FindingLog findings;
-  dexthil::driverkit::Kernel kernel(sim, fabric, memory, buffers, findings);
-  IOPCIDevice* nub = kernel.pci_nub("dev");
+  dexthil::driverkit::Kernel kernel(sim, memory, buffers, findings);
+  kernel.add_bus(std::make_unique<dexthil::driverkit::PciBus>(kernel, fabric));
+  IOPCIDevice* nub = OSDynamicCast(IOPCIDevice, kernel.nub("dev")->object);
   IOBufferMemoryDescriptor* buffer = nullptr;
   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 16384, 0, &buffer);
   buffer->SetLength(16384);

@@ -47,6 +47,9 @@ const std::vector<CheckInfo>& known_checks() {
       {"dext.crashed", "a dext process died (ClientCrashed) and the kernel restarted it"},
       {"dext.crash-loop", "a dext crashed more often than the kernel restarts it"},
       {"dext.no-match", "a loaded dext matched no nub: named with its closest personality and why it failed"},
+      {"dext.family-not-simulated",
+       "a personality's IOClass asks for a family's kernel half dexthil does not simulate yet: the service ran as a "
+       "plain IOUserService"},
       {"dext.leak", "an object the dext created was still alive after its service was freed"},
       {"lifecycle.start-failed", "a matched service's init or Start failed"},
       {"lifecycle.super-start", "Start succeeded without calling Start(provider, SUPERDISPATCH)"},

@@ -12,6 +12,7 @@
 #include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
+#include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/runtime/fault_guard.hpp"
 #include "harness/hostmem/page_allocator.hpp"
@@ -256,8 +257,10 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // The kernel goes after the models: its dexts drive them, and it is torn down first.
     std::unique_ptr<driverkit::Kernel> kernel;
     if (!s.dexts.empty()) {
-      kernel = std::make_unique<driverkit::Kernel>(sim, *fabric, memory, buffers, findings,
+      kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, findings,
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
+      // The buses publish their nubs; dexts are matched against them below.
+      if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *fabric));
       for (const scenario::DextSpec& d : s.dexts) {
         const std::string bundle = find_dext_bundle(d, options.dext_dirs);
         std::string error;

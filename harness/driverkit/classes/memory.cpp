@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "harness/driverkit/kernel/kernel.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/buses/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 #include "harness/util/hex.hpp"
 
@@ -136,12 +136,12 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   dexthil::pcie::Node& node = provider->node();
   dexthil::pcie::Node& root = *node.root_port();
   // macOS maps under the SID of the function's own requester ID only.
-  const uint32_t sid = kernel.fabric().sid_for(root, node.bdf.rid());
+  const uint32_t sid = provider->fabric().sid_for(root, node.bdf.rid());
   dexthil::iommu::DmaDirection direction;
   direction.device_writes = (memory->direction() & kIOMemoryDirectionIn) != 0;
   direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
   std::string error;
-  dexthil::iommu::DmaMapper& mapper = kernel.fabric().mapper(root);
+  dexthil::iommu::DmaMapper& mapper = provider->fabric().mapper(root);
   auto prepared = mapper.prepare(node.name, {sid}, memory->physical_address() + offset, length, direction,
                                  static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
   if (!prepared) {
@@ -192,7 +192,7 @@ void IODMACommand::unprepare() {
   if (dexthil::driverkit::PciProvider* provider = pci_provider(device_)) {
     provider->prepared_commands.erase(this);
     Kernel& kernel = provider->kernel();
-    kernel.fabric().mapper(*provider->node().root_port()).complete(mapping_id_, kernel.sim().now());
+    provider->fabric().mapper(*provider->node().root_port()).complete(mapping_id_, kernel.sim().now());
   }
   OSSafeReleaseNULL(memory_);
 }

@@ -6,7 +6,7 @@
 #include <PCIDriverKit/IOPCIDevice.h>
 
 #include "harness/driverkit/kernel/kernel.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/buses/pci/pci_provider.hpp"
 
 using dexthil::driverkit::Kernel;
 

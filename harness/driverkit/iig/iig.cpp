@@ -1,5 +1,7 @@
 #include "harness/driverkit/iig/iig.hpp"
 
+#include "harness/driverkit/families/family_definition.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -18,21 +20,6 @@ IigError::IigError(int line, int column, const std::string& message)
 
 namespace {
 
-// Overrides of these names are messages; overrides of anything else (init, free, ...) are plain
-// C++ virtuals. They are the messages of the DriverKit classes and families a dext subclasses.
-// clang-format off
-constexpr std::string_view kKnownMessages[] = {
-    "Start", "Stop", "SetPowerState", "SetProperties", "CopyProperties", "RegisterService", "Create",
-    "NewUserClient", "CopyClientMemoryForType", "ClientCrashed", "InterruptOccurred", "TimerOccurred", "CompleteAsyncIO",
-    "UserInitializeController", "UserStartController", "UserStopController", "UserProcessParallelTask",
-    "UserProcessBundledParallelTasks", "UserMapHBAData", "UserGetDMASpecification", "UserCreateTargetForID",
-    "UserReportInitiatorIdentifier", "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount",
-    "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBAPerformDeviceManagement",
-    "UserInitializeTargetForID", "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing",
-    "UserReportHBAConstraints", "UserHandleTaskManagementRequest", "StartIO", "StopIO",
-    "PerformDeviceConfigurationChange", "AbortDeviceConfigurationChange", "HandleChangeSampleRate",
-};
-// clang-format on
 
 // Method attributes that only steer Apple's IPC code; dexthil accepts and drops them (LOCALONLY
 // is looked at when deciding what is local).
@@ -939,12 +926,13 @@ void impl_class(std::ostringstream& o, const IigClass& c) {
 
 }  // namespace
 
-bool is_known_message(std::string_view name) {
-  return std::find(std::begin(kKnownMessages), std::end(kKnownMessages), name) != std::end(kKnownMessages);
-}
+// Overrides of the messages the kernel sends to a family's classes are messages; overrides of
+// anything else (init, free, ...) are plain C++ virtuals. iig cannot tell which family headers a
+// dext includes, so it takes every family's list.
+bool is_known_message(std::string_view name) { return driverkit::families::is_kernel_sent(name); }
 
 const std::vector<std::string_view>& known_messages() {
-  static const std::vector<std::string_view> all(std::begin(kKnownMessages), std::end(kKnownMessages));
+  static const std::vector<std::string_view> all = driverkit::families::kernel_sent_messages();
   return all;
 }
 

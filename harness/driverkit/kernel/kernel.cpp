@@ -10,13 +10,11 @@
 #include <stdexcept>
 
 #include <DriverKit/DriverKit.h>
-#include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
@@ -52,10 +50,9 @@ Kernel& Kernel::current() {
   return *g_active;
 }
 
-Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory& memory,
-               hostmem::PageAllocator& buffers, checks::FindingLog& findings, KernelProfile profile)
+Kernel::Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
+               checks::FindingLog& findings, KernelProfile profile)
     : sim_(sim),
-      fabric_(fabric),
       memory_(memory),
       buffers_(buffers),
       findings_(findings),
@@ -92,29 +89,21 @@ Kernel::Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory&
     const CrashDescription d = describe_fault(fault, q->name(), label);
     crash(it->second, d.check, d.what, d.why);
   });
-  fabric_.set_msi_handler([this](const pcie::Node& from, std::uint64_t, std::uint32_t) {
-    for (auto& p : providers_) {
-      if (&p->node() == &from) p->msi_received();
-    }
-  });
 }
 
 Kernel::~Kernel() {
   // Unwind every suspended block while the objects it may touch still exist.
   runtime_.reset();
   // The kernel's own references: queues it holds for services that never stopped (a crashed
-  // process's), and the nubs. The dext's objects stay as the dext left them.
+  // process's), and the nubs (the buses release theirs). The dext's objects stay as the dext
+  // left them.
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       for (auto& [name, queue] : rec->queues) queue->release();
       rec->queues.clear();
     }
   }
-  for (auto& provider : providers_) {
-    provider->nub()->set_provider_impl(nullptr);
-    provider->nub()->release();
-  }
-  fabric_.set_msi_handler({});
+  buses_.clear();
   ObjectRegistry::set_current_owner(0);
   g_active = previous_active_;
 }
@@ -134,7 +123,7 @@ void Kernel::report(checks::Finding finding) {
 }
 
 void Kernel::report_on(const ServiceRecord* rec, std::string check, std::string what, std::string why) {
-  report({std::move(check), rec->name, 0, std::move(what), std::move(why), rec->process->node->name});
+  report({std::move(check), rec->name, 0, std::move(what), std::move(why), rec->process->nub->location});
 }
 
 void Kernel::fill_from_seed(unsigned char* bytes, std::size_t length) {

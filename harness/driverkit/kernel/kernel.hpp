@@ -1,7 +1,8 @@
 #pragma once
 // The macOS kernel as a dext meets it, on the simulated machine: it loads a dext (the shared
 // object dexthil_add_dext builds, plus its Info.plist), matches its personalities against the
-// fabric's PCI functions, runs each matched service's life (init, Start, the power tree, Stop,
+// nubs its bus plug-ins publish (PCI functions, USB devices and interfaces), runs each matched
+// service's life (init, Start, the power tree, Stop,
 // free), sends it messages on the queues they are routed to, and reports what a real kernel or
 // libDriverKit would have complained about (an assertion, a crash, a missed power
 // acknowledgement) as findings instead of a panic.
@@ -20,26 +21,26 @@
 #include <vector>
 
 #include "harness/checks/finding.hpp"
+#include "harness/driverkit/kernel/bus_plugin.hpp"
 #include "harness/driverkit/kernel/class_registry.hpp"
+#include "harness/driverkit/kernel/family_plugin.hpp"
+#include "harness/driverkit/kernel/nub_registry.hpp"
 #include "harness/driverkit/kernel/user_client.hpp"
 #include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
-#include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/util/insertion_ordered_set.hpp"
 
 class OSObject;
 class IOService;
 class IODispatchQueue;
-class IOPCIDevice;
 class IOTimerDispatchSource;
 class OSDictionary;
 
 namespace dexthil::driverkit {
 
-class PciProvider;
 class UserClientConnection;
 struct DextProcess;
 struct LoadedDext;
@@ -75,7 +76,7 @@ struct ServiceRecord {
   IOService* service = nullptr;
   IOService* provider = nullptr;
   std::string class_name;  // the dext class (IOUserClass)
-  std::string name;        // "Class@endpoint", for findings
+  std::string name;        // "Class@location" (the nub's), for findings
   std::map<std::string, IODispatchQueue*> queues;  // "Default" and the names given to SetDispatchQueue
   enum class Stage { kCreated, kStarting, kStarted, kStartFailed, kStopping, kStopped } stage = Stage::kCreated;
   bool released = false;  // stopped, and the kernel's references dropped
@@ -103,7 +104,8 @@ struct ServiceFigures {
   std::vector<std::pair<std::string, std::string>> values;
 };
 
-// One dext process: one matched service on one provider.
+// One dext process: one matched service on one provider nub. It knows nothing of the bus: the
+// nub's bus plug-in answers for everything bus-specific.
 struct DextProcess {
   std::uint64_t id = 0;
   std::string server_name;  // IOUserServerName
@@ -111,8 +113,8 @@ struct DextProcess {
   const DextClass* dext_class = nullptr;
   const LoadedDext* dext = nullptr;
   const Personality* personality = nullptr;  // the one that matched
-  pcie::Node* node = nullptr;
-  IOPCIDevice* nub = nullptr;
+  Nub* nub = nullptr;                         // the provider it matched
+  FamilyPlugin* family = nullptr;             // the kernel half its IOClass names, if a family's
   bool crashed = false;
   std::vector<std::unique_ptr<ServiceRecord>> services;
   std::vector<IODispatchQueue*> queues;  // every queue the process created
@@ -126,7 +128,7 @@ struct LoadedDext {
 
 class Kernel {
  public:
-  Kernel(sim::Simulator& sim, pcie::Fabric& fabric, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
+  Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
          checks::FindingLog& findings, KernelProfile profile = {});
   ~Kernel();
   Kernel(const Kernel&) = delete;
@@ -139,19 +141,28 @@ class Kernel {
 
   // Loads a dext's shared object and Info.plist. False with *error naming the file and problem.
   bool load_dext(const std::string& library, const std::string& info_plist, std::string* error);
-  // Matches every loaded personality against the fabric's PCI functions (the highest probe score
-  // wins per function) and starts each matched service on the kernel's thread.
+  // A bus: it publishes its nubs now (and may publish more later, as devices arrive).
+  void add_bus(std::unique_ptr<BusPlugin> bus);
+  // A family's kernel half, for services whose IOClass is one of its kernel classes.
+  void add_family(std::unique_ptr<FamilyPlugin> family);
+  // For bus plug-ins: a nub joins the registry. Once matching has started it is matched at once.
+  Nub& publish(BusPlugin& bus, std::string provider_class, std::string location, IOService* object,
+               NubProperties properties);
+  // Matches every loaded personality against every published nub (the highest probe score wins
+  // per nub), starts each matched service on the kernel's thread, and reports each loaded dext
+  // that matched nothing.
   void start_matching();
-  // The IOPCIDevice nub for a fabric endpoint (made on first use); nullptr for an unknown name.
-  IOPCIDevice* pci_nub(const std::string& endpoint);
+  const NubRegistry& registry() const { return registry_; }
+  Nub* nub(std::string_view location) const { return registry_.find(location); }
   // System sleep drives every service in the power tree to Off; wake restores what it had.
   void system_sleep();
   void system_wake();
   // Stops and frees every service (Stop, leaving the power tree, free), as at shutdown.
   void terminate_all();
-  // The device behind `endpoint` is gone (surprise removal): the kernel terminates the services on
-  // its nub, so each gets Stop and is freed, as IOKit terminates a removed device's clients.
-  void device_removed(const std::string& endpoint);
+  // The device behind the nub at `location` is gone (surprise removal, unplug): the kernel
+  // terminates the nub and the services on it, so each gets Stop and is freed, as IOKit
+  // terminates a removed device's clients.
+  void device_removed(const std::string& location);
   // End-of-run checks (leaks, unacknowledged power changes). Call after the simulation ran out.
   void finish();
 
@@ -169,14 +180,13 @@ class Kernel {
 
   sim::Simulator& sim() { return sim_; }
   FiberRuntime& runtime() { return *runtime_; }
-  pcie::Fabric& fabric() { return fabric_; }
   hostmem::SparseMemory& memory() { return memory_; }
   hostmem::PageAllocator& buffers() { return buffers_; }
   const KernelProfile& profile() const { return profile_; }
   void report(checks::Finding finding);
   // A record in the run's trace (what the trace hash covers) at the current simulated time.
   void trace(std::string_view source, std::string_view message);
-  // A finding about a service, on its endpoint (what [[expect]] endpoint= matches).
+  // A finding about a service, on its nub's location (what [[expect]] endpoint= matches).
   void report_on(const ServiceRecord* record, std::string check, std::string what, std::string why);
 
   // ---- for the host DriverKit classes ----
@@ -201,16 +211,19 @@ class Kernel {
   kern_return_t terminate(IOService* service);
   kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
   void close_user_client(UserClientConnection* connection, ServiceRecord* client);
-  // Device access through a provider: flags access while the device is powered off.
-  void device_access(IOPCIDevice* provider, const char* accessor);
+  // Device access through a provider nub: flags access while the device is powered off.
+  void device_access(IOService* provider, const char* accessor);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
   // Fills memory the platform hands out uninitialised (IOMalloc) from the run's seed.
   void fill_from_seed(unsigned char* bytes, std::size_t length);
   static sim::SimTime ticks_to_time(std::uint64_t ticks);
 
  private:
+  // Starts a service for the best personality matching the nub, if any.
+  const LoadedDext* match(Nub& nub);
   void start_process(DextProcess* process);
   void report_no_match(const LoadedDext& dext);
+  void report_family_not_simulated(const ServiceRecord* record);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);
@@ -225,7 +238,6 @@ class Kernel {
   std::unique_ptr<DispatchQueue> make_kernel_queue(const std::string& name);
 
   sim::Simulator& sim_;
-  pcie::Fabric& fabric_;
   hostmem::SparseMemory& memory_;
   hostmem::PageAllocator& buffers_;
   checks::FindingLog& findings_;
@@ -236,7 +248,10 @@ class Kernel {
   std::vector<std::unique_ptr<DextProcess>> processes_;
   std::map<const DispatchQueue*, DextProcess*> queue_owner_;
   std::map<std::string, unsigned> crashes_;  // by server name and node
-  std::vector<std::unique_ptr<PciProvider>> providers_;
+  NubRegistry registry_;
+  std::vector<std::unique_ptr<BusPlugin>> buses_;
+  std::vector<std::unique_ptr<FamilyPlugin>> families_;
+  bool matching_started_ = false;
   std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
   sim::Random uninitialised_;  // what fill_from_seed writes

@@ -8,13 +8,11 @@
 #include <stdexcept>
 
 #include <DriverKit/DriverKit.h>
-#include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
@@ -29,30 +27,29 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
     if (rec->ack_waiter) rec->ack_waiter->signal();  // the kernel stops waiting on a dead process
     rec->ack_pending.reset();
   }
-  for (auto& provider : providers_) {
-    if (provider->nub() == p->nub) provider->open_client = nullptr;  // the kernel closes for a dead client
-  }
-  const std::string where = p->user_class + "@" + p->node->name;
-  report({check, where, 0, what, why, p->node->name});
-  const std::string key = p->server_name + "@" + p->node->name;
+  p->nub->bus->client_died(*p->nub);  // the kernel closes what a dead client had open
+  const std::string where = p->user_class + "@" + p->nub->location;
+  report({check, where, 0, what, why, p->nub->location});
+  const std::string key = p->server_name + "@" + p->nub->location;
   const unsigned count = ++crashes_[key];
   const bool restart = count <= profile_.crash_loop_limit;
   report({"dext.crashed", where, 0,
           "IOUserServer(" + p->server_name + "): ClientCrashed (crash " + std::to_string(count) + " on " +
-              p->node->name + ")",
-          restart ? "The kernel saw the dext process die and starts it again for " + p->node->name + " (restart " +
+              p->nub->location + ")",
+          restart ? "The kernel saw the dext process die and starts it again for " + p->nub->location + " (restart " +
                         std::to_string(count) + " of " + std::to_string(profile_.crash_loop_limit) + ")."
                   : std::string("The kernel saw the dext process die."),
-          p->node->name});
+          p->nub->location});
   if (!restart) {
     report({"dext.crash-loop", where, 0,
-            p->server_name + " crashed " + std::to_string(count) + " times on " + p->node->name + "; not restarted",
+            p->server_name + " crashed " + std::to_string(count) + " times on " + p->nub->location + "; not restarted",
             "The dext crashes the same way on every start, so the device never gets a working driver. Fix the first "
             "crash reported for it.",
-            p->node->name});
+            p->nub->location});
     return;
   }
   sim_.after(profile_.restart_delay, [this, p] {
+    if (p->nub->terminated) return;  // the device went away meanwhile: nothing to restart for
     // A new process maps the dext afresh: its globals start as the library defines them.
     std::string error;
     auto classes = load_fresh_dext_copy(p->dext->library, &error);
@@ -68,8 +65,8 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
     next->dext = image.get();
     restarted_images_.push_back(std::move(image));
     next->personality = p->personality;
-    next->node = p->node;
     next->nub = p->nub;
+    next->family = p->family;
     processes_.push_back(std::move(next));
     start_process(processes_.back().get());
   });

@@ -8,13 +8,11 @@
 #include <stdexcept>
 
 #include <DriverKit/DriverKit.h>
-#include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
@@ -24,9 +22,9 @@ using namespace kernel_internal;
 void Kernel::start_process(DextProcess* p) {
   auto record = std::make_unique<ServiceRecord>();
   record->process = p;
-  record->provider = p->nub;
+  record->provider = p->nub->object;
   record->class_name = p->user_class;
-  record->name = p->user_class + "@" + p->node->name;
+  record->name = p->user_class + "@" + p->nub->location;
   record->kernel_queue = make_kernel_queue("kernel." + record->name);
   ServiceRecord* rec = record.get();
   p->services.push_back(std::move(record));
@@ -95,6 +93,25 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   if (profile_.order == KernelProfile::Order::kDocumented) {
     join_power_tree(rec);
   }
+  if (p->family) {
+    p->family->started(*this, *rec);
+  } else if (const families::FamilyDefinition* f = families::family_of_kernel_class(p->personality->io_class);
+             f && f != &families::driverkit()) {
+    report_family_not_simulated(rec);
+  }
+}
+
+// The personality asks for a family's kernel half that dexthil does not have yet: the service
+// runs, but none of the family's messages will come, so the run cannot stand for a Mac's.
+void Kernel::report_family_not_simulated(const ServiceRecord* rec) {
+  const Personality& p = *rec->process->personality;
+  const families::FamilyDefinition& f = *families::family_of_kernel_class(p.io_class);
+  report_on(rec, "dext.family-not-simulated",
+            "IOClass " + p.io_class + " asks for " + std::string(f.name) +
+                "'s kernel half, which dexthil does not simulate yet",
+            "The kernel started " + rec->class_name + " as a plain IOUserService: Start, Stop and power changes "
+            "arrive, but none of " + std::string(f.name) + "'s messages will, so this run does not show how the dext "
+            "behaves on a Mac.");
 }
 
 void Kernel::super_start(IOService* service) {
@@ -126,10 +143,13 @@ void Kernel::terminate_all() {
   }
 }
 
-void Kernel::device_removed(const std::string& endpoint) {
-  trace(endpoint, "nub terminated: device removed");
+void Kernel::device_removed(const std::string& location) {
+  Nub* nub = registry_.find(location);
+  if (!nub || nub->terminated) return;
+  nub->terminated = true;
+  trace(location, "nub terminated: device removed");
   for (auto& p : processes_) {
-    if (p->crashed || p->node->name != endpoint) continue;
+    if (p->crashed || p->nub != nub) continue;
     for (auto& rec : p->services) {
       if (rec->stage != ServiceRecord::Stage::kStarted) continue;
       ServiceRecord* r = rec.get();
@@ -143,6 +163,7 @@ void Kernel::stop_service(ServiceRecord* rec) {
   if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) return;
   rec->stage = ServiceRecord::Stage::kStopping;
   rec->in_power_tree = false;  // leaving the tree: no more power changes
+  if (p->family) p->family->stopping(*this, *rec);
   const kern_return_t stopped = rec->service->Stop(rec->provider);
   if (p->crashed) return;
   if (stopped != kIOReturnSuccess) {
@@ -180,30 +201,12 @@ void Kernel::stop_service(ServiceRecord* rec) {
 }
 
 void Kernel::check_io_after_stop(ServiceRecord* rec) {
-  const std::string& node = rec->process->node->name;
   auto found = [&](const std::string& what, const std::string& why) {
     report_on(rec, "lifecycle.io-after-stop", what, why);
   };
-  for (auto& provider : providers_) {
-    if (provider->nub() != rec->provider) continue;
-    for (IOInterruptDispatchSource* source : provider->sources) {
-      if (source->enabled()) {
-        found("an IOInterruptDispatchSource on " + node + " is still enabled after Stop returned",
-              "Interrupts can still reach a handler of a service being torn down. Disable or cancel interrupt sources "
-              "in Stop, before calling Stop(provider, SUPERDISPATCH).");
-      }
-    }
-    for (IODMACommand* command : provider->prepared_commands) {
-      (void)command;
-      found("an IODMACommand for " + node + " is still prepared after Stop returned",
-            "The device may still DMA into memory the driver is about to free. Stop the device's DMA and call "
-            "CompleteDMA in Stop.");
-    }
-    if (provider->open_client == rec->service) {
-      found(node + " is still open by " + rec->name + " after Stop returned",
-            "Close the provider in Stop, or the next client cannot open it.");
-      provider->open_client = nullptr;
-    }
+  // What it left on its provider, if the provider is a nub (a user client's is the service).
+  if (Nub* nub = registry_.find(rec->provider)) {
+    for (const BusPlugin::Leftover& l : nub->bus->left_after_stop(*nub, rec->service, rec->name)) found(l.what, l.why);
   }
   for (IOTimerDispatchSource* timer : timers_) {
     if (timer->armed() && timer->target_service() == rec->service) {
@@ -216,12 +219,12 @@ void Kernel::check_io_after_stop(ServiceRecord* rec) {
 
 void Kernel::report_leaks(DextProcess* p) {
   for (const LiveObject& o : ObjectRegistry::alive_owned_by(p->id)) {
-    report({"dext.leak", p->user_class + "@" + p->node->name, 0,
+    report({"dext.leak", p->user_class + "@" + p->nub->location, 0,
             o.class_name + " created at " + o.file + ":" + std::to_string(o.line) + " is still alive (retain count " +
                 std::to_string(o.retain_count) + ") after the service was freed",
             "Every object the dext creates must be released by the time its service is freed; an OSAction that is "
             "never released also keeps its target (usually the service) alive.",
-            p->node->name});
+            p->nub->location});
   }
 }
 

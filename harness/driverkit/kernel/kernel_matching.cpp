@@ -1,4 +1,5 @@
-// The kernel: loading dexts and matching their personalities against the nubs.
+// The kernel: loading dexts, the nub registry the buses publish into, and matching personalities
+// against its nubs.
 #include "harness/driverkit/kernel/kernel.hpp"
 
 #include <algorithm>
@@ -8,13 +9,11 @@
 #include <stdexcept>
 
 #include <DriverKit/DriverKit.h>
-#include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
@@ -40,53 +39,89 @@ bool Kernel::load_dext(const std::string& library, const std::string& info_plist
   return true;
 }
 
+void Kernel::add_bus(std::unique_ptr<BusPlugin> bus) {
+  buses_.push_back(std::move(bus));
+  buses_.back()->publish();
+}
+
+void Kernel::add_family(std::unique_ptr<FamilyPlugin> family) { families_.push_back(std::move(family)); }
+
+Nub& Kernel::publish(BusPlugin& bus, std::string provider_class, std::string location, IOService* object,
+                     NubProperties properties) {
+  Nub& nub = registry_.publish(bus, std::move(provider_class), std::move(location), object, std::move(properties));
+  sim_.trace().record(sim_.now(), nub.location, "nub published: " + nub.provider_class + " (" + bus.describe(nub) + ")");
+  if (matching_started_) match(nub);
+  return nub;
+}
+
 void Kernel::start_matching() {
+  matching_started_ = true;
   std::set<const LoadedDext*> matched;
-  for (pcie::Node* node : fabric_.topology().endpoints()) {
-    const LoadedDext* best_dext = nullptr;
-    const Personality* best = nullptr;
-    for (const auto& d : dexts_) {
-      const Personality* p = best_pci_match(d->info, node->ids.vendor, node->ids.device, node->class_code);
-      if (p && p->provider_class == "IOPCIDevice" && (!best || p->probe_score > best->probe_score)) {
-        best = p;
-        best_dext = d.get();
-      }
-    }
-    if (!best) continue;
-    matched.insert(best_dext);
-    IOPCIDevice* nub = pci_nub(node->name);
-    auto process = std::make_unique<DextProcess>();
-    process->id = next_process_id();
-    process->server_name = best->user_server_name.empty() ? best_dext->info.bundle_id : best->user_server_name;
-    process->user_class = best->user_class;
-    for (const DextClass& c : best_dext->classes) {
-      if (c.name == best->user_class) process->dext_class = &c;
-    }
-    process->dext = best_dext;
-    process->personality = best;
-    process->node = node;
-    process->nub = nub;
-    processes_.push_back(std::move(process));
-    start_process(processes_.back().get());
+  // Index, not iterator: starting a service may publish more nubs.
+  for (std::size_t n = 0; n < registry_.all().size(); ++n) {
+    if (const LoadedDext* d = match(*registry_.all()[n])) matched.insert(d);
   }
   for (const auto& d : dexts_) {
     if (!matched.count(d.get())) report_no_match(*d);
   }
 }
 
+const LoadedDext* Kernel::match(Nub& nub) {
+  if (nub.terminated) return nullptr;
+  // IOKit's order: the personalities whose IOProviderClass is the nub's class, each scored by the
+  // bus's keys; the highest score wins, the first in load and file order on a tie.
+  const LoadedDext* best_dext = nullptr;
+  const Personality* best = nullptr;
+  std::int64_t best_score = 0;
+  for (const auto& d : dexts_) {
+    for (const Personality& p : d->info.personalities) {
+      if (p.provider_class != nub.provider_class) continue;
+      const std::optional<std::int64_t> score = nub.bus->match(p, nub);
+      if (score && (!best || *score > best_score)) {
+        best = &p;
+        best_dext = d.get();
+        best_score = *score;
+      }
+    }
+  }
+  if (!best) return nullptr;
+  auto process = std::make_unique<DextProcess>();
+  process->id = next_process_id();
+  process->server_name = best->user_server_name.empty() ? best_dext->info.bundle_id : best->user_server_name;
+  process->user_class = best->user_class;
+  for (const DextClass& c : best_dext->classes) {
+    if (c.name == best->user_class) process->dext_class = &c;
+  }
+  process->dext = best_dext;
+  process->personality = best;
+  process->nub = &nub;
+  for (auto& f : families_) {
+    const auto& classes = f->definition().kernel_classes;
+    if (std::find(classes.begin(), classes.end(), best->io_class) != classes.end()) process->family = f.get();
+  }
+  trace(nub.location, "matched " + best->name + " (" + process->server_name + ", score " + std::to_string(best_score) + ")");
+  processes_.push_back(std::move(process));
+  start_process(processes_.back().get());
+  return best_dext;
+}
+
 // A dext none of whose personalities matched a nub: the kernel never starts it, which on a Mac
-// looks like nothing at all. Name the personality and function that came closest, and why not.
+// looks like nothing at all. Name the personality and nub that came closest, and why not.
 void Kernel::report_no_match(const LoadedDext& dext) {
   const Personality* closest = nullptr;
-  const pcie::Node* closest_node = nullptr;
+  const Nub* closest_nub = nullptr;
   std::vector<std::string> closest_why;
   for (const Personality& p : dext.info.personalities) {
-    for (const pcie::Node* node : fabric_.topology().endpoints()) {
-      std::vector<std::string> why = pci_mismatches(p, node->ids.vendor, node->ids.device, node->class_code);
-      if (why.empty()) continue;  // it matched, and lost on IOProbeScore to another dext
+    for (const auto& nub : registry_.all()) {
+      if (nub->terminated) continue;
+      std::vector<std::string> why =
+          p.provider_class == nub->provider_class
+              ? nub->bus->mismatches(p, *nub)
+              : std::vector<std::string>{"IOProviderClass is \"" + p.provider_class + "\", not " + nub->provider_class};
+      if (why.empty()) continue;  // it matched, and lost on its score to another dext
       if (!closest || why.size() < closest_why.size()) {
         closest = &p;
-        closest_node = node;
+        closest_nub = nub.get();
         closest_why = std::move(why);
       }
     }
@@ -95,30 +130,16 @@ void Kernel::report_no_match(const LoadedDext& dext) {
   std::string why;
   for (const std::string& w : closest_why) why += (why.empty() ? "" : "; ") + w;
   if (closest) {
-    char ids[16];
-    std::snprintf(ids, sizeof ids, "%04x:%04x", closest_node->ids.vendor, closest_node->ids.device);
-    why = "Closest: personality \"" + closest->name + "\" against " + closest_node->name + " (" + ids + ", " +
-          closest_node->bdf.str() + "): " + why + ".";
+    why = "Closest: personality \"" + closest->name + "\" against " + closest_nub->bus->describe(*closest_nub) + ": " +
+          why + ".";
   } else {
-    why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities." : "The topology has no PCI function.";
+    why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities."
+                                          : "No bus published a nub (the scenario has no PCI function or USB device).";
   }
   report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities",
           why + " The kernel starts a dext only for a nub one of its personalities matches; `dexthil topo` lists the "
-                "functions' IDs.",
-          closest_node ? closest_node->name : std::string()});
-}
-
-IOPCIDevice* Kernel::pci_nub(const std::string& endpoint) {
-  pcie::Node* node = fabric_.node(endpoint);
-  if (!node || node->is_bridge()) return nullptr;
-  for (auto& p : providers_) {
-    if (&p->node() == node) return p->nub();
-  }
-  IOPCIDevice* nub = OSTypeAlloc(IOPCIDevice);
-  nub->init();
-  providers_.push_back(std::make_unique<PciProvider>(*this, *node, nub));
-  nub->set_provider_impl(providers_.back().get());
-  return nub;
+                "PCI functions' IDs.",
+          closest_nub ? closest_nub->location : std::string()});
 }
 
 }  // namespace dexthil::driverkit

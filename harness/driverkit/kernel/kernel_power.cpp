@@ -9,13 +9,11 @@
 #include <stdexcept>
 
 #include <DriverKit/DriverKit.h>
-#include <PCIDriverKit/PCIDriverKit.h>
 
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 
 namespace dexthil::driverkit {
@@ -112,8 +110,7 @@ kern_return_t Kernel::require_max_bus_stall(IOService* service, std::uint64_t ns
   ServiceRecord* rec = record_of(service);
   if (!rec) return kIOReturnNotReady;
   rec->max_bus_stall_ns = ns;
-  fabric_.set_max_bus_stall(*rec->process->node, ns * sim::kNanosecond);
-  return kIOReturnSuccess;
+  return rec->process->nub->bus->require_max_bus_stall(*rec->process->nub, ns);
 }
 
 kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id) {
@@ -150,13 +147,13 @@ void Kernel::system_wake() {
 
 // ---- Stop, free, termination ----
 
-void Kernel::device_access(IOPCIDevice* provider, const char* accessor) {
+void Kernel::device_access(IOService* provider, const char* accessor) {
   for (auto& p : processes_) {
-    if (p->nub != provider || p->crashed) continue;
+    if (p->nub->object != provider || p->crashed) continue;
     for (auto& rec : p->services) {
       if (!rec->device_off) continue;
       report_on(rec.get(), "power.access-while-off",
-                std::string(accessor) + " on " + p->node->name + " while the device is powered off",
+                std::string(accessor) + " on " + p->nub->location + " while the device is powered off",
                 "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
                 "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
                 "and touch the device again only after SetPowerState(On).");

@@ -188,7 +188,7 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
                 "\" with an IOUserClass in personality " + (p->personality ? p->personality->name : std::string("?")),
             "Create makes the service a dictionary in the matched personality describes (IOClass, IOUserClass); add "
             "it to the Info.plist, e.g. UserClientProperties = { IOClass = IOUserUserClient; IOUserClass = ... }.",
-            p->node->name});
+            p->nub->location});
     return kIOReturnNotFound;
   }
   const DextClass* cls = nullptr;
@@ -200,7 +200,7 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
   rec->process = p;
   rec->provider = provider;
   rec->class_name = properties->second.user_class;
-  rec->name = rec->class_name + "@" + p->node->name;
+  rec->name = rec->class_name + "@" + p->nub->location;
   rec->kernel_queue = make_kernel_queue("kernel." + rec->name);
   p->services.push_back(std::move(record));
   kern_return_t started = kIOReturnError;

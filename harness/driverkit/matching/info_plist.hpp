@@ -95,6 +95,9 @@ struct UsbNub {
 // class. The probe score is the base plus IOProbeScore (at most 9000 counted), less 1000 per "*"
 // the combination used and 500 when idProductMask was needed. nullopt: no match.
 std::optional<std::int64_t> usb_match_score(const Personality& p, const UsbNub& nub);
+// Why `p` does not match that nub: each key whose value differs ("idProduct does not match the
+// nub's 0x5161"), or that its keys form no recognised combination; empty when it matches.
+std::vector<std::string> usb_mismatches(const Personality& p, const UsbNub& nub);
 // The matching personality with the highest score (the first in file order on a tie).
 const Personality* best_usb_match(const DextInfo& info, const UsbNub& nub, std::int64_t* score = nullptr);
 

@@ -1,24 +1,13 @@
 // The rules behind `dexthil lint-plist`: personality mistakes that make a dext fail on a Mac in
 // ways that are hard to trace back to the plist.
+#include <algorithm>
 #include <map>
 
+#include "harness/driverkit/families/family_definition.hpp"
 #include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/util/hex.hpp"
 
 namespace dexthil::driverkit {
-namespace {
-
-// Families whose dexts must name the family's kernel class as IOClass, by the entitlement that
-// admits a dext to the family.
-const std::map<std::string, std::string>& family_classes() {
-  static const std::map<std::string, std::string> families = {
-      {"com.apple.developer.driverkit.family.scsicontroller", "IOUserSCSIParallelInterfaceController"},
-  };
-  return families;
-}
-
-}  // namespace
-
 std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlements) {
   std::vector<LintFinding> out;
   for (const Personality& p : info.personalities) {
@@ -46,13 +35,18 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
                      "first, and the dext's Open() then fails with kIOReturnExclusiveAccess."});
     }
     if (entitlements) {
-      for (const auto& [entitlement, kernel_class] : family_classes()) {
-        if (entitlements->keys.count(entitlement) && p.io_class != kernel_class) {
-          out.push_back({"plist.family-class", at + ".IOClass",
-                         "IOClass is \"" + p.io_class + "\" but the dext is entitled to " + entitlement,
-                         "A family dext works through the family's kernel class; set IOClass to " + kernel_class +
-                             ". With IOUserService the family's methods return kIOReturnUnsupported."});
+      for (const families::FamilyDefinition* family : families::all()) {
+        const auto& classes = family->kernel_classes;
+        if (family->entitlement.empty() || classes.empty() || !entitlements->keys.count(std::string(family->entitlement)) ||
+            std::find(classes.begin(), classes.end(), p.io_class) != classes.end()) {
+          continue;
         }
+        std::string wanted;
+        for (std::string_view c : classes) wanted += (wanted.empty() ? "" : " or ") + std::string(c);
+        out.push_back({"plist.family-class", at + ".IOClass",
+                       "IOClass is \"" + p.io_class + "\" but the dext is entitled to " + std::string(family->entitlement),
+                       "A family dext works through the family's kernel class; set IOClass to " + wanted +
+                           ". With IOUserService the family's methods return kIOReturnUnsupported."});
       }
       if (p.provider_class == "IOPCIDevice") {
         for (const auto* patterns : {&p.pci_primary, &p.pci_match}) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/driverkit/matching/info_plist.hpp"
+#include "harness/util/hex.hpp"
 
 namespace dexthil::driverkit {
 namespace {
@@ -32,7 +33,6 @@ class UsbKeys {
   }
   bool used_mask() const { return used_mask_; }
 
- private:
   std::uint32_t nub_value(const std::string& key) const {
     if (key == "idVendor") return nub_.vendor;
     if (key == "bcdDevice") return nub_.bcd_device;
@@ -46,6 +46,7 @@ class UsbKeys {
     if (key == "bDeviceProtocol") return nub_.device_protocol;
     return ~0u;
   }
+ private:
   // idProduct, idProductArray, then each of them under idProductMask.
   bool product_matches() const {
     const auto it = p_.usb_keys.find("idProduct");
@@ -125,6 +126,28 @@ std::optional<std::int64_t> usb_match_score(const Personality& p, const UsbNub& 
     }
   }
   return std::nullopt;
+}
+
+std::vector<std::string> usb_mismatches(const Personality& p, const UsbNub& nub) {
+  const char* nub_class = nub.interface ? "IOUSBHostInterface" : "IOUSBHostDevice";
+  if (p.provider_class != nub_class) return {"IOProviderClass is \"" + p.provider_class + "\", not " + nub_class};
+  if (usb_match_score(p, nub)) return {};
+  const UsbKeys keys(p, nub);
+  std::vector<std::string> out;
+  std::string given;
+  for (const char* k : kUsbKeys) {
+    if (!keys.has(k)) continue;
+    given += (given.empty() ? "" : ", ") + std::string(k);
+    if (!keys.matches(k)) {
+      const int digits = std::string_view(k).starts_with("id") || std::string_view(k) == "bcdDevice" ? 4 : 2;
+      out.push_back(std::string(k) + " does not match the nub's " + util::hex(keys.nub_value(k), digits));
+    }
+  }
+  if (out.empty()) {
+    out.push_back(given.empty() ? std::string("it has no USB matching keys")
+                                : "its keys (" + given + ") are not a combination IOUSBHostFamily matches on");
+  }
+  return out;
 }
 
 const Personality* best_usb_match(const DextInfo& info, const UsbNub& nub, std::int64_t* score) {

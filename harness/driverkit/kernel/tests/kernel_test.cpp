@@ -10,6 +10,7 @@
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
+#include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/pcie/config_space.hpp"
 #include "harness/pcie/tests/machine.hpp"
@@ -28,8 +29,9 @@ std::string dext_library(const std::string& target) {
 
 struct DextMachine {
   explicit DextMachine(const std::string& variant, KernelProfile profile = {}, const std::string& topology = "direct")
-      : m(topology), kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings, std::move(profile)),
+      : m(topology), kernel(m.sim, m.memory, m.buffers, m.findings, std::move(profile)),
         device("testdev", m.sim, *m.fabric, m.node("dev")) {
+    kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
     m.sim.attach(device, m.sim.add_clock("testdev.clk", 4000));
     const std::string target = variant.empty() ? "TestdevDriver" : "TestdevDriver-" + variant;
     std::string error;
@@ -358,7 +360,7 @@ TEST(DriverKitKernel, AReadTheFunctionCannotTakeIsAnUnsupportedRequestFindingOnc
   pcie::Node& dev = d.m.node("dev");
   const std::uint16_t pm = dev.config.find_capability(pcie::cfg::kCapPowerManagement);
   d.m.fabric->config_write(dev.bdf, pm + 4, 2, 3);
-  IOPCIDevice* nub = d.kernel.pci_nub("dev");
+  IOPCIDevice* nub = OSDynamicCast(IOPCIDevice, d.kernel.nub("dev")->object);
   uint32_t status = 0;
   nub->MemoryRead32(0, 0x20, &status);  // from outside a queue: the simulation runs until the completion
   EXPECT_EQ(status, 0xffffffffu);
@@ -377,7 +379,7 @@ TEST(DriverKitKernel, AReadTheFunctionCannotTakeIsAnUnsupportedRequestFindingOnc
 TEST(DriverKitKernel, SurpriseRemovalStopsTheServiceAndLaterAccessSeesTheLinkDown) {
   DextMachine d("");
   d.run_for(3 * sim::kMillisecond);
-  IOPCIDevice* nub = d.kernel.pci_nub("dev");
+  IOPCIDevice* nub = OSDynamicCast(IOPCIDevice, d.kernel.nub("dev")->object);
   d.m.fabric->surprise_remove(d.m.node("dev"));
   d.device.unplug();
   d.kernel.device_removed("dev");
@@ -733,7 +735,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
   std::ofstream(path) << plist;
 
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
   kernel.start_matching();
@@ -753,7 +756,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
 
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
   EXPECT_EQ(error.rfind("/nonexistent/libX.so: error: cannot load the dext: ", 0), 0u) << error;
@@ -763,7 +767,8 @@ TEST(DriverKitKernel, LoadErrorsNameTheFile) {
 
 TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, *m.fabric, m.memory, m.buffers, m.findings);
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   m.sim.run_until(3 * sim::kMillisecond);
   EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
   mach_timebase_info_data_t tb;

@@ -23,9 +23,11 @@ class Kernel;
 
 class PciProvider {
  public:
-  PciProvider(Kernel& kernel, pcie::Node& node, IOPCIDevice* nub) : kernel_(kernel), node_(node), nub_(nub) {}
+  PciProvider(Kernel& kernel, pcie::Fabric& fabric, pcie::Node& node, IOPCIDevice* nub)
+      : kernel_(kernel), fabric_(fabric), node_(node), nub_(nub) {}
 
   Kernel& kernel() const { return kernel_; }
+  pcie::Fabric& fabric() const { return fabric_; }
   pcie::Node& node() const { return node_; }
   IOPCIDevice* nub() const { return nub_; }
 
@@ -52,6 +54,7 @@ class PciProvider {
 
  private:
   Kernel& kernel_;
+  pcie::Fabric& fabric_;
   pcie::Node& node_;
   IOPCIDevice* nub_;
 };

@@ -1,4 +1,4 @@
-#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/buses/pci/pci_provider.hpp"
 
 #include <DriverKit/IOInterruptDispatchSource.h>
 

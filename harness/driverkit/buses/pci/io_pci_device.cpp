@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "harness/driverkit/kernel/kernel.hpp"
-#include "harness/driverkit/pci/pci_provider.hpp"
+#include "harness/driverkit/buses/pci/pci_provider.hpp"
 #include "harness/pcie/config_space.hpp"
 #include "harness/util/hex.hpp"
 
@@ -68,9 +68,9 @@ namespace {
 // down to the function and its completion back.
 struct ConfigCost {
   Kernel& kernel;
-  const dexthil::pcie::Node& node;
-  void before() { wait(kernel.profile().kernel_call / 2 + kernel.fabric().one_way_latency(node)); }
-  void after() { wait(kernel.fabric().one_way_latency(node) + kernel.profile().kernel_call / 2); }
+  const PciProvider& provider;
+  void before() { wait(kernel.profile().kernel_call / 2 + provider.fabric().one_way_latency(provider.node())); }
+  void after() { wait(provider.fabric().one_way_latency(provider.node()) + kernel.profile().kernel_call / 2); }
   void wait(dexthil::sim::SimTime t) {
     if (kernel.runtime().in_fiber()) kernel.runtime().sleep_for(t);  // tests calling from outside a queue pay nothing
   }
@@ -80,18 +80,18 @@ uint32_t config_read(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsi
   const uint32_t ones = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return ones;
   if (!accessible(self, impl, "ConfigurationRead")) return ones;
-  ConfigCost cost{impl->kernel(), impl->node()};
+  ConfigCost cost{impl->kernel(), *impl};
   cost.before();
-  const uint32_t value = impl->kernel().fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
+  const uint32_t value = impl->fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
   cost.after();
   return value;
 }
 void config_write(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size, uint32_t value) {
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return;
   if (!accessible(self, impl, "ConfigurationWrite")) return;
-  ConfigCost cost{impl->kernel(), impl->node()};
+  ConfigCost cost{impl->kernel(), *impl};
   cost.before();
-  impl->kernel().fabric().config_write(impl->node().bdf, static_cast<uint16_t>(offset), size, value);
+  impl->fabric().config_write(impl->node().bdf, static_cast<uint16_t>(offset), size, value);
   cost.after();  // config writes are non-posted: the caller waits for the completion
 }
 }  // namespace
@@ -159,7 +159,7 @@ uint64_t memory_read(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index,
     dexthil::driverkit::FiberRuntime::Blocker blocker;
   };
   auto pending = std::make_shared<Pending>(Pending{std::nullopt, dexthil::driverkit::FiberRuntime::Blocker(kernel.runtime())});
-  kernel.fabric().mmio_read(address, size, [pending](const dexthil::pcie::MmioResult& r) {
+  impl->fabric().mmio_read(address, size, [pending](const dexthil::pcie::MmioResult& r) {
     pending->result = r;
     pending->blocker.signal();
   });
@@ -172,7 +172,7 @@ void memory_write(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, ui
                   uint64_t value, const char* accessor) {
   uint64_t address = 0;
   if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) return;
-  const dexthil::pcie::MmioResult r = impl->kernel().fabric().mmio_write(address, size, value);
+  const dexthil::pcie::MmioResult r = impl->fabric().mmio_write(address, size, value);
   if (!r.ok()) report_failed(impl, accessor, false, memory_index, offset, r);
 }
 }  // namespace
@@ -255,7 +255,7 @@ kern_return_t IOPCIDevice::ConfigureInterrupts(uint32_t interruptType, uint32_t 
   if (!impl_) return kIOReturnNotReady;
   if (interruptType != kIOInterruptTypePCIMessaged) return kIOReturnUnsupported;  // the models signal MSI only
   if (minVectorCount > 1 || maxVectorCount < 1) return kIOReturnNoResources;        // single-vector MSI
-  auto& fabric = impl_->kernel().fabric();
+  auto& fabric = impl_->fabric();
   const uint16_t msi = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapMsi);
   if (!msi) return kIOReturnUnsupported;
   const auto bdf = impl_->node().bdf;
@@ -272,7 +272,7 @@ kern_return_t IOPCIDevice::SetASPMState(IOOptionBits aspmLinkControl) {
   if (aspmLinkControl & ~uint32_t{kIOPCILinkControlASPMBitsL0sL1}) return kIOReturnBadArgument;
   const uint16_t pcie = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
   if (!pcie) return kIOReturnUnsupported;
-  auto& fabric = impl_->kernel().fabric();
+  auto& fabric = impl_->fabric();
   const uint16_t link_control = static_cast<uint16_t>(pcie + 0x10);
   const uint32_t value = (fabric.config_read(impl_->node().bdf, link_control, 2) & ~3u) | aspmLinkControl;
   fabric.config_write(impl_->node().bdf, link_control, 2, value);
@@ -307,7 +307,7 @@ constexpr dexthil::sim::SimTime kSecondaryBusResetHold = 2 * dexthil::sim::kMill
 kern_return_t IOPCIDevice::SaveDeviceState(IOOptionBits options) {
   if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
   if (options & ~uint32_t{kPCIConfigShadowPermanent}) return kIOReturnBadArgument;
-  impl_->saved_state = read_image(impl_->kernel().fabric(), impl_->node().bdf);
+  impl_->saved_state = read_image(impl_->fabric(), impl_->node().bdf);
   impl_->saved_state_permanent = (options & kPCIConfigShadowPermanent) != 0;
   return kIOReturnSuccess;
 }
@@ -316,7 +316,7 @@ kern_return_t IOPCIDevice::RestoreDeviceState(IOOptionBits options) {
   if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
   if (options) return kIOReturnBadArgument;  // reserved
   if (!impl_->saved_state) return kIOReturnNotReady;  // nothing saved (or a one-time copy already used)
-  write_image(impl_->kernel().fabric(), impl_->node().bdf, *impl_->saved_state);
+  write_image(impl_->fabric(), impl_->node().bdf, *impl_->saved_state);
   if (!impl_->saved_state_permanent) impl_->saved_state.reset();
   return kIOReturnSuccess;
 }
@@ -331,7 +331,7 @@ kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
   if (type != kIOPCIDeviceResetTypeFunctionReset && type != kIOPCIDeviceResetTypeHotReset) return kIOReturnUnsupported;
   if (impl_->resetting) return kIOReturnBusy;
   Kernel& kernel = impl_->kernel();
-  auto& fabric = kernel.fabric();
+  auto& fabric = impl_->fabric();
   dexthil::pcie::Node& node = impl_->node();
   const uint16_t pcie = node.config.find_capability(dexthil::pcie::cfg::kCapPciExpress);
 
@@ -405,7 +405,7 @@ kern_return_t IOPCIDevice::SetLinkSpeed(IOPCILinkSpeed linkSpeed, bool retrain) 
   // The bridge must support the speed (Link Capabilities' Max Link Speed).
   const uint32_t bridge_max = bridge->config.read(static_cast<uint16_t>(up + 0x0c), 4) & 0xf;
   if (linkSpeed < kPCILinkSpeed_2_5_GTs || static_cast<uint32_t>(linkSpeed) > bridge_max) return kIOReturnBadArgument;
-  auto& fabric = impl_->kernel().fabric();
+  auto& fabric = impl_->fabric();
   const uint16_t target = static_cast<uint16_t>(up + 0x30);  // Link Control 2: Target Link Speed
   fabric.config_write(bridge->bdf, target, 2, (fabric.config_read(bridge->bdf, target, 2) & ~0xfu) | linkSpeed);
   if (retrain) fabric.retrain_link(node);

@@ -1,0 +1,43 @@
+#pragma once
+// The PCI bus plug-in: an IOPCIDevice nub for every function of the fabric, published with the
+// properties IOPCIFamily gives it (vendor-id, device-id, class-code, ...), matched by
+// IOPCIPrimaryMatch, IOPCIMatch and IOPCIClassMatch. It also carries the fabric's MSIs to the
+// interrupt sources on a nub and answers for what a stopped driver left open on its function.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/driverkit/buses/pci/pci_provider.hpp"
+#include "harness/driverkit/kernel/bus_plugin.hpp"
+#include "harness/pcie/fabric.hpp"
+
+namespace dexthil::driverkit {
+
+class Kernel;
+
+class PciBus final : public BusPlugin {
+ public:
+  PciBus(Kernel& kernel, pcie::Fabric& fabric);
+  ~PciBus() override;
+  PciBus(const PciBus&) = delete;
+  PciBus& operator=(const PciBus&) = delete;
+
+  std::string_view name() const override { return "PCI"; }
+  void publish() override;
+  std::optional<std::int64_t> match(const Personality& personality, const Nub& nub) const override;
+  std::vector<std::string> mismatches(const Personality& personality, const Nub& nub) const override;
+  std::string describe(const Nub& nub) const override;
+  std::vector<Leftover> left_after_stop(const Nub& nub, const IOService* client, const std::string& client_name) override;
+  void client_died(const Nub& nub) override;
+  kern_return_t require_max_bus_stall(const Nub& nub, std::uint64_t ns) override;
+
+  // The kernel's side of a nub this bus published, or nullptr.
+  PciProvider* provider(const Nub& nub) const;
+
+ private:
+  Kernel& kernel_;
+  pcie::Fabric& fabric_;
+  std::vector<std::unique_ptr<PciProvider>> providers_;  // one per published nub, in topology order
+};
+
+}  // namespace dexthil::driverkit

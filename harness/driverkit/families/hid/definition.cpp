@@ -1,0 +1,20 @@
+// HIDDriverKit: a HID dext subclasses IOUserHIDDevice (or IOUserHIDEventService) and works
+// through the family's kernel classes. The kernel half drives it through Start and the HID
+// event service's own calls (handleStart, newDeviceDescription, newReportDescriptor), which are
+// local methods the family's kernel half reaches through Start, so its messages are IOService's.
+// HID has several entitlements (device, event service, virtual device) that admit different
+// kernel classes, so none is given here for lint to insist on.
+#include "harness/driverkit/families/family_definition.hpp"
+
+namespace dexthil::driverkit::families {
+
+const FamilyDefinition& hid() {
+  static const FamilyDefinition family{"HIDDriverKit",
+                                       "",
+                                       {"AppleUserHIDDevice", "AppleUserHIDEventService"},
+                                       {{"IOUserHIDDevice", "IOHIDDevice", {}},
+                                        {"IOUserHIDEventService", "IOHIDEventService", {}}}};
+  return family;
+}
+
+}  // namespace dexthil::driverkit::families
