@@ -35,6 +35,8 @@ class BusPlugin {
   virtual std::vector<std::string> mismatches(const Personality& personality, const Nub& nub) const = 0;
   // The nub in a few words for a person: "dev (1234:5678, 01:00.0)".
   virtual std::string describe(const Nub& nub) const = 0;
+  // Where a person finds the IDs of this bus's devices, for dext.no-match; empty if nowhere.
+  virtual std::string where_ids_are_listed() const { return {}; }
 
   // What a stopped client left running on the nub, each a finding's what and why
   // (lifecycle.io-after-stop); the bus closes what the client left open.

@@ -111,18 +111,23 @@ void Kernel::report_no_match(const LoadedDext& dext) {
   const Personality* closest = nullptr;
   const Nub* closest_nub = nullptr;
   std::vector<std::string> closest_why;
+  std::size_t closest_distance = 0;
   for (const Personality& p : dext.info.personalities) {
     for (const auto& nub : registry_.all()) {
       if (nub->terminated) continue;
+      const bool same_class = p.provider_class == nub->provider_class;
       std::vector<std::string> why =
-          p.provider_class == nub->provider_class
-              ? nub->bus->mismatches(p, *nub)
-              : std::vector<std::string>{"IOProviderClass is \"" + p.provider_class + "\", not " + nub->provider_class};
-      if (why.empty()) continue;  // it matched, and lost on its score to another dext
-      if (!closest || why.size() < closest_why.size()) {
+          same_class ? nub->bus->mismatches(p, *nub)
+                     : std::vector<std::string>{"IOProviderClass is \"" + p.provider_class + "\", not " + nub->provider_class};
+      // It matched, and lost on its score to another dext: not a dext that matches nothing.
+      if (why.empty()) return;
+      // A nub of the personality's own class is nearer than any of another class.
+      const std::size_t distance = why.size() + (same_class ? 0 : 1000);
+      if (!closest || distance < closest_distance) {
         closest = &p;
         closest_nub = nub.get();
         closest_why = std::move(why);
+        closest_distance = distance;
       }
     }
   }
@@ -137,8 +142,10 @@ void Kernel::report_no_match(const LoadedDext& dext) {
                                           : "No bus published a nub (the scenario has no PCI function or USB device).";
   }
   report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities",
-          why + " The kernel starts a dext only for a nub one of its personalities matches; `dexthil topo` lists the "
-                "PCI functions' IDs.",
+          why + " The kernel starts a dext only for a nub one of its personalities matches." +
+              (closest_nub && !closest_nub->bus->where_ids_are_listed().empty()
+                   ? " " + closest_nub->bus->where_ids_are_listed()
+                   : std::string()),
           closest_nub ? closest_nub->location : std::string()});
 }
 

@@ -35,6 +35,7 @@ class UsbKeys {
 
   std::uint32_t nub_value(const std::string& key) const {
     if (key == "idVendor") return nub_.vendor;
+    if (key == "idProduct") return nub_.product;
     if (key == "bcdDevice") return nub_.bcd_device;
     if (key == "bConfigurationValue") return nub_.configuration_value;
     if (key == "bInterfaceNumber") return nub_.interface_number;

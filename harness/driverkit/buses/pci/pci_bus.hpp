@@ -27,6 +27,7 @@ class PciBus final : public BusPlugin {
   std::optional<std::int64_t> match(const Personality& personality, const Nub& nub) const override;
   std::vector<std::string> mismatches(const Personality& personality, const Nub& nub) const override;
   std::string describe(const Nub& nub) const override;
+  std::string where_ids_are_listed() const override { return "`dexthil topo` lists the PCI functions' IDs."; }
   std::vector<Leftover> left_after_stop(const Nub& nub, const IOService* client, const std::string& client_name) override;
   void client_died(const Nub& nub) override;
   kern_return_t require_max_bus_stall(const Nub& nub, std::uint64_t ns) override;

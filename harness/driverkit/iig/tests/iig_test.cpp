@@ -1,5 +1,7 @@
 #include "harness/driverkit/iig/iig.hpp"
 
+#include "harness/driverkit/families/family_definition.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -384,6 +386,25 @@ TEST(Iig, KnownMessagesTable) {
   const IigFile file =
       parse("class A : public IOService {\n public:\n  virtual bool handleStart(IOService * p) override;\n};\n");
   EXPECT_FALSE(file.classes.at(0).methods.at(0).is_message);
+}
+
+// The table is the families' own: each message a family definition lists is known, once, and a
+// family class's override of one (here SCSI's) is a message.
+TEST(Iig, KnownMessagesComeFromTheFamilyDefinitions) {
+  std::size_t listed = 0;
+  for (const driverkit::families::FamilyDefinition* f : driverkit::families::all()) {
+    for (const auto& c : f->classes) {
+      for (std::string_view m : c.kernel_sent) {
+        EXPECT_TRUE(is_known_message(m)) << f->name << " " << c.name << "::" << m;
+        ++listed;
+      }
+    }
+  }
+  EXPECT_EQ(known_messages().size(), listed);  // no message is listed by two classes
+  const IigFile file = parse(
+      "class Hba : public IOUserSCSIParallelInterfaceController {\n public:\n"
+      "  virtual kern_return_t UserInitializeController() override;\n};\n");
+  EXPECT_TRUE(file.classes.at(0).methods.at(0).is_message);
 }
 
 // Each fixtures/iig/invalid/*.iig starts with `// expect-error: LINE:COL: error: MESSAGE`.

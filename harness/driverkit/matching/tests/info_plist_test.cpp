@@ -177,6 +177,29 @@ TEST(UsbMatching, CombinationsScoresAndTheVendorSpecificRule) {
   EXPECT_FALSE(usb_match_score(masked, device));
 }
 
+TEST(UsbMatching, MismatchesNameEachKeyOrTheCombination) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/usb-personalities.plist", &error);
+  ASSERT_TRUE(info) << error;
+  const UsbNub ups = ups_interface();
+  EXPECT_TRUE(usb_mismatches(named(*info, "ExactInterface"), ups).empty());
+  UsbNub other = ups;
+  other.product = 0x5162;
+  other.interface_number = 1;
+  EXPECT_EQ(usb_mismatches(named(*info, "ExactInterface"), other),
+            (std::vector<std::string>{"idProduct does not match the nub's 0x5162",
+                                      "bInterfaceNumber does not match the nub's 0x01"}));
+  EXPECT_EQ(usb_mismatches(named(*info, "ProductList"), ups),
+            std::vector<std::string>{"IOProviderClass is \"IOUSBHostDevice\", not IOUSBHostInterface"});
+  // Every key matches, but vendor + interface number is no form IOUSBHostFamily knows.
+  Personality loose;
+  loose.provider_class = "IOUSBHostInterface";
+  loose.usb_keys = {{"idVendor", {0x0665, false}}, {"bInterfaceNumber", {0, false}}};
+  EXPECT_EQ(usb_mismatches(loose, ups),
+            std::vector<std::string>{
+                "its keys (idVendor, bInterfaceNumber) are not a combination IOUSBHostFamily matches on"});
+}
+
 TEST(UsbMatching, MalformedKeysAreNamed) {
   const auto path = std::filesystem::temp_directory_path() / "dexthil-usb-bad.plist";
   std::ofstream(path) << "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>IOKitPersonalities</key><dict>"
