@@ -1,6 +1,7 @@
 #pragma once
 // A finding: something a check saw that a person must look at. It says what happened (in the
-// platform's words where there are any), where, when, and why it matters.
+// platform's words where there are any), where, when, and why it matters, with the facts behind
+// it as data fields.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -18,6 +19,8 @@ struct Finding {
   std::string what;      // one line: what happened
   std::string why;       // the explanation a person needs to act on it
   std::string subject = {};  // the model or endpoint name [[expect]] entries match; empty: `where`
+  // The facts behind `what` as fields a program can read (offset, size, status, ...), in order.
+  std::vector<std::pair<std::string, std::string>> data = {};
 
   const std::string& matched_name() const { return subject.empty() ? where : subject; }
 };

@@ -74,7 +74,11 @@ std::string summary_json(const RunInfo& info, const std::vector<runner::Scenario
       j << (k ? "," : "") << "\n        {\"check\": " << json_string(f.finding.check) << ", \"where\": "
         << json_string(f.finding.where) << ", \"time_ps\": " << f.finding.time << ", \"what\": "
         << json_string(f.finding.what) << ", \"why\": " << json_string(f.finding.why)
-        << ", \"expected\": " << (f.expected ? "true" : "false") << "}";
+        << ", \"subject\": " << json_string(f.finding.matched_name()) << ", \"data\": {";
+      for (std::size_t d = 0; d < f.finding.data.size(); ++d) {
+        j << (d ? ", " : "") << json_string(f.finding.data[d].first) << ": " << json_string(f.finding.data[d].second);
+      }
+      j << "}, \"expected\": " << (f.expected ? "true" : "false") << "}";
     }
     j << (r.findings.empty() ? "" : "\n      ") << "],\n";
     j << "      \"held_back\": [";

@@ -83,6 +83,11 @@ std::string encode_result(const ScenarioResult& r) {
     w.str(f.finding.what);
     w.str(f.finding.why);
     w.str(f.finding.subject);
+    w.u64(f.finding.data.size());
+    for (const auto& [key, value] : f.finding.data) {
+      w.str(key);
+      w.str(value);
+    }
     w.u64(f.expected);
   }
   w.u64(r.held_back.size());
@@ -141,6 +146,10 @@ std::optional<ScenarioResult> decode_result(const std::string& bytes, std::strin
       f.finding.what = in.str();
       f.finding.why = in.str();
       f.finding.subject = in.str();
+      for (std::size_t d = in.count(); d > 0; --d) {
+        std::string key = in.str();
+        f.finding.data.emplace_back(std::move(key), in.str());
+      }
       f.expected = in.u64() != 0;
       r.findings.push_back(std::move(f));
     }

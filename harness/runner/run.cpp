@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "harness/checks/dart_fault_checker.hpp"
+#include "harness/checks/device_access_checker.hpp"
+#include "harness/checks/dma_prepare_checker.hpp"
 #include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
@@ -213,6 +215,10 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     checks::FindingLog findings;
     hostmem::PageAllocator tables(kTableRegion, kTableRegionSize);
     hostmem::PageAllocator buffers(kBufferRegion, kBufferRegionSize);
+    // What the kernel and its buses observe comes here as events; the checkers below judge it.
+    monitor::Monitor monitor;
+    checks::DeviceAccessChecker device_access_checker(monitor, findings, sim.trace());
+    checks::DmaPrepareChecker dma_prepare_checker(monitor, findings, sim.trace());
     checks::DartFaultChecker dart_checker(findings);
     checks::DmaPathChecker path_checker(findings);
     std::optional<checks::DmaBudgetChecker> budget_checker;
@@ -257,7 +263,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // The kernel goes after the models: its dexts drive them, and it is torn down first.
     std::unique_ptr<driverkit::Kernel> kernel;
     if (!s.dexts.empty()) {
-      kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, findings,
+      kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, findings, monitor,
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *fabric));

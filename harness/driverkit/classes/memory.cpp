@@ -9,8 +9,8 @@
 
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/buses/pci/pci_provider.hpp"
+#include "harness/monitor/device_events.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
-#include "harness/util/hex.hpp"
 
 using dexthil::driverkit::Kernel;
 
@@ -147,25 +147,19 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   if (!prepared) {
     const bool too_few_bits = error.find("address bits") != std::string::npos;
     const kern_return_t result = too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources;
-    std::string why;
-    if (!too_few_bits) {
-      why = "The DART's IOVA space is exhausted: mappings are not being completed.";
-    } else if (mapper.translates()) {
-      why = "On Apple silicon PrepareForDMA returns DART addresses (IOVAs), handed out from " +
-            dexthil::util::hex(root.iova_base) +
-            ", so an IODMACommandSpecification.maxAddressBits below 32 can never be met. "
-            "Ask for the bits the device really drives.";
-    } else {
-      why = "Root port " + root.name + " has no IOMMU (no system mapper, as on an Intel Mac with VT-d off), so "
-            "PrepareForDMA hands out physical addresses, and host memory lies above what " +
-            std::to_string(max_address_bits_) + " address bits reach. DriverKit has no bounce buffers: without a "
-            "mapper a DMA command for a 32-bit device fails. Use a device with 64-bit DMA addressing, or expect "
-            "this dext to fail on Macs without an IOMMU.";
-    }
-    kernel.report({"dma.prepare-failed", node.name, 0,
-                   "PrepareForDMA of " + std::to_string(length) + " bytes for " + node.name + " failed with " +
-                       dexthil::driverkit::ioreturn_name(result) + ": " + error,
-                   why, node.name});
+    const std::string result_name = dexthil::driverkit::ioreturn_name(result);
+    dexthil::monitor::DmaPrepareFailed failed;
+    failed.time = kernel.sim().now();
+    failed.location = node.name;
+    failed.length = length;
+    failed.result = result_name;
+    failed.error = error;
+    failed.too_few_address_bits = too_few_bits;
+    failed.translates = mapper.translates();
+    failed.iova_base = root.iova_base;
+    failed.root_port = root.name;
+    failed.max_address_bits = max_address_bits_;
+    kernel.monitor().emit(failed);
     return result;
   }
   memory->retain();

@@ -51,11 +51,12 @@ Kernel& Kernel::current() {
 }
 
 Kernel::Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
-               checks::FindingLog& findings, KernelProfile profile)
+               checks::FindingLog& findings, monitor::Monitor& monitor, KernelProfile profile)
     : sim_(sim),
       memory_(memory),
       buffers_(buffers),
       findings_(findings),
+      monitor_(monitor),
       profile_(std::move(profile)),
       runtime_(std::make_unique<FiberRuntime>(sim)),
       uninitialised_(sim.random_stream("kernel.uninitialised-memory")),

@@ -30,6 +30,7 @@
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
+#include "harness/monitor/monitor.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/util/insertion_ordered_set.hpp"
 
@@ -84,7 +85,6 @@ struct ServiceRecord {
   bool super_stop_called = false;
   bool in_power_tree = false;
   PowerState power = PowerState::kOn;  // the device's state as the kernel has set it
-  bool device_off = false;             // between an acknowledged Off and the next SetPowerState(On)
   std::optional<std::uint32_t> ack_pending;  // flags of a SetPowerState not yet acknowledged
   std::unique_ptr<FiberRuntime::Blocker> ack_waiter;
   PowerState saved_for_wake = PowerState::kOn;
@@ -128,8 +128,10 @@ struct LoadedDext {
 
 class Kernel {
  public:
+  // What the kernel and its buses observe goes to `monitor` as events, for the checkers
+  // subscribed there; its own verdicts (crashes, lifecycle and power rules) go to `findings`.
   Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
-         checks::FindingLog& findings, KernelProfile profile = {});
+         checks::FindingLog& findings, monitor::Monitor& monitor, KernelProfile profile = {});
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
@@ -180,6 +182,7 @@ class Kernel {
 
   sim::Simulator& sim() { return sim_; }
   FiberRuntime& runtime() { return *runtime_; }
+  monitor::Monitor& monitor() { return monitor_; }
   hostmem::SparseMemory& memory() { return memory_; }
   hostmem::PageAllocator& buffers() { return buffers_; }
   const KernelProfile& profile() const { return profile_; }
@@ -211,8 +214,6 @@ class Kernel {
   kern_return_t terminate(IOService* service);
   kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
   void close_user_client(UserClientConnection* connection, ServiceRecord* client);
-  // Device access through a provider nub: flags access while the device is powered off.
-  void device_access(IOService* provider, const char* accessor);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
   // Fills memory the platform hands out uninitialised (IOMalloc) from the run's seed.
   void fill_from_seed(unsigned char* bytes, std::size_t length);
@@ -241,6 +242,7 @@ class Kernel {
   hostmem::SparseMemory& memory_;
   hostmem::PageAllocator& buffers_;
   checks::FindingLog& findings_;
+  monitor::Monitor& monitor_;
   KernelProfile profile_;
   std::unique_ptr<FiberRuntime> runtime_;
   std::vector<std::unique_ptr<LoadedDext>> dexts_;

@@ -14,6 +14,7 @@
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
+#include "harness/monitor/device_events.hpp"
 
 namespace dexthil::driverkit {
 
@@ -26,6 +27,7 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
   for (auto& rec : p->services) {
     if (rec->ack_waiter) rec->ack_waiter->signal();  // the kernel stops waiting on a dead process
     rec->ack_pending.reset();
+    monitor_.emit(monitor::ServiceEnded{sim_.now(), rec->name, p->nub->location});
   }
   p->nub->bus->client_died(*p->nub);  // the kernel closes what a dead client had open
   const std::string where = p->user_class + "@" + p->nub->location;

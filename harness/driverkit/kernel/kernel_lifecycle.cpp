@@ -14,6 +14,7 @@
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
+#include "harness/monitor/device_events.hpp"
 
 namespace dexthil::driverkit {
 
@@ -192,6 +193,7 @@ void Kernel::stop_service(ServiceRecord* rec) {
   default_queue->release();
   std::erase(p->queues, default_queue);
   rec->released = true;
+  monitor_.emit(monitor::ServiceEnded{sim_.now(), rec->name, p->nub->location});
   // Leaks are counted once the process's last service (the driver and its user clients) is gone;
   // another may still be between its Stop and its release on another kernel thread.
   const bool all_gone = std::all_of(p->services.begin(), p->services.end(), [](const auto& r) {

@@ -1,5 +1,6 @@
 // The kernel: the power tree (SetPowerState and its acknowledgement, driver power requests,
-// system sleep and wake) and device access while powered off.
+// system sleep and wake). The device's power changes go to the monitor (DevicePowerChanged), where
+// DeviceAccessChecker judges access while powered off.
 #include "harness/driverkit/kernel/kernel.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "harness/driverkit/kernel/kernel_internal.hpp"
 #include "harness/driverkit/libkern/object_registry.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
+#include "harness/monitor/device_events.hpp"
 
 namespace dexthil::driverkit {
 
@@ -47,7 +49,9 @@ void Kernel::join_power_tree(ServiceRecord* rec) {
 void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
   if (rec->process->crashed || !rec->service) return;
   const std::uint32_t flags = capability_flags_for(state);
-  if (state != PowerState::kOff) rec->device_off = false;  // powered before the driver hears of it
+  if (state != PowerState::kOff) {  // powered before the driver hears of it
+    monitor_.emit(monitor::DevicePowerChanged{sim_.now(), rec->name, rec->process->nub->location, true});
+  }
   rec->ack_pending = flags;
   rec->ack_waiter = std::make_unique<FiberRuntime::Blocker>(*runtime_);
   FiberRuntime::Blocker* waiter = rec->ack_waiter.get();
@@ -71,7 +75,9 @@ void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
   if (rec->process->crashed) return;
   rec->power = state;
   trace(rec->name, std::string("power state ") + power_name(state));
-  if (state == PowerState::kOff) rec->device_off = true;
+  if (state == PowerState::kOff) {
+    monitor_.emit(monitor::DevicePowerChanged{sim_.now(), rec->name, rec->process->nub->location, false});
+  }
 }
 
 void Kernel::acknowledge_power(IOService* service, std::uint32_t flags) {
@@ -141,23 +147,6 @@ void Kernel::system_wake() {
       if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
       ServiceRecord* r = rec.get();
       rec->kernel_queue->dispatch_async([this, r] { send_power_state(r, r->saved_for_wake); });
-    }
-  }
-}
-
-// ---- Stop, free, termination ----
-
-void Kernel::device_access(IOService* provider, const char* accessor) {
-  for (auto& p : processes_) {
-    if (p->nub->object != provider || p->crashed) continue;
-    for (auto& rec : p->services) {
-      if (!rec->device_off) continue;
-      report_on(rec.get(), "power.access-while-off",
-                std::string(accessor) + " on " + p->nub->location + " while the device is powered off",
-                "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
-                "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
-                "and touch the device again only after SetPowerState(On).");
-      rec->device_off = false;  // one finding per off period
     }
   }
 }

@@ -22,7 +22,7 @@ std::vector<runner::ScenarioResult> sample() {
   fail.seed = 4;
   fail.outcome = runner::Outcome::kFail;
   fail.failures = {"unexpected finding x"};
-  fail.findings = {{{"dma.data-mismatch", "dma0", 1500, "byte read 0x01\nexpected 0x02", "why \\ because"}, false}};
+  fail.findings = {{{"dma.data-mismatch", "dma0", 1500, "byte read 0x01\nexpected 0x02", "why \\ because", "", {{"offset", "0x10"}}}, false}};
   fail.models = {{"dma0", {{"requests_issued", "2"}}}};
   runner::ScenarioResult error;
   error.name = "broken";
@@ -40,6 +40,7 @@ TEST(Reports, JUnitCountsEscapesAndCarriesSeeds) {
   EXPECT_NE(x.find("<failure message=\"unexpected finding x\" type=\"scenario\">"), std::string::npos);
   EXPECT_NE(x.find("<error message=\"cannot load dexts yet\" type=\"input\">"), std::string::npos);
   EXPECT_EQ(x.find("<one>"), std::string::npos);
+  EXPECT_NE(x.find("why: why \\ because\n  data: offset=0x10"), std::string::npos) << x;
 }
 
 TEST(Reports, SummaryJsonHasTheDocumentedShape) {
@@ -50,6 +51,7 @@ TEST(Reports, SummaryJsonHasTheDocumentedShape) {
   EXPECT_NE(j.find("\"trace_hash\": \"0000000000000abc\""), std::string::npos);
   EXPECT_NE(j.find("\"what\": \"byte read 0x01\\nexpected 0x02\""), std::string::npos);
   EXPECT_NE(j.find("\"why\": \"why \\\\ because\""), std::string::npos);
+  EXPECT_NE(j.find("\"subject\": \"dma0\", \"data\": {\"offset\": \"0x10\"}"), std::string::npos) << j;
   EXPECT_NE(j.find("\"bad <one> & \\\"two\\\"\""), std::string::npos);
   EXPECT_NE(j.find("\"dma0\": {\"requests_issued\": \"2\"}"), std::string::npos);
   // Balanced brackets: a cheap guard against a malformed document.

@@ -166,7 +166,7 @@ TEST(ResultCodec, RoundTripsEveryFieldAndRefusesTruncatedBytes) {
   r.labels = {"x", "y"};
   r.seed = 77;
   r.outcome = Outcome::kFail;
-  r.findings.push_back({{"dext.signal", "A@dev", 5, "what", "why", "dev"}, true});
+  r.findings.push_back({{"dext.signal", "A@dev", 5, "what", "why", "dev", {{"signal", "SIGSEGV"}, {"address", "0x0"}}}, true});
   r.failures = {"one", "two"};
   r.simulated = 123;
   r.wall_seconds = 0.5;
@@ -182,6 +182,8 @@ TEST(ResultCodec, RoundTripsEveryFieldAndRefusesTruncatedBytes) {
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(encode_result(*back), bytes);
   EXPECT_EQ(back->findings[0].finding.subject, "dev");
+  EXPECT_EQ(back->findings[0].finding.data,
+            (std::vector<std::pair<std::string, std::string>>{{"signal", "SIGSEGV"}, {"address", "0x0"}}));
   EXPECT_TRUE(back->findings[0].expected);
   EXPECT_EQ(back->trace[0].message, "msg");
   for (std::size_t cut : {std::size_t{0}, std::size_t{3}, bytes.size() / 2, bytes.size() - 1}) {

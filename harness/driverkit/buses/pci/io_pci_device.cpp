@@ -7,6 +7,7 @@
 
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/buses/pci/pci_provider.hpp"
+#include "harness/monitor/device_events.hpp"
 #include "harness/pcie/config_space.hpp"
 #include "harness/util/hex.hpp"
 
@@ -24,25 +25,21 @@ constexpr uint32_t kMsiData = 0x4000;
 bool open_by_anyone(PciProvider* impl) { return impl && impl->open_client; }
 
 // Whether an access may reach the device: the provider must be open and not in the middle of a
-// Reset (that is a finding, and the access fails as on the bus). Power checks follow.
-bool accessible(IOPCIDevice* self, PciProvider* impl, const char* accessor) {
+// Reset (the access then fails as on the bus). What the access meets is the monitor's to judge.
+bool accessible(PciProvider* impl, const char* accessor) {
   if (!open_by_anyone(impl)) return false;
+  Kernel& kernel = impl->kernel();
   if (impl->resetting) {
-    if (!impl->reported_access_during_reset) {
-      impl->reported_access_during_reset = true;
-      const std::string& name = impl->node().name;
-      impl->kernel().report({"pci.access-during-reset", name, 0,
-                             std::string(accessor) + " on " + name + " while IOPCIDevice::Reset is in progress",
-                             "IOPCIDevice::Reset saves config space, resets the function and restores config space only "
-                             "once the function may be accessed again (100 ms after the reset); the caller must not "
-                             "touch the device meanwhile. This access came from another queue or source of the dext: "
-                             "quiesce timers, interrupts and other queues before resetting. It read all-ones or was "
-                             "dropped.",
-                             name});
-    }
+    dexthil::monitor::DeviceAccessFailed refused;
+    refused.time = kernel.sim().now();
+    refused.location = impl->node().name;
+    refused.accessor = accessor;
+    refused.reason = dexthil::monitor::DeviceAccessFailed::Reason::kDuringReset;
+    refused.why = "IOPCIDevice::Reset is in progress";
+    kernel.monitor().emit(refused);
     return false;
   }
-  impl->kernel().device_access(self, accessor);
+  kernel.monitor().emit(dexthil::monitor::DeviceAccessed{kernel.sim().now(), impl->node().name, accessor});
   return true;
 }
 
@@ -76,19 +73,19 @@ struct ConfigCost {
   }
 };
 
-uint32_t config_read(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size) {
+uint32_t config_read(PciProvider* impl, uint64_t offset, unsigned size) {
   const uint32_t ones = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return ones;
-  if (!accessible(self, impl, "ConfigurationRead")) return ones;
+  if (!accessible(impl, "ConfigurationRead")) return ones;
   ConfigCost cost{impl->kernel(), *impl};
   cost.before();
   const uint32_t value = impl->fabric().config_read(impl->node().bdf, static_cast<uint16_t>(offset), size);
   cost.after();
   return value;
 }
-void config_write(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigned size, uint32_t value) {
+void config_write(PciProvider* impl, uint64_t offset, unsigned size, uint32_t value) {
   if (!impl || offset % size || offset + size > dexthil::pcie::ConfigSpace::kSize) return;
-  if (!accessible(self, impl, "ConfigurationWrite")) return;
+  if (!accessible(impl, "ConfigurationWrite")) return;
   ConfigCost cost{impl->kernel(), *impl};
   cost.before();
   impl->fabric().config_write(impl->node().bdf, static_cast<uint16_t>(offset), size, value);
@@ -97,17 +94,17 @@ void config_write(IOPCIDevice* self, PciProvider* impl, uint64_t offset, unsigne
 }  // namespace
 
 void IOPCIDevice::ConfigurationRead32(uint64_t offset, uint32_t* readData) {
-  if (readData) *readData = config_read(this, impl_, offset, 4);
+  if (readData) *readData = config_read(impl_, offset, 4);
 }
 void IOPCIDevice::ConfigurationRead16(uint64_t offset, uint16_t* readData) {
-  if (readData) *readData = static_cast<uint16_t>(config_read(this, impl_, offset, 2));
+  if (readData) *readData = static_cast<uint16_t>(config_read(impl_, offset, 2));
 }
 void IOPCIDevice::ConfigurationRead8(uint64_t offset, uint8_t* readData) {
-  if (readData) *readData = static_cast<uint8_t>(config_read(this, impl_, offset, 1));
+  if (readData) *readData = static_cast<uint8_t>(config_read(impl_, offset, 1));
 }
-void IOPCIDevice::ConfigurationWrite32(uint64_t offset, uint32_t data) { config_write(this, impl_, offset, 4, data); }
-void IOPCIDevice::ConfigurationWrite16(uint64_t offset, uint16_t data) { config_write(this, impl_, offset, 2, data); }
-void IOPCIDevice::ConfigurationWrite8(uint64_t offset, uint8_t data) { config_write(this, impl_, offset, 1, data); }
+void IOPCIDevice::ConfigurationWrite32(uint64_t offset, uint32_t data) { config_write(impl_, offset, 4, data); }
+void IOPCIDevice::ConfigurationWrite16(uint64_t offset, uint16_t data) { config_write(impl_, offset, 2, data); }
+void IOPCIDevice::ConfigurationWrite8(uint64_t offset, uint8_t data) { config_write(impl_, offset, 1, data); }
 
 // ---- memory space: loads and stores through the BAR mapping Open made, as PCIe requests ----
 //
@@ -126,31 +123,28 @@ bool mmio_address(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsi
 
 uint64_t all_ones(unsigned size) { return size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1; }
 
-// A request the function could not take: a finding, once per reason.
+// A request the function could not take, for the monitor (DeviceAccessChecker reports it).
 void report_failed(PciProvider* impl, const char* accessor, bool read, uint8_t memory_index, uint64_t offset,
-                   const dexthil::pcie::MmioResult& r) {
-  using Status = dexthil::pcie::MmioResult::Status;
-  const bool timeout = r.status == Status::kCompletionTimeout;
-  if (!impl->reported_access_failures.insert(std::string(timeout ? "T" : "U") + r.why).second) return;
-  const std::string& name = impl->node().name;
-  impl->kernel().report(
-      {timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, 0,
-       std::string(accessor) + "(" + std::to_string(memory_index) + ", " + dexthil::util::hex(offset) + ") on " + name +
-           (timeout ? ": Completion Timeout" : ": Unsupported Request") + (read ? ", read all ones" : ", write dropped"),
-       r.why + ". " +
-           (read ? "The root complex completes a failed read with all ones, which a driver can take for a register "
-                   "value; check for 0xFFFFFFFF where a register can never hold it. "
-                 : "A posted write that fails is dropped silently on a Mac (only the root port's error log sees it). ") +
-           (timeout ? "A read that never completes stalls the CPU for the whole completion timeout."
-                    : "Touch the device only while it is powered and decoding (D0, Memory Space Enable), at offsets "
-                      "inside its BARs."),
-       name});
+                   unsigned size, const dexthil::pcie::MmioResult& r) {
+  using Reason = dexthil::monitor::DeviceAccessFailed::Reason;
+  dexthil::monitor::DeviceAccessFailed failed;
+  failed.time = impl->kernel().sim().now();
+  failed.location = impl->node().name;
+  failed.accessor = accessor;
+  failed.read = read;
+  failed.memory_index = memory_index;
+  failed.offset = offset;
+  failed.size = size;
+  failed.reason = r.status == dexthil::pcie::MmioResult::Status::kCompletionTimeout ? Reason::kCompletionTimeout
+                                                                                   : Reason::kUnsupportedRequest;
+  failed.why = r.why;
+  impl->kernel().monitor().emit(failed);
 }
 
-uint64_t memory_read(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
+uint64_t memory_read(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
                      const char* accessor) {
   uint64_t address = 0;
-  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) {
+  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(impl, accessor)) {
     return all_ones(size);
   }
   Kernel& kernel = impl->kernel();
@@ -164,42 +158,42 @@ uint64_t memory_read(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index,
     pending->blocker.signal();
   });
   kernel.runtime().wait_for(pending->blocker, [pending] { return pending->result.has_value(); });
-  if (!pending->result->ok()) report_failed(impl, accessor, true, memory_index, offset, *pending->result);
+  if (!pending->result->ok()) report_failed(impl, accessor, true, memory_index, offset, size, *pending->result);
   return pending->result->value;
 }
 
-void memory_write(IOPCIDevice* self, PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
+void memory_write(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
                   uint64_t value, const char* accessor) {
   uint64_t address = 0;
-  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(self, impl, accessor)) return;
+  if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(impl, accessor)) return;
   const dexthil::pcie::MmioResult r = impl->fabric().mmio_write(address, size, value);
-  if (!r.ok()) report_failed(impl, accessor, false, memory_index, offset, r);
+  if (!r.ok()) report_failed(impl, accessor, false, memory_index, offset, size, r);
 }
 }  // namespace
 
 void IOPCIDevice::MemoryRead64(uint8_t memoryIndex, uint64_t offset, uint64_t* readData) {
-  if (readData) *readData = memory_read(this, impl_, memoryIndex, offset, 8, "MemoryRead64");
+  if (readData) *readData = memory_read(impl_, memoryIndex, offset, 8, "MemoryRead64");
 }
 void IOPCIDevice::MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData) {
-  if (readData) *readData = static_cast<uint32_t>(memory_read(this, impl_, memoryIndex, offset, 4, "MemoryRead32"));
+  if (readData) *readData = static_cast<uint32_t>(memory_read(impl_, memoryIndex, offset, 4, "MemoryRead32"));
 }
 void IOPCIDevice::MemoryRead16(uint8_t memoryIndex, uint64_t offset, uint16_t* readData) {
-  if (readData) *readData = static_cast<uint16_t>(memory_read(this, impl_, memoryIndex, offset, 2, "MemoryRead16"));
+  if (readData) *readData = static_cast<uint16_t>(memory_read(impl_, memoryIndex, offset, 2, "MemoryRead16"));
 }
 void IOPCIDevice::MemoryRead8(uint8_t memoryIndex, uint64_t offset, uint8_t* readData) {
-  if (readData) *readData = static_cast<uint8_t>(memory_read(this, impl_, memoryIndex, offset, 1, "MemoryRead8"));
+  if (readData) *readData = static_cast<uint8_t>(memory_read(impl_, memoryIndex, offset, 1, "MemoryRead8"));
 }
 void IOPCIDevice::MemoryWrite64(uint8_t memoryIndex, uint64_t offset, uint64_t data) {
-  memory_write(this, impl_, memoryIndex, offset, 8, data, "MemoryWrite64");
+  memory_write(impl_, memoryIndex, offset, 8, data, "MemoryWrite64");
 }
 void IOPCIDevice::MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data) {
-  memory_write(this, impl_, memoryIndex, offset, 4, data, "MemoryWrite32");
+  memory_write(impl_, memoryIndex, offset, 4, data, "MemoryWrite32");
 }
 void IOPCIDevice::MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data) {
-  memory_write(this, impl_, memoryIndex, offset, 2, data, "MemoryWrite16");
+  memory_write(impl_, memoryIndex, offset, 2, data, "MemoryWrite16");
 }
 void IOPCIDevice::MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data) {
-  memory_write(this, impl_, memoryIndex, offset, 1, data, "MemoryWrite8");
+  memory_write(impl_, memoryIndex, offset, 1, data, "MemoryWrite8");
 }
 
 // ---- identity, capabilities, interrupts, link ----
@@ -351,7 +345,7 @@ kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
   }
 
   impl_->resetting = true;
-  impl_->reported_access_during_reset = false;
+  kernel.monitor().emit(dexthil::monitor::DeviceReset{kernel.sim().now(), node.name, true});
   if (type == kIOPCIDeviceResetTypeFunctionReset) {
     const uint16_t device_control = static_cast<uint16_t>(pcie + 8);
     fabric.config_write(node.bdf, device_control, 2,
@@ -366,6 +360,7 @@ kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
   kernel.runtime().sleep_for(kResetRecovery);
   for (const auto& [function, image] : saved) write_image(fabric, function->bdf, image);
   impl_->resetting = false;
+  kernel.monitor().emit(dexthil::monitor::DeviceReset{kernel.sim().now(), node.name, false});
   return kIOReturnSuccess;
 }
 

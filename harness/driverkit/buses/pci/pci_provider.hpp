@@ -40,10 +40,8 @@ class PciProvider {
   using ConfigImage = std::array<std::uint32_t, 64>;
   std::optional<ConfigImage> saved_state;
   bool saved_state_permanent = false;
-  // Set while a Reset is in progress; touching the device then is a finding.
+  // Set while a Reset is in progress; an access then fails (DeviceAccessFailed, kDuringReset).
   bool resetting = false;
-  bool reported_access_during_reset = false;
-  std::set<std::string> reported_access_failures;  // kind and reason of each failed MMIO access reported
 
   // The function signalled its MSI: every enabled source on vector 0 gets it.
   void msi_received();

@@ -51,7 +51,7 @@ UsbDeviceDescription megatec_ups(std::uint16_t product = 0x5161) {
 // A machine with a USB bus and no PCIe topology.
 struct UsbMachine {
   explicit UsbMachine(const std::string& plist = "dexts/usbprobe/Info.plist", bool attach_before = true)
-      : sim(1), buffers(0x20'0000'0000, 1ULL << 30), kernel(sim, memory, buffers, findings) {
+      : sim(1), buffers(0x20'0000'0000, 1ULL << 30), kernel(sim, memory, buffers, findings, monitor) {
     auto owned = std::make_unique<UsbBus>(kernel);
     bus = owned.get();
     if (attach_before) bus->attach(megatec_ups());
@@ -83,6 +83,7 @@ struct UsbMachine {
   hostmem::SparseMemory memory;
   hostmem::PageAllocator buffers;
   checks::FindingLog findings;
+  monitor::Monitor monitor;
   Kernel kernel;
   UsbBus* bus = nullptr;
   bool loaded = false;
@@ -117,7 +118,8 @@ TEST(NubRegistry, PropertiesAreLookedUpByKeyAndTheNewestNubWinsALocation) {
 
 TEST(NubRegistry, ThePciBusPublishesAFunctionWithIOPCIFamilysProperties) {
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  monitor::Monitor monitor;
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   ASSERT_EQ(kernel.registry().all().size(), 1u);
   const Nub& nub = *kernel.registry().all()[0];

@@ -10,6 +10,8 @@
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
+#include "harness/checks/device_access_checker.hpp"
+#include "harness/checks/dma_prepare_checker.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/pcie/config_space.hpp"
@@ -29,7 +31,10 @@ std::string dext_library(const std::string& target) {
 
 struct DextMachine {
   explicit DextMachine(const std::string& variant, KernelProfile profile = {}, const std::string& topology = "direct")
-      : m(topology), kernel(m.sim, m.memory, m.buffers, m.findings, std::move(profile)),
+      : m(topology),
+        access_checker(monitor, m.findings, m.sim.trace()),
+        prepare_checker(monitor, m.findings, m.sim.trace()),
+        kernel(m.sim, m.memory, m.buffers, m.findings, monitor, std::move(profile)),
         device("testdev", m.sim, *m.fabric, m.node("dev")) {
     kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
     m.sim.attach(device, m.sim.add_clock("testdev.clk", 4000));
@@ -70,6 +75,9 @@ struct DextMachine {
   }
 
   pcie::testing::Machine m;
+  monitor::Monitor monitor;
+  checks::DeviceAccessChecker access_checker;  // what the kernel's device events mean
+  checks::DmaPrepareChecker prepare_checker;
   Kernel kernel;
   models::DmaTestdev device;
   bool loaded = false;
@@ -735,7 +743,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
   std::ofstream(path) << plist;
 
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  monitor::Monitor monitor;
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
@@ -756,7 +765,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
 
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  monitor::Monitor monitor;
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
@@ -767,7 +777,8 @@ TEST(DriverKitKernel, LoadErrorsNameTheFile) {
 
 TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
   pcie::testing::Machine m("direct");
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings);
+  monitor::Monitor monitor;
+  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   m.sim.run_until(3 * sim::kMillisecond);
   EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
