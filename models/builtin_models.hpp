@@ -2,6 +2,7 @@
 // Every model type built into dexthil, registered explicitly (no static-initialiser tricks that
 // a static library link can silently drop).
 #include "harness/runner/model_catalog.hpp"
+#include "harness/runner/sections/builtin_sections.hpp"
 
 namespace dexthil::models {
 
@@ -12,6 +13,7 @@ inline runner::ModelCatalog builtin_catalog() {
   runner::ModelCatalog catalog;
   register_dma_exerciser(catalog);
   register_dma_testdev(catalog);
+  runner::register_builtin_sections(catalog);
   return catalog;
 }
 

@@ -83,11 +83,13 @@ scenario that could not be set up), 3 harness error (a dexthil bug: rerun, then 
 constexpr const char* kListHelp = R"(usage: dexthil list [<file|dir>...]
        dexthil list --models
        dexthil list --checks
+       dexthil list --sections
 
 Without options, loads the scenarios named (checking them as 'run' does) and prints
 one line each: name, duration, seed, models and labels.
   --models    list the model types scenarios may use, with their parameters
   --checks    list the finding ids that [checks] and [[expect]] may name
+  --sections  list the scenario sections that plug-ins own (beside the core ones)
 
 exit status: 0 success, 2 usage or input error
 )";
@@ -132,6 +134,7 @@ struct Options {
   bool check_determinism = false;
   std::string waves_dir;
   bool list_models = false;
+  bool list_sections = false;
   bool list_checks = false;
   bool help = false;
   std::vector<std::string> paths;
@@ -231,6 +234,8 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
       o->list_models = true;
     } else if (a == "--checks" && takes(a)) {
       o->list_checks = true;
+    } else if (a == "--sections" && takes(a)) {
+      o->list_sections = true;
     } else if (a.size() > 1 && a[0] == '-') {
       err << "dexthil: unknown option \"" << a << "\" for '" << args[0] << "' (see 'dexthil " << args[0] << " --help')\n";
       return false;
@@ -246,7 +251,7 @@ bool load_all(const std::vector<std::string>& paths, const runner::ModelCatalog&
               std::vector<scenario::Scenario>* scenarios, std::ostream& err) {
   std::vector<std::string> errors;
   std::vector<std::string> files = scenario::collect_scenario_files(paths, &errors);
-  scenario::ScenarioLoader loader(catalog.infos());
+  scenario::ScenarioLoader loader(catalog.infos(), catalog.sections());
   for (const std::string& file : files) {
     std::string error;
     if (auto s = loader.load(file, &error)) {
@@ -417,7 +422,7 @@ std::string describe_param(const scenario::ParamSpec& p) {
 
 int command_list(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--models", "--checks"}, &o, err)) return kExitUsage;
+  if (!parse_options(args, 1, {"--models", "--checks", "--sections"}, &o, err)) return kExitUsage;
   if (o.help) {
     out << kListHelp;
     return kExitPass;
@@ -442,8 +447,12 @@ int command_list(const std::vector<std::string>& args, std::ostream& out, std::o
     }
     return kExitPass;
   }
+  if (o.list_sections) {
+    for (const auto& section : catalog.sections()) out << pad("[[" + std::string(section->key()) + "]]", 16) << section->summary() << "\n";
+    return kExitPass;
+  }
   if (o.paths.empty()) {
-    err << "dexthil: 'list' needs scenario files or folders, or --models / --checks\n";
+    err << "dexthil: 'list' needs scenario files or folders, or --models / --checks / --sections\n";
     return kExitUsage;
   }
   std::vector<scenario::Scenario> scenarios;

@@ -47,14 +47,19 @@ struct ModelType {
   std::function<std::unique_ptr<ScenarioModel>(ModelContext&)> create;
 };
 
+// The model types and the scenario sections (scenario/section.hpp) a run knows: what the loader
+// accepts and the runner builds.
 class ModelCatalog {
  public:
   void add(ModelType type) { types_.push_back(std::move(type)); }
+  void add_section(std::shared_ptr<const scenario::SectionPlugin> section) { sections_.push_back(std::move(section)); }
   const ModelType* find(const std::string& type) const;
   std::vector<scenario::ModelTypeInfo> infos() const;
+  const std::vector<std::shared_ptr<const scenario::SectionPlugin>>& sections() const { return sections_; }
 
  private:
   std::vector<ModelType> types_;
+  std::vector<std::shared_ptr<const scenario::SectionPlugin>> sections_;
 };
 
 }  // namespace dexthil::runner

@@ -1,4 +1,5 @@
 #include "harness/runner/run.hpp"
+#include "harness/runner/run_context.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -267,6 +268,12 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *fabric));
+    }
+    // Sections owned by plug-ins ([[hotplug]], [[usb_device]], ...) take their part in the run.
+    RunContext context{sim, s, findings, monitor, fabric.get(), kernel.get(), {}};
+    for (std::size_t i = 0; i < models.size(); ++i) context.models.emplace_back(&s.models[i], models[i].get());
+    for (const scenario::LoadedSection& section : s.sections) section.data->apply(context);
+    if (kernel) {
       for (const scenario::DextSpec& d : s.dexts) {
         const std::string bundle = find_dext_bundle(d, options.dext_dirs);
         std::string error;
@@ -279,15 +286,6 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       if (s.wake_at) sim.at(*s.wake_at, [k = kernel.get()] { k->system_wake(); });
     }
 
-    for (const scenario::HotplugSpec& h : s.hotplug) {
-      sim.at(h.remove_at, [&, h] {
-        fabric->surprise_remove(*fabric->node(h.endpoint));
-        for (std::size_t i = 0; i < models.size(); ++i) {
-          if (s.models[i].endpoint == h.endpoint) models[i]->removed();
-        }
-        if (kernel) kernel->device_removed(h.endpoint);
-      });
-    }
     sim::RunStats stats = sim.run_until(s.duration);
     if (kernel) {
       // Shutdown: every service is stopped and freed, then the end-of-run checks.

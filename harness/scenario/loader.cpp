@@ -29,7 +29,9 @@ using toml_input::Problem;
 
 class Reader : public toml_input::TomlReader {
  public:
-  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types) : TomlReader(file), types_(types) {
+  Reader(const std::string& file, const std::vector<ModelTypeInfo>& types,
+         const std::vector<std::shared_ptr<const SectionPlugin>>& sections)
+      : TomlReader(file), types_(types), sections_(sections) {
     for (const auto& c : checks::known_checks()) known_ids_.push_back(c.id);
     for (const ModelTypeInfo& t : types_) {
       for (const ModelCheck& c : t.checks) known_ids_.push_back(c.id);
@@ -40,9 +42,10 @@ class Reader : public toml_input::TomlReader {
     Scenario s;
     s.file = file();
     s.pos = pos(root);
-    allow_keys(root, "",
-               {"scenario", "host", "kernel", "model", "mapping", "dext", "capture", "fault", "hotplug", "checks", "budgets",
-                "expect"});
+    std::vector<std::string_view> keys{"scenario", "host", "kernel", "model",   "mapping", "dext",
+                                       "capture",  "fault", "checks", "budgets", "expect"};
+    for (const auto& section : sections_) keys.push_back(section->key());
+    allow_keys(root, "", keys);
 
     const toml::table& head = table(root, "scenario", "", true);
     s.pos = pos(head);
@@ -100,6 +103,17 @@ class Reader : public toml_input::TomlReader {
       }
     }
 
+    // Sections owned by plug-ins, after the models they may refer to and before the dexts that
+    // may match the nubs they publish.
+    for (const auto& plugin : sections_) {
+      const toml::node* node = root.get(plugin->key());
+      if (!node) continue;
+      const SectionScope scope{s, endpoints_, model_names};
+      LoadedSection loaded{std::string(plugin->key()), plugin->read(*node, *this, scope)};
+      for (const std::string& place : loaded.data->places()) places_.insert(place);
+      s.sections.push_back(std::move(loaded));
+    }
+
     for_each_table(root, "mapping", [&](const toml::table& t, const std::string& path) {
       allow_keys(t, path, {"endpoint", "size", "direction", "rids"});
       MappingSpec m;
@@ -125,7 +139,11 @@ class Reader : public toml_input::TomlReader {
         fail(*t.get("name"), path + ".name", "\"" + d.name + "\" is not a dext bundle name");
       }
       if (auto p = string(t, "path", path, false)) d.path = existing_directory(t, "path", path, *p);
-      if (!has_topology_) fail(t, path, "a dext needs [scenario] topology: it matches the topology's PCI functions");
+      if (!has_topology_ && places_.empty()) {
+        fail(t, path,
+             "a dext needs nubs to match: [scenario] topology (its PCI functions) or a section that publishes them, "
+             "such as [[usb_device]]");
+      }
       s.dexts.push_back(std::move(d));
     });
     for_each_table(root, "capture", [&](const toml::table& t, const std::string& path) {
@@ -151,15 +169,6 @@ class Reader : public toml_input::TomlReader {
         }
       }
       s.faults.push_back(std::move(f));
-    });
-
-    for_each_table(root, "hotplug", [&](const toml::table& t, const std::string& path) {
-      allow_keys(t, path, {"endpoint", "remove_at"});
-      HotplugSpec h;
-      h.pos = pos(t);
-      h.endpoint = endpoint(t, path, true).value();
-      h.remove_at = duration(t, "remove_at", path, true, 0, s.duration).value();
-      s.hotplug.push_back(std::move(h));
     });
 
     if (const toml::node* checks = root.get("checks")) {
@@ -197,7 +206,9 @@ class Reader : public toml_input::TomlReader {
       }
       if (t.get("endpoint")) {
         if (e.where) fail(*t.get("endpoint"), path + ".endpoint", "name either \"model\" or \"endpoint\", not both");
-        e.where = endpoint(t, path, true);
+        // A topology endpoint, or a place a section put nubs.
+        const auto place = string(t, "endpoint", path, true);
+        e.where = places_.count(*place) ? place : endpoint(t, path, true);
       }
       if (const toml::node* count = t.get("count")) {
         e.count = static_cast<std::uint32_t>(integer(*count, path + ".count", 0, 1'000'000));
@@ -227,11 +238,12 @@ class Reader : public toml_input::TomlReader {
     const std::string owner = dot == std::string::npos ? "" : e.stat->substr(0, dot);
     const auto at = owner.find('@');
     const bool known = model_names.count(owner) ||
-                       (at != std::string::npos && at > 0 && endpoints_.count(owner.substr(at + 1)));
+                       (at != std::string::npos && at > 0 &&
+                        (endpoints_.count(owner.substr(at + 1)) || places_.count(owner.substr(at + 1))));
     if (dot == std::string::npos || dot + 1 == e.stat->size() || !known) {
       fail(*t.get("stat"), path + ".stat",
            "\"" + *e.stat + "\" is not MODEL.NAME (a model of this scenario) or CLASS@ENDPOINT.NAME (a dext service on an "
-           "endpoint of its topology)");
+           "endpoint of its topology, or on a place a section such as [[usb_device]] publishes)");
     }
     e.at_least = integer(t, "at_least", path, INT64_MIN, INT64_MAX);
     e.at_most = integer(t, "at_most", path, INT64_MIN, INT64_MAX);
@@ -385,6 +397,8 @@ class Reader : public toml_input::TomlReader {
   }
 
   const std::vector<ModelTypeInfo>& types_;
+  const std::vector<std::shared_ptr<const SectionPlugin>>& sections_;
+  std::set<std::string> places_;  // where sections put nubs
   std::vector<std::string> known_ids_;  // the core finding ids and those the model types add
   bool has_topology_ = false;
   std::set<std::string> endpoints_;
@@ -403,7 +417,7 @@ std::optional<Scenario> ScenarioLoader::load(const std::string& path, std::strin
 
 std::optional<Scenario> ScenarioLoader::load_text(const std::string& text, const std::string& path, std::string* error) const {
   std::optional<Scenario> scenario;
-  toml_input::parse(text, path, [&](const toml::table& root) { scenario = Reader(path, model_types_).read(root); }, error);
+  toml_input::parse(text, path, [&](const toml::table& root) { scenario = Reader(path, model_types_, sections_).read(root); }, error);
   return scenario;
 }
 

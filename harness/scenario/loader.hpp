@@ -2,6 +2,7 @@
 // Reads scenario files (TOML, see docs/scenarios.md) into validated Scenarios. Every problem is
 // reported as "file:line:column: key.path: what is wrong", and the first problem in a file is the
 // one reported, so a user fixes files one precise message at a time.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@ namespace dexthil::scenario {
 
 class ScenarioLoader {
  public:
-  explicit ScenarioLoader(std::vector<ModelTypeInfo> model_types) : model_types_(std::move(model_types)) {}
+  explicit ScenarioLoader(std::vector<ModelTypeInfo> model_types,
+                          std::vector<std::shared_ptr<const SectionPlugin>> sections = {})
+      : model_types_(std::move(model_types)), sections_(std::move(sections)) {}
 
   // Returns the scenario, or nullopt with one message in *error.
   std::optional<Scenario> load(const std::string& path, std::string* error) const;
@@ -20,9 +23,11 @@ class ScenarioLoader {
   std::optional<Scenario> load_text(const std::string& text, const std::string& path, std::string* error) const;
 
   const std::vector<ModelTypeInfo>& model_types() const { return model_types_; }
+  const std::vector<std::shared_ptr<const SectionPlugin>>& sections() const { return sections_; }
 
  private:
   std::vector<ModelTypeInfo> model_types_;
+  std::vector<std::shared_ptr<const SectionPlugin>> sections_;
 };
 
 // Expands command-line arguments into scenario files: a file stands for itself, a folder for

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/scenario/section.hpp"
 #include "harness/sim/time.hpp"
 #include "harness/toml/position.hpp"
 
@@ -103,13 +104,6 @@ struct MappingSpec {
   SourcePos pos;
 };
 
-// Surprise removal of the device behind an endpoint during the run.
-struct HotplugSpec {
-  std::string endpoint;
-  sim::SimTime remove_at = 0;
-  SourcePos pos;
-};
-
 struct FaultSpec {
   std::string kind;    // "dma-completion-status", "dma-stall", "dma-corrupt-read"
   std::string target;  // a model name
@@ -148,7 +142,7 @@ struct Scenario {
   std::vector<CaptureSpec> captures;
   std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;
-  std::vector<HotplugSpec> hotplug;
+  std::vector<LoadedSection> sections;  // read by their plug-ins (section.hpp), in file order of their keys
   std::map<std::string, bool> checks;  // check id -> enabled; absent means enabled
   std::optional<sim::SimTime> dma_latency_budget;
   std::vector<ExpectSpec> expectations;

@@ -1,5 +1,7 @@
 #include "harness/toml/reader.hpp"
 
+#include <span>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -8,7 +10,7 @@ namespace fs = std::filesystem;
 
 namespace dexthil::toml_input {
 namespace {
-std::string comma_list(std::initializer_list<std::string_view> items) {
+std::string comma_list(std::span<const std::string_view> items) {
   std::string list;
   for (auto i : items) list += (list.empty() ? "" : ", ") + std::string(i);
   return list;
@@ -90,6 +92,10 @@ bool TomlReader::is_identifier(const std::string& s) {
 
 void TomlReader::allow_keys(const toml::table& t, const std::string& path,
                             std::initializer_list<std::string_view> allowed) const {
+  allow_keys(t, path, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+void TomlReader::allow_keys(const toml::table& t, const std::string& path, std::span<const std::string_view> allowed) const {
   for (auto&& [key, value] : t) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
       fail(value, join(path, key.str()),
@@ -117,12 +123,15 @@ const toml::table& TomlReader::table(const toml::table& parent, std::string_view
 void TomlReader::for_each_table(const toml::table& root, std::string_view key,
                                 const std::function<void(const toml::table&, const std::string&)>& fn) const {
   const toml::node* node = root.get(key);
-  if (!node) return;
-  const std::string k(key);
+  if (node) for_each_table(*node, std::string(key), fn);
+}
+
+void TomlReader::for_each_table(const toml::node& node, const std::string& k,
+                                const std::function<void(const toml::table&, const std::string&)>& fn) const {
   // A single [key] table where [[key]] was meant is a common slip and gets its own message.
-  if (node->is_table()) fail(*node, k, "write [[" + k + "]] (an array of tables), not [" + k + "]");
-  if (!node->is_array_of_tables()) fail(*node, k, "expected [[" + k + "]] tables, got " + type_name(*node));
-  const toml::array& arr = *node->as_array();
+  if (node.is_table()) fail(node, k, "write [[" + k + "]] (an array of tables), not [" + k + "]");
+  if (!node.is_array_of_tables()) fail(node, k, "expected [[" + k + "]] tables, got " + type_name(node));
+  const toml::array& arr = *node.as_array();
   for (std::size_t i = 0; i < arr.size(); ++i) fn(*arr.get(i)->as_table(), k + "[" + std::to_string(i) + "]");
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,10 +45,14 @@ class TomlReader {
   static const char* type_name(const toml::node& node);
 
   void allow_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) const;
+  void allow_keys(const toml::table& t, const std::string& path, std::span<const std::string_view> allowed) const;
   const toml::table& as_table(const toml::node& node, const std::string& path) const;
   const toml::table& table(const toml::table& parent, std::string_view key, const std::string& path, bool required) const;
   // [[key]] arrays of tables: fn(table, "key[i]").
   void for_each_table(const toml::table& root, std::string_view key,
+                      const std::function<void(const toml::table&, const std::string&)>& fn) const;
+  // The same, for the value of a top-level key already in hand (`key` names it in messages).
+  void for_each_table(const toml::node& node, const std::string& key,
                       const std::function<void(const toml::table&, const std::string&)>& fn) const;
 
   std::optional<std::string> string(const toml::table& t, std::string_view key, const std::string& path, bool required) const;

@@ -207,6 +207,10 @@ TEST(Cli, ListShowsScenariosModelsAndChecks) {
   EXPECT_NE(models.out.find("transactions"), std::string::npos);
   Result checks = run({"list", "--checks"});
   EXPECT_NE(checks.out.find("budget.dma-latency"), std::string::npos);
+  Result sections = run({"list", "--sections"});
+  EXPECT_EQ(sections.code, kExitPass);
+  EXPECT_NE(sections.out.find("[[hotplug]]     surprise removal"), std::string::npos) << sections.out;
+  EXPECT_NE(sections.out.find("[[usb_device]]  a USB device"), std::string::npos) << sections.out;
 }
 
 }  // namespace

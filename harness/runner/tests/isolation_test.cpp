@@ -66,7 +66,7 @@ scenario::Scenario scenario_with(const std::string& name, const std::string& typ
   const std::string text = "[scenario]\nname = \"" + name + "\"\nduration = \"1ms\"\nseed = 4\n[[model]]\nname = \"m\"\ntype = \"" +
                            type + "\"\n" + params;
   std::string error;
-  auto s = scenario::ScenarioLoader(catalog().infos()).load_text(text, "harness/runner/tests/" + name + ".toml", &error);
+  auto s = scenario::ScenarioLoader(catalog().infos(), catalog().sections()).load_text(text, "harness/runner/tests/" + name + ".toml", &error);
   if (!s) throw std::runtime_error(error);
   return *s;
 }

@@ -14,7 +14,7 @@ const ModelCatalog& catalog() {
 
 scenario::Scenario parse(const std::string& text) {
   std::string error;
-  auto s = scenario::ScenarioLoader(catalog().infos()).load_text(text, "harness/runner/tests/inline.toml", &error);
+  auto s = scenario::ScenarioLoader(catalog().infos(), catalog().sections()).load_text(text, "harness/runner/tests/inline.toml", &error);
   if (!s) throw std::runtime_error(error);
   return *s;
 }

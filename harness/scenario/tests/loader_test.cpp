@@ -12,7 +12,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ScenarioLoader loader() { return ScenarioLoader(models::builtin_catalog().infos()); }
+ScenarioLoader loader() {
+  const runner::ModelCatalog catalog = models::builtin_catalog();
+  return ScenarioLoader(catalog.infos(), catalog.sections());
+}
 
 TEST(ScenarioLoader, ReadsEveryPartOfAFullScenario) {
   const std::string text = R"(
@@ -128,6 +131,54 @@ TEST(ScenarioLoader, AModelCanUseOnlyThePortsItsTypeDeclares) {
                                 "harness/scenario/tests/p.toml", &error));
   EXPECT_EQ(error, "harness/scenario/tests/p.toml:10:9: error: fault[0].model: model \"u\" (uart) has no host-memory DMA "
                    "port for a DMA fault to hit");
+}
+
+// A section a plug-in owns: the loader knows nothing of it, yet the key is accepted, the
+// plug-in's errors carry the file position, and the places it declares may be named by [[expect]].
+class SerialLineSection final : public SectionPlugin {
+ public:
+  struct Data final : SectionData {
+    std::string port;
+    void apply(runner::RunContext&) const override {}
+    std::vector<std::string> places() const override { return {port}; }
+  };
+  std::string_view key() const override { return "serial_line"; }
+  std::string_view summary() const override { return "a serial line (test only)"; }
+  std::shared_ptr<const SectionData> read(const toml::node& section, const toml_input::TomlReader& in,
+                                          const SectionScope& scope) const override {
+    const toml::table& t = in.as_table(section, "serial_line");
+    in.allow_keys(t, "serial_line", {"port", "baud"});
+    auto data = std::make_shared<Data>();
+    data->port = in.string(t, "port", "serial_line", true).value();
+    in.integer(t, "baud", "serial_line", 50, 4'000'000);
+    EXPECT_EQ(scope.scenario.name, "s");  // the parts before sections are read
+    return data;
+  }
+};
+
+TEST(ScenarioLoader, ASectionPlugInOwnsItsKeyItsErrorsAndItsPlaces) {
+  const std::string text = "[scenario]\nname = \"s\"\nduration = \"1ms\"\n"
+                           "[serial_line]\nport = \"tty0\"\nbaud = 2400\n"
+                           "[[expect]]\nfinding = \"dext.crashed\"\nendpoint = \"tty0\"\ncount = 0\n"
+                           "[[expect]]\nstat = \"Ups@tty0.stage\"\nequals = \"started\"\n";
+  std::string error;
+  const runner::ModelCatalog catalog = models::builtin_catalog();
+  EXPECT_FALSE(loader().load_text(text, "harness/scenario/tests/s.toml", &error));
+  EXPECT_EQ(error.rfind("harness/scenario/tests/s.toml:4:1: error: serial_line: unknown key \"serial_line\"", 0), 0u)
+      << error;
+  auto sections = catalog.sections();
+  sections.push_back(std::make_shared<SerialLineSection>());
+  const ScenarioLoader with(catalog.infos(), sections);
+  auto s = with.load_text(text, "harness/scenario/tests/s.toml", &error);
+  ASSERT_TRUE(s) << error;
+  ASSERT_EQ(s->sections.size(), 1u);
+  EXPECT_EQ(s->sections[0].key, "serial_line");
+  EXPECT_EQ(dynamic_cast<const SerialLineSection::Data&>(*s->sections[0].data).port, "tty0");
+  EXPECT_EQ(s->expectations[0].where, "tty0");
+  EXPECT_FALSE(with.load_text("[scenario]\nname = \"s\"\nduration = \"1ms\"\n[serial_line]\nport = \"tty0\"\nbaud = 1\n"
+                              "[[expect]]\nstat = \"Ups@tty0.stage\"\nequals = \"started\"\n",
+                              "harness/scenario/tests/s.toml", &error));
+  EXPECT_EQ(error, "harness/scenario/tests/s.toml:6:8: error: serial_line.baud: 1 is out of range (50 to 4000000)");
 }
 
 TEST(ScenarioLoader, DuplicateScenarioNamesAcrossFilesAreRefused) {

@@ -1,0 +1,68 @@
+#include "harness/runner/sections/hotplug.hpp"
+
+#include <string>
+#include <vector>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/runner/run_context.hpp"
+
+namespace dexthil::runner {
+namespace {
+
+struct Removal {
+  std::string endpoint;
+  sim::SimTime at = 0;
+};
+
+class HotplugData final : public scenario::SectionData {
+ public:
+  explicit HotplugData(std::vector<Removal> removals) : removals_(std::move(removals)) {}
+
+  void apply(RunContext& run) const override {
+    for (const Removal& r : removals_) {
+      std::vector<ScenarioModel*> behind;
+      for (const auto& [spec, model] : run.models) {
+        if (spec->endpoint == r.endpoint) behind.push_back(model);
+      }
+      run.sim.at(r.at, [fabric = run.fabric, kernel = run.kernel, endpoint = r.endpoint, behind] {
+        fabric->surprise_remove(*fabric->node(endpoint));
+        for (ScenarioModel* m : behind) m->removed();
+        if (kernel) kernel->device_removed(endpoint);
+      });
+    }
+  }
+
+ private:
+  std::vector<Removal> removals_;
+};
+
+class HotplugSection final : public scenario::SectionPlugin {
+ public:
+  std::string_view key() const override { return "hotplug"; }
+  std::string_view summary() const override {
+    return "surprise removal of the device behind a topology endpoint (endpoint, remove_at)";
+  }
+  std::shared_ptr<const scenario::SectionData> read(const toml::node& section, const toml_input::TomlReader& in,
+                                                    const scenario::SectionScope& scope) const override {
+    std::vector<Removal> removals;
+    in.for_each_table(section, "hotplug", [&](const toml::table& t, const std::string& path) {
+      in.allow_keys(t, path, {"endpoint", "remove_at"});
+      Removal r;
+      r.endpoint = in.string(t, "endpoint", path, true).value();
+      if (!scope.endpoints.count(r.endpoint)) {
+        in.fail(*t.get("endpoint"), path + ".endpoint",
+                scope.endpoints.empty() ? "names an endpoint, but the scenario has no topology (scenario.topology)"
+                                        : "the topology has no endpoint \"" + r.endpoint + "\"");
+      }
+      r.at = in.duration(t, "remove_at", path, true, 0, scope.scenario.duration).value();
+      removals.push_back(std::move(r));
+    });
+    return std::make_shared<HotplugData>(std::move(removals));
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const scenario::SectionPlugin> hotplug_section() { return std::make_shared<HotplugSection>(); }
+
+}  // namespace dexthil::runner
