@@ -61,10 +61,7 @@ void DmaExerciser::drive_device_side(sim::SimTime now) {
   top_->dev_req_valid = ready;
   if (ready) {
     const Op& op = ops_.front();
-    top_->dev_req_write = op.write;
-    top_->dev_req_addr = op.address;
-    top_->dev_req_len = op.length;
-    top_->dev_req_tag = next_tag_;
+    pack_req({op.write, op.address, static_cast<std::uint16_t>(op.length), next_tag_}, top_->dev_req);
   }
   top_->dev_wdata_valid = !wdata_.empty();
   if (!wdata_.empty()) top_->dev_wdata = wdata_.front();
@@ -74,11 +71,10 @@ void DmaExerciser::drive_device_side(sim::SimTime now) {
 void DmaExerciser::sample_device_side(sim::SimTime now) {
   if (top_->dev_wdata_valid && top_->dev_wdata_ready) wdata_.pop_front();
   if (top_->dev_rsp_valid && top_->dev_rsp_ready) {
-    const std::uint8_t tag = top_->dev_rsp_tag;
-    const std::uint8_t status = top_->dev_rsp_status;
-    auto& slot = in_flight_[tag];
-    if (slot && !slot->write && status == 0) unpack_beat(top_->dev_rsp_data, slot->length, &slot->data);
-    if (top_->dev_rsp_last) complete(tag, status, now);
+    const DmaRspFields beat = unpack_rsp(top_->dev_rsp);
+    auto& slot = in_flight_[beat.tag];
+    if (slot && !slot->write && beat.status == 0) unpack_beat(beat.data, slot->length, &slot->data);
+    if (beat.last) complete(beat.tag, beat.status, now);
   }
   if (top_->dev_req_valid && top_->dev_req_ready) {
     Op op = std::move(ops_.front());

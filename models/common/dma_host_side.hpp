@@ -1,6 +1,7 @@
 #pragma once
 // The host half of the shared DMA port (rtl/dma_port.sv), for any Verilated top that exposes
-// the port's host_* signals under their RTL names. It turns requests leaving the RTL into
+// the port's host_* signals under their RTL names (the request and response as dma_pkg's packed
+// structs, read and written through dma_port_fields.hpp). It turns requests leaving the RTL into
 // DmaRequests for the upstream (memory, later the PCIe fabric) and feeds completions back as
 // response beats. Writes are taken whole, and nothing passes a write still waiting for data,
 // so requests reach the upstream in issue order, as PCIe ordering requires of posted writes.
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "harness/dma/transaction.hpp"
+#include "models/common/dma_port_fields.hpp"
 #include "harness/sim/simulator.hpp"
 
 namespace dexthil::models {
@@ -47,10 +49,7 @@ class DmaHostSide {
     top.host_rsp_valid = !beats_.empty();
     if (!beats_.empty()) {
       const ResponseBeat& b = beats_.front();
-      top.host_rsp_tag = b.tag;
-      top.host_rsp_status = b.status;
-      top.host_rsp_data = b.data;
-      top.host_rsp_last = b.last;
+      pack_rsp({b.tag, b.status, b.data, b.last}, top.host_rsp);
     }
   }
 
@@ -66,12 +65,13 @@ class DmaHostSide {
       }
     }
     if (top.host_req_valid && top.host_req_ready) {
+      const DmaReqFields f = unpack_req(top.host_req);
       dma::DmaRequest r;
       r.requester = requester_;
-      r.address = top.host_req_addr;
-      r.length = top.host_req_len;
-      r.tag = top.host_req_tag;
-      r.write = top.host_req_write;
+      r.address = f.addr;
+      r.length = f.len;
+      r.tag = f.tag;
+      r.write = f.write;
       r.issued_at = sim_.now();
       if (r.write && r.length > 0) {
         r.data.reserve(r.length);

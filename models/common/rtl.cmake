@@ -8,7 +8,7 @@ set(_vflags -Wall --assert --x-assign fast --x-initial unique --timescale 1ps/1p
 
 # The shared DMA port, as every device model embeds it.
 verilate(dexthil_rtl PREFIX Vdma_port TOP_MODULE dma_port
-  SOURCES ${_rtl}/dma_port.sv ${_rtl}/sync_fifo.sv
+  SOURCES ${_rtl}/dma_pkg.sv ${_rtl}/dma_port.sv ${_rtl}/sync_fifo.sv
   TRACE_FST VERILATOR_ARGS ${_vflags})
 
 # The FIFO alone, at its defaults (32 x 16) and at an odd depth to prove the parameterisation.

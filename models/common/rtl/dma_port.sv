@@ -3,11 +3,11 @@
 // driven from C++).
 //
 // Channels (each a valid/ready stream buffered by one sync_fifo; a transfer
-// happens on a rising edge when valid && ready):
-//   req   dev -> host  {write, addr[63:0], len[12:0] bytes (1..4096), tag[7:0]}
-//   wdata dev -> host  64-bit beats, ceil(len/8) per write request, in
+// happens on a rising edge when valid && ready), payloads from dma_pkg:
+//   req   dev -> host  dma_req_t {write, addr, len (1..4096 bytes), tag}
+//   wdata dev -> host  dma_data_t beats, ceil(len/8) per write request, in
 //                      request order
-//   rsp   host -> dev  {tag, status[2:0], data[63:0], last}; reads return
+//   rsp   host -> dev  dma_rsp_t {tag, status, data, last}; reads return
 //                      ceil(len/8) beats with last on the final one, writes
 //                      return a single beat with last=1 and data 0
 //
@@ -21,57 +21,43 @@
 //   busy         anything buffered or outstanding (lets the model sleep)
 //   error        sticky until reset: FIFO overflow/underflow, or a last
 //                response beat arriving from the host while outstanding == 0
-module dma_port #(
+module dma_port
+  import dma_pkg::*;
+#(
     parameter int unsigned REQ_DEPTH  = 4,
     parameter int unsigned DATA_DEPTH = 16,
     parameter int unsigned RSP_DEPTH  = 16
 ) (
-    input  logic        clk,
-    input  logic        rst_n,
-    // device side: requests in
-    input  logic        dev_req_valid,
-    output logic        dev_req_ready,
-    input  logic        dev_req_write,
-    input  logic [63:0] dev_req_addr,
-    input  logic [12:0] dev_req_len,
-    input  logic [ 7:0] dev_req_tag,
-    // device side: write data beats in
-    input  logic        dev_wdata_valid,
-    output logic        dev_wdata_ready,
-    input  logic [63:0] dev_wdata,
-    // device side: responses out
-    output logic        dev_rsp_valid,
-    input  logic        dev_rsp_ready,
-    output logic [ 7:0] dev_rsp_tag,
-    output logic [ 2:0] dev_rsp_status,
-    output logic [63:0] dev_rsp_data,
-    output logic        dev_rsp_last,
-    // host side: requests out
-    output logic        host_req_valid,
-    input  logic        host_req_ready,
-    output logic        host_req_write,
-    output logic [63:0] host_req_addr,
-    output logic [12:0] host_req_len,
-    output logic [ 7:0] host_req_tag,
-    // host side: write data out
-    output logic        host_wdata_valid,
-    input  logic        host_wdata_ready,
-    output logic [63:0] host_wdata,
-    // host side: responses in
-    input  logic        host_rsp_valid,
-    output logic        host_rsp_ready,
-    input  logic [ 7:0] host_rsp_tag,
-    input  logic [ 2:0] host_rsp_status,
-    input  logic [63:0] host_rsp_data,
-    input  logic        host_rsp_last,
+    input  logic      clk,
+    input  logic      rst_n,
+    // device side: requests in, write data beats in, responses out
+    input  logic      dev_req_valid,
+    output logic      dev_req_ready,
+    input  dma_req_t  dev_req,
+    input  logic      dev_wdata_valid,
+    output logic      dev_wdata_ready,
+    input  dma_data_t dev_wdata,
+    output logic      dev_rsp_valid,
+    input  logic      dev_rsp_ready,
+    output dma_rsp_t  dev_rsp,
+    // host side: requests out, write data out, responses in
+    output logic      host_req_valid,
+    input  logic      host_req_ready,
+    output dma_req_t  host_req,
+    output logic      host_wdata_valid,
+    input  logic      host_wdata_ready,
+    output dma_data_t host_wdata,
+    input  logic      host_rsp_valid,
+    output logic      host_rsp_ready,
+    input  dma_rsp_t  host_rsp,
     // status
-    output logic [ 7:0] outstanding,
-    output logic        busy,
-    output logic        error
+    output logic [7:0] outstanding,
+    output logic       busy,
+    output logic       error
 );
 
-  localparam int unsigned REQ_W = 1 + 64 + 13 + 8;
-  localparam int unsigned RSP_W = 8 + 3 + 64 + 1;
+  localparam int unsigned REQ_W = $bits(dma_req_t);
+  localparam int unsigned RSP_W = $bits(dma_rsp_t);
 
   // ---------------------------------------------------------------- req
   logic req_full, req_empty, req_ovf, req_unf;
@@ -90,10 +76,10 @@ module dma_port #(
       .clk      (clk),
       .rst_n    (rst_n),
       .push     (dev_req_fire),
-      .push_data({dev_req_write, dev_req_addr, dev_req_len, dev_req_tag}),
+      .push_data(dev_req),
       .full     (req_full),
       .pop      (host_req_fire),
-      .pop_data ({host_req_write, host_req_addr, host_req_len, host_req_tag}),
+      .pop_data (host_req),
       .empty    (req_empty),
       .count    (req_count),
       .overflow (req_ovf),
@@ -108,7 +94,7 @@ module dma_port #(
   assign host_wdata_valid = !wd_empty;
 
   sync_fifo #(
-      .WIDTH(64),
+      .WIDTH($bits(dma_data_t)),
       .DEPTH(DATA_DEPTH)
   ) u_wdata_fifo (
       .clk      (clk),
@@ -141,10 +127,10 @@ module dma_port #(
       .clk      (clk),
       .rst_n    (rst_n),
       .push     (host_rsp_fire),
-      .push_data({host_rsp_tag, host_rsp_status, host_rsp_data, host_rsp_last}),
+      .push_data(host_rsp),
       .full     (rsp_full),
       .pop      (dev_rsp_fire),
-      .pop_data ({dev_rsp_tag, dev_rsp_status, dev_rsp_data, dev_rsp_last}),
+      .pop_data (dev_rsp),
       .empty    (rsp_empty),
       .count    (rsp_count),
       .overflow (rsp_ovf),
@@ -164,13 +150,13 @@ module dma_port #(
       outstanding  <= '0;
       spurious_rsp <= 1'b0;
     end else begin
-      unique case ({dev_req_fire, dev_rsp_fire && dev_rsp_last})
+      unique case ({dev_req_fire, dev_rsp_fire && dev_rsp.last})
         2'b10:   outstanding <= outstanding + 8'd1;
         2'b01:   outstanding <= outstanding - 8'd1;
         default: ;
       endcase
       // A final beat with nothing outstanding can't belong to any request.
-      if (host_rsp_fire && host_rsp_last && outstanding == '0) spurious_rsp <= 1'b1;
+      if (host_rsp_fire && host_rsp.last && outstanding == '0) spurious_rsp <= 1'b1;
     end
   end
 
@@ -183,13 +169,13 @@ module dma_port #(
   // Each rule's comment is what a failure reports (models/common/rtl_assertion_report.cpp).
   // A device holds the request it offers, unchanged, until the port takes it.
   a_dev_req_held : assert property (@(posedge clk) disable iff (!rst_n)
-    dev_req_valid && !dev_req_ready |=> dev_req_valid && $stable({dev_req_write, dev_req_addr, dev_req_len, dev_req_tag}));
+    dev_req_valid && !dev_req_ready |=> dev_req_valid && $stable(dev_req));
   // A device holds the write beat it offers, unchanged, until the port takes it.
   a_dev_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
     dev_wdata_valid && !dev_wdata_ready |=> dev_wdata_valid && $stable(dev_wdata));
   // The port holds the request it offers the host, unchanged, until the host takes it.
   a_host_req_held : assert property (@(posedge clk) disable iff (!rst_n)
-    host_req_valid && !host_req_ready |=> host_req_valid && $stable({host_req_write, host_req_addr, host_req_len, host_req_tag}));
+    host_req_valid && !host_req_ready |=> host_req_valid && $stable(host_req));
   // The port holds the write beat it offers the host, unchanged, until the host takes it.
   a_host_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
     host_wdata_valid && !host_wdata_ready |=> host_wdata_valid && $stable(host_wdata));

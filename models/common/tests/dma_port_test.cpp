@@ -26,8 +26,7 @@ class HandshakeBreaker final : public sim::ClockedModel {
     ++edges_;
     port_.host_req_ready = 0;  // the host takes nothing: the request FIFO fills
     port_.dev_req_valid = edges_ <= 5;
-    port_.dev_req_len = 64;
-    port_.dev_req_tag = static_cast<std::uint8_t>(edges_);
+    pack_req({false, 0, 64, static_cast<std::uint8_t>(edges_)}, port_.dev_req);
     edge(port_);
     return edges_ < 8 ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();
   }
@@ -61,19 +60,18 @@ TEST(DmaPort, RequestCrossesInOneCycleAndResponsesCountDown) {
   reset(p);
   EXPECT_FALSE(p.busy);
   p.dev_req_valid = 1;
-  p.dev_req_write = 0;
-  p.dev_req_addr = 0x80001000;
-  p.dev_req_len = 16;
-  p.dev_req_tag = 9;
+  pack_req({false, 0x80001000, 16, 9}, p.dev_req);
   p.host_req_ready = 0;
   edge(p);
   p.dev_req_valid = 0;
   p.clk = 0;
   p.eval();
   EXPECT_TRUE(p.host_req_valid);
-  EXPECT_EQ(p.host_req_addr, 0x80001000u);
-  EXPECT_EQ(p.host_req_len, 16);
-  EXPECT_EQ(p.host_req_tag, 9);
+  const DmaReqFields out = unpack_req(p.host_req);
+  EXPECT_FALSE(out.write);
+  EXPECT_EQ(out.addr, 0x80001000u);
+  EXPECT_EQ(out.len, 16);
+  EXPECT_EQ(out.tag, 9);
   EXPECT_EQ(p.outstanding, 1);
   EXPECT_TRUE(p.busy);
   p.host_req_ready = 1;
@@ -83,22 +81,20 @@ TEST(DmaPort, RequestCrossesInOneCycleAndResponsesCountDown) {
   p.dev_rsp_ready = 0;
   for (int beat = 0; beat < 2; ++beat) {
     p.host_rsp_valid = 1;
-    p.host_rsp_tag = 9;
-    p.host_rsp_status = 0;
-    p.host_rsp_data = 0x1000 + beat;
-    p.host_rsp_last = beat == 1;
+    pack_rsp({9, 0, static_cast<std::uint64_t>(0x1000 + beat), beat == 1}, p.host_rsp);
     edge(p);
   }
   p.host_rsp_valid = 0;
   p.clk = 0;
   p.eval();
   EXPECT_TRUE(p.dev_rsp_valid);
-  EXPECT_EQ(p.dev_rsp_data, 0x1000u);
-  EXPECT_FALSE(p.dev_rsp_last);
+  EXPECT_EQ(unpack_rsp(p.dev_rsp).data, 0x1000u);
+  EXPECT_EQ(unpack_rsp(p.dev_rsp).tag, 9);
+  EXPECT_FALSE(unpack_rsp(p.dev_rsp).last);
   p.dev_rsp_ready = 1;
   edge(p);
-  EXPECT_EQ(p.dev_rsp_data, 0x1001u);
-  EXPECT_TRUE(p.dev_rsp_last);
+  EXPECT_EQ(unpack_rsp(p.dev_rsp).data, 0x1001u);
+  EXPECT_TRUE(unpack_rsp(p.dev_rsp).last);
   EXPECT_EQ(p.outstanding, 1);
   edge(p);
   EXPECT_EQ(p.outstanding, 0);
@@ -111,12 +107,43 @@ TEST(DmaPort, StrayFinalResponseRaisesTheStickyError) {
   reset(p);
   p.dev_rsp_ready = 1;
   p.host_rsp_valid = 1;
-  p.host_rsp_last = 1;
+  pack_rsp({0, 0, 0, true}, p.host_rsp);
   edge(p);
   p.host_rsp_valid = 0;
   edge(p);
   edge(p);
   EXPECT_TRUE(p.error);
+}
+
+// dma_pkg.sv's layouts, written out by hand: a request is {write, addr, len, tag} from bit 85
+// down, a response {tag, status, data, last} from bit 75 down, in 32-bit words, least first.
+TEST(DmaPort, PackedStructFieldsSitWhereThePackageSaysTheyDo) {
+  std::uint32_t req[3] = {};
+  pack_req({true, 0x0123456789abcdefull, 0x1000, 0xa5}, req);
+  // tag 0xa5 in [7:0]; len 0x1000 in [20:8]; addr in [84:21]; write in [85].
+  const unsigned __int128 expected_req = (static_cast<unsigned __int128>(1) << 85) |
+                                         (static_cast<unsigned __int128>(0x0123456789abcdefull) << 21) |
+                                         (static_cast<unsigned __int128>(0x1000) << 8) | 0xa5;
+  for (int w = 0; w < 3; ++w) EXPECT_EQ(req[w], static_cast<std::uint32_t>(expected_req >> (32 * w))) << w;
+  const DmaReqFields r = unpack_req(req);
+  EXPECT_TRUE(r.write);
+  EXPECT_EQ(r.addr, 0x0123456789abcdefull);
+  EXPECT_EQ(r.len, 0x1000);
+  EXPECT_EQ(r.tag, 0xa5);
+
+  std::uint32_t rsp[3] = {0xffffffff, 0xffffffff, 0xffffffff};  // packing overwrites, never ORs
+  pack_rsp({0x3c, 5, 0xfedcba9876543210ull, false}, rsp);
+  const unsigned __int128 expected_rsp = (static_cast<unsigned __int128>(0x3c) << 68) |
+                                         (static_cast<unsigned __int128>(5) << 65) |
+                                         (static_cast<unsigned __int128>(0xfedcba9876543210ull) << 1);
+  EXPECT_EQ(rsp[0], static_cast<std::uint32_t>(expected_rsp));
+  EXPECT_EQ(rsp[1], static_cast<std::uint32_t>(expected_rsp >> 32));
+  EXPECT_EQ(rsp[2] & 0xfff, static_cast<std::uint32_t>(expected_rsp >> 64));  // bits above 75 are not the struct's
+  const DmaRspFields back = unpack_rsp(rsp);
+  EXPECT_EQ(back.tag, 0x3c);
+  EXPECT_EQ(back.status, 5);
+  EXPECT_EQ(back.data, 0xfedcba9876543210ull);
+  EXPECT_FALSE(back.last);
 }
 
 TEST(DmaPort, BeatsPackLittleEndian) {

@@ -55,7 +55,7 @@ TEST(Waves, ARunWithWavesWritesAnFstPerModelWithItsSignals) {
   const FstContents fst = read_fst((dir / "waves" / "dma0.fst").string());
   EXPECT_TRUE(fst.signals.count("clk"));
   EXPECT_TRUE(fst.signals.count("dev_req_valid"));
-  EXPECT_TRUE(fst.signals.count("host_rsp_last"));
+  EXPECT_TRUE(fst.signals.count("host_rsp [75:0]"));  // dma_pkg::dma_rsp_t, one packed signal
   EXPECT_GT(fst.end, fst.start);
   EXPECT_LE(fst.end, 200 * sim::kMicrosecond);  // picoseconds, as the simulator counts
   // Waves change nothing about the run itself.

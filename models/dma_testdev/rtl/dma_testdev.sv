@@ -51,6 +51,7 @@
 // Reset (rst_n) is synchronous, active low, and also resets the embedded dma_port.
 module dma_testdev
   import dma_testdev_regs::*;
+  import dma_pkg::*;
 (
     input  logic        clk,
     input  logic        rst_n,
@@ -63,22 +64,16 @@ module dma_testdev
     output logic [31:0] reg_rdata,
     output logic        irq,
     output logic        busy,
-    // host side of the embedded dma_port, same names and widths as dma_port's
+    // host side of the embedded dma_port, as dma_port names it
     output logic        host_req_valid,
     input  logic        host_req_ready,
-    output logic        host_req_write,
-    output logic [63:0] host_req_addr,
-    output logic [12:0] host_req_len,
-    output logic [ 7:0] host_req_tag,
+    output dma_req_t    host_req,
     output logic        host_wdata_valid,
     input  logic        host_wdata_ready,
-    output logic [63:0] host_wdata,
+    output dma_data_t   host_wdata,
     input  logic        host_rsp_valid,
     output logic        host_rsp_ready,
-    input  logic [ 7:0] host_rsp_tag,
-    input  logic [ 2:0] host_rsp_status,
-    input  logic [63:0] host_rsp_data,
-    input  logic        host_rsp_last
+    input  dma_rsp_t    host_rsp
 );
 
   // ------------------------------------------------------------ constants
@@ -136,14 +131,11 @@ module dma_testdev
 
   // ------------------------------------------------------------ dma_port
   logic dev_req_valid, dev_req_ready;
-  logic [12:0] dev_req_len;
+  dma_req_t dev_req;
   logic dev_wdata_valid, dev_wdata_ready;
-  logic [63:0] dev_wdata;
+  dma_data_t dev_wdata;
   logic dev_rsp_valid, dev_rsp_ready;
-  logic [ 7:0] dev_rsp_tag;
-  logic [ 2:0] dev_rsp_status;
-  logic [63:0] dev_rsp_data;
-  logic        dev_rsp_last;
+  dma_rsp_t dev_rsp;
   logic [ 7:0] port_outstanding;
   logic port_busy, port_error;
 
@@ -152,34 +144,22 @@ module dma_testdev
       .rst_n           (rst_n),
       .dev_req_valid   (dev_req_valid),
       .dev_req_ready   (dev_req_ready),
-      .dev_req_write   (x_dir),
-      .dev_req_addr    (cur_addr),
-      .dev_req_len     (dev_req_len),
-      .dev_req_tag     (tag),
+      .dev_req         (dev_req),
       .dev_wdata_valid (dev_wdata_valid),
       .dev_wdata_ready (dev_wdata_ready),
       .dev_wdata       (dev_wdata),
       .dev_rsp_valid   (dev_rsp_valid),
       .dev_rsp_ready   (dev_rsp_ready),
-      .dev_rsp_tag     (dev_rsp_tag),
-      .dev_rsp_status  (dev_rsp_status),
-      .dev_rsp_data    (dev_rsp_data),
-      .dev_rsp_last    (dev_rsp_last),
+      .dev_rsp         (dev_rsp),
       .host_req_valid  (host_req_valid),
       .host_req_ready  (host_req_ready),
-      .host_req_write  (host_req_write),
-      .host_req_addr   (host_req_addr),
-      .host_req_len    (host_req_len),
-      .host_req_tag    (host_req_tag),
+      .host_req        (host_req),
       .host_wdata_valid(host_wdata_valid),
       .host_wdata_ready(host_wdata_ready),
       .host_wdata      (host_wdata),
       .host_rsp_valid  (host_rsp_valid),
       .host_rsp_ready  (host_rsp_ready),
-      .host_rsp_tag    (host_rsp_tag),
-      .host_rsp_status (host_rsp_status),
-      .host_rsp_data   (host_rsp_data),
-      .host_rsp_last   (host_rsp_last),
+      .host_rsp        (host_rsp),
       .outstanding     (port_outstanding),
       .busy            (port_busy),
       .error           (port_error)
@@ -189,7 +169,7 @@ module dma_testdev
   // the response tag is not checked for the same reason (the port can only deliver the
   // current request's beats). The unused_* name is waived by Verilator's --unused-regexp.
   logic unused_port;
-  assign unused_port = ^{port_outstanding, dev_rsp_tag};
+  assign unused_port = ^{port_outstanding, dev_rsp.tag};
 
   // ------------------------------------------------------------ register bus decode
   logic wr, rd;
@@ -223,7 +203,7 @@ module dma_testdev
   assign chunk = (!x_cross_4k && to_page < by_max) ? to_page : by_max;
 
   assign dev_req_valid = state == S_REQ;
-  assign dev_req_len = chunk;
+  assign dev_req = '{write: x_dir, addr: cur_addr, len: chunk, tag: tag};
 
   // ------------------------------------------------------------ beat pattern and lanes
   // Lane j of beat k is transfer offset offset + 8k + j; only the low 8 bits of it matter.
@@ -257,10 +237,10 @@ module dma_testdev
   logic rsp_fire, beat_err, beat_last, req_err, last_ok;
   logic [2:0] req_status;
   assign rsp_fire = dev_rsp_valid && dev_rsp_ready && state == S_RSP;
-  assign beat_err = dev_rsp_status != 3'd0;
-  assign beat_last = rsp_fire && dev_rsp_last;
+  assign beat_err = dev_rsp.status != 3'd0;
+  assign beat_last = rsp_fire && dev_rsp.last;
   assign req_err = req_err_seen || beat_err;
-  assign req_status = req_err_seen ? req_err_status : dev_rsp_status;
+  assign req_status = req_err_seen ? req_err_status : dev_rsp.status;
   assign last_ok = beat_last && !req_err;
 
   // Only a read's successful beats carry data to check; an error beat carries none.
@@ -268,7 +248,7 @@ module dma_testdev
   always_comb begin
     for (int j = 0; j < 8; j++) begin
       lane_bad[j] = rsp_fire && !x_dir && !beat_err && lane_valid[j] &&
-          dev_rsp_data[8*j+:8] != expected[8*j+:8];
+          dev_rsp.data[8*j+:8] != expected[8*j+:8];
     end
   end
 
@@ -380,7 +360,7 @@ module dma_testdev
           beat_idx <= beat_idx + 10'd1;
           if (beat_err && !req_err_seen) begin
             req_err_seen   <= 1'b1;
-            req_err_status <= dev_rsp_status;
+            req_err_status <= dev_rsp.status;
           end
           if (lane_bad != '0) begin
             mismatch_count <= mismatch_count + {28'd0, bad_count};
