@@ -54,9 +54,6 @@ void DeviceAccessChecker::on_access(const monitor::DeviceAccessed& e) {
 void DeviceAccessChecker::on_failed(const monitor::DeviceAccessFailed& e) {
   using Reason = monitor::DeviceAccessFailed::Reason;
   const std::string name(e.location);
-  const std::vector<std::pair<std::string, std::string>> data{
-      {"accessor", std::string(e.accessor)}, {"memory_index", std::to_string(e.memory_index)},
-      {"offset", util::hex(e.offset)}, {"size", std::to_string(e.size)}};
   if (e.reason == Reason::kDuringReset) {
     if (!reported_this_reset_.insert(name).second) return;
     add({"pci.access-during-reset", name, e.time,
@@ -71,8 +68,10 @@ void DeviceAccessChecker::on_failed(const monitor::DeviceAccessFailed& e) {
   // A request the function could not take: a finding once per rule that refused it.
   const bool timeout = e.reason == Reason::kCompletionTimeout;
   if (!reported_failures_.insert(name + (timeout ? "\tT\t" : "\tU\t") + std::string(e.why)).second) return;
-  auto with_status = data;
-  with_status.emplace_back("status", timeout ? "Completion Timeout" : "Unsupported Request");
+  std::vector<std::pair<std::string, std::string>> data{
+      {"accessor", std::string(e.accessor)}, {"memory_index", std::to_string(e.memory_index)},
+      {"offset", util::hex(e.offset)},       {"size", std::to_string(e.size)},
+      {"status", timeout ? "Completion Timeout" : "Unsupported Request"}};
   add({timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, e.time,
        std::string(e.accessor) + "(" + std::to_string(e.memory_index) + ", " + util::hex(e.offset) + ") on " + name +
            (timeout ? ": Completion Timeout" : ": Unsupported Request") + (e.read ? ", read all ones" : ", write dropped"),
@@ -83,7 +82,7 @@ void DeviceAccessChecker::on_failed(const monitor::DeviceAccessFailed& e) {
            (timeout ? "A read that never completes stalls the CPU for the whole completion timeout."
                     : "Touch the device only while it is powered and decoding (D0, Memory Space Enable), at offsets "
                       "inside its BARs."),
-       name, std::move(with_status)});
+       name, std::move(data)});
 }
 
 }  // namespace dexthil::checks

@@ -45,12 +45,6 @@ class Monitor {
     for (const auto& handler : slots_[slot]) handler(&event);
   }
 
-  template <class Event>
-  bool has_subscribers() const {
-    const std::size_t slot = detail::event_slot<Event>();
-    return slot < slots_.size() && !slots_[slot].empty();
-  }
-
  private:
   std::vector<std::vector<std::function<void(const void*)>>> slots_;
 };

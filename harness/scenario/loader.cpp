@@ -108,7 +108,7 @@ class Reader : public toml_input::TomlReader {
     for (const auto& plugin : sections_) {
       const toml::node* node = root.get(plugin->key());
       if (!node) continue;
-      const SectionScope scope{s, endpoints_, model_names};
+      const SectionScope scope{s, has_topology_, endpoints_, model_names};
       LoadedSection loaded{std::string(plugin->key()), plugin->read(*node, *this, scope)};
       for (const std::string& place : loaded.data->places()) places_.insert(place);
       s.sections.push_back(std::move(loaded));
@@ -269,17 +269,7 @@ class Reader : public toml_input::TomlReader {
 
   // An endpoint of the scenario's topology, named by `endpoint` in table t.
   std::optional<std::string> endpoint(const toml::table& t, const std::string& path, bool required) const {
-    auto name = string(t, "endpoint", path, required);
-    if (!name) return std::nullopt;
-    if (!has_topology_) {
-      fail(*t.get("endpoint"), path + ".endpoint", "names an endpoint, but the scenario has no topology (scenario.topology)");
-    }
-    if (!endpoints_.count(*name)) {
-      std::string list;
-      for (const auto& e : endpoints_) list += (list.empty() ? "" : ", ") + e;
-      fail(*t.get("endpoint"), path + ".endpoint", "the topology has no endpoint \"" + *name + "\" (endpoints: " + list + ")");
-    }
-    return name;
+    return read_endpoint(*this, t, path, required, has_topology_, endpoints_);
   }
 
   // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
@@ -405,6 +395,21 @@ class Reader : public toml_input::TomlReader {
 };
 
 }  // namespace
+
+std::optional<std::string> read_endpoint(const toml_input::TomlReader& in, const toml::table& t, const std::string& path,
+                                         bool required, bool has_topology, const std::set<std::string>& endpoints) {
+  auto name = in.string(t, "endpoint", path, required);
+  if (!name) return std::nullopt;
+  if (!has_topology) {
+    in.fail(*t.get("endpoint"), path + ".endpoint", "names an endpoint, but the scenario has no topology (scenario.topology)");
+  }
+  if (!endpoints.count(*name)) {
+    std::string list;
+    for (const auto& e : endpoints) list += (list.empty() ? "" : ", ") + e;
+    in.fail(*t.get("endpoint"), path + ".endpoint", "the topology has no endpoint \"" + *name + "\" (endpoints: " + list + ")");
+  }
+  return name;
+}
 
 std::optional<Scenario> ScenarioLoader::load(const std::string& path, std::string* error) const {
   std::string text;

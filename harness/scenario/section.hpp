@@ -5,6 +5,7 @@
 // device's section adds a plug-in (registered in the model catalog beside its model types); the
 // loader, the runner and scenario.hpp stay as they are.
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -38,9 +39,15 @@ class SectionData {
 // What a section plug-in may check its section against.
 struct SectionScope {
   const Scenario& scenario;                 // the parts read before sections: [scenario], models
+  bool has_topology = false;
   const std::set<std::string>& endpoints;   // the topology's endpoints (empty without a topology)
   const std::set<std::string>& model_names;
 };
+
+// `endpoint = "NAME"` in `t`: one of the topology's endpoints, checked and worded as the loader
+// checks its own ([[mapping]], [[model]]). nullopt when absent and not required.
+std::optional<std::string> read_endpoint(const toml_input::TomlReader& in, const toml::table& t, const std::string& path,
+                                         bool required, bool has_topology, const std::set<std::string>& endpoints);
 
 class SectionPlugin {
  public:

@@ -24,7 +24,6 @@ class BusPlugin {
  public:
   virtual ~BusPlugin() = default;
 
-  virtual std::string_view name() const = 0;  // "PCI", "USB"
   // Publishes the bus's nubs (Kernel::publish). Called once, when the bus is added.
   virtual void publish() = 0;
 

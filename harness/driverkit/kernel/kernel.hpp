@@ -224,7 +224,7 @@ class Kernel {
   const LoadedDext* match(Nub& nub);
   void start_process(DextProcess* process);
   void report_no_match(const LoadedDext& dext);
-  void report_family_not_simulated(const ServiceRecord* record);
+  void report_family_not_simulated(const ServiceRecord* record, const families::FamilyDefinition& family);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);

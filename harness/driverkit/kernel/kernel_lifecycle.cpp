@@ -98,15 +98,14 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
     p->family->started(*this, *rec);
   } else if (const families::FamilyDefinition* f = families::family_of_kernel_class(p->personality->io_class);
              f && f != &families::driverkit()) {
-    report_family_not_simulated(rec);
+    report_family_not_simulated(rec, *f);
   }
 }
 
 // The personality asks for a family's kernel half that dexthil does not have yet: the service
 // runs, but none of the family's messages will come, so the run cannot stand for a Mac's.
-void Kernel::report_family_not_simulated(const ServiceRecord* rec) {
+void Kernel::report_family_not_simulated(const ServiceRecord* rec, const families::FamilyDefinition& f) {
   const Personality& p = *rec->process->personality;
-  const families::FamilyDefinition& f = *families::family_of_kernel_class(p.io_class);
   report_on(rec, "dext.family-not-simulated",
             "IOClass " + p.io_class + " asks for " + std::string(f.name) +
                 "'s kernel half, which dexthil does not simulate yet",

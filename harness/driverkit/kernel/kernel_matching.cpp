@@ -141,11 +141,9 @@ void Kernel::report_no_match(const LoadedDext& dext) {
     why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities."
                                           : "No bus published a nub (the scenario has no PCI function or USB device).";
   }
-  report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities",
-          why + " The kernel starts a dext only for a nub one of its personalities matches." +
-              (closest_nub && !closest_nub->bus->where_ids_are_listed().empty()
-                   ? " " + closest_nub->bus->where_ids_are_listed()
-                   : std::string()),
+  why += " The kernel starts a dext only for a nub one of its personalities matches.";
+  if (const std::string ids = closest_nub ? closest_nub->bus->where_ids_are_listed() : ""; !ids.empty()) why += " " + ids;
+  report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities", why,
           closest_nub ? closest_nub->location : std::string()});
 }
 

@@ -48,12 +48,7 @@ class HotplugSection final : public scenario::SectionPlugin {
     in.for_each_table(section, "hotplug", [&](const toml::table& t, const std::string& path) {
       in.allow_keys(t, path, {"endpoint", "remove_at"});
       Removal r;
-      r.endpoint = in.string(t, "endpoint", path, true).value();
-      if (!scope.endpoints.count(r.endpoint)) {
-        in.fail(*t.get("endpoint"), path + ".endpoint",
-                scope.endpoints.empty() ? "names an endpoint, but the scenario has no topology (scenario.topology)"
-                                        : "the topology has no endpoint \"" + r.endpoint + "\"");
-      }
+      r.endpoint = scenario::read_endpoint(in, t, path, true, scope.has_topology, scope.endpoints).value();
       r.at = in.duration(t, "remove_at", path, true, 0, scope.scenario.duration).value();
       removals.push_back(std::move(r));
     });

@@ -38,7 +38,7 @@ class UsbDeviceData final : public scenario::SectionData {
     std::vector<std::string> out;
     for (const Device& d : devices_) {
       out.push_back(d.description.location);
-      for (const auto& i : d.description.interfaces) out.push_back(d.description.location + ".if" + std::to_string(i.number));
+      for (const auto& i : d.description.interfaces) out.push_back(d.description.interface_location(i));
     }
     return out;
   }

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include <DriverKit/IODMACommand.h>
 #include <DriverKit/IOInterruptDispatchSource.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 

@@ -22,7 +22,6 @@ class PciBus final : public BusPlugin {
   PciBus(const PciBus&) = delete;
   PciBus& operator=(const PciBus&) = delete;
 
-  std::string_view name() const override { return "PCI"; }
   void publish() override;
   std::optional<std::int64_t> match(const Personality& personality, const Nub& nub) const override;
   std::vector<std::string> mismatches(const Personality& personality, const Nub& nub) const override;

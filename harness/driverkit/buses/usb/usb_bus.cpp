@@ -1,10 +1,11 @@
 #include "harness/driverkit/buses/usb/usb_bus.hpp"
 
+#include <cstdio>
+
 #include <DriverKit/IOService.h>
 
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/matching/info_plist.hpp"
-#include "harness/util/hex.hpp"
 
 namespace dexthil::driverkit {
 
@@ -44,7 +45,7 @@ void UsbBus::publish_device(const UsbDeviceDescription& d) {
                                        {"bInterfaceClass", std::uint64_t{i.interface_class}},
                                        {"bInterfaceSubClass", std::uint64_t{i.interface_subclass}},
                                        {"bInterfaceProtocol", std::uint64_t{i.interface_protocol}}});
-    kernel_.publish(*this, "IOUSBHostInterface", d.location + ".if" + std::to_string(i.number), object(),
+    kernel_.publish(*this, "IOUSBHostInterface", d.interface_location(i), object(),
                     std::move(interface));
   }
 }
@@ -54,7 +55,7 @@ void UsbBus::unplug(const std::string& location) {
     if (d.location != location) continue;
     // Interfaces first, as IOUSBHostFamily terminates a device's children before the device.
     for (const UsbDeviceDescription::Interface& i : d.interfaces) {
-      kernel_.device_removed(d.location + ".if" + std::to_string(i.number));
+      kernel_.device_removed(d.interface_location(i));
     }
     kernel_.device_removed(d.location);
   }
@@ -89,9 +90,9 @@ std::vector<std::string> UsbBus::mismatches(const Personality& p, const Nub& nub
 
 std::string UsbBus::describe(const Nub& nub) const {
   const UsbNub f = fields(nub);
-  std::string text = nub.location + " (" + util::hex(f.vendor, 4).substr(2) + ":" + util::hex(f.product, 4).substr(2);
-  if (f.interface) text += ", interface " + std::to_string(f.interface_number);
-  return text + ")";
+  char ids[16];
+  std::snprintf(ids, sizeof ids, "%04x:%04x", f.vendor, f.product);
+  return nub.location + " (" + ids + (f.interface ? ", interface " + std::to_string(f.interface_number) : "") + ")";
 }
 
 }  // namespace dexthil::driverkit

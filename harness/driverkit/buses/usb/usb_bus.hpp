@@ -27,6 +27,9 @@ struct UsbDeviceDescription {
     std::uint8_t number = 0, interface_class = 0, interface_subclass = 0, interface_protocol = 0;
   };
   std::vector<Interface> interfaces;
+
+  // Where an interface's nub sits: "usb1.port2.if0".
+  std::string interface_location(const Interface& i) const { return location + ".if" + std::to_string(i.number); }
 };
 
 class UsbBus final : public BusPlugin {
@@ -43,7 +46,6 @@ class UsbBus final : public BusPlugin {
   // the services on them stopped.
   void unplug(const std::string& location);
 
-  std::string_view name() const override { return "USB"; }
   void publish() override;
   std::optional<std::int64_t> match(const Personality& personality, const Nub& nub) const override;
   std::vector<std::string> mismatches(const Personality& personality, const Nub& nub) const override;
