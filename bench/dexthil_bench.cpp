@@ -324,9 +324,8 @@ void BM_PrepareCompleteDma(benchmark::State& state) {
   }
   dexthil::pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
   fabric.enumerate();
-  dexthil::checks::FindingLog findings;
   dexthil::monitor::Monitor monitor;
-  dexthil::driverkit::Kernel kernel(sim, memory, buffers, findings, monitor);
+  dexthil::driverkit::Kernel kernel(sim, memory, buffers, monitor);
   kernel.add_bus(std::make_unique<dexthil::driverkit::PciBus>(kernel, fabric));
   IOPCIDevice* nub = OSDynamicCast(IOPCIDevice, kernel.nub("dev")->object);
   IOBufferMemoryDescriptor* buffer = nullptr;

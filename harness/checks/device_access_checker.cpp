@@ -7,17 +7,12 @@
 namespace dexthil::checks {
 
 DeviceAccessChecker::DeviceAccessChecker(monitor::Monitor& monitor, FindingLog& findings, sim::Trace& trace)
-    : findings_(findings), trace_(trace) {
+    : findings_(findings, trace) {
   monitor.subscribe<monitor::DevicePowerChanged>([this](const auto& e) { on_power(e); });
   monitor.subscribe<monitor::ServiceEnded>([this](const auto& e) { on_service_ended(e); });
   monitor.subscribe<monitor::DeviceReset>([this](const auto& e) { on_reset(e); });
   monitor.subscribe<monitor::DeviceAccessed>([this](const auto& e) { on_access(e); });
   monitor.subscribe<monitor::DeviceAccessFailed>([this](const auto& e) { on_failed(e); });
-}
-
-void DeviceAccessChecker::add(Finding finding) {
-  trace_.record(finding.time, "checks", "finding " + finding.check + " on " + finding.where);
-  findings_.add(std::move(finding));
 }
 
 void DeviceAccessChecker::on_power(const monitor::DevicePowerChanged& e) {
@@ -40,7 +35,7 @@ void DeviceAccessChecker::on_access(const monitor::DeviceAccessed& e) {
   auto it = off_.find(e.location);
   if (it == off_.end()) return;
   for (const std::string& service : it->second) {
-    add({"power.access-while-off", service, e.time,
+    findings_.add({"power.access-while-off", service, e.time,
          std::string(e.accessor) + " on " + std::string(e.location) + " while the device is powered off",
          "The dext acknowledged SetPowerState(Off) and the kernel then turned the device off; register access now "
          "reads all-ones or hangs the bus on a real Mac. Stop timers, interrupts and I/O before acknowledging Off, "
@@ -56,7 +51,7 @@ void DeviceAccessChecker::on_failed(const monitor::DeviceAccessFailed& e) {
   const std::string name(e.location);
   if (e.reason == Reason::kDuringReset) {
     if (!reported_this_reset_.insert(name).second) return;
-    add({"pci.access-during-reset", name, e.time,
+    findings_.add({"pci.access-during-reset", name, e.time,
          std::string(e.accessor) + " on " + name + " while IOPCIDevice::Reset is in progress",
          "IOPCIDevice::Reset saves config space, resets the function and restores config space only once the "
          "function may be accessed again (100 ms after the reset); the caller must not touch the device meanwhile. "
@@ -72,7 +67,7 @@ void DeviceAccessChecker::on_failed(const monitor::DeviceAccessFailed& e) {
       {"accessor", std::string(e.accessor)}, {"memory_index", std::to_string(e.memory_index)},
       {"offset", util::hex(e.offset)},       {"size", std::to_string(e.size)},
       {"status", timeout ? "Completion Timeout" : "Unsupported Request"}};
-  add({timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, e.time,
+  findings_.add({timeout ? "pci.completion-timeout" : "pci.unsupported-request", name, e.time,
        std::string(e.accessor) + "(" + std::to_string(e.memory_index) + ", " + util::hex(e.offset) + ") on " + name +
            (timeout ? ": Completion Timeout" : ": Unsupported Request") + (e.read ? ", read all ones" : ", write dropped"),
        std::string(e.why) + ". " +

@@ -26,10 +26,8 @@ class DeviceAccessChecker {
   void on_reset(const monitor::DeviceReset& e);
   void on_access(const monitor::DeviceAccessed& e);
   void on_failed(const monitor::DeviceAccessFailed& e);
-  void add(Finding finding);
 
-  FindingLog& findings_;
-  sim::Trace& trace_;
+  FindingSink findings_;
   // Per nub, the services whose device is off and that have not touched it since (one finding per
   // off period), in the order they went off.
   std::map<std::string, std::vector<std::string>, std::less<>> off_;

@@ -5,7 +5,7 @@
 namespace dexthil::checks {
 
 DmaPrepareChecker::DmaPrepareChecker(monitor::Monitor& monitor, FindingLog& findings, sim::Trace& trace)
-    : findings_(findings), trace_(trace) {
+    : findings_(findings, trace) {
   monitor.subscribe<monitor::DmaPrepareFailed>([this](const auto& e) { on_failed(e); });
 }
 
@@ -33,7 +33,6 @@ void DmaPrepareChecker::on_failed(const monitor::DmaPrepareFailed& e) {
             {{"length", std::to_string(e.length)},
              {"result", std::string(e.result)},
              {"max_address_bits", std::to_string(e.max_address_bits)}}};
-  trace_.record(f.time, "checks", "finding " + f.check + " on " + f.where);
   findings_.add(std::move(f));
 }
 

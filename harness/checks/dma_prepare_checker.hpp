@@ -16,8 +16,7 @@ class DmaPrepareChecker {
  private:
   void on_failed(const monitor::DmaPrepareFailed& e);
 
-  FindingLog& findings_;
-  sim::Trace& trace_;
+  FindingSink findings_;
 };
 
 }  // namespace dexthil::checks

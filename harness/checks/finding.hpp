@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/sim/time.hpp"
+#include "harness/sim/trace.hpp"
 
 namespace dexthil::checks {
 
@@ -52,6 +53,21 @@ class FindingLog {
   std::vector<HeldBack> held_back_;
   std::map<std::pair<std::string, std::string>, std::size_t> per_place_;  // (check, where) -> how many so far
   std::uint64_t total_ = 0;
+};
+
+// Where a checker's findings go: into the run's trace first (so the trace hash covers every
+// finding), then into the log.
+class FindingSink {
+ public:
+  FindingSink(FindingLog& log, sim::Trace& trace) : log_(log), trace_(trace) {}
+  void add(Finding finding) {
+    trace_.record(finding.time, "checks", "finding " + finding.check + " on " + finding.where);
+    log_.add(std::move(finding));
+  }
+
+ private:
+  FindingLog& log_;
+  sim::Trace& trace_;
 };
 
 // The checks a scenario can name; each finding's `check` is one of these ids.

@@ -10,10 +10,9 @@
 #include <stdexcept>
 
 #include "harness/checks/dart_fault_checker.hpp"
-#include "harness/checks/device_access_checker.hpp"
-#include "harness/checks/dma_prepare_checker.hpp"
 #include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
+#include "harness/checks/driverkit_checkers.hpp"
 #include "harness/dma/direct_memory.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
@@ -218,8 +217,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     hostmem::PageAllocator buffers(kBufferRegion, kBufferRegionSize);
     // What the kernel and its buses observe comes here as events; the checkers below judge it.
     monitor::Monitor monitor;
-    checks::DeviceAccessChecker device_access_checker(monitor, findings, sim.trace());
-    checks::DmaPrepareChecker dma_prepare_checker(monitor, findings, sim.trace());
+    checks::DriverKitCheckers driverkit_checkers(monitor, findings, sim.trace());
     checks::DartFaultChecker dart_checker(findings);
     checks::DmaPathChecker path_checker(findings);
     std::optional<checks::DmaBudgetChecker> budget_checker;
@@ -264,7 +262,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // The kernel goes after the models: its dexts drive them, and it is torn down first.
     std::unique_ptr<driverkit::Kernel> kernel;
     if (!s.dexts.empty()) {
-      kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, findings, monitor,
+      kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, monitor,
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *fabric));

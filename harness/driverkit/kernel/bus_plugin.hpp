@@ -13,6 +13,7 @@
 #include <DriverKit/IOReturn.h>
 
 #include "harness/driverkit/kernel/nub_registry.hpp"
+#include "harness/monitor/service_events.hpp"
 
 class IOService;
 
@@ -39,9 +40,7 @@ class BusPlugin {
 
   // What a stopped client left running on the nub, each a finding's what and why
   // (lifecycle.io-after-stop); the bus closes what the client left open.
-  struct Leftover {
-    std::string what, why;
-  };
+  using Leftover = monitor::LeftRunning;
   virtual std::vector<Leftover> left_after_stop(const Nub&, const IOService* client, const std::string& client_name) {
     (void)client;
     (void)client_name;

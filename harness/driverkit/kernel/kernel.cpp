@@ -51,11 +51,10 @@ Kernel& Kernel::current() {
 }
 
 Kernel::Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
-               checks::FindingLog& findings, monitor::Monitor& monitor, KernelProfile profile)
+               monitor::Monitor& monitor, KernelProfile profile)
     : sim_(sim),
       memory_(memory),
       buffers_(buffers),
-      findings_(findings),
       monitor_(monitor),
       profile_(std::move(profile)),
       runtime_(std::make_unique<FiberRuntime>(sim)),
@@ -115,16 +114,6 @@ std::unique_ptr<DispatchQueue> Kernel::make_kernel_queue(const std::string& name
 
 void Kernel::trace(std::string_view source, std::string_view message) {
   sim_.trace().record(sim_.now(), source, message);
-}
-
-void Kernel::report(checks::Finding finding) {
-  if (finding.time == 0) finding.time = sim_.now();
-  trace("kernel", "finding " + finding.check + " on " + finding.where);
-  findings_.add(std::move(finding));
-}
-
-void Kernel::report_on(const ServiceRecord* rec, std::string check, std::string what, std::string why) {
-  report({std::move(check), rec->name, 0, std::move(what), std::move(why), rec->process->nub->location});
 }
 
 void Kernel::fill_from_seed(unsigned char* bytes, std::size_t length) {

@@ -3,9 +3,10 @@
 // object dexthil_add_dext builds, plus its Info.plist), matches its personalities against the
 // nubs its bus plug-ins publish (PCI functions, USB devices and interfaces), runs each matched
 // service's life (init, Start, the power tree, Stop,
-// free), sends it messages on the queues they are routed to, and reports what a real kernel or
-// libDriverKit would have complained about (an assertion, a crash, a missed power
-// acknowledgement) as findings instead of a panic.
+// free), sends it messages on the queues they are routed to, and tells the run's monitor what
+// happened (a service started or stopped, a process crashed, a power change went unanswered):
+// the checkers in harness/checks/ turn what a real kernel or libDriverKit would have complained
+// about into findings instead of a panic.
 //
 // Each matched service runs in its own dext process, as on macOS. A crash ends the process: its
 // queues are abandoned, the kernel logs ClientCrashed and starts a new process for the same
@@ -20,7 +21,6 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/checks/finding.hpp"
 #include "harness/driverkit/kernel/bus_plugin.hpp"
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/family_plugin.hpp"
@@ -31,6 +31,7 @@
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/monitor/monitor.hpp"
+#include "harness/monitor/service_events.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/util/insertion_ordered_set.hpp"
 
@@ -128,10 +129,10 @@ struct LoadedDext {
 
 class Kernel {
  public:
-  // What the kernel and its buses observe goes to `monitor` as events, for the checkers
-  // subscribed there; its own verdicts (crashes, lifecycle and power rules) go to `findings`.
+  // What the kernel and its buses observe goes to `monitor` as events (monitor/device_events.hpp,
+  // monitor/service_events.hpp); the checkers subscribed there judge it.
   Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& buffers,
-         checks::FindingLog& findings, monitor::Monitor& monitor, KernelProfile profile = {});
+         monitor::Monitor& monitor, KernelProfile profile = {});
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
@@ -186,11 +187,8 @@ class Kernel {
   hostmem::SparseMemory& memory() { return memory_; }
   hostmem::PageAllocator& buffers() { return buffers_; }
   const KernelProfile& profile() const { return profile_; }
-  void report(checks::Finding finding);
   // A record in the run's trace (what the trace hash covers) at the current simulated time.
   void trace(std::string_view source, std::string_view message);
-  // A finding about a service, on its nub's location (what [[expect]] endpoint= matches).
-  void report_on(const ServiceRecord* record, std::string check, std::string what, std::string why);
 
   // ---- for the host DriverKit classes ----
   kern_return_t deliver(OSObject* target, std::uint64_t msgid, const char* method, bool sync,
@@ -224,16 +222,19 @@ class Kernel {
   const LoadedDext* match(Nub& nub);
   void start_process(DextProcess* process);
   void report_no_match(const LoadedDext& dext);
-  void report_family_not_simulated(const ServiceRecord* record, const families::FamilyDefinition& family);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);
+  void start_failed(const ServiceRecord* record, monitor::ServiceStartFailed::Reason reason,
+                    kern_return_t result = kIOReturnSuccess, bool created = false);
   void send_power_state(ServiceRecord* record, PowerState state);
   void join_power_tree(ServiceRecord* record);
   void stop_service(ServiceRecord* record);
-  // The process dies: `check` names the cause (dext.queue-assertion, dext.exception).
-  void crash(DextProcess* process, const std::string& check, const std::string& what, const std::string& why);
-  void check_io_after_stop(ServiceRecord* record);
+  // The process dies: `kind` names the cause (dext.queue-assertion, dext.exception, dext.signal, ...),
+  // `report` is the crash as macOS reports it and `explanation` what it means.
+  void crash(DextProcess* process, const std::string& kind, const std::string& report, const std::string& explanation);
+  // What a service left running when its Stop returned (on its nub, and its armed timers).
+  std::vector<monitor::LeftRunning> left_running_after_stop(const ServiceRecord* record);
   void report_leaks(DextProcess* process);
   ServiceRecord* record_of(OSObject* object) const;
   std::unique_ptr<DispatchQueue> make_kernel_queue(const std::string& name);
@@ -241,7 +242,6 @@ class Kernel {
   sim::Simulator& sim_;
   hostmem::SparseMemory& memory_;
   hostmem::PageAllocator& buffers_;
-  checks::FindingLog& findings_;
   monitor::Monitor& monitor_;
   KernelProfile profile_;
   std::unique_ptr<FiberRuntime> runtime_;

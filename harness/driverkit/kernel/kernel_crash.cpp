@@ -20,7 +20,7 @@ namespace dexthil::driverkit {
 
 using namespace kernel_internal;
 
-void Kernel::crash(DextProcess* p, const std::string& check, const std::string& what, const std::string& why) {
+void Kernel::crash(DextProcess* p, const std::string& kind, const std::string& report, const std::string& explanation) {
   if (p->crashed) return;
   p->crashed = true;
   for (IODispatchQueue* q : p->queues) q->host().abandon();
@@ -31,25 +31,13 @@ void Kernel::crash(DextProcess* p, const std::string& check, const std::string& 
   }
   p->nub->bus->client_died(*p->nub);  // the kernel closes what a dead client had open
   const std::string where = p->user_class + "@" + p->nub->location;
-  report({check, where, 0, what, why, p->nub->location});
   const std::string key = p->server_name + "@" + p->nub->location;
   const unsigned count = ++crashes_[key];
   const bool restart = count <= profile_.crash_loop_limit;
-  report({"dext.crashed", where, 0,
-          "IOUserServer(" + p->server_name + "): ClientCrashed (crash " + std::to_string(count) + " on " +
-              p->nub->location + ")",
-          restart ? "The kernel saw the dext process die and starts it again for " + p->nub->location + " (restart " +
-                        std::to_string(count) + " of " + std::to_string(profile_.crash_loop_limit) + ")."
-                  : std::string("The kernel saw the dext process die."),
-          p->nub->location});
-  if (!restart) {
-    report({"dext.crash-loop", where, 0,
-            p->server_name + " crashed " + std::to_string(count) + " times on " + p->nub->location + "; not restarted",
-            "The dext crashes the same way on every start, so the device never gets a working driver. Fix the first "
-            "crash reported for it.",
-            p->nub->location});
-    return;
-  }
+  trace(where, "ClientCrashed (" + kind + ")" + (restart ? ", restarting" : ", not restarted"));
+  monitor_.emit(monitor::DextCrashed{sim_.now(), where, p->nub->location, p->server_name, kind, report, explanation,
+                                     count, profile_.crash_loop_limit, restart});
+  if (!restart) return;
   sim_.after(profile_.restart_delay, [this, p] {
     if (p->nub->terminated) return;  // the device went away meanwhile: nothing to restart for
     // A new process maps the dext afresh: its globals start as the library defines them.

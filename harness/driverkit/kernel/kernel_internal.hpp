@@ -7,6 +7,7 @@
 #include <string>
 
 #include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/monitor/service_events.hpp"
 
 namespace dexthil::driverkit::kernel_internal {
 
@@ -21,12 +22,6 @@ inline constexpr const char* kQueueAssertion =
 inline const char* short_method(const char* method) {
   const char* colon = std::strrchr(method, ':');
   return colon ? colon + 1 : method;
-}
-
-inline std::string seconds(sim::SimTime t) {
-  std::ostringstream out;
-  out << static_cast<double>(t) / static_cast<double>(sim::kSecond) << " s";
-  return out.str();
 }
 
 inline const char* power_name(PowerState s) {

@@ -51,19 +51,20 @@ bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cl
     initialised = rec->service->init();
   });
   if (p->crashed) return false;
-  if (!rec->service) {
-    report_on(rec, "lifecycle.start-failed", "IOUserClass " + rec->class_name + " is not an IOService the dext defines",
-              "The personality's IOUserClass must name an IOService subclass declared in the dext's .iig.");
+  if (!rec->service || !initialised) {
     rec->stage = ServiceRecord::Stage::kStartFailed;
-    return false;
-  }
-  if (!initialised) {
-    report_on(rec, "lifecycle.start-failed", rec->class_name + "::init() returned false",
-              "The kernel never calls Start on a service whose init failed; the device stays without a driver.");
-    rec->stage = ServiceRecord::Stage::kStartFailed;
+    start_failed(rec, rec->service ? monitor::ServiceStartFailed::Reason::kInitFailed
+                                   : monitor::ServiceStartFailed::Reason::kNotAService);
     return false;
   }
   return true;
+}
+
+void Kernel::start_failed(const ServiceRecord* rec, monitor::ServiceStartFailed::Reason reason, kern_return_t result,
+                          bool created) {
+  trace(rec->name, "start failed");
+  monitor_.emit(monitor::ServiceStartFailed{sim_.now(), rec->name, rec->process->nub->location, rec->class_name,
+                                            reason, ioreturn_name(result), created});
 }
 
 void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
@@ -80,38 +81,21 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
   if (p->crashed) return;
   if (started != kIOReturnSuccess) {
     rec->stage = ServiceRecord::Stage::kStartFailed;
-    report_on(rec, "lifecycle.start-failed", p->user_class + "::Start returned " + ioreturn_name(started),
-              "The kernel does not register a service whose Start failed; the device stays without a driver.");
+    start_failed(rec, monitor::ServiceStartFailed::Reason::kStartFailed, started);
     return;
   }
-  if (!rec->super_start_called) {
-    report_on(rec, "lifecycle.super-start",
-              p->user_class + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
-              "The kernel side of Start (IOService::Start) never ran, so the service is not set up in the kernel; call "
-              "Start(provider, SUPERDISPATCH) first in Start.");
-  }
   rec->stage = ServiceRecord::Stage::kStarted;
+  // A personality whose IOClass asks for a family's kernel half that dexthil lacks still runs,
+  // as a plain IOUserService.
+  const families::FamilyDefinition* family = families::family_of_kernel_class(p->personality->io_class);
+  const bool unsimulated = !p->family && family && family != &families::driverkit();
+  monitor_.emit(monitor::ServiceStarted{sim_.now(), rec->name, p->nub->location, rec->class_name,
+                                        rec->super_start_called, p->personality->io_class,
+                                        unsimulated ? std::string_view(family->name) : ""});
   if (profile_.order == KernelProfile::Order::kDocumented) {
     join_power_tree(rec);
   }
-  if (p->family) {
-    p->family->started(*this, *rec);
-  } else if (const families::FamilyDefinition* f = families::family_of_kernel_class(p->personality->io_class);
-             f && f != &families::driverkit()) {
-    report_family_not_simulated(rec, *f);
-  }
-}
-
-// The personality asks for a family's kernel half that dexthil does not have yet: the service
-// runs, but none of the family's messages will come, so the run cannot stand for a Mac's.
-void Kernel::report_family_not_simulated(const ServiceRecord* rec, const families::FamilyDefinition& f) {
-  const Personality& p = *rec->process->personality;
-  report_on(rec, "dext.family-not-simulated",
-            "IOClass " + p.io_class + " asks for " + std::string(f.name) +
-                "'s kernel half, which dexthil does not simulate yet",
-            "The kernel started " + rec->class_name + " as a plain IOUserService: Start, Stop and power changes "
-            "arrive, but none of " + std::string(f.name) + "'s messages will, so this run does not show how the dext "
-            "behaves on a Mac.");
+  if (p->family) p->family->started(*this, *rec);
 }
 
 void Kernel::super_start(IOService* service) {
@@ -166,18 +150,11 @@ void Kernel::stop_service(ServiceRecord* rec) {
   if (p->family) p->family->stopping(*this, *rec);
   const kern_return_t stopped = rec->service->Stop(rec->provider);
   if (p->crashed) return;
-  if (stopped != kIOReturnSuccess) {
-    report_on(rec, "lifecycle.stop-failed", rec->class_name + "::Stop returned " + ioreturn_name(stopped),
-              "Stop cannot fail: the kernel terminates the service whatever Stop returns.");
-  }
-  if (!rec->super_stop_called) {
-    report_on(rec, "lifecycle.super-stop",
-              rec->class_name + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
-              "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
-              "SUPERDISPATCH) last in Stop.");
-  }
   rec->stage = ServiceRecord::Stage::kStopped;
-  check_io_after_stop(rec);
+  const std::vector<monitor::LeftRunning> left = left_running_after_stop(rec);
+  monitor_.emit(monitor::ServiceStopped{sim_.now(), rec->name, p->nub->location, rec->class_name,
+                                        ioreturn_name(stopped), stopped == kIOReturnSuccess, rec->super_stop_called,
+                                        left});
   // The kernel drops its references: the service (free() runs in the dext) and its queues.
   IODispatchQueue* default_queue = rec->queues["Default"];
   default_queue->host().dispatch_sync([rec] {
@@ -201,31 +178,26 @@ void Kernel::stop_service(ServiceRecord* rec) {
   if (all_gone) report_leaks(p);
 }
 
-void Kernel::check_io_after_stop(ServiceRecord* rec) {
-  auto found = [&](const std::string& what, const std::string& why) {
-    report_on(rec, "lifecycle.io-after-stop", what, why);
-  };
+std::vector<monitor::LeftRunning> Kernel::left_running_after_stop(const ServiceRecord* rec) {
+  std::vector<monitor::LeftRunning> left;
   // What it left on its provider, if the provider is a nub (a user client's is the service).
-  if (Nub* nub = registry_.find(rec->provider)) {
-    for (const BusPlugin::Leftover& l : nub->bus->left_after_stop(*nub, rec->service, rec->name)) found(l.what, l.why);
-  }
+  if (Nub* nub = registry_.find(rec->provider)) left = nub->bus->left_after_stop(*nub, rec->service, rec->name);
   for (IOTimerDispatchSource* timer : timers_) {
     if (timer->armed() && timer->target_service() == rec->service) {
-      found("an IOTimerDispatchSource of " + rec->name + " is still armed after Stop returned",
-            "The timer can fire into a service being torn down. Cancel it, or disarm it with WakeAtTime(0, UINT64_MAX, "
-            "0), in Stop.");
+      left.push_back({"an IOTimerDispatchSource of " + rec->name + " is still armed after Stop returned",
+                      "The timer can fire into a service being torn down. Cancel it, or disarm it with WakeAtTime(0, "
+                      "UINT64_MAX, 0), in Stop."});
     }
   }
+  return left;
 }
 
 void Kernel::report_leaks(DextProcess* p) {
+  const std::string service = p->user_class + "@" + p->nub->location;
   for (const LiveObject& o : ObjectRegistry::alive_owned_by(p->id)) {
-    report({"dext.leak", p->user_class + "@" + p->nub->location, 0,
-            o.class_name + " created at " + o.file + ":" + std::to_string(o.line) + " is still alive (retain count " +
-                std::to_string(o.retain_count) + ") after the service was freed",
-            "Every object the dext creates must be released by the time its service is freed; an OSAction that is "
-            "never released also keeps its target (usually the service) alive.",
-            p->nub->location});
+    trace(service, o.class_name + " still alive");
+    monitor_.emit(monitor::DextObjectAlive{sim_.now(), service, p->nub->location, o.class_name, o.file, o.line,
+                                           o.retain_count});
   }
 }
 
@@ -233,10 +205,9 @@ void Kernel::finish() {
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       if (rec->ack_pending && !p->crashed) {
-        report_on(rec.get(), "power.ack-timeout",
-                  "a SetPowerState was still unacknowledged when the run ended",
-                  "The kernel waits up to 20 s for the dext to call SetPowerState(flags, SUPERDISPATCH) or return an "
-                  "error; this one never did.");
+        trace(rec->name, "SetPowerState unacknowledged at the end of the run");
+        monitor_.emit(monitor::PowerChangeUnacknowledged{sim_.now(), rec->name, p->nub->location, "", 0,
+                                                         profile_.power_ack_limit, true});
       }
     }
   }

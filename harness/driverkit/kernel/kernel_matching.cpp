@@ -132,19 +132,13 @@ void Kernel::report_no_match(const LoadedDext& dext) {
     }
   }
   const std::string name = dext.info.bundle_id.empty() ? dext.library : dext.info.bundle_id;
-  std::string why;
-  for (const std::string& w : closest_why) why += (why.empty() ? "" : "; ") + w;
-  if (closest) {
-    why = "Closest: personality \"" + closest->name + "\" against " + closest_nub->bus->describe(*closest_nub) + ": " +
-          why + ".";
-  } else {
-    why = dext.info.personalities.empty() ? "The Info.plist has no IOKitPersonalities."
-                                          : "No bus published a nub (the scenario has no PCI function or USB device).";
-  }
-  why += " The kernel starts a dext only for a nub one of its personalities matches.";
-  if (const std::string ids = closest_nub ? closest_nub->bus->where_ids_are_listed() : ""; !ids.empty()) why += " " + ids;
-  report({"dext.no-match", name, 0, name + " matched nothing: the kernel started none of its personalities", why,
-          closest_nub ? closest_nub->location : std::string()});
+  const std::string nub = closest_nub ? closest_nub->bus->describe(*closest_nub) : "";
+  const std::string ids = closest_nub ? closest_nub->bus->where_ids_are_listed() : "";
+  trace(name, "matched nothing");
+  monitor_.emit(monitor::DextMatchedNothing{sim_.now(), name, !dext.info.personalities.empty(),
+                                            closest ? std::string_view(closest->name) : "", nub,
+                                            closest_nub ? std::string_view(closest_nub->location) : "", closest_why,
+                                            ids});
 }
 
 }  // namespace dexthil::driverkit

@@ -59,12 +59,9 @@ void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
   const sim::EventId timeout = sim_.after(profile_.power_ack_limit, [this, rec, waiter, state, sent] {
     if (rec->ack_waiter.get() != waiter || !rec->ack_pending) return;
     rec->ack_pending.reset();
-    report_on(rec, "power.ack-timeout",
-              "SetPowerState(" + std::string(power_name(state)) + ") sent at " + seconds(sent) +
-              " was not acknowledged within " + seconds(profile_.power_ack_limit),
-              "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
-              "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls "
-              "meanwhile. Call the superclass when the device has reached the state.");
+    trace(rec->name, std::string("SetPowerState(") + power_name(state) + ") not acknowledged: the kernel gives up");
+    monitor_.emit(monitor::PowerChangeUnacknowledged{sim_.now(), rec->name, rec->process->nub->location,
+                                                     power_name(state), sent, profile_.power_ack_limit, false});
     waiter->signal();
   });
   trace(rec->name, std::string("SetPowerState(") + power_name(state) + ") sent");

@@ -149,9 +149,9 @@ UserClientConnection* Kernel::open_user_client(const ServiceRecord* service, std
     kern_return_t result = rec->service->NewUserClient(type, &client);
     if (rec->process->crashed) result = kIOReturnIPCError;
     if (result == kIOReturnSuccess && (!client || !client->record())) {
-      report_on(rec, "lifecycle.user-client", rec->class_name + "::NewUserClient returned kIOReturnSuccess without a started user client",
-                "NewUserClient must hand back a client made with IOService::Create(this, \"UserClientProperties\", ...) "
-                "(the personality's dictionary names its IOUserClass); IOServiceOpen fails without one.");
+      trace(rec->name, "NewUserClient gave no started client");
+      monitor_.emit(monitor::UserClientRefused{sim_.now(), rec->name, rec->process->nub->location, rec->class_name,
+                                               monitor::UserClientRefused::Reason::kNoStartedClient, "", ""});
       if (client) client->release();
       client = nullptr;
       result = kIOReturnInternalError;
@@ -183,12 +183,12 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
   auto properties = p->personality ? p->personality->service_properties.find(key)
                                    : std::map<std::string, ServiceProperties>::const_iterator{};
   if (!p->personality || properties == p->personality->service_properties.end()) {
-    report({"lifecycle.user-client", caller ? caller->name : p->user_class, 0,
-            std::string("IOService::Create(provider, \"") + key + "\") found no dictionary \"" + key +
-                "\" with an IOUserClass in personality " + (p->personality ? p->personality->name : std::string("?")),
-            "Create makes the service a dictionary in the matched personality describes (IOClass, IOUserClass); add "
-            "it to the Info.plist, e.g. UserClientProperties = { IOClass = IOUserUserClient; IOUserClass = ... }.",
-            p->nub->location});
+    const std::string& service = caller ? caller->name : p->user_class;
+    trace(service, std::string("IOService::Create found no \"") + key + "\"");
+    monitor_.emit(monitor::UserClientRefused{sim_.now(), service, p->nub->location,
+                                             caller ? std::string_view(caller->class_name) : "",
+                                             monitor::UserClientRefused::Reason::kNoServiceProperties, key,
+                                             p->personality ? std::string_view(p->personality->name) : ""});
     return kIOReturnNotFound;
   }
   const DextClass* cls = nullptr;
@@ -211,8 +211,7 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
     if (p->crashed) return;
     if (started != kIOReturnSuccess) {
       rec->stage = ServiceRecord::Stage::kStartFailed;
-      report_on(rec, "lifecycle.start-failed", rec->class_name + "::Start returned " + ioreturn_name(started),
-                "IOService::Create fails when the new service's Start fails.");
+      start_failed(rec, monitor::ServiceStartFailed::Reason::kStartFailed, started, /*created=*/true);
       return;
     }
     rec->stage = ServiceRecord::Stage::kStarted;

@@ -11,6 +11,7 @@
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
+#include "harness/checks/driverkit_checkers.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/buses/usb/usb_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
@@ -51,7 +52,7 @@ UsbDeviceDescription megatec_ups(std::uint16_t product = 0x5161) {
 // A machine with a USB bus and no PCIe topology.
 struct UsbMachine {
   explicit UsbMachine(const std::string& plist = "dexts/usbprobe/Info.plist", bool attach_before = true)
-      : sim(1), buffers(0x20'0000'0000, 1ULL << 30), kernel(sim, memory, buffers, findings, monitor) {
+      : sim(1), buffers(0x20'0000'0000, 1ULL << 30), checkers(monitor, findings, sim.trace()), kernel(sim, memory, buffers, monitor) {
     auto owned = std::make_unique<UsbBus>(kernel);
     bus = owned.get();
     if (attach_before) bus->attach(megatec_ups());
@@ -84,6 +85,7 @@ struct UsbMachine {
   hostmem::PageAllocator buffers;
   checks::FindingLog findings;
   monitor::Monitor monitor;
+  checks::DriverKitCheckers checkers;
   Kernel kernel;
   UsbBus* bus = nullptr;
   bool loaded = false;
@@ -119,7 +121,8 @@ TEST(NubRegistry, PropertiesAreLookedUpByKeyAndTheNewestNubWinsALocation) {
 TEST(NubRegistry, ThePciBusPublishesAFunctionWithIOPCIFamilysProperties) {
   pcie::testing::Machine m("direct");
   monitor::Monitor monitor;
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
+  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
+  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   ASSERT_EQ(kernel.registry().all().size(), 1u);
   const Nub& nub = *kernel.registry().all()[0];

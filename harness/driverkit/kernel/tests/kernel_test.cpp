@@ -10,8 +10,7 @@
 #include <DriverKit/DriverKit.h>
 #include <PCIDriverKit/PCIDriverKit.h>
 
-#include "harness/checks/device_access_checker.hpp"
-#include "harness/checks/dma_prepare_checker.hpp"
+#include "harness/checks/driverkit_checkers.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/pcie/config_space.hpp"
@@ -32,9 +31,8 @@ std::string dext_library(const std::string& target) {
 struct DextMachine {
   explicit DextMachine(const std::string& variant, KernelProfile profile = {}, const std::string& topology = "direct")
       : m(topology),
-        access_checker(monitor, m.findings, m.sim.trace()),
-        prepare_checker(monitor, m.findings, m.sim.trace()),
-        kernel(m.sim, m.memory, m.buffers, m.findings, monitor, std::move(profile)),
+        checkers(monitor, m.findings, m.sim.trace()),
+        kernel(m.sim, m.memory, m.buffers, monitor, std::move(profile)),
         device("testdev", m.sim, *m.fabric, m.node("dev")) {
     kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
     m.sim.attach(device, m.sim.add_clock("testdev.clk", 4000));
@@ -76,8 +74,7 @@ struct DextMachine {
 
   pcie::testing::Machine m;
   monitor::Monitor monitor;
-  checks::DeviceAccessChecker access_checker;  // what the kernel's device events mean
-  checks::DmaPrepareChecker prepare_checker;
+  checks::DriverKitCheckers checkers;  // what the kernel's events mean
   Kernel kernel;
   models::DmaTestdev device;
   bool loaded = false;
@@ -744,7 +741,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
 
   pcie::testing::Machine m("direct");
   monitor::Monitor monitor;
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
+  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
+  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
@@ -766,7 +764,8 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
   pcie::testing::Machine m("direct");
   monitor::Monitor monitor;
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
+  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
+  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   std::string error;
   EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
@@ -778,7 +777,8 @@ TEST(DriverKitKernel, LoadErrorsNameTheFile) {
 TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
   pcie::testing::Machine m("direct");
   monitor::Monitor monitor;
-  Kernel kernel(m.sim, m.memory, m.buffers, m.findings, monitor);
+  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
+  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
   m.sim.run_until(3 * sim::kMillisecond);
   EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
