@@ -18,6 +18,7 @@
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/runtime/dispatch.hpp"
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 #include "harness/sim/simulator.hpp"
 #include "models/common/fifo_traffic.hpp"
 #include "models/common/verilated_clock.hpp"
@@ -175,8 +176,8 @@ ids = "1234:5678"
 bars = [{ size = "16KiB" }]
 )", "bench.toml", &error);
     fabric = std::make_unique<dexthil::pcie::Fabric>(std::move(*t), sim, memory, tables);
-    fabric->enumerate();
-    auto iova = fabric->mapper(*fabric->node("rp0")).prepare("dev", {1}, 0x20'0000'0000, kBuffer, {}, 64, 0, &error);
+    platform = std::make_unique<dexthil::platform::PciePlatform>(*fabric);
+    auto iova = platform->mapper(*fabric->node("rp0")).prepare("dev", {1}, 0x20'0000'0000, kBuffer, {}, 64, 0, &error);
     if (!iova || iova->iova != 0x8000'0000) std::abort();
     std::vector<std::uint8_t> fill(kBuffer, 0xa5);
     memory.write(0x20'0000'0000, fill);
@@ -186,6 +187,7 @@ bars = [{ size = "16KiB" }]
   dexthil::hostmem::SparseMemory memory;
   dexthil::hostmem::PageAllocator tables{0x10'0000'0000, 1 << 30};
   std::unique_ptr<dexthil::pcie::Fabric> fabric;
+  std::unique_ptr<dexthil::platform::PciePlatform> platform;
 };
 
 // DART translations with every page in the IOTLB (4 pages, 64-entry TLB).
@@ -323,10 +325,10 @@ void BM_PrepareCompleteDma(benchmark::State& state) {
     return;
   }
   dexthil::pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
-  fabric.enumerate();
+  dexthil::platform::PciePlatform platform(fabric);
   dexthil::monitor::Monitor monitor;
   dexthil::driverkit::Kernel kernel(sim, memory, buffers, monitor);
-  kernel.add_bus(std::make_unique<dexthil::driverkit::PciBus>(kernel, fabric));
+  kernel.add_bus(std::make_unique<dexthil::driverkit::PciBus>(kernel, platform));
   IOPCIDevice* nub = OSDynamicCast(IOPCIDevice, kernel.nub("dev")->object);
   IOBufferMemoryDescriptor* buffer = nullptr;
   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 16384, 0, &buffer);

@@ -66,8 +66,8 @@ void DartFaultChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fab
 
   const std::vector<std::uint32_t> sids = dart.sids_mapping(path.translation.error_address);
   if (sids.empty()) {
-    const iommu::DmaMapper& mapper = fabric.mapper(rp);
-    if (const iommu::PreparedMapping* m = mapper.completed_overlapping(ep.name, r.address, std::max<std::uint64_t>(r.length, 1))) {
+    const platform::DmaMapper& mapper = platform_.mapper(rp);
+    if (const platform::PreparedMapping* m = mapper.completed_overlapping(ep.name, r.address, std::max<std::uint64_t>(r.length, 1))) {
       why += "No SID maps this IOVA any more: the driver's buffer there, prepared at " + sim::format_time(m->prepared_at) +
              ", was completed at " + sim::format_time(*m->completed_at) +
              ", and CompleteDMA ends the device's right to touch it.";

@@ -6,12 +6,14 @@
 // do map the address.
 #include "harness/checks/finding.hpp"
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 
 namespace dexthil::checks {
 
 class DartFaultChecker final : public pcie::DmaPathObserver {
  public:
-  explicit DartFaultChecker(FindingLog& log) : log_(log) {}
+  // `platform` holds what the driver prepared for DMA (its DART driver's mappers).
+  DartFaultChecker(FindingLog& log, const platform::PciePlatform& platform) : log_(log), platform_(platform) {}
   void on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) override;
 
   // The platform's words for a fault, exactly as the finding's `what` carries them.
@@ -19,6 +21,7 @@ class DartFaultChecker final : public pcie::DmaPathObserver {
 
  private:
   FindingLog& log_;
+  const platform::PciePlatform& platform_;
 };
 
 }  // namespace dexthil::checks

@@ -13,13 +13,13 @@ std::string describe(const pcie::DmaPath& path) {
          (path.root_port->has_dart ? "IOVA " : "physical address ") + util::hex(r.address, 16);
 }
 
-std::string describe(const iommu::PreparedMapping& m) {
+std::string describe(const platform::PreparedMapping& m) {
   return "[" + util::hex(m.iova, 16) + ", " + util::hex(m.iova + m.length, 16) + ") prepared at " + sim::format_time(m.prepared_at);
 }
 
 }  // namespace
 
-void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) {
+void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
   const pcie::Node& ep = *path.endpoint;
   const dma::DmaRequest& r = path.request;
   const std::string where = ep.name + " (" + ep.bdf.str() + ", " + ep.ids.str() + ")";
@@ -47,19 +47,19 @@ void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabri
               "The upper address bits are lost on the device's bus, so the DMA lands somewhere else. The driver must "
               "give the DMA command a maxAddressBits the device supports."});
   }
-  if (path.translation.ok) check_mapping(path, fabric, where);
+  if (path.translation.ok) check_mapping(path, where);
 }
 
-void DmaPathChecker::check_mapping(const pcie::DmaPath& path, const pcie::Fabric& fabric, const std::string& where) {
+void DmaPathChecker::check_mapping(const pcie::DmaPath& path, const std::string& where) {
   const dma::DmaRequest& r = path.request;
-  const iommu::DmaMapper& mapper = fabric.mapper(*path.root_port);
+  const platform::DmaMapper& mapper = platform_.mapper(*path.root_port);
   const std::string& owner = path.endpoint->name;
   const sim::SimTime t = r.issued_at;
   // Behind a DART a stray DMA got through only because its page is mapped for something else;
   // without an IOMMU nothing checks a device's addresses at all.
   const bool dart = mapper.translates();
   const std::string unchecked = "Root port " + path.root_port->name + " has no IOMMU, so nothing stopped the device. ";
-  if (const iommu::PreparedMapping* m = mapper.live_containing(owner, r.address, r.length)) {
+  if (const platform::PreparedMapping* m = mapper.live_containing(owner, r.address, r.length)) {
     if ((r.write && !m->direction.device_writes) || (!r.write && !m->direction.device_reads)) {
       report({"dma.direction", where, t, describe(path) + " into a mapping prepared only for device " + (r.write ? "reads" : "writes"),
                 "The buffer " + describe(*m) + " was prepared for the other direction; " +
@@ -68,14 +68,14 @@ void DmaPathChecker::check_mapping(const pcie::DmaPath& path, const pcie::Fabric
     }
     return;
   }
-  if (const iommu::PreparedMapping* m = mapper.live_overlapping(owner, r.address, r.length)) {
+  if (const platform::PreparedMapping* m = mapper.live_overlapping(owner, r.address, r.length)) {
     report({"dma.outside-mapping", where, t, describe(path) + " runs past the prepared buffer " + describe(*m),
               (dart ? std::string("The DART maps whole 16 KiB pages, so the overrun was not blocked, but ") : unchecked + "But ") +
                   "those bytes belong to whatever else shares the memory: the device must stay inside the range "
                   "PrepareForDMA returned."});
     return;
   }
-  if (const iommu::PreparedMapping* m = mapper.completed_overlapping(owner, r.address, r.length)) {
+  if (const platform::PreparedMapping* m = mapper.completed_overlapping(owner, r.address, r.length)) {
     report({"dma.after-complete", where, t,
               describe(path) + " after its buffer was completed at " + sim::format_time(*m->completed_at),
               "CompleteDMA ended the device's right to touch " + describe(*m) + ". " +

@@ -6,21 +6,24 @@
 // direction the mapping allows, and not after CompleteDMA ended it.
 #include "harness/checks/finding.hpp"
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 
 namespace dexthil::checks {
 
 class DmaPathChecker final : public pcie::DmaPathObserver {
  public:
-  explicit DmaPathChecker(FindingLog& log) : log_(log) {}
+  // `platform` holds what the driver prepared for DMA (its DART driver's mappers).
+  DmaPathChecker(FindingLog& log, const platform::PciePlatform& platform) : log_(log), platform_(platform) {}
   void on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) override;
 
  private:
-  void check_mapping(const pcie::DmaPath& path, const pcie::Fabric& fabric, const std::string& where);
+  void check_mapping(const pcie::DmaPath& path, const std::string& where);
   void report(Finding f) {
     f.subject = subject_;
     log_.add(std::move(f));
   }
   FindingLog& log_;
+  const platform::PciePlatform& platform_;
   std::string subject_;  // the endpoint of the DMA being checked
 };
 

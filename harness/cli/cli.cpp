@@ -10,6 +10,7 @@
 #include "harness/driverkit/matching/info_plist.hpp"
 #include "harness/pcie/fabric.hpp"
 #include "harness/pcie/topology_print.hpp"
+#include "harness/platform/pci_enumeration.hpp"
 #include "harness/report/reports.hpp"
 #include "harness/runner/determinism.hpp"
 #include "harness/runner/isolation.hpp"
@@ -491,7 +492,7 @@ int command_topo(const std::vector<std::string>& args, std::ostream& out, std::o
     hostmem::SparseMemory memory;
     hostmem::PageAllocator tables(kPageTableRegionBase, kPageTableRegionSize);
     pcie::Fabric fabric(std::move(*topology), sim, memory, tables);
-    fabric.enumerate();
+    platform::enumerate_pci(fabric);
     out << pcie::render_tree(fabric);
   } catch (const std::runtime_error& e) {
     err << e.what() << "\n";

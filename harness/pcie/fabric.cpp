@@ -1,7 +1,6 @@
 #include "harness/pcie/fabric.hpp"
 
 #include <algorithm>
-#include <set>
 #include <stdexcept>
 
 #include "harness/util/hex.hpp"
@@ -9,10 +8,6 @@
 namespace dexthil::pcie {
 
 namespace {
-
-constexpr std::uint64_t kWindowAlign = 1 << 20;  // bridge memory windows have 1 MiB granularity
-
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
 void build_pcie_capability(Node& n, cfg::PortType type) {
   ConfigSpace& c = n.config;
@@ -92,7 +87,6 @@ void build_config_space(Node& n) {
 struct Fabric::PortState {
   Node* root_port;
   std::unique_ptr<iommu::Dart> dart;
-  std::unique_ptr<iommu::DmaMapper> mapper;
   std::vector<Rid2SidEntry> rid2sid;
 };
 
@@ -115,10 +109,13 @@ Fabric::Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& me
     auto state = std::make_unique<PortState>();
     state->root_port = rp;
     if (rp->has_dart) state->dart = std::make_unique<iommu::Dart>(rp->dart, memory, pages);
-    state->mapper = std::make_unique<iommu::DmaMapper>(state->dart.get(), rp->iova_base);
     ports_.push_back(std::move(state));
   }
   for (Node* ep : topology_.endpoints()) endpoint_ports_.push_back(std::make_unique<EndpointPort>(*this, *ep));
+  // Links train at power-on, to the highest speed both ends support.
+  for (const auto& n : topology_.nodes) {
+    if (n->link && n->parent && n->parent->link) n->trained_gen = std::min(n->link->gen, n->parent->link->gen);
+  }
 }
 
 Fabric::~Fabric() = default;
@@ -131,7 +128,6 @@ Fabric::PortState& Fabric::port(const Node& root_port) const {
 }
 
 iommu::Dart* Fabric::dart(const Node& root_port) const { return port(root_port).dart.get(); }
-iommu::DmaMapper& Fabric::mapper(const Node& root_port) const { return *port(root_port).mapper; }
 const std::vector<Rid2SidEntry>& Fabric::rid2sid(const Node& root_port) const { return port(root_port).rid2sid; }
 
 dma::DmaUpstream& Fabric::upstream(const Node& endpoint) {
@@ -164,7 +160,7 @@ void Fabric::surprise_remove(Node& endpoint) {
   sim_.trace().record(sim_.now(), endpoint.name, "surprise removal: link down");
 }
 
-Node* Fabric::route_config(Bdf bdf) const {
+Node* Fabric::function_at(Bdf bdf) const {
   for (Node* rp : topology_.root_ports) {
     if (bdf.bus == 0) {
       if (rp->device == bdf.device && bdf.function == 0) return rp;
@@ -176,7 +172,7 @@ Node* Fabric::route_config(Bdf bdf) const {
 }
 
 std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) const {
-  const Node* n = route_config(bdf);
+  const Node* n = function_at(bdf);
   if (n && n->removed) n = nullptr;  // nothing answers behind a link that is down
   const std::uint32_t value = n ? n->config.read(offset, size) : size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
   sim_.trace().record(sim_.now(), "fabric",
@@ -186,7 +182,7 @@ std::uint32_t Fabric::config_read(Bdf bdf, std::uint16_t offset, unsigned size) 
 }
 
 void Fabric::config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value) {
-  Node* n = route_config(bdf);
+  Node* n = function_at(bdf);
   if (n && n->removed) n = nullptr;
   sim_.trace().record(sim_.now(), "fabric",
                       "cfg wr " + bdf.str() + "+" + util::hex(offset) + "/" + std::to_string(size) + " = " + util::hex(value) +
@@ -252,126 +248,12 @@ std::uint64_t Fabric::resets(const Node& endpoint) const {
   return it == resets_.end() ? 0 : it->second;
 }
 
-// ---- Enumeration ----
-
-void Fabric::scan_bus(std::uint8_t bus, std::uint8_t* next_bus) {
-  for (std::uint8_t dev = 0; dev < 32; ++dev) {
-    for (std::uint8_t fn = 0; fn < 8; ++fn) {
-      const Bdf bdf{bus, dev, fn};
-      if (config_read(bdf, cfg::kVendorId, 2) == 0xffff) continue;
-      Node* n = route_config(bdf);
-      n->bdf = bdf;
-      if ((config_read(bdf, cfg::kHeaderType, 1) & 0x7f) != 1) continue;
-      if (*next_bus == 0xff) throw std::runtime_error(n->pos.str() + ": error: \"" + n->name + "\": the fabric needs more than 255 buses");
-      const std::uint8_t secondary = (*next_bus)++;
-      config_write(bdf, cfg::kPrimaryBus, 1, bus);
-      config_write(bdf, cfg::kSecondaryBus, 1, secondary);
-      config_write(bdf, cfg::kSubordinateBus, 1, 0xff);  // open while the scan looks below
-      scan_bus(secondary, next_bus);
-      config_write(bdf, cfg::kSubordinateBus, 1, static_cast<std::uint8_t>(*next_bus - 1));
-      n->secondary_bus = secondary;
-      n->subordinate_bus = static_cast<std::uint8_t>(*next_bus - 1);
-    }
+void Fabric::program_rid2sid(const Node& root_port, std::vector<Rid2SidEntry> table) {
+  if (table.size() > kRid2SidEntries) {
+    throw std::logic_error("PORT_RID2SID of \"" + root_port.name + "\" holds " + std::to_string(kRid2SidEntries) +
+                           " entries, not " + std::to_string(table.size()));
   }
-}
-
-void Fabric::assign_bars(Node* ep, std::uint64_t* cursor) {
-  std::uint16_t reg = cfg::kBar0;
-  ep->bar_addresses.clear();
-  for (const BarSpec& spec : ep->bars) {
-    // Size the BAR the way software does: write all-ones, read back the writable bits.
-    config_write(ep->bdf, reg, 4, 0xffffffff);
-    std::uint64_t mask = config_read(ep->bdf, reg, 4) & 0xfffffff0u;
-    if (spec.is64) {
-      config_write(ep->bdf, reg + 4, 4, 0xffffffff);
-      mask |= static_cast<std::uint64_t>(config_read(ep->bdf, reg + 4, 4)) << 32;
-    } else {
-      mask |= 0xffffffff00000000ULL;
-    }
-    const std::uint64_t size = ~mask + 1;
-    const std::uint64_t address = align_up(*cursor, size);
-    if (address + size > kMmioWindowEnd) {
-      throw std::runtime_error(ep->pos.str() + ": error: \"" + ep->name + "\": its BARs do not fit the MMIO window");
-    }
-    config_write(ep->bdf, reg, 4, static_cast<std::uint32_t>(address));
-    if (spec.is64) config_write(ep->bdf, reg + 4, 4, static_cast<std::uint32_t>(address >> 32));
-    ep->bar_addresses.push_back(address);
-    *cursor = address + size;
-    reg = static_cast<std::uint16_t>(reg + (spec.is64 ? 8 : 4));
-  }
-}
-
-void Fabric::assign_windows(Node* bridge, std::uint64_t* cursor) {
-  *cursor = align_up(*cursor, kWindowAlign);
-  const std::uint64_t base = *cursor;
-  for (Node* child : bridge->children) {
-    if (child->is_bridge()) assign_windows(child, cursor);
-    else assign_bars(child, cursor);
-  }
-  *cursor = align_up(*cursor, kWindowAlign);
-  if (*cursor > base) {
-    config_write(bridge->bdf, cfg::kMemoryBase, 2, static_cast<std::uint32_t>(base >> 16) & 0xfff0);
-    config_write(bridge->bdf, cfg::kMemoryLimit, 2, static_cast<std::uint32_t>((*cursor - 1) >> 16) & 0xfff0);
-  } else {
-    // Base above limit: the window is closed.
-    config_write(bridge->bdf, cfg::kMemoryBase, 2, 0xfff0);
-    config_write(bridge->bdf, cfg::kMemoryLimit, 2, 0);
-  }
-}
-
-void Fabric::program_rid2sid(Node* rp) {
-  PortState& state = port(*rp);
-  state.rid2sid.clear();
-  if (!state.dart) return;  // no IOMMU, no stream IDs
-  std::set<std::uint32_t> taken{rp->unlisted_rid_sid};
-  std::vector<Node*> endpoints;
-  for (Node* ep : topology_.endpoints()) {
-    if (ep->root_port() == rp) endpoints.push_back(ep);
-  }
-  for (Node* ep : endpoints) {
-    if (ep->sid) taken.insert(*ep->sid);
-  }
-  if (endpoints.size() > kRid2SidEntries) {
-    throw std::runtime_error(rp->pos.str() + ": error: root port \"" + rp->name + "\": " + std::to_string(endpoints.size()) +
-                             " endpoints need an entry each, and PORT_RID2SID holds " + std::to_string(kRid2SidEntries));
-  }
-  std::uint32_t next = 1;
-  for (Node* ep : endpoints) {
-    std::uint32_t sid;
-    if (ep->sid) {
-      sid = *ep->sid;
-    } else {
-      while (taken.count(next)) ++next;
-      if (next >= rp->dart.num_sids) {
-        throw std::runtime_error(ep->pos.str() + ": error: \"" + ep->name + "\": " + rp->dart.instance + " has no SID left (it has " +
-                                 std::to_string(rp->dart.num_sids) + ")");
-      }
-      sid = next;
-      taken.insert(sid);
-    }
-    state.rid2sid.push_back({ep->bdf.rid(), sid, ep});
-    state.dart->enable_translation(sid);
-  }
-}
-
-void Fabric::enumerate() {
-  std::uint8_t next_bus = 1;
-  scan_bus(0, &next_bus);
-  for (const auto& n : topology_.nodes) {
-    if (n->bdf == Bdf{} && n->kind != NodeKind::kRootPort) {
-      throw std::runtime_error(n->pos.str() + ": error: \"" + n->name + "\" was not found by enumeration");
-    }
-  }
-  std::uint64_t cursor = kMmioWindowBase;
-  for (Node* rp : topology_.root_ports) assign_windows(rp, &cursor);
-  for (const auto& n : topology_.nodes) {
-    config_write(n->bdf, cfg::kCommand, 2, cfg::kCommandMemory | cfg::kCommandBusMaster);
-  }
-  for (Node* rp : topology_.root_ports) program_rid2sid(rp);
-  for (const auto& n : topology_.nodes) {
-    if (n->link && n->parent && n->parent->link) n->trained_gen = std::min(n->link->gen, n->parent->link->gen);
-  }
-  enumerated_ = true;
+  port(root_port).rid2sid = std::move(table);
 }
 
 namespace {
@@ -659,7 +541,8 @@ sim::Random& Fabric::mixed_random(const Node& bridge) {
 }
 
 void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done done) {
-  if (!enumerated_) throw std::logic_error("DMA from \"" + ep.name + "\" before the fabric was enumerated");
+  // Endpoints sit below a root port, never on bus 0: bus 0 means no software numbered it yet.
+  if (ep.bdf.bus == 0) throw std::logic_error("DMA from \"" + ep.name + "\" before the fabric was enumerated");
   DmaPath path;
   path.endpoint = &ep;
   path.own_rid = ep.bdf;

@@ -1,7 +1,8 @@
 #pragma once
-// The simulated PCIe fabric: config cycles routed by bus number, enumeration as firmware does
-// it, MMIO routed by BAR, and device DMA carried upstream through bridges (which may replace the
-// requester ID) to the root port's RID-to-SID table, the DART, and host memory.
+// The simulated PCIe fabric, as the silicon behaves: config cycles routed by bus number, MMIO
+// routed by the BARs and bridge windows software programmed, and device DMA carried upstream
+// through bridges (which may replace the requester ID) to the root port's RID-to-SID table, the
+// DART, and host memory. Software's part (enumeration, DMA mapping) is in harness/platform/.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,7 +15,6 @@
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/iommu/dart.hpp"
-#include "harness/iommu/mapper.hpp"
 #include "harness/pcie/topology.hpp"
 #include "harness/sim/simulator.hpp"
 
@@ -85,22 +85,22 @@ struct Arrival {
 
 class Fabric {
  public:
-  static constexpr std::uint64_t kMmioWindowBase = 0xa000'0000;
-  static constexpr std::uint64_t kMmioWindowEnd = 0xe000'0000;
   static constexpr std::size_t kRid2SidEntries = 64;  // PORT_RID2SID holds 64 entries
 
-  // Builds every node's config space and a DART per root port. Throws std::runtime_error with a
-  // message naming the node when the topology cannot be realised.
+  // Builds every node's config space at its power-on values, a DART per root port, and trains
+  // the links. Nothing is numbered or mapped: platform::PciePlatform enumerates it as firmware
+  // does. Throws std::runtime_error with a message naming the node when the topology cannot be
+  // realised.
   Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::PageAllocator& pages);
   ~Fabric();
-
-  // Assigns bus numbers, sizes and places BARs and bridge windows, enables memory and bus
-  // mastering, and programs the RID-to-SID tables, all through config cycles as firmware would.
-  void enumerate();
 
   // Config cycles by BDF; a function that is not there reads all-ones.
   std::uint32_t config_read(Bdf bdf, std::uint16_t offset, unsigned size) const;
   void config_write(Bdf bdf, std::uint16_t offset, unsigned size, std::uint32_t value);
+  // The function that answers config cycles at `bdf` as the bridges' bus numbers route them.
+  Node* function_at(Bdf bdf) const;
+  // Writes a root port's PORT_RID2SID table (at most kRid2SidEntries entries).
+  void program_rid2sid(const Node& root_port, std::vector<Rid2SidEntry> table);
 
   struct MmioTarget {
     Node* endpoint;
@@ -158,8 +158,6 @@ class Fabric {
   Node* node(const std::string& name) const { return topology_.find(name); }
   // The DART behind a root port; nullptr for a port without an IOMMU.
   iommu::Dart* dart(const Node& root_port) const;
-  // The kernel's mapper for that port (PrepareForDMA / CompleteDMA go through it).
-  iommu::DmaMapper& mapper(const Node& root_port) const;
   const std::vector<Rid2SidEntry>& rid2sid(const Node& root_port) const;
   // The SID the port gives `rid`, and the table entry that decided it (none: the default).
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;
@@ -182,12 +180,7 @@ class Fabric {
  private:
   struct PortState;
   class EndpointPort;
-  Node* route_config(Bdf bdf) const;
   Node* route_below(Node* bridge, Bdf bdf) const;
-  void scan_bus(std::uint8_t bus, std::uint8_t* next_bus);
-  void assign_windows(Node* bridge, std::uint64_t* cursor);
-  void assign_bars(Node* endpoint, std::uint64_t* cursor);
-  void program_rid2sid(Node* root_port);
   void reset_function(Node& endpoint);
   void show_link_speed(Node& n, std::uint8_t speed);  // Link Status' Current Link Speed
   PortState& port(const Node& root_port) const;
@@ -213,7 +206,6 @@ class Fabric {
   std::map<const Node*, ResetHandler> reset_handlers_;
   std::map<const Node*, std::uint64_t> resets_;
   MsiHandler msi_handler_;
-  bool enumerated_ = false;
   // Where a memory request goes, or why it cannot: the MmioResult of a request that fails.
   struct MmioRoute {
     MmioDevice* device = nullptr;

@@ -20,6 +20,7 @@
 #include "harness/hostmem/page_allocator.hpp"
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 
 namespace dexthil::runner {
 
@@ -137,15 +138,24 @@ dma::DmaFault to_dma_fault(const scenario::FaultSpec& f) {
 constexpr std::uint64_t kTableRegion = 0x10'0000'0000, kTableRegionSize = 1ULL << 30;
 constexpr std::uint64_t kBufferRegion = 0x20'0000'0000, kBufferRegionSize = 64ULL << 30;
 
-// Builds and enumerates the scenario's fabric and prepares its [[mapping]] buffers the way the
-// kernel would: under the SID of the endpoint's own RID, or under every RID it can arrive with.
-std::unique_ptr<pcie::Fabric> build_fabric(const scenario::Scenario& s, sim::Simulator& sim, hostmem::SparseMemory& memory,
-                                           hostmem::PageAllocator& tables, hostmem::PageAllocator& buffers) {
+// The scenario's PCIe hardware and the platform software that set it up.
+struct PcieMachine {
+  std::unique_ptr<pcie::Fabric> fabric;
+  std::unique_ptr<platform::PciePlatform> platform;
+};
+
+// Builds the scenario's fabric, lets the platform enumerate it, and prepares its [[mapping]]
+// buffers the way the kernel would: under the SID of the endpoint's own RID, or under every RID
+// it can arrive with.
+PcieMachine build_fabric(const scenario::Scenario& s, sim::Simulator& sim, hostmem::SparseMemory& memory,
+                         hostmem::PageAllocator& tables, hostmem::PageAllocator& buffers) {
   std::string error;
   auto topology = pcie::load_topology(*s.topology, &error);
   if (!topology) throw std::runtime_error(error);
-  auto fabric = std::make_unique<pcie::Fabric>(std::move(*topology), sim, memory, tables);
-  fabric->enumerate();
+  PcieMachine machine;
+  machine.fabric = std::make_unique<pcie::Fabric>(std::move(*topology), sim, memory, tables);
+  machine.platform = std::make_unique<platform::PciePlatform>(*machine.fabric);
+  pcie::Fabric* fabric = machine.fabric.get();
   for (const scenario::MappingSpec& m : s.mappings) {
     const pcie::Node& ep = *fabric->node(m.endpoint);
     const pcie::Node& rp = *ep.root_port();
@@ -158,12 +168,12 @@ std::unique_ptr<pcie::Fabric> build_fabric(const scenario::Scenario& s, sim::Sim
     }
     const std::uint64_t pages = (m.size + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize;
     const std::uint64_t pa = buffers.allocate(pages);
-    if (!fabric->mapper(rp).prepare(ep.name, sids, pa, m.size, {m.device_reads, m.device_writes}, ep.dma_address_bits,
-                                    sim.now(), &error)) {
+    if (!machine.platform->mapper(rp).prepare(ep.name, sids, pa, m.size, {m.device_reads, m.device_writes},
+                                              ep.dma_address_bits, sim.now(), &error)) {
       throw std::runtime_error(m.pos.str() + ": mapping for " + ep.name + ": " + error);
     }
   }
-  return fabric;
+  return machine;
 }
 
 }  // namespace
@@ -218,18 +228,21 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // What the kernel and its buses observe comes here as events; the checkers below judge it.
     monitor::Monitor monitor;
     checks::DriverKitCheckers driverkit_checkers(monitor, findings, sim.trace());
-    checks::DartFaultChecker dart_checker(findings);
-    checks::DmaPathChecker path_checker(findings);
     std::optional<checks::DmaBudgetChecker> budget_checker;
     if (s.dma_latency_budget) budget_checker.emplace(findings, sim, *s.dma_latency_budget);
     // Declared after the simulator so they are destroyed first: pending events refer to them.
-    std::unique_ptr<pcie::Fabric> fabric;
+    PcieMachine pcie_machine;
+    std::optional<checks::DartFaultChecker> dart_checker;
+    std::optional<checks::DmaPathChecker> path_checker;
     if (s.topology) {
-      fabric = build_fabric(s, sim, memory, tables, buffers);
-      fabric->add_observer(&dart_checker);
-      fabric->add_observer(&path_checker);
-      if (budget_checker) fabric->add_observer(&*budget_checker);
+      pcie_machine = build_fabric(s, sim, memory, tables, buffers);
+      dart_checker.emplace(findings, *pcie_machine.platform);
+      path_checker.emplace(findings, *pcie_machine.platform);
+      pcie_machine.fabric->add_observer(&*dart_checker);
+      pcie_machine.fabric->add_observer(&*path_checker);
+      if (budget_checker) pcie_machine.fabric->add_observer(&*budget_checker);
     }
+    pcie::Fabric* fabric = pcie_machine.fabric.get();
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
     std::vector<std::unique_ptr<ScenarioModel>> models;
     for (const scenario::ModelSpec& spec : s.models) {
@@ -254,7 +267,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         waves = sim::WaveRequest{(dir / (spec.name + ".fst")).string(), options.waves_from, options.waves_to,
                                  std::max<sim::SimTime>(1, clock.nominal_period() / 2)};
       }
-      ModelContext context{sim, s, spec, clock, upstream, findings, spec.endpoint ? fabric.get() : nullptr,
+      ModelContext context{sim, s, spec, clock, upstream, findings, spec.endpoint ? fabric : nullptr,
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr, waves ? &*waves : nullptr};
       models.push_back(type->create(context));
     }
@@ -265,10 +278,10 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, monitor,
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
-      if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *fabric));
+      if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *pcie_machine.platform));
     }
     // Sections owned by plug-ins ([[hotplug]], [[usb_device]], ...) take their part in the run.
-    RunContext context{sim, s, findings, monitor, fabric.get(), kernel.get(), {}};
+    RunContext context{sim, s, findings, monitor, fabric, kernel.get(), {}};
     for (std::size_t i = 0; i < models.size(); ++i) context.models.emplace_back(&s.models[i], models[i].get());
     for (const scenario::LoadedSection& section : s.sections) section.data->apply(context);
     if (kernel) {

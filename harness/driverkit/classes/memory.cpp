@@ -137,11 +137,11 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   dexthil::pcie::Node& root = *node.root_port();
   // macOS maps under the SID of the function's own requester ID only.
   const uint32_t sid = provider->fabric().sid_for(root, node.bdf.rid());
-  dexthil::iommu::DmaDirection direction;
+  dexthil::platform::DmaDirection direction;
   direction.device_writes = (memory->direction() & kIOMemoryDirectionIn) != 0;
   direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
   std::string error;
-  dexthil::iommu::DmaMapper& mapper = provider->fabric().mapper(root);
+  dexthil::platform::DmaMapper& mapper = provider->mapper();
   auto prepared = mapper.prepare(node.name, {sid}, memory->physical_address() + offset, length, direction,
                                  static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
   if (!prepared) {
@@ -186,7 +186,7 @@ void IODMACommand::unprepare() {
   if (dexthil::driverkit::PciProvider* provider = pci_provider(device_)) {
     provider->prepared_commands.erase(this);
     Kernel& kernel = provider->kernel();
-    provider->fabric().mapper(*provider->node().root_port()).complete(mapping_id_, kernel.sim().now());
+    provider->mapper().complete(mapping_id_, kernel.sim().now());
   }
   OSSafeReleaseNULL(memory_);
 }

@@ -142,7 +142,7 @@ TEST(DmaChecks, WithoutAnIommuDmaReachesPhysicalMemoryAndStrayDmaIsStillNamed) {
   Machine m("direct-no-iommu");
   EXPECT_EQ(m.fabric->dart(m.root_of("dev")), nullptr);
   EXPECT_TRUE(m.fabric->rid2sid(m.root_of("dev")).empty());
-  const std::uint64_t address = m.prepare("dev", 4096, iommu::DmaDirection{false, true});
+  const std::uint64_t address = m.prepare("dev", 4096, platform::DmaDirection{false, true});
   EXPECT_EQ(address, 0x20'0000'0000u);  // the buffer's physical address
   dma::DmaCompletion c = m.dma("dev", true, address, 64, std::vector<std::uint8_t>(64, 0x3c));
   EXPECT_EQ(c.status, dma::CompletionStatus::kSuccessful);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/pcie/tests/machine.hpp"
+#include "harness/platform/pci_enumeration.hpp"
 #include "harness/pcie/topology_print.hpp"
 
 namespace dexthil::pcie {
@@ -34,7 +35,7 @@ TEST(Fabric, FieldChainEnumeratesLikeTheFieldMachine) {
   // BARs: sized through config writes, placed in the window, reachable by MMIO.
   ASSERT_EQ(m.node("lsi").bar_addresses.size(), 2u);
   const std::uint64_t bar0 = m.node("lsi").bar_addresses[0];
-  EXPECT_EQ(bar0, Fabric::kMmioWindowBase);
+  EXPECT_EQ(bar0, platform::kMmioWindowBase);
   EXPECT_EQ(m.fabric->config_read(Bdf{4, 8, 0}, cfg::kBar0, 4), static_cast<std::uint32_t>(bar0) | 0x4);
   EXPECT_EQ(m.fabric->config_read(Bdf{4, 8, 0}, cfg::kCommand, 2) & 0x6, 0x6u);
   auto target = m.fabric->route_mmio(m.node("lsi").bar_addresses[1] + 0x10);
@@ -131,7 +132,7 @@ TEST(Fabric, FieldChainMappedUnderBothRidsPasses) {
 
 TEST(Fabric, ReadOnlyMappingRefusesAWrite) {
   Machine m("direct");
-  ASSERT_EQ(m.prepare("dev", iommu::Dart::kPageSize, iommu::DmaDirection{true, false}), kIova);
+  ASSERT_EQ(m.prepare("dev", iommu::Dart::kPageSize, platform::DmaDirection{true, false}), kIova);
   dma::DmaCompletion c = m.dma("dev", true, kIova + 8, 1, {9});
   EXPECT_EQ(c.status, dma::CompletionStatus::kUnsupportedRequest);
   ASSERT_EQ(m.findings.all().size(), 1u);
@@ -169,7 +170,7 @@ ids = "1000:0030"
     hostmem::SparseMemory memory;
     hostmem::PageAllocator tables(0x10'0000'0000, 1 << 30);
     Fabric fabric(std::move(*t), sim, memory, tables);
-    fabric.enumerate();
+    platform::enumerate_pci(fabric);
     fabric.dart(*fabric.node("rp0"))->map(1, kIova, 0x20'0000'0000, iommu::Dart::kPageSize, {});
     std::string outcomes;
     for (int i = 0; i < 200; ++i) {

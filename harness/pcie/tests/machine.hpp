@@ -1,6 +1,6 @@
 #pragma once
-// A topology from fixtures/topologies/ (or TOML text), enumerated, with its host memory, the DART
-// and DMA checkers attached, and a helper that issues one DMA and runs until it completes.
+// A topology from fixtures/topologies/ (or TOML text), enumerated by the platform, with its host
+// memory, the DART and DMA checkers attached, and a helper that issues one DMA and runs until it completes.
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -19,18 +19,20 @@ struct Machine {
                           : load_topology_text(text, name + ".toml", &error);
     if (!t) throw std::runtime_error(error);
     fabric = std::make_unique<Fabric>(std::move(*t), sim, memory, tables);
-    fabric->enumerate();
-    fabric->add_observer(&dart_checker);
-    fabric->add_observer(&path_checker);
+    platform = std::make_unique<platform::PciePlatform>(*fabric);
+    dart_checker = std::make_unique<checks::DartFaultChecker>(findings, *platform);
+    path_checker = std::make_unique<checks::DmaPathChecker>(findings, *platform);
+    fabric->add_observer(dart_checker.get());
+    fabric->add_observer(path_checker.get());
   }
   Node& node(const std::string& name) { return *fabric->node(name); }
   Node& root_of(const std::string& endpoint) { return *node(endpoint).root_port(); }
   iommu::Dart& dart_of(const std::string& endpoint) { return *fabric->dart(root_of(endpoint)); }
-  iommu::DmaMapper& mapper_of(const std::string& endpoint) { return fabric->mapper(root_of(endpoint)); }
+  platform::DmaMapper& mapper_of(const std::string& endpoint) { return platform->mapper(root_of(endpoint)); }
 
   // Prepares `bytes` of fresh host memory for `endpoint`, under the given SIDs or, by default,
   // only under its own RID's SID, as macOS does.
-  std::uint64_t prepare(const std::string& endpoint, std::uint64_t bytes, iommu::DmaDirection dir = {},
+  std::uint64_t prepare(const std::string& endpoint, std::uint64_t bytes, platform::DmaDirection dir = {},
                         std::vector<std::uint32_t> sids = {}) {
     std::string error;
     const std::uint64_t pa = buffers.allocate((bytes + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize);
@@ -82,9 +84,10 @@ struct Machine {
   hostmem::PageAllocator tables{0x10'0000'0000, 1 << 30};
   hostmem::PageAllocator buffers{0x20'0000'0000, 1 << 30};
   checks::FindingLog findings;
-  checks::DartFaultChecker dart_checker{findings};
-  checks::DmaPathChecker path_checker{findings};
   std::unique_ptr<Fabric> fabric;
+  std::unique_ptr<platform::PciePlatform> platform;  // firmware's enumeration and the DART driver
+  std::unique_ptr<checks::DartFaultChecker> dart_checker;
+  std::unique_ptr<checks::DmaPathChecker> path_checker;
   sim::SimTime issued_at = 0, completed_at = 0;
   std::uint64_t last_prepared = 0;  // the id of prepare()'s mapping, for DmaMapper::complete
 };

@@ -15,7 +15,8 @@ std::uint16_t id_property(const Nub& nub, const char* key) { return static_cast<
 
 }  // namespace
 
-PciBus::PciBus(Kernel& kernel, pcie::Fabric& fabric) : kernel_(kernel), fabric_(fabric) {
+PciBus::PciBus(Kernel& kernel, platform::PciePlatform& platform)
+    : kernel_(kernel), platform_(platform), fabric_(platform.fabric()) {
   fabric_.set_msi_handler([this](const pcie::Node& from, std::uint64_t, std::uint32_t) {
     for (auto& p : providers_) {
       if (&p->node() == &from) p->msi_received();
@@ -35,7 +36,7 @@ void PciBus::publish() {
   for (pcie::Node* node : fabric_.topology().endpoints()) {
     IOPCIDevice* object = OSTypeAlloc(IOPCIDevice);
     object->init();
-    providers_.push_back(std::make_unique<PciProvider>(kernel_, fabric_, *node, object));
+    providers_.push_back(std::make_unique<PciProvider>(kernel_, platform_, *node, object));
     object->set_provider_impl(providers_.back().get());
     // The properties IOPCIFamily publishes on a function's nub, as numbers (ioreg shows the ID
     // properties as little-endian data; matching reads their values).

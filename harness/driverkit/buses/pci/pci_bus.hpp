@@ -10,6 +10,7 @@
 #include "harness/driverkit/buses/pci/pci_provider.hpp"
 #include "harness/driverkit/kernel/bus_plugin.hpp"
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 
 namespace dexthil::driverkit {
 
@@ -17,7 +18,7 @@ class Kernel;
 
 class PciBus final : public BusPlugin {
  public:
-  PciBus(Kernel& kernel, pcie::Fabric& fabric);
+  PciBus(Kernel& kernel, platform::PciePlatform& platform);
   ~PciBus() override;
   PciBus(const PciBus&) = delete;
   PciBus& operator=(const PciBus&) = delete;
@@ -36,6 +37,7 @@ class PciBus final : public BusPlugin {
 
  private:
   Kernel& kernel_;
+  platform::PciePlatform& platform_;
   pcie::Fabric& fabric_;
   std::vector<std::unique_ptr<PciProvider>> providers_;  // one per published nub, in topology order
 };

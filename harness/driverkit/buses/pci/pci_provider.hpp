@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/pcie/fabric.hpp"
+#include "harness/platform/pcie_platform.hpp"
 #include "harness/util/insertion_ordered_set.hpp"
 
 class IOService;
@@ -22,11 +23,13 @@ class Kernel;
 
 class PciProvider {
  public:
-  PciProvider(Kernel& kernel, pcie::Fabric& fabric, pcie::Node& node, IOPCIDevice* nub)
-      : kernel_(kernel), fabric_(fabric), node_(node), nub_(nub) {}
+  PciProvider(Kernel& kernel, platform::PciePlatform& platform, pcie::Node& node, IOPCIDevice* nub)
+      : kernel_(kernel), platform_(platform), node_(node), nub_(nub) {}
 
   Kernel& kernel() const { return kernel_; }
-  pcie::Fabric& fabric() const { return fabric_; }
+  pcie::Fabric& fabric() const { return platform_.fabric(); }
+  // The DART driver's mapper for the function's root port (PrepareForDMA, CompleteDMA).
+  platform::DmaMapper& mapper() const { return platform_.mapper(*node_.root_port()); }
   pcie::Node& node() const { return node_; }
   IOPCIDevice* nub() const { return nub_; }
 
@@ -51,7 +54,7 @@ class PciProvider {
 
  private:
   Kernel& kernel_;
-  pcie::Fabric& fabric_;
+  platform::PciePlatform& platform_;
   pcie::Node& node_;
   IOPCIDevice* nub_;
 };

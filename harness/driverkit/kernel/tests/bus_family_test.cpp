@@ -123,7 +123,7 @@ TEST(NubRegistry, ThePciBusPublishesAFunctionWithIOPCIFamilysProperties) {
   monitor::Monitor monitor;
   checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
   Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
   ASSERT_EQ(kernel.registry().all().size(), 1u);
   const Nub& nub = *kernel.registry().all()[0];
   EXPECT_EQ(nub.provider_class, "IOPCIDevice");

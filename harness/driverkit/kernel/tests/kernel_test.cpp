@@ -34,7 +34,7 @@ struct DextMachine {
         checkers(monitor, m.findings, m.sim.trace()),
         kernel(m.sim, m.memory, m.buffers, monitor, std::move(profile)),
         device("testdev", m.sim, *m.fabric, m.node("dev")) {
-    kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
+    kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
     m.sim.attach(device, m.sim.add_clock("testdev.clk", 4000));
     const std::string target = variant.empty() ? "TestdevDriver" : "TestdevDriver-" + variant;
     std::string error;
@@ -92,9 +92,9 @@ TEST(DriverKitKernel, CorrectDriverStartsTransfersAndStopsCleanly) {
   EXPECT_EQ(d.property("TimerFires"), 1u);   // the 1 ms watchdog, on simulated mach time
   EXPECT_EQ(d.property("PowerChanges"), 1u);  // the first SetPowerState(On) after Start
   // PrepareForDMA mapped the buffer under the SID of the function's own RID only.
-  const iommu::DmaMapper& mapper = d.m.mapper_of("dev");
+  const platform::DmaMapper& mapper = d.m.mapper_of("dev");
   ASSERT_EQ(mapper.live_count(), 1u);
-  const iommu::PreparedMapping* mapping = mapper.live_containing("dev", 0x8000'0000, 1);
+  const platform::PreparedMapping* mapping = mapper.live_containing("dev", 0x8000'0000, 1);
   ASSERT_NE(mapping, nullptr);
   EXPECT_EQ(mapping->iova, 0x8000'0000u);
   EXPECT_EQ(mapping->sids, std::vector<std::uint32_t>{d.m.fabric->sid_for(d.m.root_of("dev"), d.m.node("dev").bdf.rid())});
@@ -238,7 +238,7 @@ TEST(DriverKitKernel, WithoutAMapperA64BitDriverDmasToPhysicalAddresses) {
   d.run_for(5 * sim::kMillisecond);
   EXPECT_EQ(d.property("TransfersOK"), 2u);
   EXPECT_EQ(d.property("DataOK"), 1u);
-  const iommu::DmaMapper& mapper = d.m.mapper_of("dev");
+  const platform::DmaMapper& mapper = d.m.mapper_of("dev");
   ASSERT_EQ(mapper.live_count(), 1u);
   // The device was handed the buffer's physical address: in the buffer region, above 4 GiB.
   EXPECT_NE(mapper.live_containing("dev", 0x20'0000'0000, 1), nullptr);
@@ -743,7 +743,7 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
   monitor::Monitor monitor;
   checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
   Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
   std::string error;
   ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
   kernel.start_matching();
@@ -766,7 +766,7 @@ TEST(DriverKitKernel, LoadErrorsNameTheFile) {
   monitor::Monitor monitor;
   checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
   Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
   std::string error;
   EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
   EXPECT_EQ(error.rfind("/nonexistent/libX.so: error: cannot load the dext: ", 0), 0u) << error;
@@ -779,7 +779,7 @@ TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
   monitor::Monitor monitor;
   checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
   Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.fabric));
+  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
   m.sim.run_until(3 * sim::kMillisecond);
   EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
   mach_timebase_info_data_t tb;

@@ -1,11 +1,12 @@
 #pragma once
-// The kernel's side of DMA mapping: what PrepareForDMA and CompleteDMA do. Behind a DART (Apple
-// silicon) it allocates IOVAs from a base (0x80000000 on the field machine) within the DART's
-// address width and maps the buffer's pages under the SIDs it is told (macOS: the SID of the
-// device's own RID only). Behind a root port without an IOMMU (an Intel Mac with VT-d off) there
-// is no mapper: the device gets physical addresses, and nothing stops a stray DMA.
-// Either way it keeps every live mapping and the latest completed one at each address, so checks
-// can say whether a DMA hit a live mapping, the wrong direction, or one already completed.
+// The macOS DART driver's side of DMA mapping (platform software, not the DART itself): what
+// PrepareForDMA and CompleteDMA ask of it. Behind a DART (Apple silicon) it allocates IOVAs from
+// a base (0x80000000 on the field machine) within the DART's address width and maps the buffer's
+// pages under the SIDs it is told (macOS: the SID of the device's own RID only). Behind a root
+// port without an IOMMU (an Intel Mac with VT-d off) there is no mapper: the device gets physical
+// addresses, and nothing stops a stray DMA. Either way it keeps every live mapping and the latest
+// completed one at each address, so checks can say whether a DMA hit a live mapping, the wrong
+// direction, or one already completed.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,7 +16,7 @@
 #include "harness/iommu/dart.hpp"
 #include "harness/sim/time.hpp"
 
-namespace dexthil::iommu {
+namespace dexthil::platform {
 
 // Which way the device may move data, in DriverKit's terms.
 struct DmaDirection {
@@ -53,7 +54,7 @@ class DmaMapper {
   static constexpr std::uint64_t kDefaultIovaBase = 0x8000'0000;
 
   // Maps through `dart`; without one (nullptr) device addresses are physical addresses.
-  explicit DmaMapper(Dart* dart, std::uint64_t iova_base = kDefaultIovaBase);
+  explicit DmaMapper(iommu::Dart* dart, std::uint64_t iova_base = kDefaultIovaBase);
 
   // Makes `length` bytes of physical memory starting at `pa` (any alignment) reachable by the
   // device: behind a DART, mapped under each SID at an IOVA from the allocator. Returns nullopt
@@ -75,7 +76,7 @@ class DmaMapper {
   std::size_t live_count() const { return live_.size(); }
   // Completed mappings on record: one per address, so a long run's history stays bounded.
   std::size_t completed_count() const { return completed_.size(); }
-  Dart* dart() const { return dart_; }
+  iommu::Dart* dart() const { return dart_; }
   bool translates() const { return dart_ != nullptr; }
 
  private:
@@ -85,7 +86,7 @@ class DmaMapper {
   template <typename F>
   const PreparedMapping* first_live(std::uint64_t address, std::uint64_t bytes, F f) const;
 
-  Dart* dart_;
+  iommu::Dart* dart_;
   std::uint64_t base_;
   std::uint64_t limit_ = 0;
   std::map<std::uint64_t, std::uint64_t> free_;          // IOVA -> pages, first fit, lowest first
@@ -96,4 +97,4 @@ class DmaMapper {
   std::uint64_t next_id_ = 1;
 };
 
-}  // namespace dexthil::iommu
+}  // namespace dexthil::platform

@@ -1,19 +1,21 @@
-#include "harness/util/hex.hpp"
-#include "harness/iommu/mapper.hpp"
+#include "harness/platform/dma_mapper.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
-namespace dexthil::iommu {
+#include "harness/util/hex.hpp"
 
-DmaMapper::DmaMapper(Dart* dart, std::uint64_t iova_base) : dart_(dart), base_(iova_base) {
+namespace dexthil::platform {
+
+DmaMapper::DmaMapper(iommu::Dart* dart, std::uint64_t iova_base) : dart_(dart), base_(iova_base) {
   if (!dart_) return;  // physical addresses: nothing to allocate
   limit_ = std::uint64_t{1} << dart_->config().va_bits;
-  if (base_ % Dart::kPageSize || base_ >= limit_) {
+  if (base_ % iommu::Dart::kPageSize || base_ >= limit_) {
     throw std::invalid_argument("IOVA base " + util::hex(base_) + " is not a 16 KiB-aligned address below the DART's " +
                                 std::to_string(dart_->config().va_bits) + "-bit space");
   }
-  free_[base_] = (limit_ - base_) / Dart::kPageSize;
+  free_[base_] = (limit_ - base_) / iommu::Dart::kPageSize;
 }
 
 std::optional<std::uint64_t> DmaMapper::allocate(std::uint64_t pages) {
@@ -22,7 +24,7 @@ std::optional<std::uint64_t> DmaMapper::allocate(std::uint64_t pages) {
     const std::uint64_t iova = it->first;
     const std::uint64_t left = it->second - pages;
     free_.erase(it);
-    if (left) free_[iova + pages * Dart::kPageSize] = left;
+    if (left) free_[iova + pages * iommu::Dart::kPageSize] = left;
     return iova;
   }
   return std::nullopt;
@@ -32,13 +34,13 @@ void DmaMapper::release(std::uint64_t iova, std::uint64_t pages) {
   auto [it, inserted] = free_.emplace(iova, pages);
   (void)inserted;
   auto next = std::next(it);
-  if (next != free_.end() && it->first + it->second * Dart::kPageSize == next->first) {
+  if (next != free_.end() && it->first + it->second * iommu::Dart::kPageSize == next->first) {
     it->second += next->second;
     free_.erase(next);
   }
   if (it != free_.begin()) {
     auto prev = std::prev(it);
-    if (prev->first + prev->second * Dart::kPageSize == it->first) {
+    if (prev->first + prev->second * iommu::Dart::kPageSize == it->first) {
       prev->second += it->second;
       free_.erase(it);
     }
@@ -54,8 +56,8 @@ std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::
   };
   std::uint64_t address = pa;
   if (dart_) {
-    const std::uint64_t offset = pa % Dart::kPageSize;
-    const std::uint64_t pages = (offset + length + Dart::kPageSize - 1) / Dart::kPageSize;
+    const std::uint64_t offset = pa % iommu::Dart::kPageSize;
+    const std::uint64_t pages = (offset + length + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize;
     auto iova = allocate(pages);
     if (!iova) {
       *error = "no free IOVA range of " + std::to_string(pages) + " pages left in the DART's address space";
@@ -70,7 +72,7 @@ std::optional<Prepared> DmaMapper::prepare(const std::string& owner, const std::
     }
     for (std::uint32_t sid : sids) {
       dart_->enable_translation(sid);  // keeps existing tables; gives an alias's SID its first ones
-      dart_->map(sid, *iova, pa - offset, pages * Dart::kPageSize, DartProt{direction.device_reads, direction.device_writes});
+      dart_->map(sid, *iova, pa - offset, pages * iommu::Dart::kPageSize, iommu::DartProt{direction.device_reads, direction.device_writes});
     }
   } else if (beyond_reach(pa)) {
     // DriverKit has no bounce buffers: memory the device cannot address is simply refused.
@@ -98,9 +100,9 @@ bool DmaMapper::complete(std::uint64_t id, sim::SimTime now) {
   if (it == live_.end()) return false;
   PreparedMapping& m = it->second;
   if (dart_) {
-    const std::uint64_t start = m.iova - m.iova % Dart::kPageSize;
-    const std::uint64_t pages = (m.iova % Dart::kPageSize + m.length + Dart::kPageSize - 1) / Dart::kPageSize;
-    for (std::uint32_t sid : m.sids) dart_->unmap(sid, start, pages * Dart::kPageSize);
+    const std::uint64_t start = m.iova - m.iova % iommu::Dart::kPageSize;
+    const std::uint64_t pages = (m.iova % iommu::Dart::kPageSize + m.length + iommu::Dart::kPageSize - 1) / iommu::Dart::kPageSize;
+    for (std::uint32_t sid : m.sids) dart_->unmap(sid, start, pages * iommu::Dart::kPageSize);
     release(start, pages);
   }
   auto [first, last] = by_iova_.equal_range(m.iova);
@@ -150,4 +152,4 @@ const PreparedMapping* DmaMapper::completed_overlapping(const std::string& owner
   return latest;
 }
 
-}  // namespace dexthil::iommu
+}  // namespace dexthil::platform

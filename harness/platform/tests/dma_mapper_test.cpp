@@ -1,14 +1,14 @@
 #include <gtest/gtest.h>
 
-#include "harness/iommu/mapper.hpp"
+#include "harness/platform/dma_mapper.hpp"
 
-namespace dexthil::iommu {
+namespace dexthil::platform {
 namespace {
 
 struct MapperRig {
   hostmem::SparseMemory memory;
   hostmem::PageAllocator tables{0x10'0000'0000, 64 << 20};
-  Dart dart{DartConfig{}, memory, tables};
+  iommu::Dart dart{iommu::DartConfig{}, memory, tables};
   DmaMapper mapper{&dart};
 };
 
@@ -101,4 +101,4 @@ TEST(DmaMapper, WithoutAnIommuMemoryAboveTheDeviceReachIsRefused) {
 }
 
 }  // namespace
-}  // namespace dexthil::iommu
+}  // namespace dexthil::platform
