@@ -40,7 +40,7 @@ void fail(ScenarioResult* r, std::string why) {
 std::uint64_t edges_without_skipping(const scenario::Scenario& s) {
   std::uint64_t edges = 0;
   for (const scenario::ModelSpec& m : s.models) {
-    edges += static_cast<std::uint64_t>(static_cast<unsigned __int128>(s.duration) * m.clock.den / m.clock.num);
+    if (m.clock) edges += static_cast<std::uint64_t>(static_cast<unsigned __int128>(s.duration) * m.clock->den / m.clock->num);
   }
   return edges;
 }

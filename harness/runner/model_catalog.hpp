@@ -21,8 +21,8 @@ struct ModelContext {
   sim::Simulator& sim;
   const scenario::Scenario& scenario;
   const scenario::ModelSpec& spec;
-  sim::ClockDomain& clock;
   // Exactly the ports the model type declares (scenario::PortSpec); the others are nullptr.
+  sim::ClockDomain* clock;     // with a clock port: its clock domain
   dma::DmaUpstream* upstream;  // where its DMA goes: the fabric behind its endpoint, or host memory
   checks::FindingLog& findings;
   pcie::Fabric* fabric = nullptr;           // with a PCIe function port: the scenario's fabric

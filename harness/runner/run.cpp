@@ -259,13 +259,13 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         }
         upstream = direct.get();
       }
-      sim::ClockDomain& clock = sim.add_clock(spec.name + ".clk", spec.clock);
+      sim::ClockDomain* clock = spec.clock ? &sim.add_clock(spec.name + ".clk", *spec.clock) : nullptr;
       std::optional<sim::WaveRequest> waves;
       if (!options.waves_dir.empty()) {
         const std::filesystem::path dir = std::filesystem::path(options.waves_dir) / s.name;
         std::filesystem::create_directories(dir);
         waves = sim::WaveRequest{(dir / (spec.name + ".fst")).string(), options.waves_from, options.waves_to,
-                                 std::max<sim::SimTime>(1, clock.nominal_period() / 2)};
+                                 clock ? std::max<sim::SimTime>(1, clock->nominal_period() / 2) : sim::kNanosecond};
       }
       ModelContext context{sim, s, spec, clock, upstream, findings, spec.endpoint ? fabric : nullptr,
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr, waves ? &*waves : nullptr};

@@ -19,6 +19,7 @@ const char* to_string(PortKind kind) {
   switch (kind) {
     case PortKind::kPcieFunction: return "PCIe function";
     case PortKind::kHostMemoryDma: return "host-memory DMA";
+    case PortKind::kClock: return "clock";
   }
   return "?";
 }
@@ -308,12 +309,19 @@ class Reader : public toml_input::TomlReader {
       for (const auto& i : types_) list += (list.empty() ? "" : ", ") + i.type;
       fail(*t.get("type"), path + ".type", "unknown model type \"" + m.type + "\" (known: " + list + ")");
     }
-    std::string clock = string(t, "clock", path, false).value_or("250MHz");
-    std::string error;
-    auto period = sim::parse_frequency(clock, &error);
-    if (!period) fail(t.get("clock") ? *t.get("clock") : static_cast<const toml::node&>(t), path + ".clock", error);
-    if (period->rounded() < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
-    m.clock = *period;
+    if (!type->port(PortKind::kClock)) {
+      if (const toml::node* given = t.get("clock")) {
+        fail(*given, path + ".clock",
+             "model type " + m.type + " has no clock port, so it takes no clock (its ports: " + ports_of(*type) + ")");
+      }
+    } else {
+      std::string clock = string(t, "clock", path, false).value_or("250MHz");
+      std::string error;
+      auto period = sim::parse_frequency(clock, &error);
+      if (!period) fail(t.get("clock") ? *t.get("clock") : static_cast<const toml::node&>(t), path + ".clock", error);
+      if (period->rounded() < 100) fail(*t.get("clock"), path + ".clock", "\"" + clock + "\" is above the 10 GHz limit");
+      m.clock = *period;
+    }
     m.endpoint = endpoint(t, path, false);
     const PortSpec* pcie = type->port(PortKind::kPcieFunction);
     if (m.endpoint && !pcie) {

@@ -39,6 +39,7 @@ struct ParamSpec {
 enum class PortKind {
   kPcieFunction,   // sits behind a topology endpoint: MMIO, config space, MSI, DMA through the fabric
   kHostMemoryDma,  // DMA straight to host memory (after [host] dma_latency), when not behind an endpoint
+  kClock,          // a clock input: the model is evaluated on its edges, at `clock` (250 MHz if not given)
 };
 struct PortSpec {
   PortKind kind;
@@ -71,7 +72,8 @@ struct ModelTypeInfo {
 struct ModelSpec {
   std::string name;
   std::string type;
-  sim::Period clock;  // exact: 22.5792 MHz stays 22.5792 MHz
+  // With a clock port: its rate, exact (22.5792 MHz stays 22.5792 MHz); 250 MHz unless given.
+  std::optional<sim::Period> clock;
   std::optional<std::string> endpoint;       // the topology endpoint the model sits behind
   std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
   SourcePos pos;

@@ -26,7 +26,7 @@ class DmaExerciserModel final : public runner::ScenarioModel {
                     checks::DmaScoreboardOptions{ctx.scenario.check_enabled("dma.data-mismatch"),
                                                  ctx.endpoint ? std::nullopt : ctx.scenario.dma_latency_budget}),
         exerciser_(ctx.spec.name, ctx.sim, *ctx.upstream, &scoreboard_, config(ctx.spec), ctx.waves) {
-    ctx.sim.attach(exerciser_, ctx.clock);
+    ctx.sim.attach(exerciser_, *ctx.clock);
   }
 
   void removed() override { sim_.detach(exerciser_); }
@@ -83,7 +83,8 @@ void register_dma_exerciser(runner::ModelCatalog& catalog) {
            (std::int64_t{1} << 48)},
       },
       // Its DMA goes through the fabric behind an endpoint, or else straight to host memory.
-      {{scenario::PortKind::kPcieFunction, false}, {scenario::PortKind::kHostMemoryDma, false}},
+      {{scenario::PortKind::kPcieFunction, false}, {scenario::PortKind::kHostMemoryDma, false},
+       {scenario::PortKind::kClock, false}},
       {{"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"}}};
   catalog.add({std::move(info), [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaExerciserModel>(ctx);

@@ -13,7 +13,7 @@ namespace {
 class DmaTestdevModel final : public runner::ScenarioModel {
  public:
   explicit DmaTestdevModel(runner::ModelContext& ctx) : name_(ctx.spec.name), findings_(ctx.findings), device_(make(ctx)) {
-    ctx.sim.attach(*device_, ctx.clock);
+    ctx.sim.attach(*device_, *ctx.clock);
   }
 
   void finish(sim::SimTime) override { rtl_assertions::report(name_, findings_); }
@@ -39,7 +39,7 @@ void register_dma_testdev(runner::ModelCatalog& catalog) {
                                        "the RTL DMA test device behind a topology endpoint, for a dext to drive "
                                        "(models/dma_testdev; needs endpoint)",
                                        {},
-                                       {{scenario::PortKind::kPcieFunction, true}},
+                                       {{scenario::PortKind::kPcieFunction, true}, {scenario::PortKind::kClock, false}},
                                        {}},
                [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaTestdevModel>(ctx);

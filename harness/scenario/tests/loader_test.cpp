@@ -131,6 +131,12 @@ TEST(ScenarioLoader, AModelCanUseOnlyThePortsItsTypeDeclares) {
                                 "harness/scenario/tests/p.toml", &error));
   EXPECT_EQ(error, "harness/scenario/tests/p.toml:10:9: error: fault[0].model: model \"u\" (uart) has no host-memory DMA "
                    "port for a DMA fault to hit");
+  // No clock port: no clock domain, and a clock rate is refused rather than ignored.
+  ASSERT_TRUE(loader.load_text(head + expect, "harness/scenario/tests/p.toml", &error)) << error;
+  EXPECT_FALSE(loader.load_text(head + expect, "harness/scenario/tests/p.toml", &error)->models[0].clock);
+  EXPECT_FALSE(loader.load_text(head + "clock = \"10MHz\"\n" + expect, "harness/scenario/tests/p.toml", &error));
+  EXPECT_EQ(error, "harness/scenario/tests/p.toml:8:9: error: model[0].clock: model type uart has no clock port, so it "
+                   "takes no clock (its ports: none)");
 }
 
 // A section a plug-in owns: the loader knows nothing of it, yet the key is accepted, the
