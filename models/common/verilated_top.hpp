@@ -15,6 +15,10 @@
 
 namespace dexthil::models {
 
+// Points Verilator's current-thread and last contexts at `context`, or back at its default one
+// (nullptr). Defined in verilated_context.cpp, inside Verilator's runtime library.
+void set_thread_verilated_context(VerilatedContext* context);
+
 // Makes `context` and the top in it. Keep the context declared before the top, so it outlives it.
 template <class Top>
 std::unique_ptr<Top> make_verilated_top(std::unique_ptr<VerilatedContext>& context, std::uint64_t run_seed,
@@ -27,9 +31,9 @@ std::unique_ptr<Top> make_verilated_top(std::unique_ptr<VerilatedContext>& conte
   // Power-on values are drawn from the current thread's context while the top is built. After
   // that, point Verilator's thread and last contexts back at its default one: it keeps raw
   // pointers to them, and this context dies with its model.
-  Verilated::threadContextp(context.get());
+  set_thread_verilated_context(context.get());
   auto top = std::make_unique<Top>(context.get(), std::string(name).c_str());
-  Verilated::threadContextp(Verilated::defaultContextp());
+  set_thread_verilated_context(nullptr);
   return top;
 }
 
