@@ -13,6 +13,7 @@
 #include "harness/scenario/scenario.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/sim/wave_request.hpp"
+#include "harness/usb/host_port.hpp"
 
 namespace dexthil::runner {
 
@@ -28,6 +29,7 @@ struct ModelContext {
   pcie::Fabric* fabric = nullptr;           // with a PCIe function port: the scenario's fabric
   const pcie::Node* endpoint = nullptr;     // with a PCIe function port: the endpoint it sits behind
   const sim::WaveRequest* waves = nullptr;  // write waveforms (models that can); nullptr: none
+  usb::HostPort* usb_port = nullptr;        // with a USB device port: the host port it is plugged into
 };
 
 // A model instance as the runner sees it; the simulator sees its ClockedModel side.

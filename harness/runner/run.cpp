@@ -1,5 +1,6 @@
 #include "harness/runner/run.hpp"
 #include "harness/runner/run_context.hpp"
+#include "harness/runner/usb_host.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -244,6 +245,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     }
     pcie::Fabric* fabric = pcie_machine.fabric.get();
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
+    UsbHost usb_host;  // before the models, which may hold its ports
     std::vector<std::unique_ptr<ScenarioModel>> models;
     for (const scenario::ModelSpec& spec : s.models) {
       const ModelType* type = catalog.find(spec.type);
@@ -267,21 +269,35 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         waves = sim::WaveRequest{(dir / (spec.name + ".fst")).string(), options.waves_from, options.waves_to,
                                  clock ? std::max<sim::SimTime>(1, clock->nominal_period() / 2) : sim::kNanosecond};
       }
-      ModelContext context{sim, s, spec, clock, upstream, findings, spec.endpoint ? fabric : nullptr,
-                           spec.endpoint ? fabric->node(*spec.endpoint) : nullptr, waves ? &*waves : nullptr};
+      ModelContext context{sim,
+                           s,
+                           spec,
+                           clock,
+                           upstream,
+                           findings,
+                           spec.endpoint ? fabric : nullptr,
+                           spec.endpoint ? fabric->node(*spec.endpoint) : nullptr,
+                           waves ? &*waves : nullptr,
+                           spec.usb_port ? &usb_host.port(*spec.usb_port) : nullptr};
       models.push_back(type->create(context));
     }
 
     // The kernel goes after the models: its dexts drive them, and it is torn down first.
     std::unique_ptr<driverkit::Kernel> kernel;
+    // The USB host stops forwarding to the kernel's USB bus before the kernel (declared above) goes.
+    struct UsbKernelLink {
+      UsbHost& host;
+      ~UsbKernelLink() { host.detach_kernel(); }
+    } usb_kernel_link{usb_host};
     if (!s.dexts.empty()) {
       kernel = std::make_unique<driverkit::Kernel>(sim, memory, buffers, monitor,
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *pcie_machine.platform));
+      usb_host.attach_kernel(*kernel);
     }
     // Sections owned by plug-ins ([[hotplug]], [[usb_device]], ...) take their part in the run.
-    RunContext context{sim, s, findings, monitor, fabric, kernel.get(), {}};
+    RunContext context{sim, s, findings, monitor, fabric, kernel.get(), usb_host, {}};
     for (std::size_t i = 0; i < models.size(); ++i) context.models.emplace_back(&s.models[i], models[i].get());
     for (const scenario::LoadedSection& section : s.sections) section.data->apply(context);
     if (kernel) {

@@ -16,6 +16,8 @@ class Kernel;
 
 namespace dexthil::runner {
 
+class UsbHost;
+
 struct RunContext {
   sim::Simulator& sim;
   const scenario::Scenario& scenario;
@@ -23,6 +25,7 @@ struct RunContext {
   monitor::Monitor& monitor;
   pcie::Fabric* fabric = nullptr;          // nullptr without [scenario] topology
   driverkit::Kernel* kernel = nullptr;     // nullptr when the scenario loads no dexts
+  UsbHost& usb_host;                       // the USB host's ports (usb_host.hpp)
   // Every model with its spec, in the scenario's order; the models outlive the run.
   std::vector<std::pair<const scenario::ModelSpec*, ScenarioModel*>> models;
 };

@@ -10,6 +10,7 @@
 #include "harness/dma/transaction.hpp"
 #include "harness/pcie/topology.hpp"
 #include "harness/toml/reader.hpp"
+#include "harness/usb/device_description.hpp"
 
 namespace fs = std::filesystem;
 
@@ -20,6 +21,7 @@ const char* to_string(PortKind kind) {
     case PortKind::kPcieFunction: return "PCIe function";
     case PortKind::kHostMemoryDma: return "host-memory DMA";
     case PortKind::kClock: return "clock";
+    case PortKind::kUsbDevice: return "USB device";
   }
   return "?";
 }
@@ -93,10 +95,23 @@ class Reader : public toml_input::TomlReader {
     });
     std::set<std::string> model_names;
     std::set<std::string> model_endpoints;
+    std::set<std::string> usb_ports;  // where models are plugged in
     for (std::size_t i = 0; i < s.models.size(); ++i) {
-      if (s.models[i].endpoint && !model_endpoints.insert(*s.models[i].endpoint).second) {
-        fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].endpoint",
-                "another model already sits behind endpoint \"" + *s.models[i].endpoint + "\"");
+      const ModelSpec& m = s.models[i];
+      if (m.endpoint && !model_endpoints.insert(*m.endpoint).second) {
+        fail_at(m.pos, "model[" + std::to_string(i) + "].endpoint",
+                "another model already sits behind endpoint \"" + *m.endpoint + "\"");
+      }
+      if (m.usb_port) {
+        if (!usb_ports.insert(*m.usb_port).second) {
+          fail_at(m.pos, "model[" + std::to_string(i) + "].usb_port",
+                  "another model is already plugged into USB port \"" + *m.usb_port + "\"");
+        }
+        // The device's nub and its interfaces' are places [[expect]] may name.
+        places_.insert(*m.usb_port);
+        for (std::uint8_t n : find_type(m.type)->port(PortKind::kUsbDevice)->usb_interfaces) {
+          places_.insert(usb::DeviceDescription::interface_location(*m.usb_port, n));
+        }
       }
       if (!model_names.insert(s.models[i].name).second) {
         fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].name",
@@ -109,7 +124,7 @@ class Reader : public toml_input::TomlReader {
     for (const auto& plugin : sections_) {
       const toml::node* node = root.get(plugin->key());
       if (!node) continue;
-      const SectionScope scope{s, has_topology_, endpoints_, model_names};
+      const SectionScope scope{s, has_topology_, endpoints_, model_names, usb_ports};
       LoadedSection loaded{std::string(plugin->key()), plugin->read(*node, *this, scope)};
       for (const std::string& place : loaded.data->places()) places_.insert(place);
       s.sections.push_back(std::move(loaded));
@@ -158,8 +173,7 @@ class Reader : public toml_input::TomlReader {
     for_each_table(root, "fault", [&](const toml::table& t, const std::string& path) {
       FaultSpec f = read_fault(t, path, model_names);
       for (const ModelSpec& m : s.models) {
-        const auto type = std::find_if(types_.begin(), types_.end(), [&](const ModelTypeInfo& i) { return i.type == m.type; });
-        if (m.name == f.target && !m.endpoint && !type->port(PortKind::kHostMemoryDma)) {
+        if (m.name == f.target && !m.endpoint && !find_type(m.type)->port(PortKind::kHostMemoryDma)) {
           fail(*t.get("model"), path + ".model",
                "model \"" + f.target + "\" (" + m.type + ") has no host-memory DMA port for a DMA fault to hit");
         }
@@ -274,6 +288,13 @@ class Reader : public toml_input::TomlReader {
   }
 
   // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
+  const ModelTypeInfo* find_type(const std::string& name) const {
+    for (const ModelTypeInfo& i : types_) {
+      if (i.type == name) return &i;
+    }
+    return nullptr;
+  }
+
   static std::string ports_of(const ModelTypeInfo& type) {
     std::string list;
     for (const PortSpec& p : type.ports) list += (list.empty() ? "" : ", ") + std::string(to_string(p.kind));
@@ -297,14 +318,14 @@ class Reader : public toml_input::TomlReader {
   }
 
   ModelSpec read_model(const toml::table& t, const std::string& path) const {
-    allow_keys(t, path, {"name", "type", "clock", "endpoint", "params"});
+    allow_keys(t, path, {"name", "type", "clock", "endpoint", "usb_port", "params"});
     ModelSpec m;
     m.pos = pos(t);
     m.name = string(t, "name", path, true).value();
     if (!is_identifier(m.name)) fail(*t.get("name"), path + ".name", "\"" + m.name + "\" is not a valid model name");
     m.type = string(t, "type", path, true).value();
-    auto type = std::find_if(types_.begin(), types_.end(), [&](const ModelTypeInfo& i) { return i.type == m.type; });
-    if (type == types_.end()) {
+    const ModelTypeInfo* type = find_type(m.type);
+    if (!type) {
       std::string list;
       for (const auto& i : types_) list += (list.empty() ? "" : ", ") + i.type;
       fail(*t.get("type"), path + ".type", "unknown model type \"" + m.type + "\" (known: " + list + ")");
@@ -332,6 +353,25 @@ class Reader : public toml_input::TomlReader {
     if (!m.endpoint && pcie && pcie->required) {
       fail_at(m.pos, path + ".endpoint",
               "model type " + m.type + " is a PCIe function: give it the topology endpoint it sits behind");
+    }
+    m.usb_port = string(t, "usb_port", path, false);
+    const PortSpec* usb = type->port(PortKind::kUsbDevice);
+    if (m.usb_port) {
+      const toml::node& at = *t.get("usb_port");
+      if (!usb) {
+        fail(at, path + ".usb_port",
+             "model type " + m.type + " has no USB device port, so it cannot plug into a USB port (its ports: " +
+                 ports_of(*type) + ")");
+      }
+      if (!is_identifier(*m.usb_port)) {
+        fail(at, path + ".usb_port", "\"" + *m.usb_port + "\" is not a port name (such as \"usb1.port1\")");
+      }
+      if (endpoints_.count(*m.usb_port)) {
+        fail(at, path + ".usb_port", "\"" + *m.usb_port + "\" is already a topology endpoint's name");
+      }
+    } else if (usb && usb->required) {
+      fail_at(m.pos, path + ".usb_port",
+              "model type " + m.type + " is a USB device: give it the USB port it plugs into (usb_port = \"usb1.port1\")");
     }
 
     const toml::table& params = table(t, "params", path, false);

@@ -40,10 +40,16 @@ enum class PortKind {
   kPcieFunction,   // sits behind a topology endpoint: MMIO, config space, MSI, DMA through the fabric
   kHostMemoryDma,  // DMA straight to host memory (after [host] dma_latency), when not behind an endpoint
   kClock,          // a clock input: the model is evaluated on its edges, at `clock` (250 MHz if not given)
+  kUsbDevice,      // plugs into a USB host port (`usb_port`): its descriptors become USB nubs dexts match
 };
 struct PortSpec {
+  PortSpec(PortKind kind, bool required = false, std::vector<std::uint8_t> usb_interfaces = {})
+      : kind(kind), required(required), usb_interfaces(std::move(usb_interfaces)) {}
   PortKind kind;
   bool required = false;
+  // kUsbDevice: the interface numbers of the device's configuration, so that a scenario may name
+  // the places its interface nubs get ("usb1.port1.if0") before the model runs.
+  std::vector<std::uint8_t> usb_interfaces;
 };
 const char* to_string(PortKind kind);
 
@@ -75,6 +81,7 @@ struct ModelSpec {
   // With a clock port: its rate, exact (22.5792 MHz stays 22.5792 MHz); 250 MHz unless given.
   std::optional<sim::Period> clock;
   std::optional<std::string> endpoint;       // the topology endpoint the model sits behind
+  std::optional<std::string> usb_port;       // the USB host port it is plugged into ("usb1.port1")
   std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
   SourcePos pos;
 

@@ -42,6 +42,7 @@ struct SectionScope {
   bool has_topology = false;
   const std::set<std::string>& endpoints;   // the topology's endpoints (empty without a topology)
   const std::set<std::string>& model_names;
+  const std::set<std::string>& usb_ports;   // the USB ports models are plugged into
 };
 
 // `endpoint = "NAME"` in `t`: one of the topology's endpoints, checked and worded as the loader

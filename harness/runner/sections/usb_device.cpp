@@ -5,15 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "harness/driverkit/buses/usb/usb_bus.hpp"
-#include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/runner/run_context.hpp"
+#include "harness/runner/usb_host.hpp"
+#include "harness/usb/device_description.hpp"
 
 namespace dexthil::runner {
 namespace {
 
 struct Device {
-  driverkit::UsbDeviceDescription description;
+  usb::DeviceDescription description;
   std::optional<sim::SimTime> unplug_at;
 };
 
@@ -22,16 +22,11 @@ class UsbDeviceData final : public scenario::SectionData {
   explicit UsbDeviceData(std::vector<Device> devices) : devices_(std::move(devices)) {}
 
   void apply(RunContext& run) const override {
-    // Without dexts nothing in the run uses the nubs; the USB host model will give the devices
-    // themselves a part.
-    if (!run.kernel) return;
-    auto bus = std::make_unique<driverkit::UsbBus>(*run.kernel);
-    driverkit::UsbBus* usb = bus.get();
     for (const Device& d : devices_) {
-      usb->attach(d.description);
-      if (d.unplug_at) run.sim.at(*d.unplug_at, [usb, port = d.description.location] { usb->unplug(port); });
+      usb::HostPort& port = run.usb_host.port(d.description.location);
+      port.connect(d.description);
+      if (d.unplug_at) run.sim.at(*d.unplug_at, [&port] { port.disconnect(); });
     }
-    run.kernel->add_bus(std::move(bus));
   }
 
   std::vector<std::string> places() const override {
@@ -63,13 +58,16 @@ class UsbDeviceSection final : public scenario::SectionPlugin {
       in.allow_keys(t, path, {"port", "vendor", "product", "bcd_device", "class", "subclass", "protocol",
                               "configuration", "unplug_at", "interface"});
       Device d;
-      driverkit::UsbDeviceDescription& u = d.description;
+      usb::DeviceDescription& u = d.description;
       u.location = in.string(t, "port", path, true).value();
       if (!toml_input::TomlReader::is_identifier(u.location)) {
         in.fail(*t.get("port"), path + ".port", "\"" + u.location + "\" is not a port name (such as \"usb1.port1\")");
       }
       if (scope.endpoints.count(u.location)) {
         in.fail(*t.get("port"), path + ".port", "\"" + u.location + "\" is already a topology endpoint's name");
+      }
+      if (scope.usb_ports.count(u.location)) {
+        in.fail(*t.get("port"), path + ".port", "a [[model]] is already plugged into USB port \"" + u.location + "\"");
       }
       if (!ports.insert(u.location).second) {
         in.fail(*t.get("port"), path + ".port", "another [[usb_device]] is already at port \"" + u.location + "\"");
@@ -99,7 +97,7 @@ class UsbDeviceSection final : public scenario::SectionPlugin {
       std::set<std::uint8_t> numbers;
       in.for_each_table(*interfaces, path + ".interface", [&](const toml::table& it, const std::string& at) {
         in.allow_keys(it, at, {"number", "class", "subclass", "protocol"});
-        driverkit::UsbDeviceDescription::Interface i;
+        usb::DeviceDescription::Interface i;
         if (!it.get("number")) in.fail(it, at + ".number", "missing required key \"number\"");
         i.number = u8(it, "number", at, 0);
         if (!numbers.insert(i.number).second) {

@@ -13,17 +13,17 @@ UsbBus::~UsbBus() {
   for (IOService* object : objects_) object->release();
 }
 
-void UsbBus::attach(UsbDeviceDescription device) {
+void UsbBus::attach(usb::DeviceDescription device) {
   devices_.push_back(std::move(device));
   if (published_) publish_device(devices_.back());
 }
 
 void UsbBus::publish() {
   published_ = true;
-  for (const UsbDeviceDescription& d : devices_) publish_device(d);
+  for (const usb::DeviceDescription& d : devices_) publish_device(d);
 }
 
-void UsbBus::publish_device(const UsbDeviceDescription& d) {
+void UsbBus::publish_device(const usb::DeviceDescription& d) {
   auto object = [this] {
     IOService* nub = OSTypeAlloc(IOService);
     nub->init();
@@ -37,7 +37,7 @@ void UsbBus::publish_device(const UsbDeviceDescription& d) {
                              {"bDeviceSubClass", std::uint64_t{d.device_subclass}},
                              {"bDeviceProtocol", std::uint64_t{d.device_protocol}}};
   kernel_.publish(*this, "IOUSBHostDevice", d.location, object(), device);
-  for (const UsbDeviceDescription::Interface& i : d.interfaces) {
+  for (const usb::DeviceDescription::Interface& i : d.interfaces) {
     // An interface nub carries its device's IDs too, as IOUSBHostInterface's property table does.
     NubProperties interface = device;
     interface.insert(interface.end(), {{"bConfigurationValue", std::uint64_t{d.configuration_value}},
@@ -51,14 +51,16 @@ void UsbBus::publish_device(const UsbDeviceDescription& d) {
 }
 
 void UsbBus::unplug(const std::string& location) {
-  for (const UsbDeviceDescription& d : devices_) {
+  for (const usb::DeviceDescription& d : devices_) {
     if (d.location != location) continue;
     // Interfaces first, as IOUSBHostFamily terminates a device's children before the device.
-    for (const UsbDeviceDescription::Interface& i : d.interfaces) {
+    for (const usb::DeviceDescription::Interface& i : d.interfaces) {
       kernel_.device_removed(d.interface_location(i));
     }
     kernel_.device_removed(d.location);
   }
+  // The port is free again: a device plugged in later is a new device.
+  std::erase_if(devices_, [&](const usb::DeviceDescription& d) { return d.location == location; });
 }
 
 UsbNub UsbBus::fields(const Nub& nub) const {

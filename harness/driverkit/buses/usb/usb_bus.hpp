@@ -11,26 +11,12 @@
 #include <vector>
 
 #include "harness/driverkit/kernel/bus_plugin.hpp"
+#include "harness/usb/device_description.hpp"
 
 namespace dexthil::driverkit {
 
 class Kernel;
 struct UsbNub;
-
-// A device as its descriptors describe it, at a place on the bus.
-struct UsbDeviceDescription {
-  std::string location;  // "usb1.port2": the device nub; its interfaces are "usb1.port2.if0", ...
-  std::uint16_t vendor = 0, product = 0, bcd_device = 0;
-  std::uint8_t device_class = 0, device_subclass = 0, device_protocol = 0;
-  std::uint8_t configuration_value = 1;
-  struct Interface {
-    std::uint8_t number = 0, interface_class = 0, interface_subclass = 0, interface_protocol = 0;
-  };
-  std::vector<Interface> interfaces;
-
-  // Where an interface's nub sits: "usb1.port2.if0".
-  std::string interface_location(const Interface& i) const { return location + ".if" + std::to_string(i.number); }
-};
 
 class UsbBus final : public BusPlugin {
  public:
@@ -41,7 +27,7 @@ class UsbBus final : public BusPlugin {
 
   // A device on the bus: published when the bus is added to the kernel, or at once (and matched)
   // if it already was, as a device plugged in during a run.
-  void attach(UsbDeviceDescription device);
+  void attach(usb::DeviceDescription device);
   // The device at `location` is unplugged: its interfaces' and its own nubs are terminated, and
   // the services on them stopped.
   void unplug(const std::string& location);
@@ -52,12 +38,12 @@ class UsbBus final : public BusPlugin {
   std::string describe(const Nub& nub) const override;
 
  private:
-  void publish_device(const UsbDeviceDescription& device);
+  void publish_device(const usb::DeviceDescription& device);
   UsbNub fields(const Nub& nub) const;
 
   Kernel& kernel_;
   bool published_ = false;
-  std::vector<UsbDeviceDescription> devices_;
+  std::vector<usb::DeviceDescription> devices_;
   std::vector<IOService*> objects_;  // the nub objects, released with the bus
 };
 

@@ -39,8 +39,8 @@ std::string usbprobe_plist_with(const std::string& from, const std::string& to, 
 }
 
 // The Megatec/Q1 UPS's USB bridge as it enumerates: one HID interface.
-UsbDeviceDescription megatec_ups(std::uint16_t product = 0x5161) {
-  UsbDeviceDescription d;
+usb::DeviceDescription megatec_ups(std::uint16_t product = 0x5161) {
+  usb::DeviceDescription d;
   d.location = "usb1.port1";
   d.vendor = 0x0665;
   d.product = product;
