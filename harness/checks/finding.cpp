@@ -37,6 +37,7 @@ const std::vector<CheckInfo>& known_checks() {
       {"pcie.max-payload", "a write request exceeds the function's Max Payload Size"},
       {"pcie.max-read-request", "a read request exceeds the function's Max Read Request Size"},
       {"budget.dma-latency", "a DMA request took longer than the scenario's latency budget"},
+      {"serial.framing-error", "characters on a serial line reached a UART set to other settings (baud, framing)"},
       {"dma.prepare-failed",
        "PrepareForDMA failed (maxAddressBits the DART's IOVAs or, without an IOMMU, host memory cannot meet; or IOVA space exhausted)"},
       {"dext.queue-assertion", "a synchronous message reached a dext before the queue it is routed to existed"},

@@ -13,6 +13,7 @@
 #include "harness/scenario/scenario.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/sim/wave_request.hpp"
+#include "harness/serial/serial_line.hpp"
 #include "harness/usb/host_port.hpp"
 
 namespace dexthil::runner {
@@ -30,6 +31,7 @@ struct ModelContext {
   const pcie::Node* endpoint = nullptr;     // with a PCIe function port: the endpoint it sits behind
   const sim::WaveRequest* waves = nullptr;  // write waveforms (models that can); nullptr: none
   usb::HostPort* usb_port = nullptr;        // with a USB device port: the host port it is plugged into
+  serial::SerialLine::End* serial = nullptr;  // with a serial port: its end of the line (9600 8N1 until configured)
 };
 
 // A model instance as the runner sees it; the simulator sees its ClockedModel side.

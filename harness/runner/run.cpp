@@ -1,6 +1,7 @@
 #include "harness/runner/run.hpp"
 #include "harness/runner/run_context.hpp"
 #include "harness/runner/usb_host.hpp"
+#include "harness/serial/serial_line.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -14,6 +15,7 @@
 #include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/checks/driverkit_checkers.hpp"
+#include "harness/checks/serial_line_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
@@ -229,6 +231,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     // What the kernel and its buses observe comes here as events; the checkers below judge it.
     monitor::Monitor monitor;
     checks::DriverKitCheckers driverkit_checkers(monitor, findings, sim.trace());
+    checks::SerialLineChecker serial_checker(monitor, findings, sim.trace());
     std::optional<checks::DmaBudgetChecker> budget_checker;
     if (s.dma_latency_budget) budget_checker.emplace(findings, sim, *s.dma_latency_budget);
     // Declared after the simulator so they are destroyed first: pending events refer to them.
@@ -246,6 +249,21 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     pcie::Fabric* fabric = pcie_machine.fabric.get();
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
     UsbHost usb_host;  // before the models, which may hold its ports
+    // Each serial line the models are wired to, its ends in the order the models are listed.
+    std::vector<std::unique_ptr<serial::SerialLine>> serial_lines;
+    auto serial_end = [&](const scenario::ModelSpec& spec) -> serial::SerialLine::End* {
+      if (!spec.serial_line) return nullptr;
+      for (auto& line : serial_lines) {
+        if (line->name() == *spec.serial_line) return &line->end(1);  // the second model on it
+      }
+      std::string other = "nothing";  // a line with one model ends in an unconnected plug
+      for (const scenario::ModelSpec& m : s.models) {
+        if (&m != &spec && m.serial_line == spec.serial_line) other = m.name;
+      }
+      serial_lines.push_back(std::make_unique<serial::SerialLine>(sim, &monitor, *spec.serial_line, serial::Settings{},
+                                                                  spec.name, other));
+      return &serial_lines.back()->end(0);
+    };
     std::vector<std::unique_ptr<ScenarioModel>> models;
     for (const scenario::ModelSpec& spec : s.models) {
       const ModelType* type = catalog.find(spec.type);
@@ -278,7 +296,8 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
                            spec.endpoint ? fabric : nullptr,
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr,
                            waves ? &*waves : nullptr,
-                           spec.usb_port ? &usb_host.port(*spec.usb_port) : nullptr};
+                           spec.usb_port ? &usb_host.port(*spec.usb_port) : nullptr,
+                           serial_end(spec)};
       models.push_back(type->create(context));
     }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -22,6 +23,7 @@ const char* to_string(PortKind kind) {
     case PortKind::kHostMemoryDma: return "host-memory DMA";
     case PortKind::kClock: return "clock";
     case PortKind::kUsbDevice: return "USB device";
+    case PortKind::kSerialLine: return "serial line";
   }
   return "?";
 }
@@ -96,6 +98,7 @@ class Reader : public toml_input::TomlReader {
     std::set<std::string> model_names;
     std::set<std::string> model_endpoints;
     std::set<std::string> usb_ports;  // where models are plugged in
+    std::map<std::string, std::vector<std::string>> line_ends;  // serial line -> the models wired to it
     for (std::size_t i = 0; i < s.models.size(); ++i) {
       const ModelSpec& m = s.models[i];
       if (m.endpoint && !model_endpoints.insert(*m.endpoint).second) {
@@ -112,6 +115,16 @@ class Reader : public toml_input::TomlReader {
         for (std::uint8_t n : find_type(m.type)->port(PortKind::kUsbDevice)->usb_interfaces) {
           places_.insert(usb::DeviceDescription::interface_location(*m.usb_port, n));
         }
+      }
+      if (m.serial_line) {
+        std::vector<std::string>& ends = line_ends[*m.serial_line];
+        if (ends.size() == 2) {
+          fail_at(m.pos, "model[" + std::to_string(i) + "].serial_line",
+                  "serial line \"" + *m.serial_line + "\" already joins " + ends[0] + " and " + ends[1] +
+                      "; a line has two ends");
+        }
+        ends.push_back(m.name);
+        places_.insert(*m.serial_line);  // its findings (serial.framing-error) are placed on the line
       }
       if (!model_names.insert(s.models[i].name).second) {
         fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].name",
@@ -295,6 +308,38 @@ class Reader : public toml_input::TomlReader {
     return nullptr;
   }
 
+  // A port a [[model]] names by a key (usb_port, serial_line), in the words of its errors.
+  struct NamedPort {
+    PortKind kind;
+    const char* key;
+    const char* no_port;  // "<kind> port, so it cannot ..."
+    const char* noun;     // what the name names: "port", "line"
+    const char* example;
+    const char* missing;  // "is a USB device: give it ..."
+  };
+  // The name, refused on a type without that kind of port and required where the type requires
+  // it; a name, and never a topology endpoint's.
+  std::optional<std::string> named_port(const toml::table& t, const std::string& path, const ModelSpec& m,
+                                        const ModelTypeInfo& type, const NamedPort& p) const {
+    std::optional<std::string> name = string(t, p.key, path, false);
+    const PortSpec* spec = type.port(p.kind);
+    const std::string at_path = path + "." + p.key;
+    if (!name) {
+      if (spec && spec->required) {
+        fail_at(m.pos, at_path,
+                "model type " + m.type + " " + p.missing + " (" + p.key + " = \"" + p.example + "\")");
+      }
+      return name;
+    }
+    const toml::node& at = *t.get(p.key);
+    if (!spec) fail(at, at_path, "model type " + m.type + " has no " + p.no_port + " (its ports: " + ports_of(type) + ")");
+    if (!is_identifier(*name)) {
+      fail(at, at_path, "\"" + *name + "\" is not a " + p.noun + " name (such as \"" + p.example + "\")");
+    }
+    if (endpoints_.count(*name)) fail(at, at_path, "\"" + *name + "\" is already a topology endpoint's name");
+    return name;
+  }
+
   static std::string ports_of(const ModelTypeInfo& type) {
     std::string list;
     for (const PortSpec& p : type.ports) list += (list.empty() ? "" : ", ") + std::string(to_string(p.kind));
@@ -318,7 +363,7 @@ class Reader : public toml_input::TomlReader {
   }
 
   ModelSpec read_model(const toml::table& t, const std::string& path) const {
-    allow_keys(t, path, {"name", "type", "clock", "endpoint", "usb_port", "params"});
+    allow_keys(t, path, {"name", "type", "clock", "endpoint", "usb_port", "serial_line", "params"});
     ModelSpec m;
     m.pos = pos(t);
     m.name = string(t, "name", path, true).value();
@@ -354,25 +399,13 @@ class Reader : public toml_input::TomlReader {
       fail_at(m.pos, path + ".endpoint",
               "model type " + m.type + " is a PCIe function: give it the topology endpoint it sits behind");
     }
-    m.usb_port = string(t, "usb_port", path, false);
-    const PortSpec* usb = type->port(PortKind::kUsbDevice);
-    if (m.usb_port) {
-      const toml::node& at = *t.get("usb_port");
-      if (!usb) {
-        fail(at, path + ".usb_port",
-             "model type " + m.type + " has no USB device port, so it cannot plug into a USB port (its ports: " +
-                 ports_of(*type) + ")");
-      }
-      if (!is_identifier(*m.usb_port)) {
-        fail(at, path + ".usb_port", "\"" + *m.usb_port + "\" is not a port name (such as \"usb1.port1\")");
-      }
-      if (endpoints_.count(*m.usb_port)) {
-        fail(at, path + ".usb_port", "\"" + *m.usb_port + "\" is already a topology endpoint's name");
-      }
-    } else if (usb && usb->required) {
-      fail_at(m.pos, path + ".usb_port",
-              "model type " + m.type + " is a USB device: give it the USB port it plugs into (usb_port = \"usb1.port1\")");
-    }
+    m.usb_port = named_port(t, path, m, *type,
+                            {PortKind::kUsbDevice, "usb_port", "USB device port, so it cannot plug into a USB port",
+                             "port", "usb1.port1", "is a USB device: give it the USB port it plugs into"});
+    m.serial_line = named_port(t, path, m, *type,
+                               {PortKind::kSerialLine, "serial_line",
+                                "serial port, so it cannot be wired to a serial line", "line", "com1",
+                                "has a serial port: give it the line it is wired to"});
 
     const toml::table& params = table(t, "params", path, false);
     const std::string ppath = path + ".params";

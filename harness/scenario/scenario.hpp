@@ -41,6 +41,7 @@ enum class PortKind {
   kHostMemoryDma,  // DMA straight to host memory (after [host] dma_latency), when not behind an endpoint
   kClock,          // a clock input: the model is evaluated on its edges, at `clock` (250 MHz if not given)
   kUsbDevice,      // plugs into a USB host port (`usb_port`): its descriptors become USB nubs dexts match
+  kSerialLine,     // one end of a serial line (`serial_line`): a UART, wired to the model on the other end
 };
 struct PortSpec {
   PortSpec(PortKind kind, bool required = false, std::vector<std::uint8_t> usb_interfaces = {})
@@ -82,6 +83,7 @@ struct ModelSpec {
   std::optional<sim::Period> clock;
   std::optional<std::string> endpoint;       // the topology endpoint the model sits behind
   std::optional<std::string> usb_port;       // the USB host port it is plugged into ("usb1.port1")
+  std::optional<std::string> serial_line;    // the serial line its UART is wired to ("com1")
   std::map<std::string, ParamValue> params;  // every ParamSpec of the type, defaults filled in
   SourcePos pos;
 
