@@ -400,6 +400,10 @@ class Parser {
         ++i;
         continue;
       }
+      if (t.kind == Kind::kDirective && is_pragma(t)) {  // `#pragma mark -`, as Apple's own .iig files have
+        ++i;
+        continue;
+      }
       if (t.is("public") || t.is("protected") || t.is("private")) {
         if (!toks_[i + 1].is(":")) throw error_after(t, "expected ':' after '" + t.text + "'");
         access = t.is("public") ? Access::kPublic : t.is("protected") ? Access::kProtected : Access::kPrivate;
@@ -417,6 +421,11 @@ class Parser {
       if (m.is_message) mine.insert(m.name);
     }
     return cls;
+  }
+
+  static bool is_pragma(const Token& directive) {
+    const std::size_t p = directive.text.find_first_not_of(" \t", 1);
+    return p != std::string::npos && directive.text.compare(p, 6, "pragma") == 0;
   }
 
   // `public BASE` then '{'.
@@ -688,6 +697,8 @@ class Parser {
       ++i;
     }
 
+    // `final` alone overrides, as in Apple's iig: a final method is one the base declared.
+    if (m.is_final) m.is_override = true;
     const Token at{Kind::kIdent, m.name, m.line, m.column};
     if (m.is_static && m.is_virtual) throw error(at, method + " cannot be both static and virtual");
     if (m.is_static && m.is_override) throw error(at, "static " + method + " cannot override");
@@ -784,15 +795,6 @@ std::string arg_names(const std::vector<IigParam>& params) {
   return out;
 }
 
-const char* label(Access access) {
-  switch (access) {
-    case Access::kPublic: return " public:\n";
-    case Access::kProtected: return " protected:\n";
-    case Access::kPrivate: return " private:\n";
-  }
-  return "";
-}
-
 std::string prefix(const IigClass& c, const IigMethod& m) { return c.name + "_" + m.name; }
 
 void header_class(std::ostringstream& h, const IigClass& c) {
@@ -811,15 +813,10 @@ void header_class(std::ostringstream& h, const IigClass& c) {
   h << "    " << c.name << "_IVars* ivars;\n";
   h << "    " << c.name << "_LocalIVars* lvars;\n";
   h << "  };\n";
-  Access current = Access::kPublic;
-  auto set_access = [&](Access a) {
-    if (a == current) return;
-    h << "\n" << label(a);
-    current = a;
-  };
+  // Every method is public in the generated class, whatever the .iig's labels say, as Apple's
+  // iig generates it: dispatch tables and other classes' handlers reach them from outside.
   bool routes = false;
   for (const IigMethod& m : c.methods) {
-    set_access(m.access);
     routes |= !m.queue.empty();
     const std::string after = std::string(m.is_override ? " override" : "") + (m.is_final ? " final" : "");
     if (!m.is_message) {
@@ -840,7 +837,6 @@ void header_class(std::ostringstream& h, const IigClass& c) {
     }
   }
   if (routes) {
-    set_access(Access::kPublic);
     h << "  const char* _RoutedQueue(uint64_t msgid) const override;\n";
     h << "  bool _DeclaresQueue(const char* name) const override;\n";
   }

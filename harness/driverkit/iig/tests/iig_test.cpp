@@ -271,7 +271,9 @@ TEST(Iig, SeveralClassesInOneFile) {
   EXPECT_TRUE(HasLine(out.impl, "    case PipelineSink_Process_ID:"));
 }
 
-TEST(Iig, AccessLabelsAttributesAndDefaultsFollowTheSource) {
+// Access labels are read but every method is public in the generated class, as Apple's iig
+// generates it; `final` alone overrides; `#pragma mark` inside the class is skipped.
+TEST(Iig, AttributesAndDefaultsFollowTheSourceAndEveryMethodIsPublic) {
   const auto out = generate_fixture("Syntax");
   const std::string expected_class =
       "class SyntaxDriver final : public IOService {\n"
@@ -282,18 +284,13 @@ TEST(Iig, AccessLabelsAttributesAndDefaultsFollowTheSource) {
       "    SyntaxDriver_IVars* ivars;\n"
       "    SyntaxDriver_LocalIVars* lvars;\n"
       "  };\n"
-      "\n"
-      " private:\n"
       "  kern_return_t Reset(OSDispatchMethod supermethod = NULL);\n"
       "  virtual kern_return_t Reset_Impl(SyntaxDriver_Reset_Args);\n"
-      "\n"
-      " protected:\n"
       "  kern_return_t Start_Impl(SyntaxDriver_Start_Args) override;\n"
+      "  kern_return_t Stop_Impl(SyntaxDriver_Stop_Args) override final;\n"
       "  kern_return_t Configure(IOService * target, SyntaxConfig config, OSAction * completion = NULL, uint32_t "
       "mode = kSyntaxDefaultMode, OSDispatchMethod supermethod = NULL);\n"
       "  virtual kern_return_t Configure_Impl(SyntaxDriver_Configure_Args);\n"
-      "\n"
-      " private:\n"
       "  static uint32_t Version();\n"
       "  bool IsBusy() const;\n"
       "  void TimerOccurred(OSAction * action, uint64_t time, OSDispatchMethod supermethod = NULL);\n"
@@ -301,8 +298,6 @@ TEST(Iig, AccessLabelsAttributesAndDefaultsFollowTheSource) {
       "  kern_return_t CreateActionTimerOccurred(size_t referenceSize, OSAction ** action);\n"
       "  void Tick(OSDispatchMethod supermethod = NULL);\n"
       "  virtual void Tick_Impl(SyntaxDriver_Tick_Args);\n"
-      "\n"
-      " public:\n"
       "  virtual void free() override;\n"
       "  const char* _RoutedQueue(uint64_t msgid) const override;\n"
       "  bool _DeclaresQueue(const char* name) const override;\n"
