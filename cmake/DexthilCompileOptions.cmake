@@ -16,8 +16,6 @@ if(DEXTHIL_SANITIZE)
   # What a dext leaks (on purpose in the tests' planted mistakes, or by crashing) is a finding,
   # not a harness leak: LeakSanitizer ignores allocations made from dext code.
   set(DEXTHIL_TEST_ENVIRONMENT "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan-dexts.supp")
-  # Tests that meet a sanitizer's own behaviour (its SIGSEGV handler, say) know to expect it.
-  add_compile_definitions(DEXTHIL_SANITIZE)
 endif()
 
 # dexthil_test(NAME SOURCES ... LIBS ... [LABEL label]): one GoogleTest binary, every case a CTest

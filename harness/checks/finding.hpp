@@ -55,8 +55,9 @@ class FindingLog {
   std::uint64_t total_ = 0;
 };
 
-// Where a checker's findings go: into the run's trace first (so the trace hash covers every
-// finding), then into the log.
+// Where a monitor checker's findings go: into the run's trace first (so the trace hash covers
+// them), then into the log. (The DMA path checkers and the models' own reports write to the log
+// alone; what they judge is already in the trace.)
 class FindingSink {
  public:
   FindingSink(FindingLog& log, sim::Trace& trace) : log_(log), trace_(trace) {}

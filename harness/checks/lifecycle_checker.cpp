@@ -16,6 +16,7 @@ LifecycleChecker::LifecycleChecker(monitor::Monitor& monitor, FindingLog& findin
     : findings_(findings, trace) {
   monitor.subscribe<monitor::ServiceStartFailed>([this](const auto& e) { on_start_failed(e); });
   monitor.subscribe<monitor::ServiceStarted>([this](const auto& e) { on_started(e); });
+  monitor.subscribe<monitor::FamilyNotSimulated>([this](const auto& e) { on_family_not_simulated(e); });
   monitor.subscribe<monitor::ServiceStopped>([this](const auto& e) { on_stopped(e); });
   monitor.subscribe<monitor::UserClientRefused>([this](const auto& e) { on_user_client_refused(e); });
   monitor.subscribe<monitor::PowerChangeUnacknowledged>([this](const auto& e) { on_power_unacknowledged(e); });
@@ -49,23 +50,23 @@ void LifecycleChecker::on_start_failed(const monitor::ServiceStartFailed& e) {
 }
 
 void LifecycleChecker::on_started(const monitor::ServiceStarted& e) {
-  const std::string cls(e.class_name);
   if (!e.super_start_called) {
     add(e.time, "lifecycle.super-start", e.service, e.location,
-        cls + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
+        std::string(e.class_name) + "::Start returned kIOReturnSuccess without calling Start(provider, SUPERDISPATCH)",
         "The kernel side of Start (IOService::Start) never ran, so the service is not set up in the kernel; call "
         "Start(provider, SUPERDISPATCH) first in Start.");
   }
-  if (!e.unsimulated_family.empty()) {
-    // The service runs, but none of the family's messages will come, so the run cannot stand for
-    // a Mac's.
-    const std::string family(e.unsimulated_family);
-    add(e.time, "dext.family-not-simulated", e.service, e.location,
-        "IOClass " + std::string(e.io_class) + " asks for " + family + "'s kernel half, which dexthil does not "
-        "simulate yet",
-        "The kernel started " + cls + " as a plain IOUserService: Start, Stop and power changes arrive, but none of " +
-            family + "'s messages will, so this run does not show how the dext behaves on a Mac.");
-  }
+}
+
+// The service runs, but none of the family's messages will come, so the run cannot stand for a
+// Mac's.
+void LifecycleChecker::on_family_not_simulated(const monitor::FamilyNotSimulated& e) {
+  const std::string family(e.family);
+  add(e.time, "dext.family-not-simulated", e.service, e.location,
+      "IOClass " + std::string(e.io_class) + " asks for " + family + "'s kernel half, which dexthil does not simulate "
+      "yet",
+      "The kernel started " + std::string(e.class_name) + " as a plain IOUserService: Start, Stop and power changes "
+      "arrive, but none of " + family + "'s messages will, so this run does not show how the dext behaves on a Mac.");
 }
 
 void LifecycleChecker::on_stopped(const monitor::ServiceStopped& e) {
@@ -105,16 +106,16 @@ void LifecycleChecker::on_user_client_refused(const monitor::UserClientRefused& 
 void LifecycleChecker::on_power_unacknowledged(const monitor::PowerChangeUnacknowledged& e) {
   if (e.run_ended) {
     add(e.time, "power.ack-timeout", e.service, e.location, "a SetPowerState was still unacknowledged when the run ended",
-        "The kernel waits up to 20 s for the dext to call SetPowerState(flags, SUPERDISPATCH) or return an error; "
-        "this one never did.");
+        "The kernel waits up to " + seconds(e.limit) + " for the dext to call SetPowerState(flags, SUPERDISPATCH) or "
+        "return an error; this one never did.");
     return;
   }
   add(e.time, "power.ack-timeout", e.service, e.location,
       "SetPowerState(" + std::string(e.state) + ") sent at " + seconds(e.sent) + " was not acknowledged within " +
           seconds(e.limit),
-      "The kernel waits up to 20 s for a dext to acknowledge a power change by calling SetPowerState(flags, "
-      "SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change stalls meanwhile. "
-      "Call the superclass when the device has reached the state.");
+      "The kernel waits up to " + seconds(e.limit) + " for a dext to acknowledge a power change by calling "
+      "SetPowerState(flags, SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change "
+      "stalls meanwhile. Call the superclass when the device has reached the state.");
 }
 
 }  // namespace dexthil::checks

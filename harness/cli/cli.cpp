@@ -434,7 +434,9 @@ int command_list(const std::vector<std::string>& args, std::ostream& out, std::o
       out << t.type << ": " << t.summary << "\n";
       std::string ports;
       for (const auto& p : t.ports) {
-        ports += (ports.empty() ? "" : ", ") + std::string(scenario::to_string(p.kind)) + (p.required ? " (required)" : "");
+        // A required clock is never missing: the loader gives 250 MHz when the scenario does not.
+        const char* note = !p.required ? "" : p.kind == scenario::PortKind::kClock ? " (250MHz unless given)" : " (required)";
+        ports += (ports.empty() ? "" : ", ") + std::string(scenario::to_string(p.kind)) + note;
       }
       out << "  ports: " << (ports.empty() ? "none" : ports) << "\n";
       for (const auto& p : t.params) out << "  " << pad(p.name, 18) << p.summary << " (" << describe_param(p) << ")\n";

@@ -37,10 +37,18 @@ struct ServiceStarted {
   std::string_view location;
   std::string_view class_name;
   bool super_start_called = false;  // Start(provider, SUPERDISPATCH) ran the kernel's half
-  std::string_view io_class;        // the personality's IOClass
-  // The family whose kernel half that IOClass asks for, when dexthil has none: the service runs
-  // as a plain IOUserService. Empty when the family is simulated (or none is asked for).
-  std::string_view unsimulated_family;
+};
+
+// A started service's personality asks, through its IOClass, for a family's kernel half that
+// dexthil does not simulate: the service runs as a plain IOUserService (emitted where the family
+// would take over, after the service joined the power tree).
+struct FamilyNotSimulated {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  std::string_view class_name;
+  std::string_view io_class;  // the personality's IOClass
+  std::string_view family;    // the family whose kernel half it names
 };
 
 // Something a service left running when Stop returned, in the words of the part that saw it

@@ -1,7 +1,8 @@
 #pragma once
 // A PCIe topology as its file describes it (fixtures/topologies/, docs/topologies.md): root ports,
 // switch ports, bridges and endpoints in a tree, each with the facts the fabric needs to behave
-// like the real part. Enumeration (fabric.hpp) later gives every node its bus numbers and BARs.
+// like the real part. Enumeration (platform/pci_enumeration.hpp) later gives every node its bus
+// numbers and BARs.
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -3,7 +3,7 @@
 // PrepareForDMA and CompleteDMA ask of it. Behind a DART (Apple silicon) it allocates IOVAs from
 // a base (0x80000000 on the field machine) within the DART's address width and maps the buffer's
 // pages under the SIDs it is told (macOS: the SID of the device's own RID only). Behind a root
-// port without an IOMMU (an Intel Mac with VT-d off) there is no mapper: the device gets physical
+// port without an IOMMU (an Intel Mac with VT-d off) nothing translates: the device gets physical
 // addresses, and nothing stops a stray DMA. Either way it keeps every live mapping and the latest
 // completed one at each address, so checks can say whether a DMA hit a live mapping, the wrong
 // direction, or one already completed.

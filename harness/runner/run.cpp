@@ -8,6 +8,7 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -249,21 +250,21 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
     pcie::Fabric* fabric = pcie_machine.fabric.get();
     std::vector<std::unique_ptr<dma::DirectMemoryUpstream>> upstreams;
     UsbHost usb_host;  // before the models, which may hold its ports
-    // Each serial line the models are wired to, its ends in the order the models are listed.
+    // Each serial line the models are wired to (the loader allows two per line), its ends in the
+    // order the models are listed; a line with one model ends in an unconnected plug.
     std::vector<std::unique_ptr<serial::SerialLine>> serial_lines;
-    auto serial_end = [&](const scenario::ModelSpec& spec) -> serial::SerialLine::End* {
-      if (!spec.serial_line) return nullptr;
-      for (auto& line : serial_lines) {
-        if (line->name() == *spec.serial_line) return &line->end(1);  // the second model on it
-      }
-      std::string other = "nothing";  // a line with one model ends in an unconnected plug
+    std::map<const scenario::ModelSpec*, serial::SerialLine::End*> serial_ends;
+    {
+      std::map<std::string, std::vector<const scenario::ModelSpec*>> wired;
       for (const scenario::ModelSpec& m : s.models) {
-        if (&m != &spec && m.serial_line == spec.serial_line) other = m.name;
+        if (m.serial_line) wired[*m.serial_line].push_back(&m);
       }
-      serial_lines.push_back(std::make_unique<serial::SerialLine>(sim, &monitor, *spec.serial_line, serial::Settings{},
-                                                                  spec.name, other));
-      return &serial_lines.back()->end(0);
-    };
+      for (const auto& [name, ends] : wired) {
+        auto& line = serial_lines.emplace_back(std::make_unique<serial::SerialLine>(
+            sim, &monitor, name, serial::Settings{}, ends[0]->name, ends.size() > 1 ? ends[1]->name : "nothing"));
+        for (std::size_t e = 0; e < ends.size(); ++e) serial_ends[ends[e]] = &line->end(static_cast<unsigned>(e));
+      }
+    }
     std::vector<std::unique_ptr<ScenarioModel>> models;
     for (const scenario::ModelSpec& spec : s.models) {
       const ModelType* type = catalog.find(spec.type);
@@ -296,8 +297,11 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
                            spec.endpoint ? fabric : nullptr,
                            spec.endpoint ? fabric->node(*spec.endpoint) : nullptr,
                            waves ? &*waves : nullptr,
-                           spec.usb_port ? &usb_host.port(*spec.usb_port) : nullptr,
-                           serial_end(spec)};
+                           spec.usb_port ? &usb_host.model_port(*spec.usb_port, spec.name,
+                                                                type->info.port(scenario::PortKind::kUsbDevice)
+                                                                    ->usb_interfaces)
+                                         : nullptr,
+                           spec.serial_line ? serial_ends.at(&spec) : nullptr};
       models.push_back(type->create(context));
     }
 
@@ -340,6 +344,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       stats.events += teardown.events;
       stats.clock_edges += teardown.clock_edges;
       kernel->finish();
+      usb_host.detach_kernel();  // nothing a model does from here on reaches the kernel
     }
     for (auto& m : models) m->finish(sim.now());
 

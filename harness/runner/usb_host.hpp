@@ -4,6 +4,7 @@
 // plug-in when the scenario loads dexts: a device connected to a port gets its IOUSBHostDevice
 // and IOUSBHostInterface nubs, and loses them when it disconnects. Without dexts the ports only
 // keep track of what is connected. (The host controller's transfers come with the UPS.)
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ class UsbHost {
 
   // The port at `location` ("usb1.port1"), made on first use.
   usb::HostPort& port(const std::string& location);
+  // The port a model is plugged into: a device it connects must have the interfaces its type
+  // declares (what the scenario's places were checked against), or the run stops with an error.
+  usb::HostPort& model_port(const std::string& location, const std::string& model,
+                            std::vector<std::uint8_t> interfaces);
   // The kernel is made after the models, which may connect at power-on: the devices connected so
   // far are attached to a new USB bus plug-in of the kernel, and later ones as they come.
   void attach_kernel(driverkit::Kernel& kernel);

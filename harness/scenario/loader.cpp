@@ -99,8 +99,18 @@ class Reader : public toml_input::TomlReader {
     std::set<std::string> model_endpoints;
     std::set<std::string> usb_ports;  // where models are plugged in
     std::map<std::string, std::vector<std::string>> line_ends;  // serial line -> the models wired to it
+    std::map<std::string, std::string> model_places;  // a place a model's port makes -> what it is
     for (std::size_t i = 0; i < s.models.size(); ++i) {
       const ModelSpec& m = s.models[i];
+      // One name, one place: a USB port, an interface and a serial line never share a name.
+      const auto claim = [&](const std::string& place, const std::string& what, const char* key) {
+        const auto [it, fresh] = model_places.emplace(place, what);
+        if (!fresh) {
+          fail_at(m.pos, "model[" + std::to_string(i) + "]." + key,
+                  "\"" + place + "\" is already the name of " + it->second);
+        }
+        places_.insert(place);
+      };
       if (m.endpoint && !model_endpoints.insert(*m.endpoint).second) {
         fail_at(m.pos, "model[" + std::to_string(i) + "].endpoint",
                 "another model already sits behind endpoint \"" + *m.endpoint + "\"");
@@ -111,9 +121,10 @@ class Reader : public toml_input::TomlReader {
                   "another model is already plugged into USB port \"" + *m.usb_port + "\"");
         }
         // The device's nub and its interfaces' are places [[expect]] may name.
-        places_.insert(*m.usb_port);
+        claim(*m.usb_port, "model " + m.name + "'s USB port", "usb_port");
         for (std::uint8_t n : find_type(m.type)->port(PortKind::kUsbDevice)->usb_interfaces) {
-          places_.insert(usb::DeviceDescription::interface_location(*m.usb_port, n));
+          claim(usb::DeviceDescription::interface_location(*m.usb_port, n),
+                "an interface of model " + m.name + "'s USB device", "usb_port");
         }
       }
       if (m.serial_line) {
@@ -123,8 +134,9 @@ class Reader : public toml_input::TomlReader {
                   "serial line \"" + *m.serial_line + "\" already joins " + ends[0] + " and " + ends[1] +
                       "; a line has two ends");
         }
+        // Its findings (serial.framing-error) are placed on the line.
+        if (ends.empty()) claim(*m.serial_line, "serial line " + *m.serial_line, "serial_line");
         ends.push_back(m.name);
-        places_.insert(*m.serial_line);  // its findings (serial.framing-error) are placed on the line
       }
       if (!model_names.insert(s.models[i].name).second) {
         fail_at(s.models[i].pos, "model[" + std::to_string(i) + "].name",
@@ -132,12 +144,15 @@ class Reader : public toml_input::TomlReader {
       }
     }
 
+    std::set<std::string> model_place_names;
+    for (const auto& [place, what] : model_places) model_place_names.insert(place);
+
     // Sections owned by plug-ins, after the models they may refer to and before the dexts that
     // may match the nubs they publish.
     for (const auto& plugin : sections_) {
       const toml::node* node = root.get(plugin->key());
       if (!node) continue;
-      const SectionScope scope{s, has_topology_, endpoints_, model_names, usb_ports};
+      const SectionScope scope{s, has_topology_, endpoints_, model_names, usb_ports, model_place_names};
       LoadedSection loaded{std::string(plugin->key()), plugin->read(*node, *this, scope)};
       for (const std::string& place : loaded.data->places()) places_.insert(place);
       s.sections.push_back(std::move(loaded));
@@ -300,7 +315,6 @@ class Reader : public toml_input::TomlReader {
     return read_endpoint(*this, t, path, required, has_topology_, endpoints_);
   }
 
-  // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
   const ModelTypeInfo* find_type(const std::string& name) const {
     for (const ModelTypeInfo& i : types_) {
       if (i.type == name) return &i;
@@ -350,6 +364,7 @@ class Reader : public toml_input::TomlReader {
     return std::find(known_ids_.begin(), known_ids_.end(), id) != known_ids_.end();
   }
 
+  // The known ids of the same family ("dma." for "dma.timeout"), or the families when none match.
   std::string known_checks_hint(const std::string& id) const {
     const std::string family = id.substr(0, id.find('.') + 1);
     std::string same, families;
@@ -375,12 +390,13 @@ class Reader : public toml_input::TomlReader {
       for (const auto& i : types_) list += (list.empty() ? "" : ", ") + i.type;
       fail(*t.get("type"), path + ".type", "unknown model type \"" + m.type + "\" (known: " + list + ")");
     }
-    if (!type->port(PortKind::kClock)) {
+    const PortSpec* clock_port = type->port(PortKind::kClock);
+    if (!clock_port) {
       if (const toml::node* given = t.get("clock")) {
         fail(*given, path + ".clock",
              "model type " + m.type + " has no clock port, so it takes no clock (its ports: " + ports_of(*type) + ")");
       }
-    } else {
+    } else if (clock_port->required || t.get("clock")) {
       std::string clock = string(t, "clock", path, false).value_or("250MHz");
       std::string error;
       auto period = sim::parse_frequency(clock, &error);

@@ -39,7 +39,8 @@ struct ParamSpec {
 enum class PortKind {
   kPcieFunction,   // sits behind a topology endpoint: MMIO, config space, MSI, DMA through the fabric
   kHostMemoryDma,  // DMA straight to host memory (after [host] dma_latency), when not behind an endpoint
-  kClock,          // a clock input: the model is evaluated on its edges, at `clock` (250 MHz if not given)
+  kClock,          // a clock input: the model is evaluated on its edges, at `clock` (required: 250 MHz if not
+                   // given; optional: no clock unless given)
   kUsbDevice,      // plugs into a USB host port (`usb_port`): its descriptors become USB nubs dexts match
   kSerialLine,     // one end of a serial line (`serial_line`): a UART, wired to the model on the other end
 };

@@ -43,6 +43,8 @@ struct SectionScope {
   const std::set<std::string>& endpoints;   // the topology's endpoints (empty without a topology)
   const std::set<std::string>& model_names;
   const std::set<std::string>& usb_ports;   // the USB ports models are plugged into
+  // Every place a model's ports make: its USB port and interfaces, its serial line.
+  const std::set<std::string>& model_places;
 };
 
 // `endpoint = "NAME"` in `t`: one of the topology's endpoints, checked and worded as the loader

@@ -1,5 +1,6 @@
 #include "harness/serial/serial_line.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "harness/monitor/serial_events.hpp"
@@ -45,6 +46,13 @@ SerialLine::SerialLine(sim::Simulator& sim, monitor::Monitor* monitor, std::stri
   b_.settings_ = settings;
 }
 
+void SerialLine::End::configure(const Settings& settings) {
+  // A new burst begins where the queued characters end, so they keep their own frame times.
+  burst_start_ = std::max(line_.sim_.now(), busy_until_);
+  burst_bits_ = 0;
+  settings_ = settings;
+}
+
 void SerialLine::End::send(std::uint8_t byte) {
   sim::Simulator& sim = line_.sim_;
   const sim::SimTime now = sim.now();
@@ -65,7 +73,8 @@ void SerialLine::End::send(std::uint8_t byte) {
 void SerialLine::End::deliver(std::uint8_t byte, const Settings& sent_with, const std::string& from) {
   ++received_;
   // A UART that sampled the wrong bits hands over no meaningful data: 0, with its error flag.
-  const bool garbled = !(sent_with == settings_);
+  const bool garbled = sent_with.baud != settings_.baud || sent_with.data_bits != settings_.data_bits ||
+                       sent_with.parity != settings_.parity || sent_with.stop_bits < settings_.stop_bits;
   Received r{garbled ? std::uint8_t{0} : static_cast<std::uint8_t>(byte & ((1u << settings_.data_bits) - 1)), garbled};
   if (r.framing_error) {
     ++framing_errors_;

@@ -6,9 +6,10 @@
 // register sends them. Time is exact: the n-th character of a burst ends n frame times after the
 // burst began, rounded once, so 2400 baud does not drift however long the burst.
 //
-// When the two ends' settings differ, the receiving UART samples the wrong bits: each character
+// When the two ends disagree on baud rate, data bits or parity, or the sender sends fewer stop
+// bits than the receiver waits for, the receiving UART samples the wrong bits: each character
 // arrives as a framing error rather than data, and the line reports it to the monitor
-// (SerialCharacterGarbled) for the checkers.
+// (SerialCharacterGarbled) for the checkers. (A receiver reads extra stop bits as idle line.)
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,8 +45,9 @@ class SerialLine {
  public:
   class End {
    public:
-    // The UART's settings; both ends start with the line's.
-    void configure(const Settings& settings) { settings_ = settings; }
+    // The UART's settings; both ends start with the line's. Characters already queued go out at
+    // the settings they were sent with; later ones follow them at the new ones.
+    void configure(const Settings& settings);
     const Settings& settings() const { return settings_; }
     const std::string& name() const { return name_; }
     // Queues a character behind those still going out; it reaches the other end when its frame

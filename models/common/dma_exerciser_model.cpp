@@ -84,7 +84,7 @@ void register_dma_exerciser(runner::ModelCatalog& catalog) {
       },
       // Its DMA goes through the fabric behind an endpoint, or else straight to host memory.
       {{scenario::PortKind::kPcieFunction, false}, {scenario::PortKind::kHostMemoryDma, false},
-       {scenario::PortKind::kClock, false}},
+       {scenario::PortKind::kClock, true}},
       {{"dma.interface-error", "the DMA port RTL flagged a FIFO overflow/underflow or a stray response"}}};
   catalog.add({std::move(info), [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaExerciserModel>(ctx);

@@ -39,7 +39,7 @@ void register_dma_testdev(runner::ModelCatalog& catalog) {
                                        "the RTL DMA test device behind a topology endpoint, for a dext to drive "
                                        "(models/dma_testdev; needs endpoint)",
                                        {},
-                                       {{scenario::PortKind::kPcieFunction, true}, {scenario::PortKind::kClock, false}},
+                                       {{scenario::PortKind::kPcieFunction, true}, {scenario::PortKind::kClock, true}},
                                        {}},
                [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {
                  return std::make_unique<DmaTestdevModel>(ctx);

@@ -28,15 +28,16 @@ struct Bench {
 
 TEST(LifecycleChecker, ACleanStartAndStopIsNoFinding) {
   Bench b;
-  b.monitor.emit(monitor::ServiceStarted{1, "Drv@dev", "dev", "Drv", true, "IOUserService", ""});
+  b.monitor.emit(monitor::ServiceStarted{1, "Drv@dev", "dev", "Drv", true});
   b.monitor.emit(monitor::ServiceStopped{2, "Drv@dev", "dev", "Drv", "kIOReturnSuccess", true, true, {}});
   EXPECT_TRUE(b.findings.empty());
 }
 
 TEST(LifecycleChecker, StartWithoutSuperAndAnUnsimulatedFamilyAreBothReportedOnTheNub) {
   Bench b;
-  b.monitor.emit(monitor::ServiceStarted{5, "Lsi@scsi0", "scsi0", "Lsi", false, "IOUserSCSIParallelInterfaceController",
-                                         "SCSIControllerDriverKit"});
+  b.monitor.emit(monitor::ServiceStarted{5, "Lsi@scsi0", "scsi0", "Lsi", false});
+  b.monitor.emit(monitor::FamilyNotSimulated{5, "Lsi@scsi0", "scsi0", "Lsi", "IOUserSCSIParallelInterfaceController",
+                                             "SCSIControllerDriverKit"});
   ASSERT_EQ(b.checks(), (std::vector<std::string>{"lifecycle.super-start", "dext.family-not-simulated"}));
   const Finding& super = b.findings.all()[0];
   EXPECT_EQ(super.where, "Lsi@scsi0");

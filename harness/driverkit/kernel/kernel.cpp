@@ -1,4 +1,4 @@
-// The kernel's core: construction, findings and the trace, time, and messaging (which queue a
+// The kernel's core: construction, the trace, time, and messaging (which queue a
 // message runs on, libDriverKit's queue assertion). Matching, lifecycle, power and crashes are
 // in kernel_matching.cpp, kernel_lifecycle.cpp, kernel_power.cpp and kernel_crash.cpp.
 #include "harness/driverkit/kernel/kernel.hpp"

@@ -224,7 +224,8 @@ class Kernel {
   void report_no_match(const LoadedDext& dext);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
-  bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls);
+  // `created`: by IOService::Create (a user client), not matched on a nub.
+  bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls, bool created = false);
   void start_failed(const ServiceRecord* record, monitor::ServiceStartFailed::Reason reason,
                     kern_return_t result = kIOReturnSuccess, bool created = false);
   void send_power_state(ServiceRecord* record, PowerState state);

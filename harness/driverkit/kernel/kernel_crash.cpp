@@ -30,7 +30,7 @@ void Kernel::crash(DextProcess* p, const std::string& kind, const std::string& r
     monitor_.emit(monitor::ServiceEnded{sim_.now(), rec->name, p->nub->location});
   }
   p->nub->bus->client_died(*p->nub);  // the kernel closes what a dead client had open
-  const std::string where = p->user_class + "@" + p->nub->location;
+  const std::string where = main_service_name(p);
   const std::string key = p->server_name + "@" + p->nub->location;
   const unsigned count = ++crashes_[key];
   const bool restart = count <= profile_.crash_loop_limit;

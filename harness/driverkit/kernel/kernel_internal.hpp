@@ -19,6 +19,9 @@ std::uint64_t next_process_id();
 inline constexpr const char* kQueueAssertion =
     "uioserver.cpp:1654 Assertion failed: notsync || !remote || (msgid == IOService_Start_ID) || queue->OnQueue()";
 
+// A process's main service as findings and stats name it: "Class@location" (its nub's).
+inline std::string main_service_name(const DextProcess* p) { return p->user_class + "@" + p->nub->location; }
+
 inline const char* short_method(const char* method) {
   const char* colon = std::strrchr(method, ':');
   return colon ? colon + 1 : method;

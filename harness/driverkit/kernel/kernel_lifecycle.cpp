@@ -25,14 +25,14 @@ void Kernel::start_process(DextProcess* p) {
   record->process = p;
   record->provider = p->nub->object;
   record->class_name = p->user_class;
-  record->name = p->user_class + "@" + p->nub->location;
+  record->name = main_service_name(p);
   record->kernel_queue = make_kernel_queue("kernel." + record->name);
   ServiceRecord* rec = record.get();
   p->services.push_back(std::move(record));
   rec->kernel_queue->dispatch_async([this, p, rec] { run_lifecycle(p, rec); });
 }
 
-bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cls) {
+bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cls, bool created) {
   IODispatchQueue* default_queue = IODispatchQueue::make_host(*runtime_, "Default", 0, p->id);
   queue_owner_[&default_queue->host()] = p;
   p->queues.push_back(default_queue);
@@ -53,8 +53,10 @@ bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cl
   if (p->crashed) return false;
   if (!rec->service || !initialised) {
     rec->stage = ServiceRecord::Stage::kStartFailed;
-    start_failed(rec, rec->service ? monitor::ServiceStartFailed::Reason::kInitFailed
-                                   : monitor::ServiceStartFailed::Reason::kNotAService);
+    start_failed(rec,
+                 rec->service ? monitor::ServiceStartFailed::Reason::kInitFailed
+                              : monitor::ServiceStartFailed::Reason::kNotAService,
+                 kIOReturnSuccess, created);
     return false;
   }
   return true;
@@ -85,17 +87,20 @@ void Kernel::run_lifecycle(DextProcess* p, ServiceRecord* rec) {
     return;
   }
   rec->stage = ServiceRecord::Stage::kStarted;
-  // A personality whose IOClass asks for a family's kernel half that dexthil lacks still runs,
-  // as a plain IOUserService.
-  const families::FamilyDefinition* family = families::family_of_kernel_class(p->personality->io_class);
-  const bool unsimulated = !p->family && family && family != &families::driverkit();
   monitor_.emit(monitor::ServiceStarted{sim_.now(), rec->name, p->nub->location, rec->class_name,
-                                        rec->super_start_called, p->personality->io_class,
-                                        unsimulated ? std::string_view(family->name) : ""});
+                                        rec->super_start_called});
   if (profile_.order == KernelProfile::Order::kDocumented) {
     join_power_tree(rec);
   }
-  if (p->family) p->family->started(*this, *rec);
+  if (p->family) {
+    p->family->started(*this, *rec);
+  } else if (const families::FamilyDefinition* f = families::family_of_kernel_class(p->personality->io_class);
+             f && f != &families::driverkit()) {
+    // The IOClass asks for a family's kernel half that dexthil lacks: the service runs as a
+    // plain IOUserService.
+    monitor_.emit(monitor::FamilyNotSimulated{sim_.now(), rec->name, p->nub->location, rec->class_name,
+                                              p->personality->io_class, f->name});
+  }
 }
 
 void Kernel::super_start(IOService* service) {
@@ -193,7 +198,7 @@ std::vector<monitor::LeftRunning> Kernel::left_running_after_stop(const ServiceR
 }
 
 void Kernel::report_leaks(DextProcess* p) {
-  const std::string service = p->user_class + "@" + p->nub->location;
+  const std::string service = main_service_name(p);
   for (const LiveObject& o : ObjectRegistry::alive_owned_by(p->id)) {
     trace(service, o.class_name + " still alive");
     monitor_.emit(monitor::DextObjectAlive{sim_.now(), service, p->nub->location, o.class_name, o.file, o.line,

@@ -205,7 +205,7 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
   p->services.push_back(std::move(record));
   kern_return_t started = kIOReturnError;
   rec->kernel_queue->dispatch_sync([&] {
-    if (!instantiate(p, rec, cls)) return;
+    if (!instantiate(p, rec, cls, /*created=*/true)) return;
     rec->stage = ServiceRecord::Stage::kStarting;
     started = rec->service->Start(provider);
     if (p->crashed) return;

@@ -66,8 +66,9 @@ class UsbDeviceSection final : public scenario::SectionPlugin {
       if (scope.endpoints.count(u.location)) {
         in.fail(*t.get("port"), path + ".port", "\"" + u.location + "\" is already a topology endpoint's name");
       }
-      if (scope.usb_ports.count(u.location)) {
-        in.fail(*t.get("port"), path + ".port", "a [[model]] is already plugged into USB port \"" + u.location + "\"");
+      if (scope.model_places.count(u.location)) {
+        in.fail(*t.get("port"), path + ".port",
+                "\"" + u.location + "\" is already a [[model]]'s USB port, interface or serial line");
       }
       if (!ports.insert(u.location).second) {
         in.fail(*t.get("port"), path + ".port", "another [[usb_device]] is already at port \"" + u.location + "\"");

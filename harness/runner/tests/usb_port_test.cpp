@@ -40,6 +40,12 @@ const ModelCatalog& catalog() {
     t.info = {"test_usb_ups", "descriptors of a USB UPS (test only)", {}, {{scenario::PortKind::kUsbDevice, true, {0}}}, {}};
     t.create = [](ModelContext& ctx) { return std::make_unique<DescriptorOnlyUps>(ctx); };
     c.add(std::move(t));
+    // The same device, from a type that declares interface 1 instead: a model bug the run names.
+    ModelType wrong;
+    wrong.info = {"test_usb_misdeclared", "descriptors unlike its declaration (test only)", {},
+                  {{scenario::PortKind::kUsbDevice, true, {1}}}, {}};
+    wrong.create = [](ModelContext& ctx) { return std::make_unique<DescriptorOnlyUps>(ctx); };
+    c.add(std::move(wrong));
     return c;
   }();
   return c;
@@ -98,6 +104,21 @@ TEST(UsbDevicePort, WithoutTheUnplugTheServiceRunsToTheEnd) {
   EXPECT_NE(r.failures[0].find("ups.removed"), std::string::npos) << r.failures[0];
 }
 
+TEST(UsbDevicePort, ADeviceUnlikeItsTypesDeclarationIsAnErrorNamingTheModel) {
+  std::string error;
+  auto s = parse("[scenario]\nname = \"x\"\nduration = \"1ms\"\n[[model]]\nname = \"ups\"\ntype = \"test_usb_misdeclared\"\n"
+                 "usb_port = \"usb1.port1\"\n[[expect]]\nstat = \"ups.removed\"\nequals = false\n",
+                 &error);
+  ASSERT_TRUE(s) << error;
+  const ScenarioResult r = run_scenario(*s, catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kHarnessError);  // a built-in model's bug is dexthil's, never the dext's
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("model ups connected a device to USB port usb1.port1 with interfaces 0, but its model "
+                               "type declares 1"),
+            std::string::npos)
+      << r.failures[0];
+}
+
 TEST(UsbDevicePort, TheLoaderAllowsOnlyWhatTheTypesPortsAllow) {
   std::string error;
   EXPECT_FALSE(parse(kHead + kDextAndExpectations, &error));
@@ -117,8 +138,14 @@ usb_port = "usb1.port1"
   EXPECT_FALSE(parse(kHead + "usb_port = \"usb1.port1\"\n[[usb_device]]\nport = \"usb1.port1\"\nvendor = 1\nproduct = 2\n"
                              "[[usb_device.interface]]\nnumber = 0\n",
                      &error));
-  EXPECT_EQ(error, "harness/runner/tests/usb.toml:9:8: error: usb_device[0].port: a [[model]] is already plugged into "
-                   "USB port \"usb1.port1\"");
+  EXPECT_EQ(error, "harness/runner/tests/usb.toml:9:8: error: usb_device[0].port: \"usb1.port1\" is already a "
+                   "[[model]]'s USB port, interface or serial line");
+  // A serial line may not take a USB port's or interface's name.
+  EXPECT_FALSE(parse(kHead + "usb_port = \"usb1.port1\"\n[[model]]\nname = \"d\"\ntype = \"test_usb_ups\"\n"
+                             "usb_port = \"usb1.port1.if0\"\n",
+                     &error));
+  EXPECT_EQ(error, "harness/runner/tests/usb.toml:8:1: error: model[1].usb_port: \"usb1.port1.if0\" is already the name "
+                   "of an interface of model ups's USB device");
   EXPECT_FALSE(parse(kHead + "usb_port = \"usb1.port1\"\n[[hotplug]]\nusb_port = \"usb1.port2\"\nremove_at = \"1ms\"\n",
                      &error));
   EXPECT_EQ(error, "harness/runner/tests/usb.toml:9:12: error: hotplug[0].usb_port: no [[model]] is plugged into USB "

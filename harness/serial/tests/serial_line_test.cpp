@@ -65,6 +65,34 @@ TEST(SerialLine, AnIdleTransmitterStartsANewBurstWhenItSendsAgain) {
   EXPECT_EQ(r.arrivals[1], sim::kSecond + 1'145'833'333u);
 }
 
+TEST(SerialLine, ChangingSettingsMidBurstKeepsTheQueuedCharactersTimes) {
+  Rig r("50 8N1");  // 200 ms a character
+  r.line.end(0).send('a');
+  r.sim.run_until(100 * sim::kMillisecond);
+  r.line.end(0).configure(settings("4000000 8N1"));  // 2.5 us a character, after 'a' has gone out
+  r.line.end(1).configure(settings("4000000 8N1"));
+  r.line.end(0).send('b');
+  r.sim.run_until(sim::kSecond);
+  ASSERT_EQ(r.arrivals.size(), 2u);
+  EXPECT_EQ(r.arrivals[0], 200 * sim::kMillisecond);
+  EXPECT_EQ(r.arrivals[1], 200 * sim::kMillisecond + 2'500'000u);
+  EXPECT_EQ(r.bytes, std::string(1, '\0') + "b");  // 'a' was sent at 50 baud to a 4 Mbaud receiver
+}
+
+TEST(SerialLine, AReceiverWaitingForOneStopBitReadsTwo) {
+  Rig r("9600 8N1");
+  r.line.end(0).configure(settings("9600 8N2"));
+  r.line.end(0).send('x');
+  r.sim.run_until(sim::kSecond);
+  EXPECT_EQ(r.bytes, "x");
+  EXPECT_EQ(r.errors, 0u);
+  r.line.end(0).configure(settings("9600 8N1"));
+  r.line.end(1).configure(settings("9600 8N2"));
+  r.line.end(0).send('y');
+  r.sim.run_until(2 * sim::kSecond);
+  EXPECT_EQ(r.errors, 1u);  // the second stop bit it waits for is the next start bit, or missing
+}
+
 TEST(SerialLine, OnlyTheDataBitsAreSent) {
   Rig r("9600 7N1");
   r.line.end(0).send(0xC1);
