@@ -320,9 +320,15 @@ kern_return_t IOPCIDevice::Reset(IOOptionBits type, IOOptionBits options) {
   if (!open_by_anyone(impl_)) return kIOReturnNotOpen;
   // Terminating and re-probing the nubs is not modelled; the warm resets need a platform
   // function for PERST#, which the simulated machine does not have.
-  if (options & kIOPCIDeviceResetOptionTerminate) return kIOReturnUnsupported;
   if (options & ~uint32_t{kIOPCIDeviceResetOptionTerminate}) return kIOReturnBadArgument;
-  if (type != kIOPCIDeviceResetTypeFunctionReset && type != kIOPCIDeviceResetTypeHotReset) return kIOReturnUnsupported;
+  // As IOPCIBridge::resetDeviceGated checks it: exactly one known type bit; a warm reset on a
+  // bridge without the platform's PERST# control is a bad argument too.
+  constexpr uint32_t kKnownTypes = kIOPCIDeviceResetTypeHotReset | kIOPCIDeviceResetTypeWarmReset |
+                                   kIOPCIDeviceResetTypeWarmResetDisable | kIOPCIDeviceResetTypeWarmResetEnable |
+                                   kIOPCIDeviceResetTypeFunctionReset;
+  if (__builtin_popcount(type) != 1 || (type & ~kKnownTypes)) return kIOReturnBadArgument;
+  if (type != kIOPCIDeviceResetTypeFunctionReset && type != kIOPCIDeviceResetTypeHotReset) return kIOReturnBadArgument;
+  if (options & kIOPCIDeviceResetOptionTerminate) return kIOReturnUnsupported;
   if (impl_->resetting) return kIOReturnBusy;
   Kernel& kernel = impl_->kernel();
   auto& fabric = impl_->fabric();

@@ -169,11 +169,11 @@ typedef enum tIOPCILinkSpeed {
 // bit 28); a hot reset is a Secondary Bus Reset from the upstream bridge; warm resets need a
 // platform function (PERST# control).
 typedef enum tIOPCIDeviceResetTypes {
-  kIOPCIDeviceResetTypeFunctionReset = 0x00000000,
   kIOPCIDeviceResetTypeHotReset = 0x00000001,
   kIOPCIDeviceResetTypeWarmReset = 0x00000002,
   kIOPCIDeviceResetTypeWarmResetDisable = 0x00000004,
   kIOPCIDeviceResetTypeWarmResetEnable = 0x00000008,
+  kIOPCIDeviceResetTypeFunctionReset = 0x00000010,
 } tIOPCIDeviceResetTypes;
 
 // Reset's options.

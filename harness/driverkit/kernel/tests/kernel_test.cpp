@@ -534,12 +534,19 @@ TEST(DriverKitKernel, TouchingTheDeviceDuringResetIsFlagged) {
   poller->release();
 }
 
-TEST(DriverKitKernel, ResetTypesTheMachineCannotDoAreRefused) {
+TEST(DriverKitKernel, ResetTypesAreCheckedAsIOPCIBridgeChecksThem) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
   auto* nub = OSDynamicCast(IOPCIDevice, d.service()->provider);
-  // No platform function drives PERST# on the simulated machine; re-probing is not modelled.
-  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeWarmReset), kIOReturnUnsupported);
+  // IOPCIFamilyDefinitions.h: FLR is 0x10, not 0; a type is exactly one known bit.
+  EXPECT_EQ(static_cast<uint32_t>(kIOPCIDeviceResetTypeFunctionReset), 0x10u);
+  EXPECT_EQ(nub->Reset(0), kIOReturnBadArgument);
+  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeHotReset | kIOPCIDeviceResetTypeFunctionReset), kIOReturnBadArgument);
+  EXPECT_EQ(nub->Reset(0x20), kIOReturnBadArgument);
+  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeHotReset, 0x2), kIOReturnBadArgument);  // an unknown option
+  // No platform function drives PERST# on the simulated machine (IOPCIBridge: bad argument);
+  // terminating and re-probing is not modelled.
+  EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeWarmReset), kIOReturnBadArgument);
   EXPECT_EQ(nub->Reset(kIOPCIDeviceResetTypeFunctionReset, kIOPCIDeviceResetOptionTerminate), kIOReturnUnsupported);
   EXPECT_EQ(d.m.fabric->resets(d.m.node("dev")), 0u);
 }
