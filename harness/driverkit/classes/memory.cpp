@@ -58,6 +58,8 @@ void IOMemoryMap::free() {
 kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capacity, uint64_t alignment,
                                                IOBufferMemoryDescriptor** memory) {
   if (!memory || capacity == 0) return kIOReturnBadArgument;
+  // xnu's Create_Impl: no option beyond the direction bits is defined.
+  if (options & ~uint64_t{kIOMemoryDirectionOutIn}) return kIOReturnBadArgument;
   constexpr uint64_t kPage = dexthil::hostmem::SparseMemory::kPageSize;
   if (alignment > kPage) return kIOReturnUnsupported;  // pages are the strictest alignment on offer
   Kernel& kernel = Kernel::current();
@@ -70,7 +72,9 @@ kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capaci
   b->host_ = b->allocation_;
   b->pages_ = pages;
   b->capacity_ = capacity;
-  b->length_ = 0;  // DriverKit: nothing is valid until SetLength
+  // The kernel builds the buffer with inTaskWithOptions(capacity): its length starts at its
+  // capacity (xnu IOUserServer.cpp, IOBufferMemoryDescriptor::Create_Impl); SetLength shortens it.
+  b->length_ = capacity;
   b->direction_ = options & kIOMemoryDirectionInOut;
   *memory = b;
   return kIOReturnSuccess;

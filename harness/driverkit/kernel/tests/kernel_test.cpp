@@ -635,6 +635,30 @@ TEST(DriverKitKernel, MemoryMapsShowTheBufferTheDeviceSees) {
   q->release();
 }
 
+// xnu's IOBufferMemoryDescriptor::Create_Impl builds the buffer with inTaskWithOptions(capacity),
+// so its length starts at the capacity, and refuses options beyond the direction bits.
+TEST(DriverKitKernel, ANewBufferIsAsLongAsItsCapacity) {
+  DextMachine d("");
+  d.run_for(sim::kMillisecond);
+  uint64_t length = 0, after_set = 0;
+  kern_return_t bad_option = kIOReturnSuccess;
+  IODispatchQueue* q = run_on_queue(d, "Buffer", [&] {
+    IOBufferMemoryDescriptor* buffer = nullptr;
+    ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 12288, 0, &buffer), kIOReturnSuccess);
+    buffer->GetLength(&length);
+    buffer->SetLength(100);
+    buffer->GetLength(&after_set);
+    buffer->release();
+    IOBufferMemoryDescriptor* unused = nullptr;
+    bad_option = IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut | 0x100, 4096, 0, &unused);
+  });
+  d.run_for(sim::kMillisecond);
+  EXPECT_EQ(length, 12288u);
+  EXPECT_EQ(after_set, 100u);
+  EXPECT_EQ(bad_option, kIOReturnBadArgument);
+  q->release();
+}
+
 TEST(DriverKitKernel, AnApplicationOpensCallsMapsAndClosesAUserClient) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
