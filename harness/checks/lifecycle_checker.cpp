@@ -1,16 +1,6 @@
 #include "harness/checks/lifecycle_checker.hpp"
 
-#include <sstream>
-
 namespace dexthil::checks {
-
-namespace {
-std::string seconds(sim::SimTime t) {
-  std::ostringstream out;
-  out << static_cast<double>(t) / static_cast<double>(sim::kSecond) << " s";
-  return out.str();
-}
-}  // namespace
 
 LifecycleChecker::LifecycleChecker(monitor::Monitor& monitor, FindingLog& findings, sim::Trace& trace)
     : findings_(findings, trace) {
@@ -106,14 +96,14 @@ void LifecycleChecker::on_user_client_refused(const monitor::UserClientRefused& 
 void LifecycleChecker::on_power_unacknowledged(const monitor::PowerChangeUnacknowledged& e) {
   if (e.run_ended) {
     add(e.time, "power.ack-timeout", e.service, e.location, "a SetPowerState was still unacknowledged when the run ended",
-        "The kernel waits up to " + seconds(e.limit) + " for the dext to call SetPowerState(flags, SUPERDISPATCH) or "
+        "The kernel waits up to " + sim::format_time(e.limit) + " for the dext to call SetPowerState(flags, SUPERDISPATCH) or "
         "return an error; this one never did.");
     return;
   }
   add(e.time, "power.ack-timeout", e.service, e.location,
-      "SetPowerState(" + std::string(e.state) + ") sent at " + seconds(e.sent) + " was not acknowledged within " +
-          seconds(e.limit),
-      "The kernel waits up to " + seconds(e.limit) + " for a dext to acknowledge a power change by calling "
+      "SetPowerState(" + std::string(e.state) + ") sent at " + sim::format_time(e.sent) + " was not acknowledged within " +
+          sim::format_time(e.limit),
+      "The kernel waits up to " + sim::format_time(e.limit) + " for a dext to acknowledge a power change by calling "
       "SetPowerState(flags, SUPERDISPATCH) (or returning an error), then gives up on it and the system's power change "
       "stalls meanwhile. Call the superclass when the device has reached the state.");
 }

@@ -347,10 +347,7 @@ class Reader : public toml_input::TomlReader {
     }
     const toml::node& at = *t.get(p.key);
     if (!spec) fail(at, at_path, "model type " + m.type + " has no " + p.no_port + " (its ports: " + ports_of(type) + ")");
-    if (!is_identifier(*name)) {
-      fail(at, at_path, "\"" + *name + "\" is not a " + p.noun + " name (such as \"" + p.example + "\")");
-    }
-    if (endpoints_.count(*name)) fail(at, at_path, "\"" + *name + "\" is already a topology endpoint's name");
+    check_place_name(*this, at, at_path, *name, p.noun, p.example, endpoints_);
     return name;
   }
 
@@ -492,6 +489,15 @@ class Reader : public toml_input::TomlReader {
 };
 
 }  // namespace
+
+void check_place_name(const toml_input::TomlReader& in, const toml::node& at, const std::string& path,
+                      const std::string& name, std::string_view noun, std::string_view example,
+                      const std::set<std::string>& endpoints) {
+  if (!toml_input::TomlReader::is_identifier(name)) {
+    in.fail(at, path, "\"" + name + "\" is not a " + std::string(noun) + " name (such as \"" + std::string(example) + "\")");
+  }
+  if (endpoints.count(name)) in.fail(at, path, "\"" + name + "\" is already a topology endpoint's name");
+}
 
 std::optional<std::string> read_endpoint(const toml_input::TomlReader& in, const toml::table& t, const std::string& path,
                                          bool required, bool has_topology, const std::set<std::string>& endpoints) {

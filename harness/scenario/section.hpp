@@ -52,6 +52,12 @@ struct SectionScope {
 std::optional<std::string> read_endpoint(const toml_input::TomlReader& in, const toml::table& t, const std::string& path,
                                          bool required, bool has_topology, const std::set<std::string>& endpoints);
 
+// A name that makes a new place (a USB port, a serial line), `name` read from `at`: a name (an
+// identifier, as `example` is) and never a topology endpoint's, worded as the loader words it.
+void check_place_name(const toml_input::TomlReader& in, const toml::node& at, const std::string& path,
+                      const std::string& name, std::string_view noun, std::string_view example,
+                      const std::set<std::string>& endpoints);
+
 class SectionPlugin {
  public:
   virtual ~SectionPlugin() = default;

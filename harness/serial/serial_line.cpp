@@ -75,7 +75,7 @@ void SerialLine::End::deliver(std::uint8_t byte, const Settings& sent_with, cons
   // A UART that sampled the wrong bits hands over no meaningful data: 0, with its error flag.
   const bool garbled = sent_with.baud != settings_.baud || sent_with.data_bits != settings_.data_bits ||
                        sent_with.parity != settings_.parity || sent_with.stop_bits < settings_.stop_bits;
-  Received r{garbled ? std::uint8_t{0} : static_cast<std::uint8_t>(byte & ((1u << settings_.data_bits) - 1)), garbled};
+  const Received r{garbled ? std::uint8_t{0} : byte, garbled};  // not garbled: the same data bits, already masked
   if (r.framing_error) {
     ++framing_errors_;
     if (line_.monitor_) {

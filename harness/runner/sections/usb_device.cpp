@@ -60,12 +60,7 @@ class UsbDeviceSection final : public scenario::SectionPlugin {
       Device d;
       usb::DeviceDescription& u = d.description;
       u.location = in.string(t, "port", path, true).value();
-      if (!toml_input::TomlReader::is_identifier(u.location)) {
-        in.fail(*t.get("port"), path + ".port", "\"" + u.location + "\" is not a port name (such as \"usb1.port1\")");
-      }
-      if (scope.endpoints.count(u.location)) {
-        in.fail(*t.get("port"), path + ".port", "\"" + u.location + "\" is already a topology endpoint's name");
-      }
+      scenario::check_place_name(in, *t.get("port"), path + ".port", u.location, "port", "usb1.port1", scope.endpoints);
       if (scope.model_places.count(u.location)) {
         in.fail(*t.get("port"), path + ".port",
                 "\"" + u.location + "\" is already a [[model]]'s USB port, interface or serial line");
