@@ -1,17 +1,21 @@
 # dexthil_add_dext(NAME
 #                  IIG <class.iig>...
-#                  SOURCES <file.cpp>...
+#                  SOURCES <file.cpp|file.c>...
 #                  PLIST <Info.plist>
 #                  [ENTITLEMENTS <file.entitlements>]
 #                  [DEFINITIONS <NAME[=VALUE]>...]
 #                  [INCLUDE_DIRS <dir>...]
+#                  [WARNINGS_AS_ERRORS]
 #                  [NO_LINT])
 #
 # Builds a dext from its own sources as a shared object the harness loads (`dexthil run` with a
 # [[dext]] entry, or driverkit::Kernel::load_dext):
 #  - runs dexthil-iig on each .iig, giving <class>.h and <class>.iig.cpp;
 #  - compiles the sources and the generated code with clang (C blocks need -fblocks, which GCC
-#    lacks) against the harness's DriverKit headers;
+#    lacks) against the harness's DriverKit headers, as Xcode compiles a dext: C++ as gnu++20,
+#    C (.c) as gnu17, Xcode's default warnings (warnings, not errors, unless
+#    WARNINGS_AS_ERRORS), TARGET_OS_DRIVERKIT defined and __builtin_available(driverkit ...)
+#    accepted (<dexthil_dext_prelude.h> is included first);
 #  - links lib<NAME>.so against the blocks runtime (libblocksruntime-dev); DriverKit itself is resolved when the
 #    harness loads the dext, as on macOS;
 #  - checks the Info.plist with `dexthil lint-plist` (with ENTITLEMENTS when given) and fails the
@@ -24,9 +28,22 @@
 # outside it find_package(dexthil) sets them.
 
 find_program(DEXTHIL_DEXT_CXX NAMES clang++-14 clang++ DOC "C++ compiler for dexts (needs -fblocks)")
+find_program(DEXTHIL_DEXT_CC NAMES clang-14 clang DOC "C compiler for dexts' C sources (needs -fblocks)")
+
+# Xcode's default warnings for a new DriverKit target (its CLANG_WARN_* and GCC_WARN_* build
+# settings), so a dext that builds cleanly in Xcode builds cleanly here. -Wformat stays on: on
+# Linux uint64_t is unsigned long, where macOS has unsigned long long, so a correct "%llx" of
+# a uint64_t draws a warning here that Xcode would not give.
+set(DEXTHIL_DEXT_WARNINGS -Wno-trigraphs -Wno-missing-field-initializers -Wno-missing-prototypes -Werror=return-type
+  -Wunreachable-code -Wno-non-virtual-dtor -Wno-overloaded-virtual -Wno-exit-time-destructors -Wno-missing-braces
+  -Wparentheses -Wswitch -Wunused-function -Wno-unused-label -Wno-unused-parameter -Wunused-variable -Wunused-value
+  -Wempty-body -Wuninitialized -Wconditional-uninitialized -Wno-unknown-pragmas -Wno-shadow -Wno-four-char-constants
+  -Wno-conversion -Wconstant-conversion -Wint-conversion -Wbool-conversion -Wenum-conversion -Wno-float-conversion
+  -Wnon-literal-null-conversion -Wshorten-64-to-32 -Wno-newline-eof -Wdeprecated-declarations -Winvalid-offsetof
+  -Wno-sign-conversion -Winfinite-recursion -Wmove -Wcomma -Wrange-loop-analysis)
 
 function(dexthil_add_dext name)
-  cmake_parse_arguments(D "NO_LINT" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
+  cmake_parse_arguments(D "NO_LINT;WARNINGS_AS_ERRORS" "PLIST;ENTITLEMENTS" "IIG;SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
   if(NOT D_IIG OR NOT D_SOURCES OR NOT D_PLIST)
     message(FATAL_ERROR "dexthil_add_dext(${name}): IIG, SOURCES and PLIST are required")
   endif()
@@ -56,14 +73,18 @@ function(dexthil_add_dext name)
     list(APPEND all_sources ${gen}/${base}.iig.cpp)
   endforeach()
 
-  set(flags -std=c++20 -fblocks -fPIC -O1 -g -Wall -Werror -Wno-unused-parameter
-            -I${gen} -I${CMAKE_CURRENT_SOURCE_DIR} -I${DEXTHIL_DRIVERKIT_INCLUDE_DIR})
+  set(common_flags -fblocks -fPIC -O1 -g ${DEXTHIL_DEXT_WARNINGS}
+                   -include dexthil_dext_prelude.h
+                   -I${gen} -I${CMAKE_CURRENT_SOURCE_DIR} -I${DEXTHIL_DRIVERKIT_INCLUDE_DIR})
+  if(D_WARNINGS_AS_ERRORS)
+    list(APPEND common_flags -Wall -Werror)
+  endif()
   foreach(def ${D_DEFINITIONS})
-    list(APPEND flags -D${def})
+    list(APPEND common_flags -D${def})
   endforeach()
   foreach(dir ${D_INCLUDE_DIRS})
     get_filename_component(dir ${dir} ABSOLUTE)
-    list(APPEND flags -I${dir})
+    list(APPEND common_flags -I${dir})
   endforeach()
   set(objects)
   set(n 0)
@@ -71,9 +92,17 @@ function(dexthil_add_dext name)
     get_filename_component(base ${src} NAME)
     set(obj ${out}/obj/${n}-${base}.o)
     math(EXPR n "${n} + 1")
+    if(src MATCHES "\\.c$")
+      if(NOT DEXTHIL_DEXT_CC)
+        message(FATAL_ERROR "dexthil_add_dext(${name}): no clang found for ${base}; install clang-14")
+      endif()
+      set(compile ${DEXTHIL_DEXT_CC} -std=gnu17 ${common_flags})
+    else()
+      set(compile ${DEXTHIL_DEXT_CXX} -std=gnu++20 ${common_flags})
+    endif()
     add_custom_command(
       OUTPUT ${obj}
-      COMMAND ${DEXTHIL_DEXT_CXX} ${flags} -MD -MF ${obj}.d -c ${src} -o ${obj}
+      COMMAND ${compile} -MD -MF ${obj}.d -c ${src} -o ${obj}
       DEPENDS ${src} ${headers}
       DEPFILE ${obj}.d
       COMMENT "dext ${name}: ${base}"

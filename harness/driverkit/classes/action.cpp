@@ -27,11 +27,25 @@ void OSAction::free() {
 
 void OSAction::post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, void* args) {
   dexthil::driverkit::Kernel* kernel = dexthil::driverkit::Kernel::active();
-  if (!kernel || !target_) return;
+  if (!kernel || !target_ || cancelled_) return;
   retain();  // the message in flight keeps the action (and so its target) alive
   kernel->post(target_, targetmsgid_, queue, [this, keep, args] {
     IORPC rpc{targetmsgid_, args, nullptr};
-    target_->_InvokeMessage(rpc);
+    if (!cancelled_) target_->_InvokeMessage(rpc);
     release();
   });
+}
+
+kern_return_t OSAction::CancelFunction(std::function<void()> handler) {
+  if (cancelled_) return kIOReturnSuccess;
+  cancelled_ = true;
+  if (!handler) return kIOReturnSuccess;
+  dexthil::driverkit::Kernel* kernel = dexthil::driverkit::Kernel::active();
+  dexthil::driverkit::DispatchQueue* queue = kernel ? kernel->runtime().current_queue() : nullptr;
+  if (queue) {
+    queue->dispatch_async(std::move(handler));
+  } else {
+    handler();  // the harness itself cancelled it, outside any queue
+  }
+  return kIOReturnSuccess;
 }

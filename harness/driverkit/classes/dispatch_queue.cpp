@@ -35,6 +35,11 @@ void IODispatchQueue::free() {
 
 const char* IODispatchQueue::GetName() const { return queue_->name().c_str(); }
 
+kern_return_t IODispatchQueue::CancelFunction(std::function<void()> handler) {
+  if (handler) queue_->dispatch_async(std::move(handler));
+  return kIOReturnSuccess;
+}
+
 void IODispatchQueue::DispatchAsyncFunction(std::function<void()> work) { queue_->dispatch_async(std::move(work)); }
 void IODispatchQueue::DispatchSyncFunction(std::function<void()> work) { queue_->dispatch_sync(std::move(work)); }
 

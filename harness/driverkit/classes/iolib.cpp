@@ -1,7 +1,12 @@
 // IOLib on simulated time.
 #include <DriverKit/IOLib.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <time.h>
 
 #include "harness/driverkit/kernel/kernel.hpp"
 
@@ -43,3 +48,174 @@ void* IOMalloc(size_t length) {
 }
 void* IOMallocZero(size_t length) { return std::calloc(1, length ? length : 1); }
 void IOFree(void* address, size_t) { std::free(address); }
+
+uint64_t IOVMPageSize = 16384;
+
+// ---- clocks ----
+
+uint64_t clock_gettime_nsec_np(clockid_t clock_id) {
+  using Clock = Kernel::Clock;
+  const Kernel& kernel = Kernel::current();
+  switch (clock_id) {
+    case CLOCK_REALTIME:
+      return kernel.read_clock(Clock::kRealTimeNanoseconds);
+    case CLOCK_MONOTONIC:  // Linux's id, as the dext's <time.h> gave it
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_RAW_APPROX:
+    case CLOCK_MONOTONIC_COARSE:  // 6: macOS's CLOCK_MONOTONIC
+    case CLOCK_BOOTTIME:
+    case CLOCK_UPTIME_RAW:
+    case CLOCK_UPTIME_RAW_APPROX:
+      return kernel.read_clock(Clock::kNanoseconds);
+    default:  // CPU-time clocks: the simulation does not account a dext's CPU time
+      errno = EINVAL;
+      return 0;
+  }
+}
+
+// ---- locks ----
+// Dext code runs as blocks on fibers: a lock is contended only when its holder suspended
+// (IOSleep, a blocking call), and a waiter suspends until the holder hands the lock over, first
+// come first served, so the same run always takes locks in the same order.
+
+namespace {
+
+using dexthil::driverkit::FiberRuntime;
+
+// Who is running: the block, or the harness itself (a test calling dext code directly).
+const void* current_holder() {
+  const void* block = Kernel::current().runtime().current_block();
+  static const char harness = 0;
+  return block ? block : &harness;
+}
+
+struct LockWaiter {
+  const void* who;
+  bool shared;
+  FiberRuntime::Blocker* blocker;
+};
+
+// The state behind every lock kind: one exclusive holder (with a depth, for recursion) or any
+// number of shared holders, and the blocks waiting.
+struct LockState {
+  const void* owner = nullptr;
+  unsigned depth = 0;
+  unsigned readers = 0;
+  std::deque<LockWaiter> waiters;
+
+  bool free_for(bool shared) const { return !owner && (shared ? waiters.empty() : readers == 0); }
+
+  void acquire(bool shared, const char* function) {
+    const void* me = current_holder();
+    if (free_for(shared)) {
+      take(me, shared);
+      return;
+    }
+    FiberRuntime& runtime = Kernel::current().runtime();
+    if (!runtime.in_fiber()) {
+      throw std::logic_error(std::string(function) + ": the lock is held by a dext block, and code outside the "
+                             "simulation cannot wait for it");
+    }
+    FiberRuntime::Blocker blocker(runtime);
+    waiters.push_back({me, shared, &blocker});
+    blocker.wait();  // the releaser made us the holder before signalling
+  }
+
+  void take(const void* who, bool shared) {
+    if (shared) {
+      ++readers;
+    } else {
+      owner = who;
+      depth = 1;
+    }
+  }
+
+  void release() {
+    if (owner) {
+      if (--depth > 0) return;
+      owner = nullptr;
+    } else if (readers > 0) {
+      --readers;
+    }
+    // Hand over in arrival order: one writer, or every reader up to the next writer.
+    while (!waiters.empty() && free_for_handover(waiters.front().shared)) {
+      LockWaiter w = waiters.front();
+      waiters.pop_front();
+      take(w.who, w.shared);
+      w.blocker->signal();
+      if (!w.shared) break;
+    }
+  }
+
+  bool free_for_handover(bool shared) const { return !owner && (shared || readers == 0); }
+};
+
+[[noreturn]] void deadlock(const char* function) {
+  // On macOS the thread would wait for itself for ever; here the process ends, and the crash
+  // names the call.
+  std::fprintf(stderr, "%s: the lock is already held by this thread; it is not recursive, so this call would "
+                       "wait for ever (a deadlock)\n", function);
+  std::abort();
+}
+
+}  // namespace
+
+struct IOLock {
+  LockState state;
+};
+struct IORecursiveLock {
+  LockState state;
+};
+struct IORWLock {
+  LockState state;
+};
+
+IOLock* IOLockAlloc(void) { return new (std::nothrow) IOLock; }
+void IOLockFree(IOLock* lock) { delete lock; }
+void IOLockLock(IOLock* lock) {
+  if (lock->state.owner && lock->state.owner == current_holder()) deadlock("IOLockLock");
+  lock->state.acquire(false, "IOLockLock");
+}
+bool IOLockTryLock(IOLock* lock) {
+  if (!lock->state.free_for(false)) return false;
+  lock->state.take(current_holder(), false);
+  return true;
+}
+void IOLockUnlock(IOLock* lock) { lock->state.release(); }
+void IOLockAssert(IOLock* lock, IOLockAssertState type) {
+  const bool owned = lock->state.owner == current_holder();
+  if ((type == kIOLockAssertOwned) != owned) {
+    std::fprintf(stderr, "IOLockAssert: the lock is %s by this thread\n", owned ? "held" : "not held");
+    std::abort();
+  }
+}
+
+IORecursiveLock* IORecursiveLockAlloc(void) { return new (std::nothrow) IORecursiveLock; }
+void IORecursiveLockFree(IORecursiveLock* lock) { delete lock; }
+void IORecursiveLockLock(IORecursiveLock* lock) {
+  if (lock->state.owner && lock->state.owner == current_holder()) {
+    ++lock->state.depth;
+    return;
+  }
+  lock->state.acquire(false, "IORecursiveLockLock");
+}
+bool IORecursiveLockTryLock(IORecursiveLock* lock) {
+  if (lock->state.owner && lock->state.owner == current_holder()) {
+    ++lock->state.depth;
+    return true;
+  }
+  if (!lock->state.free_for(false)) return false;
+  lock->state.take(current_holder(), false);
+  return true;
+}
+void IORecursiveLockUnlock(IORecursiveLock* lock) { lock->state.release(); }
+bool IORecursiveLockHaveLock(const IORecursiveLock* lock) { return lock->state.owner == current_holder(); }
+
+IORWLock* IORWLockAlloc(void) { return new (std::nothrow) IORWLock; }
+void IORWLockFree(IORWLock* lock) { delete lock; }
+void IORWLockRead(IORWLock* lock) { lock->state.acquire(true, "IORWLockRead"); }
+void IORWLockWrite(IORWLock* lock) {
+  if (lock->state.owner && lock->state.owner == current_holder()) deadlock("IORWLockWrite");
+  lock->state.acquire(false, "IORWLockWrite");
+}
+void IORWLockUnlock(IORWLock* lock) { lock->state.release(); }

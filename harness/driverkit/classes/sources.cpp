@@ -1,5 +1,7 @@
 // IODispatchSource and its two kinds, IOInterruptDispatchSource and IOTimerDispatchSource, on
 // simulated time.
+#include <optional>
+
 #include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOInterruptDispatchSource.h>
 #include <DriverKit/IOTimerDispatchSource.h>
@@ -74,6 +76,17 @@ kern_return_t IOInterruptDispatchSource::Create(IOService* provider, uint32_t in
   return kIOReturnSuccess;
 }
 
+kern_return_t IOInterruptDispatchSource::GetInterruptType(IOService* provider, uint32_t index,
+                                                          uint64_t* interruptType) {
+  if (!provider || !interruptType) return kIOReturnBadArgument;
+  auto* pci = OSDynamicCast(IOPCIDevice, provider);
+  dexthil::driverkit::PciProvider* impl = pci ? pci->provider_impl() : nullptr;
+  if (!impl) return kIOReturnUnsupported;
+  if (index >= impl->msi_vectors) return kIOReturnNoInterrupt;
+  *interruptType = kIOInterruptTypePCIMessaged | kIOInterruptTypeEdge;
+  return kIOReturnSuccess;
+}
+
 kern_return_t IOInterruptDispatchSource::CancelFunction(std::function<void()> done) {
   if (auto* pci = OSDynamicCast(IOPCIDevice, provider_); pci && pci->provider_impl()) {
     pci->provider_impl()->sources.erase(this);
@@ -122,16 +135,36 @@ kern_return_t IOTimerDispatchSource::Create(IODispatchQueue* queue, IOTimerDispa
 
 OSObject* IOTimerDispatchSource::target_service() const { return action_ ? action_->target() : nullptr; }
 
+namespace {
+// WakeAtTime's clock options, as DriverKit defines them; nullopt for any other value.
+std::optional<Kernel::Clock> timer_clock(uint64_t options) {
+  switch (options) {
+    case kIOTimerClockMachAbsoluteTime:
+    case kIOTimerClockMachContinuousTime:
+      return Kernel::Clock::kMachTicks;
+    case kIOTimerClockUptimeRaw:
+    case kIOTimerClockMonotonicRaw:
+      return Kernel::Clock::kNanoseconds;
+    case kIOTimerClockRealTime:
+      return Kernel::Clock::kRealTimeNanoseconds;
+    default:
+      return std::nullopt;
+  }
+}
+}  // namespace
+
 kern_return_t IOTimerDispatchSource::WakeAtTime(uint64_t options, uint64_t deadline, uint64_t leeway) {
   (void)leeway;  // the simulation fires at the deadline itself
   if (cancelled_) return kIOReturnNotPermitted;
-  if (options & ~uint64_t{kIOTimerClockMachContinuousTime}) return kIOReturnBadArgument;
+  const std::optional<Kernel::Clock> clock = timer_clock(options);
+  if (!clock) return kIOReturnBadArgument;
   disarm();
   const uint64_t generation = ++generation_;
   armed_ = deadline != UINT64_MAX;
   if (!armed_) return kIOReturnSuccess;
+  clock_ = options;
   Kernel& kernel = Kernel::current();
-  const dexthil::sim::SimTime when = std::max(Kernel::ticks_to_time(deadline), kernel.sim().now());
+  const dexthil::sim::SimTime when = std::max(Kernel::clock_time(*clock, deadline), kernel.sim().now());
   retain();  // the pending event keeps the source alive; disarm() gives the reference back
   pending_event_ = kernel.sim().at(when, [this, generation] {
     pending_event_ = 0;
@@ -152,7 +185,7 @@ void IOTimerDispatchSource::fire(uint64_t generation) {
   armed_ = false;
   Kernel* kernel = Kernel::active();
   if (!kernel) return;
-  action_->post(queue_, action_, kernel->mach_ticks());
+  action_->post(queue_, action_, kernel->read_clock(*timer_clock(clock_)));
 }
 
 kern_return_t IOTimerDispatchSource::CancelFunction(std::function<void()> done) {

@@ -11,6 +11,7 @@
 
 #include <DriverKit/DriverKit.h>
 
+#include "harness/driverkit/buses/resources/resources_bus.hpp"
 #include "harness/driverkit/kernel/class_registry.hpp"
 #include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/kernel/kernel_internal.hpp"
@@ -89,6 +90,8 @@ Kernel::Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::Page
     const CrashDescription d = describe_fault(fault, q->name(), label);
     crash(it->second, d.check, d.what, d.why);
   });
+  // Every Mac has its resources nub before any dext loads.
+  add_bus(std::make_unique<ResourcesBus>(*this));
 }
 
 Kernel::~Kernel() {
@@ -128,6 +131,34 @@ std::uint64_t Kernel::mach_ticks() const {
   return static_cast<std::uint64_t>(static_cast<unsigned __int128>(sim_.now()) * 3 / 125'000);
 }
 
+std::uint64_t Kernel::read_clock(Clock clock) const {
+  const std::uint64_t ns = static_cast<std::uint64_t>(sim_.now() / sim::kNanosecond);
+  switch (clock) {
+    case Clock::kMachTicks:
+      return mach_ticks();
+    case Clock::kNanoseconds:
+      return ns;
+    case Clock::kRealTimeNanoseconds:
+      return kSimulatedEpochSeconds * 1'000'000'000ull + ns;
+  }
+  return ns;
+}
+
+sim::SimTime Kernel::clock_time(Clock clock, std::uint64_t value) {
+  switch (clock) {
+    case Clock::kMachTicks:
+      return ticks_to_time(value);
+    case Clock::kRealTimeNanoseconds: {
+      constexpr std::uint64_t epoch_ns = kSimulatedEpochSeconds * 1'000'000'000ull;
+      return clock_time(Clock::kNanoseconds, value < epoch_ns ? 0 : value - epoch_ns);
+    }
+    case Clock::kNanoseconds:
+      break;
+  }
+  const unsigned __int128 t = static_cast<unsigned __int128>(value) * sim::kNanosecond;
+  return t >= sim::kNever ? sim::kNever : static_cast<sim::SimTime>(t);
+}
+
 sim::SimTime Kernel::ticks_to_time(std::uint64_t ticks) {
   const unsigned __int128 t = static_cast<unsigned __int128>(ticks) * 125'000 / 3;
   return t >= sim::kNever ? sim::kNever : static_cast<sim::SimTime>(t);
@@ -165,7 +196,7 @@ void Kernel::queue_freed(IODispatchQueue* queue) {
 kern_return_t Kernel::set_dispatch_queue(IOService* service, const char* name, IODispatchQueue* queue) {
   ServiceRecord* rec = record_of(service);
   if (!name || !queue) return kIOReturnBadArgument;
-  if (std::strcmp(name, "Default") != 0 && !service->_DeclaresQueue(name)) return kIOReturnBadArgument;
+  if (std::strcmp(name, kIOServiceDefaultQueueName) != 0 && !service->_DeclaresQueue(name)) return kIOReturnBadArgument;
   if (!rec) return kIOReturnNotReady;
   queue->retain();
   IODispatchQueue*& slot = rec->queues[name];
@@ -204,7 +235,7 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
                 "; create the queue in init, or route the method to Default.");
       return kIOReturnIPCError;
     }
-    queue = rec->queues["Default"];
+    queue = rec->queues[kIOServiceDefaultQueueName];
   }
   if (!caller) throw std::logic_error(std::string("kernel message ") + name + " sent outside a kernel thread");
   sim_.trace().record_fields(sim_.now(), rec->name, {'M', msgid, sync}, [&] {

@@ -213,6 +213,13 @@ class Kernel {
   kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
   void close_user_client(UserClientConnection* connection, ServiceRecord* client);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
+  // The simulated Mac's clocks in the units DriverKit's timer clocks use. The Mac never sleeps,
+  // so uptime and monotonic time read alike; real time counts from kSimulatedEpochSeconds.
+  enum class Clock { kMachTicks, kNanoseconds, kRealTimeNanoseconds };
+  static constexpr std::uint64_t kSimulatedEpochSeconds = 1'767'225'600;  // 2026-01-01T00:00:00Z
+  std::uint64_t read_clock(Clock clock) const;
+  // The simulated time at which `clock` reads `value` (kNever when it never does).
+  static sim::SimTime clock_time(Clock clock, std::uint64_t value);
   // Fills memory the platform hands out uninitialised (IOMalloc) from the run's seed.
   void fill_from_seed(unsigned char* bytes, std::size_t length);
   static sim::SimTime ticks_to_time(std::uint64_t ticks);

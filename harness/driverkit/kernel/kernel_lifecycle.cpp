@@ -33,10 +33,10 @@ void Kernel::start_process(DextProcess* p) {
 }
 
 bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cls, bool created) {
-  IODispatchQueue* default_queue = IODispatchQueue::make_host(*runtime_, "Default", 0, p->id);
+  IODispatchQueue* default_queue = IODispatchQueue::make_host(*runtime_, kIOServiceDefaultQueueName, 0, p->id);
   queue_owner_[&default_queue->host()] = p;
   p->queues.push_back(default_queue);
-  rec->queues["Default"] = default_queue;
+  rec->queues[kIOServiceDefaultQueueName] = default_queue;
 
   // The object is created and initialised in the dext process.
   bool initialised = false;
@@ -161,14 +161,14 @@ void Kernel::stop_service(ServiceRecord* rec) {
                                         ioreturn_name(stopped), stopped == kIOReturnSuccess, rec->super_stop_called,
                                         left});
   // The kernel drops its references: the service (free() runs in the dext) and its queues.
-  IODispatchQueue* default_queue = rec->queues["Default"];
+  IODispatchQueue* default_queue = rec->queues[kIOServiceDefaultQueueName];
   default_queue->host().dispatch_sync([rec] {
     rec->service->set_record(nullptr);
     rec->service->release();
   });
   if (p->crashed) return;
   for (auto& [name, queue] : rec->queues) {
-    if (name != "Default") queue->release();
+    if (name != kIOServiceDefaultQueueName) queue->release();
   }
   rec->queues.clear();
   default_queue->release();

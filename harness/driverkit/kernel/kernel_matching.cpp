@@ -116,6 +116,8 @@ void Kernel::report_no_match(const LoadedDext& dext) {
     for (const auto& nub : registry_.all()) {
       if (nub->terminated) continue;
       const bool same_class = p.provider_class == nub->provider_class;
+      // Every Mac has the resources nub: it explains nothing about a personality for hardware.
+      if (!same_class && nub->provider_class == "IOUserResources") continue;
       std::vector<std::string> why =
           same_class ? nub->bus->mismatches(p, *nub)
                      : std::vector<std::string>{"IOProviderClass is \"" + p.provider_class + "\", not " + nub->provider_class};

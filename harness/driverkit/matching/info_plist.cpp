@@ -223,6 +223,7 @@ std::optional<DextInfo> load_info_plist(const std::string& path, std::string* er
       per.user_class = get_string(value, "IOUserClass", p);
       per.user_server_name = get_string(value, "IOUserServerName", p);
       per.match_category = get_string(value, "IOMatchCategory", p);
+      per.resource_match = get_string(value, "IOResourceMatch", p);
       per.probe_score = static_cast<std::int64_t>(get_number(value, "IOProbeScore", p).value_or(0));
       read_patterns(value, "IOPCIPrimaryMatch", p, &per.pci_primary);
       read_patterns(value, "IOPCIMatch", p, &per.pci_match);

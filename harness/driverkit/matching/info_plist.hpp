@@ -38,6 +38,7 @@ struct UsbKey {
 struct Personality {
   std::string name;  // its key under IOKitPersonalities
   std::string io_class, provider_class, user_class, user_server_name, match_category;
+  std::string resource_match;  // IOResourceMatch: a resource that must be published
   std::int64_t probe_score = 0;
   std::vector<PciPattern> pci_primary;  // IOPCIPrimaryMatch: (device << 16) | vendor
   std::vector<PciPattern> pci_match;    // IOPCIMatch: primary or subsystem IDs

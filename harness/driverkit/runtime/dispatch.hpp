@@ -43,6 +43,8 @@ class FiberRuntime final : public FaultSink {
   DispatchQueue* current_queue() const;
   // What the running block is (the message it delivers, when it was given one), or nullptr.
   const char* current_label() const;
+  // Which block is running (a token for lock ownership), or nullptr outside dext code.
+  const void* current_block() const { return current_; }
 
   // IOSleep: blocks the running block for `duration` of simulated time; its queue stays held.
   void sleep_for(sim::SimTime duration);

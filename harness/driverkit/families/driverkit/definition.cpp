@@ -16,6 +16,7 @@ const FamilyDefinition& driverkit() {
           {"IOUserClient", "IOService", {"CopyClientMemoryForType"}},
           {"IOInterruptDispatchSource", "IODispatchSource", {"InterruptOccurred"}},
           {"IOTimerDispatchSource", "IODispatchSource", {"TimerOccurred"}},
+          {"IODataQueueDispatchSource", "IODispatchSource", {"DataAvailable", "DataServiced"}},
       }};
   return family;
 }

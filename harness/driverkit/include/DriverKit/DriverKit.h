@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header, as DriverKit's.
 #include <DriverKit/IOBufferMemoryDescriptor.h>
+#include <DriverKit/IODataQueueDispatchSource.h>
 #include <DriverKit/IODMACommand.h>
 #include <DriverKit/IODispatchQueue.h>
 #include <DriverKit/IODispatchSource.h>

@@ -13,6 +13,7 @@
 #include <memory>
 typedef void (^IODispatchBlock)(void);
 typedef void (^IODispatchSourceCancelHandler)(void);
+typedef void (^IODispatchQueueCancelHandler)(void);
 #endif
 
 typedef char IODispatchQueueName[256];
@@ -51,6 +52,8 @@ class IODispatchQueue : public OSObject {
   // makes each service's Default queue).
   static IODispatchQueue* make_host(dexthil::driverkit::FiberRuntime& runtime, const char* name, uint64_t options,
                                     uint64_t owner);
+  // Cancel: `handler` runs on the queue after the blocks already queued.
+  kern_return_t CancelFunction(std::function<void()> handler);
   void DispatchAsyncFunction(std::function<void()> work);
   void DispatchSyncFunction(std::function<void()> work);
   dexthil::driverkit::DispatchQueue& host() const { return *queue_; }
@@ -59,6 +62,9 @@ class IODispatchQueue : public OSObject {
 #if defined(__BLOCKS__)
   void DispatchAsync(IODispatchBlock block) { DispatchAsyncFunction(dexthil_block_function(block)); }
   void DispatchSync(IODispatchBlock block) { DispatchSyncFunction(dexthil_block_function(block)); }
+  kern_return_t Cancel(IODispatchQueueCancelHandler handler) {
+    return CancelFunction(handler ? dexthil_block_function(handler) : std::function<void()>());
+  }
 
   // A block copied to the heap, released when the last copy of the function goes.
   static std::function<void()> dexthil_block_function(IODispatchBlock block) {

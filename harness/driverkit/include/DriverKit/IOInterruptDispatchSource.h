@@ -8,12 +8,22 @@
 #define IOInterruptDispatchSource_InterruptOccurred_Args OSAction* action, uint64_t count, uint64_t time
 #define IOInterruptDispatchSource_InterruptOccurred_ID (::dexthil::iig::message_id("InterruptOccurred"))
 
+// GetInterruptType's answer, with IOKit's values (IOInterrupts.h).
+enum {
+  kIOInterruptTypeEdge = 0x00000000,
+  kIOInterruptTypeLevel = 0x00000001,
+  kIOInterruptTypePCIMessaged = 0x00010000,
+};
+
 class IOInterruptDispatchSource : public IODispatchSource {
   DEXTHIL_METACLASS(IOInterruptDispatchSource, IODispatchSource)
 
  public:
   static kern_return_t Create(IOService* provider, uint32_t index, IODispatchQueue* queue,
                               IOInterruptDispatchSource** source);
+  // The kind of the provider's interrupt `index`: a PCI function's vectors (after
+  // ConfigureInterrupts) are message-signalled and edge-triggered.
+  static kern_return_t GetInterruptType(IOService* provider, uint32_t index, uint64_t* interruptType);
   void free() override;
 
   // Host side.

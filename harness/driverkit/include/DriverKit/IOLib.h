@@ -29,6 +29,37 @@ void IOLogv(const char* format, va_list args);
 void IOSleep(uint64_t milliseconds);
 void IODelay(uint64_t microseconds);
 
+// The page size of the simulated Mac: 16 KiB, as on Apple silicon. A dext that assumes 4 KiB
+// pages gets the same surprise it would on the Mac.
+extern uint64_t IOVMPageSize;
+
+// Locks. A block that waits for a lock suspends in simulated time like any other wait; locking
+// an IOLock the running block already holds ends the process, as the deadlock it is on macOS.
+typedef struct IOLock IOLock;
+typedef struct IORecursiveLock IORecursiveLock;
+typedef struct IORWLock IORWLock;
+enum IOLockAssertState {
+  kIOLockAssertOwned = 1,
+  kIOLockAssertNotOwned = 2,
+};
+IOLock* IOLockAlloc(void);
+void IOLockFree(IOLock* lock);
+void IOLockLock(IOLock* lock);
+bool IOLockTryLock(IOLock* lock);
+void IOLockUnlock(IOLock* lock);
+void IOLockAssert(IOLock* lock, IOLockAssertState type);
+IORecursiveLock* IORecursiveLockAlloc(void);
+void IORecursiveLockFree(IORecursiveLock* lock);
+void IORecursiveLockLock(IORecursiveLock* lock);
+bool IORecursiveLockTryLock(IORecursiveLock* lock);
+void IORecursiveLockUnlock(IORecursiveLock* lock);
+bool IORecursiveLockHaveLock(const IORecursiveLock* lock);
+IORWLock* IORWLockAlloc(void);
+void IORWLockFree(IORWLock* lock);
+void IORWLockRead(IORWLock* lock);
+void IORWLockWrite(IORWLock* lock);
+void IORWLockUnlock(IORWLock* lock);
+
 void* IOMalloc(size_t length);
 void* IOMallocZero(size_t length);
 void IOFree(void* address, size_t length);

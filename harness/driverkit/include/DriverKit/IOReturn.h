@@ -6,6 +6,8 @@
 typedef int kern_return_t;
 typedef kern_return_t IOReturn;
 
+#include <mach/error.h>  // err_get_system, err_get_sub, err_get_code
+
 #define iokit_common_err(return) ((IOReturn)(0xe0000000u | (return)))
 
 #define kIOReturnSuccess 0

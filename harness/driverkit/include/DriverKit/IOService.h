@@ -14,6 +14,9 @@ struct ServiceRecord;
 }
 class IOUserClient;
 
+// The name of every service's first queue, which SetDispatchQueue/CopyDispatchQueue take.
+#define kIOServiceDefaultQueueName "Default"
+
 #define IOService_Start_Args IOService* provider
 #define IOService_Stop_Args IOService* provider
 #define IOService_SetPowerState_Args uint32_t powerFlags

@@ -1,14 +1,22 @@
 #pragma once
-// IOTimerDispatchSource: TimerOccurred(action, time) on the source's queue when simulated mach
-// absolute time reaches the armed deadline. WakeAtTime(0, UINT64_MAX, 0) (or Cancel) disarms.
+// IOTimerDispatchSource: TimerOccurred(action, time) on the source's queue when the armed clock
+// reaches the deadline; `time` is that clock's reading then, in its units. WakeAtTime with a
+// deadline of UINT64_MAX (or Cancel) disarms. The simulated Mac never sleeps, so uptime and
+// monotonic clocks read the same simulated time.
 #include <DriverKit/IODispatchSource.h>
 
 #define IOTimerDispatchSource_TimerOccurred_Args OSAction* action, uint64_t time
 #define IOTimerDispatchSource_TimerOccurred_ID (::dexthil::iig::message_id("TimerOccurred"))
 
+// WakeAtTime's clock, with DriverKit's values (IOTimerDispatchSource.iig): the ns clocks of
+// clock_gettime_nsec_np, and mach time in 24 MHz ticks.
 enum {
-  kIOTimerClockMachAbsoluteTime = 0x00000000,
-  kIOTimerClockMachContinuousTime = 0x00000001,
+  kIOTimerClockUptimeRaw = 0x88ull,
+  kIOTimerClockMonotonicRaw = 0x84ull,
+  kIOTimerClockRealTime = 0x80ull,
+  kIOTimerClockWallTime = 0x80ull,
+  kIOTimerClockMachAbsoluteTime = 0xC8ull,
+  kIOTimerClockMachContinuousTime = 0xC4ull,
 };
 
 class IOTimerDispatchSource : public IODispatchSource {
@@ -29,6 +37,7 @@ class IOTimerDispatchSource : public IODispatchSource {
   void fire(uint64_t generation);
   void disarm();  // drops the pending simulator event and the reference it holds
   bool armed_ = false;
+  uint64_t clock_ = 0;  // the armed clock, for TimerOccurred's time
   uint64_t generation_ = 0;  // a newer WakeAtTime supersedes the armed event
   uint64_t pending_event_ = 0;  // the simulator event that fires it (0: none)
 };

@@ -2,6 +2,7 @@
 // OSAction: a method of an object that the system calls later (an interrupt, a timer, an I/O
 // completion). iig generates CreateAction<Method> for every TYPE(...) method; the action holds a
 // reference on its target, as in DriverKit, so a dext must release its actions.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -10,6 +11,11 @@
 
 class IODispatchQueue;
 
+#if defined(__BLOCKS__)
+#include <Block.h>
+typedef void (^OSActionCancelHandler)(void);
+#endif
+
 class OSAction : public OSObject {
   DEXTHIL_METACLASS(OSAction, OSObject)
 
@@ -17,12 +23,24 @@ class OSAction : public OSObject {
   static kern_return_t Create(OSObject* target, uint64_t targetmsgid, uint64_t msgid, size_t referenceSize,
                               OSAction** action);
   void* GetReference() { return reference_.empty() ? nullptr : reference_.data(); }
+  // After Cancel the action delivers nothing more, messages already posted included; `handler`
+  // then runs on the queue that called Cancel.
+  kern_return_t CancelFunction(std::function<void()> handler);
+#if defined(__BLOCKS__)
+  kern_return_t Cancel(OSActionCancelHandler handler) {
+    if (!handler) return CancelFunction({});
+    std::shared_ptr<void> held(const_cast<void*>(Block_copy(static_cast<const void*>(handler))),
+                               [](void* b) { Block_release(b); });
+    return CancelFunction([held] { reinterpret_cast<OSActionCancelHandler>(held.get())(); });
+  }
+#endif
   void free() override;
 
   // Host side.
   OSObject* target() const { return target_; }
   uint64_t targetMsgID() const { return targetmsgid_; }
   uint64_t msgID() const { return msgid_; }
+  bool cancelled() const { return cancelled_; }
   // Sends the target method its arguments asynchronously, on the queue the method is routed
   // to or else on `queue` (the source's). Arguments are copied; references are not allowed.
   template <class... A>
@@ -37,4 +55,5 @@ class OSAction : public OSObject {
   uint64_t targetmsgid_ = 0;
   uint64_t msgid_ = 0;
   std::vector<uint8_t> reference_;
+  bool cancelled_ = false;
 };

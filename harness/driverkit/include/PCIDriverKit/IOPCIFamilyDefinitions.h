@@ -12,10 +12,10 @@
 #define kIOPCISecondaryMatchKey "IOPCISecondaryMatch"
 #define kIOPCIClassMatchKey "IOPCIClassMatch"
 
-// ConfigureInterrupts' interruptType (kIOInterruptTypeLevel is legacy INTx).
+// ConfigureInterrupts' interruptType: kIOInterruptTypeLevel (legacy INTx) and
+// kIOInterruptTypePCIMessaged (MSI) are IOKit's (<DriverKit/IOInterruptDispatchSource.h>).
+#include <DriverKit/IOInterruptDispatchSource.h>
 enum {
-  kIOInterruptTypeLevel = 0x00000001,
-  kIOInterruptTypePCIMessaged = 0x00010000,
   kIOInterruptTypePCIMessagedX = 0x00020000,
 };
 

@@ -15,14 +15,13 @@
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/buses/usb/usb_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/kernel/tests/dext_test_support.hpp"
 #include "harness/pcie/tests/machine.hpp"
 
 namespace dexthil::driverkit {
 namespace {
 
-std::string dext_library(const std::string& target) {
-  return std::string(DEXTHIL_DEXT_DIR) + "/" + target + ".dext/lib" + target + ".so";
-}
+using testing::dext_library;
 
 // dexts/usbprobe/Info.plist with one text replaced, written to a file of its own.
 std::string usbprobe_plist_with(const std::string& from, const std::string& to, const std::string& name) {
@@ -62,10 +61,7 @@ struct UsbMachine {
     EXPECT_TRUE(loaded) << error;
   }
   void run_for(sim::SimTime t) { sim.run_until(sim.now() + t); }
-  const ServiceRecord* service() const {
-    auto all = kernel.services();
-    return all.empty() ? nullptr : all.back();
-  }
+  const ServiceRecord* service() const { return testing::last_service(kernel); }
   std::string published(const std::string& key) const {
     for (const auto& f : kernel.service_figures()) {
       for (const auto& [k, v] : f.values) {
@@ -74,11 +70,7 @@ struct UsbMachine {
     }
     return "(not published)";
   }
-  std::string all_findings() const {
-    std::string out;
-    for (const auto& f : findings.all()) out += f.check + ": " + f.what + "\n";
-    return out;
-  }
+  std::string all_findings() const { return testing::findings_text(findings); }
 
   sim::Simulator sim;
   hostmem::SparseMemory memory;
@@ -94,9 +86,10 @@ struct UsbMachine {
 TEST(NubRegistry, PropertiesAreLookedUpByKeyAndTheNewestNubWinsALocation) {
   UsbMachine m;
   const auto& nubs = m.kernel.registry().all();
-  ASSERT_EQ(nubs.size(), 2u);  // the device and its one interface
-  const Nub& device = *nubs[0];
-  const Nub& interface = *nubs[1];
+  ASSERT_EQ(nubs.size(), 3u);  // the Mac's resources, the device and its one interface
+  EXPECT_EQ(nubs[0]->provider_class, "IOUserResources");
+  const Nub& device = *nubs[1];
+  const Nub& interface = *nubs[2];
   EXPECT_EQ(device.provider_class, "IOUSBHostDevice");
   EXPECT_EQ(device.location, "usb1.port1");
   EXPECT_EQ(interface.provider_class, "IOUSBHostInterface");
@@ -113,9 +106,9 @@ TEST(NubRegistry, PropertiesAreLookedUpByKeyAndTheNewestNubWinsALocation) {
   m.bus->unplug("usb1.port1");
   EXPECT_TRUE(interface.terminated);
   m.bus->attach(megatec_ups());
-  ASSERT_EQ(nubs.size(), 4u);
-  EXPECT_EQ(m.kernel.nub("usb1.port1.if0"), nubs[3].get());
-  EXPECT_FALSE(nubs[3]->terminated);
+  ASSERT_EQ(nubs.size(), 5u);
+  EXPECT_EQ(m.kernel.nub("usb1.port1.if0"), nubs[4].get());
+  EXPECT_FALSE(nubs[4]->terminated);
 }
 
 TEST(NubRegistry, ThePciBusPublishesAFunctionWithIOPCIFamilysProperties) {
@@ -124,8 +117,8 @@ TEST(NubRegistry, ThePciBusPublishesAFunctionWithIOPCIFamilysProperties) {
   checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
   Kernel kernel(m.sim, m.memory, m.buffers, monitor);
   kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
-  ASSERT_EQ(kernel.registry().all().size(), 1u);
-  const Nub& nub = *kernel.registry().all()[0];
+  ASSERT_EQ(kernel.registry().all().size(), 2u);  // the Mac's resources, then the function
+  const Nub& nub = *kernel.registry().all()[1];
   EXPECT_EQ(nub.provider_class, "IOPCIDevice");
   EXPECT_EQ(nub.location, "dev");
   EXPECT_NE(OSDynamicCast(IOPCIDevice, nub.object), nullptr);

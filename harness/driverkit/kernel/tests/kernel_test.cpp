@@ -13,6 +13,7 @@
 #include "harness/checks/driverkit_checkers.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
 #include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/kernel/tests/dext_test_support.hpp"
 #include "harness/pcie/config_space.hpp"
 #include "harness/pcie/tests/machine.hpp"
 #include "models/dma_testdev/dma_testdev.hpp"
@@ -20,13 +21,11 @@
 namespace dexthil::driverkit {
 namespace {
 
+using testing::dext_library;
+
 // Start reads the ID register (a 500 ns round trip through the direct topology's two hops)
 // before it arms its 1 ms watchdog, so the watchdog fires this long after Start began.
 constexpr sim::SimTime kWatchdogFires = 1 * sim::kMillisecond + 500 * sim::kNanosecond;
-
-std::string dext_library(const std::string& target) {
-  return std::string(DEXTHIL_DEXT_DIR) + "/" + target + ".dext/lib" + target + ".so";
-}
 
 struct DextMachine {
   explicit DextMachine(const std::string& variant, KernelProfile profile = {}, const std::string& topology = "direct")
@@ -44,21 +43,9 @@ struct DextMachine {
   }
   void run_for(sim::SimTime t) { m.sim.run_until(m.sim.now() + t); }
 
-  const ServiceRecord* service() const {
-    auto all = kernel.services();
-    return all.empty() ? nullptr : all.back();
-  }
+  const ServiceRecord* service() const { return testing::last_service(kernel); }
   // A number the driver published with SetProperties.
-  std::uint64_t property(const char* key) {
-    const ServiceRecord* rec = service();
-    if (!rec || !rec->service) return ~0ull;
-    OSDictionary* props = nullptr;
-    rec->service->CopyProperties(&props);
-    const OSNumber* n = OSDynamicCast(OSNumber, props->getObject(key));
-    const std::uint64_t value = n ? n->unsigned64BitValue() : ~0ull;
-    props->release();
-    return value;
-  }
+  std::uint64_t property(const char* key) { return testing::published_number(service(), key); }
   std::vector<checks::Finding> with_check(const std::string& check) const {
     std::vector<checks::Finding> out;
     for (const auto& f : m.findings.all()) {
@@ -66,11 +53,7 @@ struct DextMachine {
     }
     return out;
   }
-  std::string all_findings() const {
-    std::string out;
-    for (const auto& f : m.findings.all()) out += f.check + ": " + f.what + "\n";
-    return out;
-  }
+  std::string all_findings() const { return testing::findings_text(m.findings); }
 
   pcie::testing::Machine m;
   monitor::Monitor monitor;

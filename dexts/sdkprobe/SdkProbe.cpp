@@ -1,0 +1,232 @@
+// SdkProbe: exercises the SDK surface real dexts use (os_log, locks, clocks and timer clocks,
+// byte order, error numbers, the page size, availability checks, a data queue, cancelling
+// actions and queues, C sources) and publishes what it saw with SetProperties.
+#include <os/log.h>
+#include <time.h>
+
+#include <DriverKit/DriverKit.h>
+#include <DriverKit/IOKitKeys.h>
+#include <DriverKit/IOMemoryMap.h>
+#include <libkern/OSByteOrder.h>
+
+#include "SdkProbe.h"
+#include "sdkprobe_checks.h"
+
+namespace {
+constexpr uint64_t kMillisecondNs = 1000000;
+constexpr uint32_t kQueueBytes = 48;  // three entries of 4 + 12 bytes fill it: the fourth overruns
+constexpr uint32_t kEntryBytes = 12;
+}  // namespace
+
+struct SdkProbe_IVars {
+  IOTimerDispatchSource* timer;
+  OSAction* timerAction;
+  IODispatchQueue* worker;
+  IOLock* lock;
+  IODataQueueDispatchSource* dataQueue;
+  OSAction* dataAvailable;
+  OSAction* dataServiced;
+  uint64_t timerDeadline;
+  uint64_t timerLateNs;
+  uint64_t timerFires;
+  uint64_t lockWaitedNs;
+  uint64_t locksOK;
+  uint64_t helpersOK;
+  uint64_t enqueued, overruns, dequeued, dataAvailableCalls, dataServicedCalls;
+  uint64_t actionCancelled, queueCancelled;
+};
+
+bool SdkProbe::init() {
+  if (!super::init()) return false;
+  ivars = IONewZero(SdkProbe_IVars, 1);
+  return ivars != nullptr;
+}
+
+// Stop drops what Start made; free drops it too, for a Start that failed half-way.
+static void ReleaseResources(SdkProbe_IVars* ivars) {
+  OSSafeReleaseNULL(ivars->timer);
+  OSSafeReleaseNULL(ivars->timerAction);
+  OSSafeReleaseNULL(ivars->worker);
+  OSSafeReleaseNULL(ivars->dataQueue);
+  OSSafeReleaseNULL(ivars->dataAvailable);
+  OSSafeReleaseNULL(ivars->dataServiced);
+}
+
+void SdkProbe::free() {
+  if (ivars) {
+    ReleaseResources(ivars);
+    if (ivars->lock) IOLockFree(ivars->lock);
+  }
+  IOSafeDeleteNULL(ivars, SdkProbe_IVars, 1);
+  super::free();
+}
+
+// Locks as a single block sees them: a held IOLock refuses TryLock, a recursive lock nests, a
+// read-write lock takes two readers.
+static bool LocksBehave() {
+  IOLock* lock = IOLockAlloc();
+  IORecursiveLock* recursive = IORecursiveLockAlloc();
+  IORWLock* rw = IORWLockAlloc();
+  IOLockLock(lock);
+  IOLockAssert(lock, kIOLockAssertOwned);
+  bool ok = !IOLockTryLock(lock);
+  IOLockUnlock(lock);
+  ok = ok && IOLockTryLock(lock);
+  IOLockUnlock(lock);
+  IORecursiveLockLock(recursive);
+  IORecursiveLockLock(recursive);
+  ok = ok && IORecursiveLockHaveLock(recursive);
+  IORecursiveLockUnlock(recursive);
+  ok = ok && IORecursiveLockHaveLock(recursive);
+  IORecursiveLockUnlock(recursive);
+  ok = ok && !IORecursiveLockHaveLock(recursive);
+  IORWLockRead(rw);
+  IORWLockRead(rw);
+  IORWLockUnlock(rw);
+  IORWLockUnlock(rw);
+  IORWLockWrite(rw);
+  IORWLockUnlock(rw);
+  IORWLockFree(rw);
+  IORecursiveLockFree(recursive);
+  IOLockFree(lock);
+  return ok;
+}
+
+kern_return_t IMPL(SdkProbe, Start) {
+  kern_return_t ret = Start(provider, SUPERDISPATCH);
+  if (ret != kIOReturnSuccess) return ret;
+
+  // The unified log's levels and format extensions.
+  const char* name = "SdkProbe";
+  uint64_t pageSize = IOVMPageSize;
+  os_log(OS_LOG_DEFAULT, "%{public}s: Start, page size %llu, private %{private}d, ready %{bool}d", name,
+         static_cast<unsigned long long>(pageSize), 7, 1);
+  os_log_info(OS_LOG_DEFAULT, "%{public}s: an info record", name);
+  os_log_debug(OS_LOG_DEFAULT, "%{public}s: a debug record", name);
+  os_log_error(OS_LOG_DEFAULT, "%{public}s: an error record, %{errno}d", name, 2);
+  os_log_fault(os_log_create("org.dexthil.SdkProbe", "probe"), "a fault record in category probe");
+
+  ivars->locksOK = LocksBehave();
+  ivars->helpersOK = sdkprobe_c_helpers_ok() && OSSwapHostToBigInt32(0x11223344u) == 0x44332211u &&
+                     err_get_code(kIOReturnBadArgument) == 0x2c2 && err_get_system(kIOReturnBadArgument) == 0x38;
+  bool available = false;
+  if (__builtin_available(driverkit 20.0, *)) available = true;
+#if TARGET_OS_DRIVERKIT
+  ivars->helpersOK = ivars->helpersOK && available;
+#else
+  ivars->helpersOK = 0;
+#endif
+
+  // A timer on the monotonic nanosecond clock, 1 ms from now, on the Default queue.
+  IODispatchQueue* defaultQueue = nullptr;
+  ret = CopyDispatchQueue(kIOServiceDefaultQueueName, &defaultQueue);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = IOTimerDispatchSource::Create(defaultQueue, &ivars->timer);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionTimerOccurred(0, &ivars->timerAction);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->timer->SetHandler(ivars->timerAction);
+  ivars->timerDeadline = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) + kMillisecondNs;
+  ivars->timer->WakeAtTime(kIOTimerClockMonotonicRaw, ivars->timerDeadline, 0);
+
+  // A second queue holds the lock for 2 ms of simulated time; the timer's handler, on the
+  // Default queue, waits for it.
+  ivars->lock = IOLockAlloc();
+  ret = IODispatchQueue::Create("Worker", 0, 0, &ivars->worker);
+  if (ret != kIOReturnSuccess) return ret;
+  IOLock* lock = ivars->lock;
+  ivars->worker->DispatchAsync(^{
+    IOLockLock(lock);
+    IOSleep(2);
+    IOLockUnlock(lock);
+  });
+
+  // A data queue: three entries fit, the fourth overruns; DataAvailable drains it and the
+  // dequeue after the overrun brings DataServiced.
+  ret = IODataQueueDispatchSource::Create(kQueueBytes, defaultQueue, &ivars->dataQueue);
+  OSSafeReleaseNULL(defaultQueue);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionDataAvailable(0, &ivars->dataAvailable);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionDataServiced(0, &ivars->dataServiced);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->dataQueue->SetDataAvailableHandler(ivars->dataAvailable);
+  ivars->dataQueue->SetDataServicedHandler(ivars->dataServiced);
+  for (uint32_t i = 0; i < 4; i++) {
+    kern_return_t r = ivars->dataQueue->Enqueue(kEntryBytes, ^(void* data, size_t size) {
+      memset(data, static_cast<int>(i + 1), size);
+    });
+    if (r == kIOReturnSuccess) ivars->enqueued++;
+    else if (r == kIOReturnOverrun) ivars->overruns++;
+  }
+  Publish();
+  return RegisterService();
+}
+
+void IMPL(SdkProbe, TimerOccurred) {
+  ivars->timerFires++;
+  ivars->timerLateNs = time - ivars->timerDeadline;
+  const uint64_t before = clock_gettime_nsec_np(CLOCK_UPTIME_RAW);
+  IOLockLock(ivars->lock);
+  ivars->lockWaitedNs = clock_gettime_nsec_np(CLOCK_UPTIME_RAW) - before;
+  IOLockUnlock(ivars->lock);
+  // Nothing more comes from this action once it is cancelled; the handler says so.
+  __block SdkProbe* me = this;
+  ivars->timerAction->Cancel(^{
+    me->ivars->actionCancelled++;
+    me->Publish();
+  });
+  ivars->timer->WakeAtTime(kIOTimerClockMonotonicRaw, clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) + kMillisecondNs, 0);
+  ivars->worker->Cancel(^{
+    me->ivars->queueCancelled++;
+  });
+  Publish();
+}
+
+void IMPL(SdkProbe, DataAvailable) {
+  ivars->dataAvailableCalls++;
+  while (ivars->dataQueue->Dequeue(^(const void* data, size_t size) {
+    if (size == kEntryBytes && static_cast<const uint8_t*>(data)[0] != 0) ivars->dequeued++;
+  }) == kIOReturnSuccess) {
+  }
+  Publish();
+}
+
+void IMPL(SdkProbe, DataServiced) {
+  ivars->dataServicedCalls++;
+  Publish();
+}
+
+kern_return_t IMPL(SdkProbe, Stop) {
+  // The actions hold references on this object: cancel the sources and drop them here, or the
+  // service and everything it made outlive Stop.
+  if (ivars->timer) ivars->timer->Cancel(nullptr);
+  if (ivars->dataQueue) ivars->dataQueue->Cancel(nullptr);
+  ReleaseResources(ivars);
+  return Stop(provider, SUPERDISPATCH);
+}
+
+void SdkProbe::Publish() {
+  OSDictionary* props = OSDictionary::withCapacity(16);
+  if (!props) return;
+  auto set = [props](const char* key, uint64_t value) {
+    OSNumber* n = OSNumber::withNumber(value, 64);
+    props->setObject(key, n);
+    n->release();
+  };
+  set("PageSize", IOVMPageSize);
+  set("LocksOK", ivars->locksOK);
+  set("HelpersOK", ivars->helpersOK);
+  set("TimerFires", ivars->timerFires);
+  set("TimerLateNs", ivars->timerLateNs);
+  set("LockWaitedNs", ivars->lockWaitedNs);
+  set("Enqueued", ivars->enqueued);
+  set("Overruns", ivars->overruns);
+  set("Dequeued", ivars->dequeued);
+  set("DataAvailableCalls", ivars->dataAvailableCalls);
+  set("DataServicedCalls", ivars->dataServicedCalls);
+  set("ActionCancelled", ivars->actionCancelled);
+  set("QueueCancelled", ivars->queueCancelled);
+  SetProperties(props);
+  props->release();
+}

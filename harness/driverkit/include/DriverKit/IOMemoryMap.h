@@ -1,0 +1,3 @@
+#pragma once
+// DriverKit declares IOMemoryMap in a header of its own; here it lives beside IOMemoryDescriptor.
+#include <DriverKit/IOMemoryDescriptor.h>
