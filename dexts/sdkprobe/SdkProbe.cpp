@@ -198,12 +198,23 @@ void IMPL(SdkProbe, DataServiced) {
 }
 
 kern_return_t IMPL(SdkProbe, Stop) {
-  // The actions hold references on this object: cancel the sources and drop them here, or the
-  // service and everything it made outlive Stop.
-  if (ivars->timer) ivars->timer->Cancel(nullptr);
+  // Apple's pattern for a dext with sources: cancel them, and finish stopping (the superclass's
+  // Stop) in the cancel handler, once nothing can fire any more. The actions hold references on
+  // this object, so everything Start made is dropped there too.
+  if (!ivars->timer) {
+    ReleaseResources(ivars);
+    return Stop(provider, SUPERDISPATCH);
+  }
   if (ivars->dataQueue) ivars->dataQueue->Cancel(nullptr);
-  ReleaseResources(ivars);
-  return Stop(provider, SUPERDISPATCH);
+  retain();
+  provider->retain();
+  ivars->timer->Cancel(^{
+    ReleaseResources(ivars);
+    Stop(provider, SUPERDISPATCH);
+    provider->release();
+    release();
+  });
+  return kIOReturnSuccess;
 }
 
 void SdkProbe::Publish() {

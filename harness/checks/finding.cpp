@@ -54,7 +54,7 @@ const std::vector<CheckInfo>& known_checks() {
       {"dext.leak", "an object the dext created was still alive after its service was freed"},
       {"lifecycle.start-failed", "a matched service's init or Start failed"},
       {"lifecycle.super-start", "Start succeeded without calling Start(provider, SUPERDISPATCH)"},
-      {"lifecycle.super-stop", "Stop returned without calling Stop(provider, SUPERDISPATCH)"},
+      {"lifecycle.super-stop", "Stop(provider, SUPERDISPATCH) never called, in Stop or after it"},
       {"lifecycle.stop-failed", "Stop returned an error"},
       {"lifecycle.user-client", "NewUserClient or IOService::Create could not give an application its user client"},
       {"lifecycle.io-after-stop", "interrupts, timers, DMA or the provider left running after Stop"},

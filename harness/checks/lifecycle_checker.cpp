@@ -67,9 +67,10 @@ void LifecycleChecker::on_stopped(const monitor::ServiceStopped& e) {
   }
   if (!e.super_stop_called) {
     add(e.time, "lifecycle.super-stop", e.service, e.location,
-        cls + "::Stop returned without calling Stop(provider, SUPERDISPATCH)",
-        "The kernel side of Stop never ran, so the service is never fully terminated; call Stop(provider, "
-        "SUPERDISPATCH) last in Stop.");
+        cls + "::Stop never called Stop(provider, SUPERDISPATCH)",
+        "The kernel side of Stop never ran, so the service is never fully terminated. Call Stop(provider, "
+        "SUPERDISPATCH) last in Stop, or later, once the sources Stop cancelled have finished (from the last "
+        "cancel handler), as xnu allows.");
   }
   for (const monitor::LeftRunning& l : e.left_running) {
     add(e.time, "lifecycle.io-after-stop", e.service, e.location, l.what, l.why);

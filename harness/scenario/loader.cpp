@@ -183,11 +183,6 @@ class Reader : public toml_input::TomlReader {
         fail(*t.get("name"), path + ".name", "\"" + d.name + "\" is not a dext bundle name");
       }
       if (auto p = string(t, "path", path, false)) d.path = existing_directory(t, "path", path, *p);
-      if (!has_topology_ && places_.empty()) {
-        fail(t, path,
-             "a dext needs nubs to match: [scenario] topology (its PCI functions) or a section that publishes them, "
-             "such as [[usb_device]]");
-      }
       s.dexts.push_back(std::move(d));
     });
     for_each_table(root, "capture", [&](const toml::table& t, const std::string& path) {
@@ -286,7 +281,7 @@ class Reader : public toml_input::TomlReader {
     if (dot == std::string::npos || dot + 1 == e.stat->size() || !known) {
       fail(*t.get("stat"), path + ".stat",
            "\"" + *e.stat + "\" is not MODEL.NAME (a model of this scenario) or CLASS@ENDPOINT.NAME (a dext service on an "
-           "endpoint of its topology, or on a place a section such as [[usb_device]] publishes)");
+           "endpoint of its topology, on a place a section such as [[usb_device]] publishes, or on IOUserResources)");
     }
     e.at_least = integer(t, "at_least", path, INT64_MIN, INT64_MAX);
     e.at_most = integer(t, "at_most", path, INT64_MIN, INT64_MAX);
@@ -482,7 +477,8 @@ class Reader : public toml_input::TomlReader {
 
   const std::vector<ModelTypeInfo>& types_;
   const std::vector<std::shared_ptr<const SectionPlugin>>& sections_;
-  std::set<std::string> places_;  // where sections put nubs
+  // Where nubs are: every Mac's resources nub, and where sections put theirs.
+  std::set<std::string> places_{"IOUserResources"};
   std::vector<std::string> known_ids_;  // the core finding ids and those the model types add
   bool has_topology_ = false;
   std::set<std::string> endpoints_;

@@ -84,6 +84,9 @@ struct ServiceRecord {
   bool released = false;  // stopped, and the kernel's references dropped
   bool super_start_called = false;
   bool super_stop_called = false;
+  // Stop returned this, and the kernel waits for Stop(provider, SUPERDISPATCH), which a dext may
+  // call later (from the cancel handler of the last source it cancelled), as xnu allows.
+  std::optional<kern_return_t> stop_result;
   bool in_power_tree = false;
   PowerState power = PowerState::kOn;  // the device's state as the kernel has set it
   std::optional<std::uint32_t> ack_pending;  // flags of a SetPowerState not yet acknowledged
@@ -230,6 +233,8 @@ class Kernel {
   void start_process(DextProcess* process);
   void report_no_match(const LoadedDext& dext);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
+  // Stop has returned and its kernel side ran: the service is stopped, the kernel lets it go.
+  void complete_stop(ServiceRecord* record);
   // Makes the service object in the process (its Default queue, the class's factory, init).
   // `created`: by IOService::Create (a user client), not matched on a nub.
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls, bool created = false);

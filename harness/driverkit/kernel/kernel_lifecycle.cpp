@@ -108,7 +108,13 @@ void Kernel::super_start(IOService* service) {
 }
 
 void Kernel::super_stop(IOService* service) {
-  if (ServiceRecord* rec = record_of(service)) rec->super_stop_called = true;
+  ServiceRecord* rec = record_of(service);
+  if (!rec) return;
+  rec->super_stop_called = true;
+  // Called after Stop returned: the stop completes now, on the kernel's thread.
+  if (rec->stop_result && rec->stage == ServiceRecord::Stage::kStopping) {
+    rec->kernel_queue->dispatch_async([this, rec] { complete_stop(rec); });
+  }
 }
 
 kern_return_t Kernel::terminate(IOService* service) {
@@ -153,13 +159,23 @@ void Kernel::stop_service(ServiceRecord* rec) {
   rec->stage = ServiceRecord::Stage::kStopping;
   rec->in_power_tree = false;  // leaving the tree: no more power changes
   if (p->family) p->family->stopping(*this, *rec);
-  const kern_return_t stopped = rec->service->Stop(rec->provider);
+  rec->stop_result = rec->service->Stop(rec->provider);
   if (p->crashed) return;
+  if (!rec->super_stop_called) {
+    trace(rec->name, "Stop returned; waiting for Stop(provider, SUPERDISPATCH)");
+    return;
+  }
+  complete_stop(rec);
+}
+
+void Kernel::complete_stop(ServiceRecord* rec) {
+  DextProcess* p = rec->process;
+  if (p->crashed || rec->stage != ServiceRecord::Stage::kStopping) return;
   rec->stage = ServiceRecord::Stage::kStopped;
   const std::vector<monitor::LeftRunning> left = left_running_after_stop(rec);
+  const kern_return_t stopped = *rec->stop_result;
   monitor_.emit(monitor::ServiceStopped{sim_.now(), rec->name, p->nub->location, rec->class_name,
-                                        ioreturn_name(stopped), stopped == kIOReturnSuccess, rec->super_stop_called,
-                                        left});
+                                        ioreturn_name(stopped), stopped == kIOReturnSuccess, true, left});
   // The kernel drops its references: the service (free() runs in the dext) and its queues.
   IODispatchQueue* default_queue = rec->queues[kIOServiceDefaultQueueName];
   default_queue->host().dispatch_sync([rec] {
@@ -209,6 +225,13 @@ void Kernel::report_leaks(DextProcess* p) {
 void Kernel::finish() {
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
+      if (rec->stage == ServiceRecord::Stage::kStopping && rec->stop_result && !p->crashed) {
+        // Stop returned, and nothing ever called its kernel side: the service never stopped.
+        trace(rec->name, "Stop(provider, SUPERDISPATCH) never called by the end of the run");
+        monitor_.emit(monitor::ServiceStopped{sim_.now(), rec->name, p->nub->location, rec->class_name,
+                                              ioreturn_name(*rec->stop_result), *rec->stop_result == kIOReturnSuccess,
+                                              false, left_running_after_stop(rec.get())});
+      }
       if (rec->ack_pending && !p->crashed) {
         trace(rec->name, "SetPowerState unacknowledged at the end of the run");
         monitor_.emit(monitor::PowerChangeUnacknowledged{sim_.now(), rec->name, p->nub->location, "", 0,

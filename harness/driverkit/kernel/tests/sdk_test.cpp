@@ -113,8 +113,12 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   EXPECT_NE(log.find("] fault: [org.dexthil.SdkProbe:probe] a fault record in category probe\n"), std::string::npos)
       << log;
   EXPECT_NE(log.find("] SdkProbe: C helpers agree\n"), std::string::npos) << log;
+  // Stop cancels the timer and calls Stop(provider, SUPERDISPATCH) from the cancel handler, after
+  // Stop returned: the kernel waits for it, and the service stops cleanly.
   m.kernel.terminate_all();
   m.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(m.service()->stage, ServiceRecord::Stage::kStopped);
+  EXPECT_TRUE(m.service()->released);
   m.kernel.finish();
   EXPECT_TRUE(m.findings.empty()) << m.all_findings();
 }
