@@ -12,6 +12,10 @@
 #include "SdkProbe.h"
 #include "sdkprobe_checks.h"
 
+namespace sdkprobe {
+uint32_t cxx_in_c_file();  // sdkprobe_cxx.c, compiled as C++
+}
+
 namespace {
 constexpr uint64_t kMillisecondNs = 1000000;
 constexpr uint32_t kQueueBytes = 48;  // three entries of 4 + 12 bytes fill it: the fourth overruns
@@ -34,6 +38,7 @@ struct SdkProbe_IVars {
   uint64_t helpersOK;
   uint64_t enqueued, overruns, dequeued, dataAvailableCalls, dataServicedCalls;
   uint64_t actionCancelled, queueCancelled;
+  uint64_t nameOK, registryEntryID, cxxInCFile;
 };
 
 bool SdkProbe::init() {
@@ -116,6 +121,18 @@ kern_return_t IMPL(SdkProbe, Start) {
 #else
   ivars->helpersOK = 0;
 #endif
+
+  // The registry entry: its name (the class's until SetName) and its ID.
+  OSString* name0 = nullptr;
+  OSString* name1 = nullptr;
+  CopyName(&name0);
+  SetName("SdkProbe@0");
+  CopyName(&name1);
+  ivars->nameOK = name0 && name1 && name0->isEqualTo("SdkProbe") && name1->isEqualTo("SdkProbe@0");
+  OSSafeReleaseNULL(name0);
+  OSSafeReleaseNULL(name1);
+  GetRegistryEntryID(&ivars->registryEntryID);
+  ivars->cxxInCFile = sdkprobe::cxx_in_c_file();
 
   // A timer on the monotonic nanosecond clock, 1 ms from now, on the Default queue.
   IODispatchQueue* defaultQueue = nullptr;
@@ -238,6 +255,9 @@ void SdkProbe::Publish() {
   set("DataServicedCalls", ivars->dataServicedCalls);
   set("ActionCancelled", ivars->actionCancelled);
   set("QueueCancelled", ivars->queueCancelled);
+  set("NameOK", ivars->nameOK);
+  set("RegistryEntryID", ivars->registryEntryID);
+  set("CxxInCFile", ivars->cxxInCFile);
   SetProperties(props);
   props->release();
 }

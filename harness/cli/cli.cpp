@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <sstream>
 
@@ -16,6 +17,8 @@
 #include "harness/runner/isolation.hpp"
 #include "harness/runner/run.hpp"
 #include "harness/scenario/loader.hpp"
+#include "harness/xcode/build_settings.hpp"
+#include "harness/xcode/xcode_project.hpp"
 #include "models/builtin_models.hpp"
 
 #ifndef DEXTHIL_VERSION
@@ -39,6 +42,8 @@ commands:
   list [<file|dir>...]  list scenarios; --models and --checks list what scenarios may use
   topo <file>           enumerate a PCIe topology and print its tree, RIDs and SIDs
   lint-plist <file>     check a dext's Info.plist personalities (and entitlements)
+  xcode-target <Foo.xcodeproj> <target>  read a dext target of an Xcode project
+  expand-plist <in> <out>  write an Info.plist with its build settings expanded
   version               print the version
   help [command]        print help for a command
 
@@ -105,17 +110,52 @@ bridge that makes it so, and the SID the root port's PORT_RID2SID table gives it
 exit status: 0 success, 2 usage or input error
 )";
 
-constexpr const char* kLintPlistHelp = R"(usage: dexthil lint-plist [--entitlements FILE] <Info.plist>
+constexpr const char* kLintPlistHelp = R"(usage: dexthil lint-plist [--entitlements FILE] [--setting NAME=VALUE]... <Info.plist>
 
-Checks a dext's IOKitPersonalities (XML or binary plist) for mistakes that make it fail on a Mac:
+Checks a dext's Info.plist (XML or binary) for mistakes that make it fail on a Mac. Build
+settings ($(NAME), ${NAME}) are expanded first, as Xcode expands them when it builds the dext;
+--setting defines one (repeat it for more), and any other expands to nothing.
+  plist.build-setting          a build setting the plist uses is not defined
+  plist.bundle-id              CFBundleIdentifier missing or empty
   plist.missing-key            IOClass, IOProviderClass, IOUserClass or IOUserServerName missing
   plist.server-name            IOUserServerName is not the dext's CFBundleIdentifier
   plist.match-category         IOMatchCategory outside IOResources/IOUserResources matches
+  plist.impossible-key         a match key the provider class never has (USB keys on IOPCIDevice,
+                               interface keys on IOUSBHostDevice, ...)
   plist.family-class           IOClass left as IOUserService where the family needs its class
+  plist.entitlement-format     a transport entitlement that is not an array of dictionaries
   plist.entitlement-coverage   transport entitlements that do not cover the matched IDs
-The last two need the dext's entitlements file (--entitlements).
+The last three need the dext's entitlements file (--entitlements).
 
 exit status: 0 no findings, 1 findings, 2 usage or input error
+)";
+
+constexpr const char* kExpandPlistHelp = R"(usage: dexthil expand-plist [--setting NAME=VALUE]... <Info.plist> <out.plist>
+
+Writes the Info.plist with its build settings ($(NAME), ${NAME}, with Xcode's modifiers such
+as :rfc1034identifier) expanded, as an XML plist: what Xcode puts in the dext's bundle.
+--setting defines a setting (repeat it for more); a setting the plist uses that is not
+defined expands to nothing, as in Xcode, with a warning naming it and the key.
+
+exit status: 0 written, 2 usage or input error
+)";
+
+constexpr const char* kXcodeTargetHelp = R"(usage: dexthil xcode-target [--configuration NAME] [--cmake FILE] <Foo.xcodeproj> <target>
+
+Reads a target of an Xcode project (docs/xcode.md): the .iig, C++ and C files of its Sources
+phase, its Headers phase, Info.plist (INFOPLIST_FILE), entitlements (CODE_SIGN_ENTITLEMENTS),
+header search paths, preprocessor definitions, bundle identifier and product name, with the
+build settings of the project, the target and their .xcconfig files expanded. Files that are
+not built (Swift, Objective-C, assembly, ...) are listed with the reason.
+
+options:
+  --configuration NAME  the build configuration to read (default Release)
+  --cmake FILE  instead of describing the target, write FILE: a CMake script of
+              set(DEXTHIL_XCODE_<KEY> ...) lines (SOURCES, C_SOURCES, IIG, HEADERS, PLIST,
+              ENTITLEMENTS, INCLUDE_DIRS, DEFINITIONS, BUNDLE_IDENTIFIER, PRODUCT_NAME,
+              BUILD_SETTINGS, ...) to include() before dexthil_add_dext
+
+exit status: 0 success, 2 usage or input error (one message naming the file, line and column)
 )";
 
 constexpr const char* kVersionHelp = R"(usage: dexthil version
@@ -130,7 +170,10 @@ struct Options {
   double scenario_limit_seconds = 1800;
   std::string out_dir;
   std::string entitlements;
+  std::vector<std::pair<std::string, std::string>> settings;  // --setting NAME=VALUE
   std::vector<std::string> dext_dirs;
+  std::string configuration;
+  std::string cmake_file;
   bool quiet = false;
   bool check_determinism = false;
   std::string waves_dir;
@@ -215,12 +258,32 @@ bool parse_options(const std::vector<std::string>& args, std::size_t first, std:
         return false;
       }
       o->entitlements = args[++i];
+    } else if (a == "--setting" && takes(a)) {
+      const std::string v = i + 1 < args.size() ? args[++i] : "";
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        err << "dexthil: --setting takes NAME=VALUE, got \"" << v << "\"\n";
+        return false;
+      }
+      o->settings.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (a == "--dexts" && takes(a)) {
       if (i + 1 >= args.size()) {
         err << "dexthil: --dexts needs a folder\n";
         return false;
       }
       o->dext_dirs.push_back(args[++i]);
+    } else if (a == "--configuration" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --configuration needs a name\n";
+        return false;
+      }
+      o->configuration = args[++i];
+    } else if (a == "--cmake" && takes(a)) {
+      if (i + 1 >= args.size()) {
+        err << "dexthil: --cmake needs a file\n";
+        return false;
+      }
+      o->cmake_file = args[++i];
     } else if (a == "--quiet" && takes(a)) {
       o->quiet = true;
     } else if (a == "--check-determinism" && takes(a)) {
@@ -503,9 +566,22 @@ int command_topo(const std::vector<std::string>& args, std::ostream& out, std::o
   return kExitPass;
 }
 
+// The --setting values as the target level of an Xcode build; false with a message when a
+// name is not a build setting's.
+bool command_line_settings(const Options& o, xcode::BuildSettings* settings, std::ostream& err) {
+  for (const auto& [name, value] : o.settings) {
+    std::string error;
+    if (!settings->assign(xcode::BuildSettings::kTarget, name, value, "--setting", &error)) {
+      err << "dexthil: " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse_options(args, 1, {"--entitlements"}, &o, err)) return kExitUsage;
+  if (!parse_options(args, 1, {"--entitlements", "--setting"}, &o, err)) return kExitUsage;
   if (o.help) {
     out << kLintPlistHelp;
     return kExitPass;
@@ -514,8 +590,10 @@ int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, 
     err << "dexthil: 'lint-plist' takes one Info.plist\n" << kLintPlistHelp;
     return kExitUsage;
   }
+  xcode::BuildSettings settings;
+  if (!command_line_settings(o, &settings, err)) return kExitUsage;
   std::string error;
-  auto info = driverkit::load_info_plist(o.paths[0], &error);
+  auto info = driverkit::load_info_plist(o.paths[0], &error, &settings);
   if (!info) {
     err << error << "\n";
     return kExitUsage;
@@ -537,6 +615,132 @@ int command_lint_plist(const std::vector<std::string>& args, std::ostream& out, 
   return findings.empty() ? kExitPass : kExitFail;
 }
 
+int command_expand_plist(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  if (!parse_options(args, 1, {"--setting"}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kExpandPlistHelp;
+    return kExitPass;
+  }
+  if (o.paths.size() != 2) {
+    err << "dexthil: 'expand-plist' takes an Info.plist and the file to write\n" << kExpandPlistHelp;
+    return kExitUsage;
+  }
+  xcode::BuildSettings settings;
+  if (!command_line_settings(o, &settings, err)) return kExitUsage;
+  std::vector<driverkit::UnsetSetting> unset;
+  std::string error;
+  if (!driverkit::write_expanded_info_plist(o.paths[0], o.paths[1], settings, &unset, &error)) {
+    err << error << "\n";
+    return kExitUsage;
+  }
+  for (const driverkit::UnsetSetting& u : unset) {
+    err << o.paths[0] << ": warning: " << u.where << ": $(" << u.name
+        << ") is not a defined build setting; it expands to nothing, as in Xcode\n";
+  }
+  return kExitPass;
+}
+
+// A path relative to `root` when it lies below it (shorter to read), marked when it does not exist.
+std::string shown(const std::string& path, const std::string& root) {
+  std::string s = path;
+  if (path.size() > root.size() + 1 && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/') {
+    s = path.substr(root.size() + 1);
+  }
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) ? s : s + "  (missing)";
+}
+
+void print_xcode_target(const xcode::XcodeTarget& t, std::ostream& out) {
+  auto or_none = [](const std::string& s) { return s.empty() ? std::string("(not set)") : s; };
+  auto file = [&](const std::string& s) { return s.empty() ? std::string("(not set)") : shown(s, t.source_root); };
+  out << "target:            " << t.name << "\n"
+      << "product type:      " << or_none(t.product_type)
+      << (t.is_driver_extension() ? "" : " (not a driver extension)") << "\n"
+      << "configuration:     " << t.configuration << "\n"
+      << "project:           " << t.project << "\n"
+      << "source root:       " << t.source_root << " (the paths below are relative to it)\n"
+      << "product name:      " << or_none(t.product_name) << "\n"
+      << "bundle identifier: " << or_none(t.bundle_identifier) << "\n"
+      << "deployment target: " << (t.deployment_target.empty() ? "(not set)" : "DriverKit " + t.deployment_target)
+      << "\n"
+      << "Info.plist:        " << file(t.info_plist) << "\n"
+      << "entitlements:      " << file(t.entitlements) << "\n";
+  auto files = [&](const char* title, const std::vector<std::string>& paths) {
+    out << title << (paths.empty() ? ": none\n" : " (" + std::to_string(paths.size()) + "):\n");
+    for (const auto& p : paths) out << "  " << shown(p, t.source_root) << "\n";
+  };
+  files("xcconfig files", t.xcconfig_files);
+  files("iig files", t.iig_files);
+  files("C++ sources", t.cpp_sources);
+  files("C sources", t.c_sources);
+  files("headers", t.headers);
+  const auto& paths = t.header_search_paths;
+  out << "header search paths" << (paths.empty() ? ": none\n" : " (" + std::to_string(paths.size()) + "):\n");
+  for (const auto& p : paths) {
+    out << "  " << shown(p.path, t.source_root) << (p.recursive ? " (and every folder below it)" : "") << "\n";
+  }
+  out << "definitions" << (t.definitions.empty() ? ": none\n" : " (" + std::to_string(t.definitions.size()) + "):\n");
+  for (const auto& d : t.definitions) out << "  " << d << "\n";
+  out << "not built" << (t.ignored.empty() ? ": none\n" : " (" + std::to_string(t.ignored.size()) + "):\n");
+  for (const auto& i : t.ignored) out << "  " << shown(i.path, t.source_root) << ": " << i.reason << "\n";
+  for (const auto& n : t.notes) out << "note: " << n << "\n";
+  if (!t.undefined_settings.empty()) {
+    std::string names;
+    for (const auto& u : t.undefined_settings) names += (names.empty() ? "" : ", ") + u;
+    out << "note: these build settings are used but set nowhere, so they expand to \"\": " << names << "\n";
+  }
+}
+
+int command_xcode_target(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  if (!parse_options(args, 1, {"--configuration", "--cmake"}, &o, err)) return kExitUsage;
+  if (o.help) {
+    out << kXcodeTargetHelp;
+    return kExitPass;
+  }
+  if (o.paths.size() != 2) {
+    err << "dexthil: 'xcode-target' takes an Xcode project folder and a target name\n" << kXcodeTargetHelp;
+    return kExitUsage;
+  }
+  std::string error;
+  auto target = xcode::load_xcode_target(o.paths[0], o.paths[1], o.configuration, &error);
+  if (!target) {
+    err << error << "\n";
+    return kExitUsage;
+  }
+  if (o.cmake_file.empty()) {
+    print_xcode_target(*target, out);
+    return kExitPass;
+  }
+  auto script = xcode::cmake_script(*target, &error);
+  if (!script) {
+    err << error << "\n";
+    return kExitUsage;
+  }
+  // Written beside the destination and renamed over it, so a failed run leaves no half-written file.
+  const std::string temporary = o.cmake_file + ".tmp";
+  std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+  file << *script;
+  file.close();
+  std::error_code ec;
+  if (!file) {
+    std::filesystem::remove(temporary, ec);
+    err << "dexthil: cannot write " << temporary << "\n";
+    return kExitUsage;
+  }
+  std::filesystem::rename(temporary, o.cmake_file, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(temporary, ec);
+    err << "dexthil: cannot rename " << temporary << " to " << o.cmake_file << ": " << why << "\n";
+    return kExitUsage;
+  }
+  out << "wrote " << o.cmake_file << " (target " << target->name << ", configuration " << target->configuration
+      << ")\n";
+  return kExitPass;
+}
+
 }  // namespace
 
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool /*interactive*/) {
@@ -552,6 +756,8 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
       else if (args[1] == "version") out << kVersionHelp;
       else if (args[1] == "topo") out << kTopoHelp;
       else if (args[1] == "lint-plist") out << kLintPlistHelp;
+      else if (args[1] == "xcode-target") out << kXcodeTargetHelp;
+      else if (args[1] == "expand-plist") out << kExpandPlistHelp;
       else {
         err << "dexthil: no command named \"" << args[1] << "\"\n" << kMainHelp;
         return kExitUsage;
@@ -565,6 +771,8 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (command == "list") return command_list(args, out, err);
   if (command == "topo") return command_topo(args, out, err);
   if (command == "lint-plist") return command_lint_plist(args, out, err);
+  if (command == "xcode-target") return command_xcode_target(args, out, err);
+  if (command == "expand-plist") return command_expand_plist(args, out, err);
   if (command == "version" || command == "--version") {
     Options o;
     if (!parse_options(args, 1, {}, &o, err)) return kExitUsage;

@@ -21,7 +21,7 @@ Result run(std::vector<std::string> args) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const std::string command : {"run", "list", "topo", "lint-plist", "version"}) {
+  for (const std::string command : {"run", "list", "topo", "lint-plist", "xcode-target", "version"}) {
     Result r = run({command, "--help"});
     EXPECT_EQ(r.code, kExitPass) << command;
     EXPECT_EQ(r.out.rfind("usage: dexthil " + command, 0), 0u) << r.out;
@@ -211,6 +211,180 @@ TEST(Cli, ListShowsScenariosModelsAndChecks) {
   EXPECT_EQ(sections.code, kExitPass);
   EXPECT_NE(sections.out.find("[[hotplug]]     surprise removal"), std::string::npos) << sections.out;
   EXPECT_NE(sections.out.find("[[usb_device]]  a USB device"), std::string::npos) << sections.out;
+}
+
+// A one-target Xcode project in the style Xcode writes, made for these tests.
+const char* const kTinyProject = R"pbx(// !$*UTF8*$!
+{
+	archiveVersion = 1;
+	classes = {
+	};
+	objectVersion = 56;
+	objects = {
+		0B0000000000000000000040 /* Tiny.iig in Sources */ = {isa = PBXBuildFile; fileRef = 0B0000000000000000000020 /* Tiny.iig */; };
+		0B0000000000000000000041 /* Tiny.cpp in Sources */ = {isa = PBXBuildFile; fileRef = 0B0000000000000000000021 /* Tiny.cpp */; };
+		0B0000000000000000000042 /* Status.swift in Sources */ = {isa = PBXBuildFile; fileRef = 0B0000000000000000000022 /* Status.swift */; };
+		0B0000000000000000000020 /* Tiny.iig */ = {isa = PBXFileReference; lastKnownFileType = sourcecode.iig; path = Tiny.iig; sourceTree = "<group>"; };
+		0B0000000000000000000021 /* Tiny.cpp */ = {isa = PBXFileReference; lastKnownFileType = sourcecode.cpp.cpp; path = Tiny.cpp; sourceTree = "<group>"; };
+		0B0000000000000000000022 /* Status.swift */ = {isa = PBXFileReference; lastKnownFileType = sourcecode.swift; path = Status.swift; sourceTree = "<group>"; };
+		0B0000000000000000000010 = {
+			isa = PBXGroup;
+			children = (
+				0B0000000000000000000011 /* Tiny */,
+			);
+			sourceTree = "<group>";
+		};
+		0B0000000000000000000011 /* Tiny */ = {
+			isa = PBXGroup;
+			children = (
+				0B0000000000000000000020 /* Tiny.iig */,
+				0B0000000000000000000021 /* Tiny.cpp */,
+				0B0000000000000000000022 /* Status.swift */,
+			);
+			path = Tiny;
+			sourceTree = "<group>";
+		};
+		0B0000000000000000000060 /* Tiny */ = {
+			isa = PBXNativeTarget;
+			buildConfigurationList = 0B0000000000000000000071 /* Build configuration list for PBXNativeTarget "Tiny" */;
+			buildPhases = (
+				0B0000000000000000000051 /* Sources */,
+			);
+			name = Tiny;
+			productType = "com.apple.product-type.driver-extension";
+		};
+		0B0000000000000000000001 /* Project object */ = {
+			isa = PBXProject;
+			buildConfigurationList = 0B0000000000000000000070 /* Build configuration list for PBXProject "Tiny" */;
+			developmentRegion = en;
+			mainGroup = 0B0000000000000000000010;
+			projectDirPath = "";
+			targets = (
+				0B0000000000000000000060 /* Tiny */,
+			);
+		};
+		0B0000000000000000000051 /* Sources */ = {
+			isa = PBXSourcesBuildPhase;
+			files = (
+				0B0000000000000000000040 /* Tiny.iig in Sources */,
+				0B0000000000000000000041 /* Tiny.cpp in Sources */,
+				0B0000000000000000000042 /* Status.swift in Sources */,
+			);
+		};
+		0B0000000000000000000080 /* Debug */ = {isa = XCBuildConfiguration; buildSettings = {SDKROOT = driverkit; }; name = Debug; };
+		0B0000000000000000000081 /* Release */ = {isa = XCBuildConfiguration; buildSettings = {SDKROOT = driverkit; }; name = Release; };
+		0B0000000000000000000082 /* Debug */ = {
+			isa = XCBuildConfiguration;
+			buildSettings = {
+				GCC_PREPROCESSOR_DEFINITIONS = (
+					"TINY=1",
+					"'NAME=\"$(TARGET_NAME); v1\"'",
+				);
+				INFOPLIST_FILE = Tiny/Info.plist;
+				PRODUCT_BUNDLE_IDENTIFIER = org.example.tiny;
+			};
+			name = Debug;
+		};
+		0B0000000000000000000083 /* Release */ = {
+			isa = XCBuildConfiguration;
+			buildSettings = {
+				GCC_PREPROCESSOR_DEFINITIONS = "TINY=1";
+				INFOPLIST_FILE = Tiny/Info.plist;
+				PRODUCT_BUNDLE_IDENTIFIER = org.example.tiny;
+			};
+			name = Release;
+		};
+		0B0000000000000000000070 /* Build configuration list for PBXProject "Tiny" */ = {
+			isa = XCConfigurationList;
+			buildConfigurations = (
+				0B0000000000000000000080 /* Debug */,
+				0B0000000000000000000081 /* Release */,
+			);
+		};
+		0B0000000000000000000071 /* Build configuration list for PBXNativeTarget "Tiny" */ = {
+			isa = XCConfigurationList;
+			buildConfigurations = (
+				0B0000000000000000000082 /* Debug */,
+				0B0000000000000000000083 /* Release */,
+			);
+		};
+	};
+	rootObject = 0B0000000000000000000001 /* Project object */;
+}
+)pbx";
+
+std::filesystem::path write_tiny_project(const std::string& name, const std::string& pbxproj) {
+  const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "Tiny.xcodeproj");
+  std::filesystem::create_directories(dir / "Tiny");
+  for (const char* file : {"Tiny/Tiny.iig", "Tiny/Tiny.cpp", "Tiny/Status.swift", "Tiny/Info.plist"}) {
+    std::ofstream(dir / file) << "\n";
+  }
+  std::ofstream(dir / "Tiny.xcodeproj" / "project.pbxproj") << pbxproj;
+  return dir;
+}
+
+TEST(Cli, XcodeTargetDescribesADextTarget) {
+  const auto dir = write_tiny_project("dexthil-cli-xcode", kTinyProject);
+  const std::string project = (dir / "Tiny.xcodeproj").string();
+  Result r = run({"xcode-target", project, "Tiny"});
+  EXPECT_EQ(r.code, kExitPass) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, "target:            Tiny\n"
+                   "product type:      com.apple.product-type.driver-extension\n"
+                   "configuration:     Release\n"
+                   "project:           " + project + "\n"
+                   "source root:       " + dir.string() + " (the paths below are relative to it)\n"
+                   "product name:      org.example.tiny\n"
+                   "bundle identifier: org.example.tiny\n"
+                   "deployment target: (not set)\n"
+                   "Info.plist:        Tiny/Info.plist\n"
+                   "entitlements:      (not set)\n"
+                   "xcconfig files: none\n"
+                   "iig files (1):\n  Tiny/Tiny.iig\n"
+                   "C++ sources (1):\n  Tiny/Tiny.cpp\n"
+                   "C sources: none\n"
+                   "headers: none\n"
+                   "header search paths: none\n"
+                   "definitions (1):\n  TINY=1\n"
+                   "not built (1):\n  Tiny/Status.swift: Swift: dexthil builds C, C++ and .iig\n");
+  Result unknown = run({"xcode-target", project, "Tinny"});
+  EXPECT_EQ(unknown.code, kExitUsage);
+  EXPECT_EQ(unknown.err, project + "/project.pbxproj: error: no target named 'Tinny' in the project (its targets: Tiny)\n");
+  EXPECT_EQ(run({"xcode-target", project}).code, kExitUsage);
+  EXPECT_EQ(run({"xcode-target", "--cmake"}).err, "dexthil: --cmake needs a file\n");
+  EXPECT_EQ(run({"xcode-target", "--configuration", "Profile", project, "Tiny"}).code, kExitUsage);
+}
+
+TEST(Cli, XcodeTargetWritesACMakeScript) {
+  const auto dir = write_tiny_project("dexthil-cli-xcode-cmake", kTinyProject);
+  const std::string project = (dir / "Tiny.xcodeproj").string();
+  const std::string script = (dir / "tiny.cmake").string();
+  Result r = run({"xcode-target", "--configuration", "Debug", "--cmake", script, project, "Tiny"});
+  EXPECT_EQ(r.code, kExitPass) << r.err;
+  EXPECT_EQ(r.out, "wrote " + script + " (target Tiny, configuration Debug)\n");
+  EXPECT_FALSE(std::filesystem::exists(script + ".tmp"));
+  const std::string text = read_file(script);
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_IIG \"" + (dir / "Tiny" / "Tiny.iig").string() + "\")\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_SOURCES \"" + (dir / "Tiny" / "Tiny.cpp").string() + "\")\n"), std::string::npos);
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_DEFINITIONS\n    \"TINY=1\"\n    \"NAME=\\\"Tiny\\; v1\\\"\")\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_PLIST \"" + (dir / "Tiny" / "Info.plist").string() + "\")\n"), std::string::npos);
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_BUNDLE_IDENTIFIER \"org.example.tiny\")\n"), std::string::npos);
+  EXPECT_NE(text.find("set(DEXTHIL_XCODE_C_SOURCES \"\")\n"), std::string::npos);
+  EXPECT_NE(text.find("    \"TARGET_NAME=Tiny\"\n"), std::string::npos);
+
+  // A malformed project: one message naming the file, line and column; nothing written.
+  std::string broken = kTinyProject;
+  broken.replace(broken.find("name = Tiny;"), 12, "name = Tiny");
+  const auto bad_dir = write_tiny_project("dexthil-cli-xcode-bad", broken);
+  const std::string bad_script = (bad_dir / "tiny.cmake").string();
+  Result bad = run({"xcode-target", "--cmake", bad_script, (bad_dir / "Tiny.xcodeproj").string(), "Tiny"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_EQ(bad.err, (bad_dir / "Tiny.xcodeproj" / "project.pbxproj").string() +
+                         ":38:4: error: expected ';' after the value of 'name', found 'productType'\n");
+  EXPECT_FALSE(std::filesystem::exists(bad_script));
 }
 
 }  // namespace

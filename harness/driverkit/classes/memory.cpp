@@ -30,12 +30,20 @@ kern_return_t IOMemoryDescriptor::GetLength(uint64_t* returnLength) {
 kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
                                                 uint64_t alignment, IOMemoryMap** map) {
   (void)alignment;
-  if (!map || (options & kIOMemoryMapFixedAddress)) return kIOReturnUnsupported;
+  if (!map || (options & kIOMemoryMapFixedAddress) || is_device_memory()) return kIOReturnUnsupported;
   (void)address;
   if (length == 0) length = length_ - std::min(offset, length_);
   if (offset > length_ || length > length_ - offset) return kIOReturnBadArgument;
   *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(host_) + offset, offset, length);
   return kIOReturnSuccess;
+}
+
+IOMemoryDescriptor* IOMemoryDescriptor::make_device_memory(uint64_t bus_address, uint64_t length) {
+  IOMemoryDescriptor* d = OSTypeAlloc(IOMemoryDescriptor);
+  d->physical_ = bus_address;
+  d->length_ = length;
+  d->direction_ = kIOMemoryDirectionNone;
+  return d;
 }
 
 IOMemoryMap* IOMemoryMap::make(IOMemoryDescriptor* memory, uint64_t address, uint64_t offset, uint64_t length) {
@@ -132,6 +140,7 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
                                           uint64_t* flags, uint32_t* segmentsCount, IOAddressSegment* segments) {
   (void)options;
   if (!memory || !segmentsCount || !segments || *segmentsCount == 0) return kIOReturnBadArgument;
+  if (memory->is_device_memory()) return kIOReturnUnsupported;
   if (memory_) return kIOReturnBusy;  // CompleteDMA the previous preparation first
   if (length == 0) length = memory->length() - std::min(offset, memory->length());
   if (length == 0 || offset > memory->length() || length > memory->length() - offset) return kIOReturnBadArgument;

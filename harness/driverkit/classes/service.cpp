@@ -102,6 +102,25 @@ kern_return_t IOService::CopyProperties(OSDictionary** properties) {
   return kIOReturnSuccess;
 }
 
+kern_return_t IOService::SetName(const IOServiceName name) {
+  if (!name) return kIOReturnBadArgument;
+  name_.assign(name, strnlen(name, sizeof(IOServiceName)));
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::CopyName(OSString** name) {
+  if (!name) return kIOReturnBadArgument;
+  *name = OSString::withCString(name_.empty() ? getMetaClass()->getClassName() : name_.c_str());
+  return *name ? kIOReturnSuccess : kIOReturnNoMemory;
+}
+
+kern_return_t IOService::GetRegistryEntryID(uint64_t* registryEntryID) {
+  if (!registryEntryID) return kIOReturnBadArgument;
+  if (!registry_entry_id_) registry_entry_id_ = Kernel::current().next_registry_entry_id();
+  *registryEntryID = registry_entry_id_;
+  return kIOReturnSuccess;
+}
+
 kern_return_t IOService::SetDispatchQueue(const char* name, IODispatchQueue* queue) {
   return Kernel::current().set_dispatch_queue(this, name, queue);
 }

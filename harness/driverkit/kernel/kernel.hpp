@@ -216,6 +216,8 @@ class Kernel {
   kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
   void close_user_client(UserClientConnection* connection, ServiceRecord* client);
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
+  // A registry entry ID for a dext's service, after the nubs' (NubRegistry), in the order asked.
+  std::uint64_t next_registry_entry_id() { return 0x100001000 + next_entry_id_++; }
   // The simulated Mac's clocks in the units DriverKit's timer clocks use. The Mac never sleeps,
   // so uptime and monotonic time read alike; real time counts from kSimulatedEpochSeconds.
   enum class Clock { kMachTicks, kNanoseconds, kRealTimeNanoseconds };
@@ -228,6 +230,7 @@ class Kernel {
   static sim::SimTime ticks_to_time(std::uint64_t ticks);
 
  private:
+  std::uint64_t next_entry_id_ = 0;
   // Starts a service for the best personality matching the nub, if any.
   const LoadedDext* match(Nub& nub);
   void start_process(DextProcess* process);

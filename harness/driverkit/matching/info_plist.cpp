@@ -4,9 +4,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "harness/xcode/build_settings.hpp"
 
 namespace dexthil::driverkit {
 namespace {
@@ -201,12 +204,111 @@ bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, s
   return true;
 }
 
-std::optional<DextInfo> load_info_plist(const std::string& path, std::string* error) {
+namespace {
+
+// Expands build settings in every string below `node`, as Xcode does in Info.plist values.
+void expand_strings(plist_t node, const std::string& path, const xcode::BuildSettings& settings,
+                    std::vector<UnsetSetting>* unset) {
+  switch (plist_get_node_type(node)) {
+    case PLIST_DICT:
+      for_each_entry(node, [&](const std::string& key, plist_t value) {
+        expand_strings(value, path.empty() ? key : path + "." + key, settings, unset);
+      });
+      break;
+    case PLIST_ARRAY:
+      for (std::uint32_t i = 0; i < plist_array_get_size(node); ++i) {
+        expand_strings(plist_array_get_item(node, i), path + "[" + std::to_string(i) + "]", settings, unset);
+      }
+      break;
+    case PLIST_STRING: {
+      const std::string text = string_of(node).value_or("");
+      if (text.find('$') == std::string::npos) break;
+      std::vector<std::string> undefined;
+      std::string error;
+      const std::optional<std::string> expanded = settings.expand(text, &undefined, &error);
+      if (!expanded) {
+        // BuildSettings' messages start "error: "; the Problem adds its own.
+        throw Problem{path, error.rfind("error: ", 0) == 0 ? error.substr(7) : error};
+      }
+      for (const std::string& name : undefined) unset->push_back({path, name});
+      plist_set_string_val(node, expanded->c_str());
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// GENERATE_INFOPLIST_FILE = YES: Xcode adds the bundle keys a target's settings give (and every
+// INFOPLIST_KEY_<Key>) to the Info.plist it writes; keys the file sets itself stay as they are.
+void add_generated_keys(plist_t root, const xcode::BuildSettings& settings) {
+  std::string error;
+  if (settings.value("GENERATE_INFOPLIST_FILE", nullptr, &error).value_or("") != "YES") return;
+  std::vector<std::pair<std::string, std::string>> generated{
+      {"CFBundleIdentifier", "$(PRODUCT_BUNDLE_IDENTIFIER)"},
+      {"CFBundleExecutable", "$(EXECUTABLE_NAME)"},
+      {"CFBundleName", "$(PRODUCT_NAME)"},
+      {"CFBundlePackageType", "$(PRODUCT_BUNDLE_PACKAGE_TYPE)"},
+      {"CFBundleDevelopmentRegion", "$(DEVELOPMENT_LANGUAGE)"},
+      {"CFBundleInfoDictionaryVersion", "6.0"},
+      {"CFBundleVersion", "$(CURRENT_PROJECT_VERSION)"},
+      {"CFBundleShortVersionString", "$(MARKETING_VERSION)"}};
+  constexpr std::string_view kPrefix = "INFOPLIST_KEY_";
+  for (const std::string& name : settings.names()) {
+    if (name.rfind(kPrefix, 0) == 0 && name.size() > kPrefix.size()) {
+      generated.push_back({name.substr(kPrefix.size()), "$(" + name + ")"});
+    }
+  }
+  for (const auto& [key, value] : generated) {
+    if (!plist_dict_get_item(root, key.c_str())) plist_dict_set_item(root, key.c_str(), plist_new_string(value.c_str()));
+  }
+}
+
+}  // namespace
+
+bool write_expanded_info_plist(const std::string& in, const std::string& out, const xcode::BuildSettings& settings,
+                               std::vector<UnsetSetting>* unset, std::string* error) {
+  PlistPtr root = read_plist(in, error);
+  if (!root) return false;
+  try {
+    add_generated_keys(root.get(), settings);
+    expand_strings(root.get(), "", settings, unset);
+  } catch (const Problem& problem) {
+    *error = in + ": error: " + problem.key + ": " + problem.message;
+    return false;
+  }
+  char* xml = nullptr;
+  std::uint32_t length = 0;
+  plist_to_xml(root.get(), &xml, &length);
+  const std::unique_ptr<char, void (*)(void*)> owned(xml, std::free);
+  const std::string temporary = out + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file.write(xml, length);
+    if (!file) {
+      *error = out + ": error: cannot write the file";
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, out, ec);
+  if (ec) {
+    *error = out + ": error: cannot write the file (" + ec.message() + ")";
+    return false;
+  }
+  return true;
+}
+
+std::optional<DextInfo> load_info_plist(const std::string& path, std::string* error,
+                                        const xcode::BuildSettings* settings) {
   PlistPtr root = read_plist(path, error);
   if (!root) return std::nullopt;
   try {
     DextInfo info;
     info.file = path;
+    const xcode::BuildSettings none;
+    add_generated_keys(root.get(), settings ? *settings : none);
+    expand_strings(root.get(), "", settings ? *settings : none, &info.unset_settings);
     info.bundle_id = get_string(root.get(), "CFBundleIdentifier", "");
     plist_t personalities = plist_dict_get_item(root.get(), "IOKitPersonalities");
     if (!personalities) throw Problem{"IOKitPersonalities", "missing: a dext without personalities never matches"};
@@ -256,7 +358,10 @@ std::optional<Entitlements> load_entitlements(const std::string& path, std::stri
       const bool pci = key == "com.apple.developer.driverkit.transport.pci";
       const bool usb = key == "com.apple.developer.driverkit.transport.usb";
       if (!pci && !usb) return;
-      if (plist_get_node_type(value) != PLIST_ARRAY) throw Problem{key, "expected an array of dictionaries, got " + type_name(value)};
+      if (plist_get_node_type(value) != PLIST_ARRAY) {
+        e.malformed_transports.push_back({key, type_name(value)});
+        return;
+      }
       (pci ? e.has_pci : e.has_usb) = true;
       for (std::uint32_t i = 0; i < plist_array_get_size(value); ++i) {
         plist_t item = plist_array_get_item(value, i);

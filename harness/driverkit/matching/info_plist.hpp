@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace dexthil::xcode {
+class BuildSettings;
+}
+
 namespace dexthil::driverkit {
 
 // One "0xDDDDVVVV&0xMMMMMMMM" pattern (the mask defaults to all ones).
@@ -50,15 +54,25 @@ struct Personality {
   std::map<std::string, ServiceProperties> service_properties;  // by key, dictionaries with an IOUserClass
 };
 
+// A $(NAME) in the plist that no build setting defines: Xcode expands it to "".
+struct UnsetSetting {
+  std::string where;  // the key path: "IOKitPersonalities.MyDriver.IOUserServerName"
+  std::string name;   // "PRODUCT_BUNDLE_IDENTIFIER"
+};
+
 struct DextInfo {
   std::string file;
   std::string bundle_id;  // CFBundleIdentifier
   std::vector<Personality> personalities;
+  std::vector<UnsetSetting> unset_settings;  // found while expanding build settings
 };
 
 struct Entitlements {
   std::string file;
   bool has_pci = false;  // com.apple.developer.driverkit.transport.pci present
+  // Transport entitlements that are not an array of dictionaries (a boolean, say): the key and
+  // what it is. The kernel's check finds no hardware in them.
+  std::vector<std::pair<std::string, std::string>> malformed_transports;
   std::vector<PciPattern> pci;
   bool has_usb = false;
   std::vector<std::optional<std::uint32_t>> usb_vendors;  // nullopt: "*"
@@ -66,7 +80,14 @@ struct Entitlements {
 };
 
 // Each returns nullopt with "file: error: key.path: what is wrong" in *error.
-std::optional<DextInfo> load_info_plist(const std::string& path, std::string* error);
+// load_info_plist expands build settings ($(NAME), ${NAME}) in every string first, as Xcode does
+// when it copies Info.plist into the bundle; without `settings` none is defined.
+std::optional<DextInfo> load_info_plist(const std::string& path, std::string* error,
+                                        const xcode::BuildSettings* settings = nullptr);
+// Writes `in` with its build settings expanded to `out` as an XML plist: the bundle's Info.plist.
+// The settings no level defines are added to *unset.
+bool write_expanded_info_plist(const std::string& in, const std::string& out, const xcode::BuildSettings& settings,
+                               std::vector<UnsetSetting>* unset, std::string* error);
 std::optional<Entitlements> load_entitlements(const std::string& path, std::string* error);
 // "0x00301000&0xFFFFFFFF 0x00311000" -> patterns; false with *error on a malformed one.
 bool parse_pci_patterns(const std::string& text, std::vector<PciPattern>* out, std::string* error);

@@ -8,8 +8,65 @@
 #include "harness/util/hex.hpp"
 
 namespace dexthil::driverkit {
+namespace {
+
+// Keys that only one kind of nub has, so a personality for another provider class can never
+// match with them: the provider classes that publish each.
+struct ProviderKeys {
+  const char* key;
+  std::vector<std::string_view> providers;
+};
+
+void impossible_keys(const Personality& p, const std::string& at, std::vector<LintFinding>* out) {
+  static const std::vector<std::string_view> kUsb{"IOUSBHostDevice", "IOUSBHostInterface"};
+  static const std::vector<std::string_view> kInterface{"IOUSBHostInterface"};
+  static const std::vector<std::string_view> kPci{"IOPCIDevice"};
+  std::vector<ProviderKeys> present;
+  for (const auto& [key, value] : p.usb_keys) {
+    (void)value;
+    const bool interface_key = key.rfind("bInterface", 0) == 0;
+    present.push_back({key.c_str(), interface_key ? kInterface : kUsb});
+  }
+  if (!p.pci_primary.empty()) present.push_back({"IOPCIPrimaryMatch", kPci});
+  if (!p.pci_match.empty()) present.push_back({"IOPCIMatch", kPci});
+  if (!p.pci_class.empty()) present.push_back({"IOPCIClassMatch", kPci});
+  for (const ProviderKeys& k : present) {
+    if (std::find(k.providers.begin(), k.providers.end(), p.provider_class) != k.providers.end()) continue;
+    std::string publishers;
+    for (std::string_view c : k.providers) publishers += (publishers.empty() ? "" : " and ") + std::string(c);
+    out->push_back({"plist.impossible-key", at + "." + k.key,
+                    std::string(k.key) + " on a personality whose IOProviderClass is " +
+                        (p.provider_class.empty() ? std::string("missing") : p.provider_class),
+                    "Only " + publishers + " nubs carry " + k.key + ", and IOKit matches a key only against the "
+                    "provider's own properties: this personality can never match. Check IOProviderClass (an "
+                    "interface's keys belong on IOUSBHostInterface, a device's on IOUSBHostDevice)."});
+  }
+}
+
+}  // namespace
+
 std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlements) {
   std::vector<LintFinding> out;
+  for (const UnsetSetting& u : info.unset_settings) {
+    out.push_back({"plist.build-setting", u.where, u.where + " uses $(" + u.name + "), which no build setting defines",
+                   "Xcode expands build settings in Info.plist when it builds the dext, and one that is not set becomes "
+                   "an empty string in the installed plist. Set it: dexthil_add_dext(... BUILD_SETTINGS " + u.name +
+                       "=VALUE), lint-plist --setting " + u.name + "=VALUE, or build the dext from its Xcode project "
+                       "(dexthil_add_xcode_dext), which takes it from the target."});
+  }
+  if (info.bundle_id.empty()) {
+    out.push_back({"plist.bundle-id", "CFBundleIdentifier", "CFBundleIdentifier is missing or empty",
+                   "A dext is known by its bundle identifier: the system installs and launches it by that name, "
+                   "IOUserServerName must equal it, and its entitlements are granted to it."});
+  }
+  if (entitlements) {
+    for (const auto& [key, type] : entitlements->malformed_transports) {
+      out.push_back({"plist.entitlement-format", key, key + " is " + type + ", not an array of dictionaries",
+                     "A transport entitlement lists the hardware the dext may drive, one dictionary per device "
+                     "(IOPCIPrimaryMatch for PCI, idVendor for USB). The kernel finds no hardware in a " + type +
+                         ", so it starts the dext on none, even where a personality matches."});
+    }
+  }
   for (const Personality& p : info.personalities) {
     const std::string at = "IOKitPersonalities." + p.name;
     for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"IOClass", p.io_class},
@@ -24,9 +81,12 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
     }
     if (!p.user_server_name.empty() && !info.bundle_id.empty() && p.user_server_name != info.bundle_id) {
       out.push_back({"plist.server-name", at + ".IOUserServerName",
-                     "IOUserServerName \"" + p.user_server_name + "\" is not the dext's bundle ID \"" + info.bundle_id + "\"",
-                     "The kernel launches the dext by IOUserServerName; a name that is not the bundle ID launches nothing."});
+                     "IOUserServerName \"" + p.user_server_name + "\" is not the dext's bundle identifier \"" +
+                         info.bundle_id + "\"",
+                     "Apple documents IOUserServerName as the driver extension's bundle identifier: the kernel launches "
+                     "the dext's process by that name, so any other name launches nothing."});
     }
+    impossible_keys(p, at, &out);
     if (!p.match_category.empty() && p.provider_class != "IOResources" && p.provider_class != "IOUserResources") {
       out.push_back({"plist.match-category", at + ".IOMatchCategory",
                      "IOMatchCategory \"" + p.match_category + "\" on a personality matching " + p.provider_class,
@@ -48,7 +108,12 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
                        "A family dext works through the family's kernel class; set IOClass to " + wanted +
                            ". With IOUserService the family's methods return kIOReturnUnsupported."});
       }
-      if (p.provider_class == "IOPCIDevice") {
+      // A malformed transport entitlement is its own finding (above); its coverage means nothing.
+      auto malformed = [&](const char* key) {
+        return std::any_of(entitlements->malformed_transports.begin(), entitlements->malformed_transports.end(),
+                           [&](const auto& m) { return m.first == key; });
+      };
+      if (p.provider_class == "IOPCIDevice" && !malformed("com.apple.developer.driverkit.transport.pci")) {
         for (const auto* patterns : {&p.pci_primary, &p.pci_match}) {
           for (const PciPattern& pattern : *patterns) {
             bool covered = false;
@@ -64,7 +129,7 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
           }
         }
       }
-      if (p.usb_vendor) {
+      if (p.usb_vendor && !malformed("com.apple.developer.driverkit.transport.usb")) {
         bool covered = false;
         for (const auto& vendor : entitlements->usb_vendors) covered |= !vendor || *vendor == *p.usb_vendor;
         if (!covered) {

@@ -217,6 +217,17 @@ kern_return_t IOPCIDevice::GetBARInfo(uint8_t barIndex, uint8_t* memoryIndex, ui
   return kIOReturnNotFound;  // no BAR starts at that register (unused, or the upper half of a 64-bit BAR)
 }
 
+kern_return_t IOPCIDevice::_CopyDeviceMemoryWithIndex(uint64_t memoryIndex, IOMemoryDescriptor** returnMemory,
+                                                      IOService* forClient) {
+  if (!impl_ || !returnMemory) return kIOReturnBadArgument;
+  if (!forClient || impl_->open_client != forClient) return kIOReturnNotOpen;
+  if (memoryIndex > kPCIMemoryRangeExpansionROM) return kIOReturnBadArgument;
+  const int bar = impl_->bar_for_memory_index(static_cast<uint8_t>(memoryIndex));
+  if (bar < 0) return kIOReturnUnsupported;  // no device memory at that index
+  *returnMemory = IOMemoryDescriptor::make_device_memory(impl_->bar_address(bar), impl_->node().bars[bar].size);
+  return kIOReturnSuccess;
+}
+
 kern_return_t IOPCIDevice::FindPCICapability(uint32_t capabilityID, uint64_t searchOffset, uint64_t* foundCapability) {
   if (!impl_ || !foundCapability) return kIOReturnBadArgument;
   const auto& config = impl_->node().config;

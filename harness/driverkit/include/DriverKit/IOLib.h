@@ -10,6 +10,7 @@
 #include <new>
 
 #include <DriverKit/IOTypes.h>
+#include <os/log.h>  // DriverKit's IOLib.h brings os_log with it; dexts rely on that
 #include <DriverKit/OSObject.h>
 
 struct mach_timebase_info {

@@ -21,7 +21,11 @@ class IOMemoryDescriptor : public OSObject {
   kern_return_t CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
                               uint64_t alignment, IOMemoryMap** map);
 
-  // Host side.
+  // Host side. Device memory (a BAR, from IOPCIDevice::_CopyDeviceMemoryWithIndex) has a bus
+  // address and no host bytes: loads and stores through a mapping of it are not simulated, so
+  // CreateMapping refuses it, and PrepareForDMA does too (no peer-to-peer DMA).
+  static IOMemoryDescriptor* make_device_memory(uint64_t bus_address, uint64_t length);
+  bool is_device_memory() const { return host_ == nullptr && length_ != 0; }
   uint8_t* host_bytes() const { return host_; }
   uint64_t physical_address() const { return physical_; }
   uint64_t length() const { return length_; }

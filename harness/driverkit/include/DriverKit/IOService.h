@@ -3,6 +3,7 @@
 // the dext (each dext class overrides them through iig); calling one with SUPERDISPATCH runs
 // the kernel's side, which here is the harness's model of macOS (harness/driverkit/kernel).
 // The other methods are calls into the kernel.
+#include <DriverKit/IOBufferMemoryDescriptor.h>  // Apple's IOService.iig brings memory descriptors in too
 #include <DriverKit/IODispatchQueue.h>
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSAction.h>
@@ -13,6 +14,9 @@ namespace dexthil::driverkit {
 struct ServiceRecord;
 }
 class IOUserClient;
+
+// A registry entry's name, as SetName takes it.
+typedef char IOServiceName[128];
 
 // The name of every service's first queue, which SetDispatchQueue/CopyDispatchQueue take.
 #define kIOServiceDefaultQueueName "Default"
@@ -54,6 +58,10 @@ class IOService : public OSObject {
   kern_return_t ReleasePMAssertion(uint64_t assertionID);
   kern_return_t SetProperties(OSDictionary* properties);
   kern_return_t CopyProperties(OSDictionary** properties);
+  // The registry entry's name (its class name until SetName) and its ID, as ioreg shows them.
+  kern_return_t SetName(const IOServiceName name);
+  kern_return_t CopyName(OSString** name);
+  kern_return_t GetRegistryEntryID(uint64_t* registryEntryID);
   kern_return_t SetDispatchQueue(const char* name, IODispatchQueue* queue);
   kern_return_t CopyDispatchQueue(const char* name, IODispatchQueue** queue);
   void free() override;
@@ -71,4 +79,6 @@ class IOService : public OSObject {
  private:
   dexthil::driverkit::ServiceRecord* record_ = nullptr;
   OSDictionary* properties_ = nullptr;
+  std::string name_;              // set by SetName; empty: the class name
+  uint64_t registry_entry_id_ = 0;  // given on first use, in the order services ask
 };

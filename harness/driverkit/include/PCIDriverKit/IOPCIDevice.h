@@ -89,6 +89,12 @@ class IOPCIDevice : public IOService {
   // restores config space. The caller must not touch the device meanwhile.
   virtual kern_return_t Reset(IOOptionBits type, IOOptionBits options = 0);
   virtual kern_return_t SetASPMState(IOOptionBits aspmLinkControl);
+  // A descriptor of the BAR at memoryIndex, for a user client to hand an app
+  // (CopyClientMemoryForType), as IOPCIFamily's _CopyDeviceMemoryWithIndex: the caller must have
+  // the device open (kIOReturnNotOpen), and the index is at most kPCIMemoryRangeExpansionROM
+  // (kIOReturnBadArgument). Mapping it is not simulated yet (IOMemoryDescriptor.h).
+  virtual kern_return_t _CopyDeviceMemoryWithIndex(uint64_t memoryIndex, IOMemoryDescriptor** returnMemory,
+                                                   IOService* forClient);
 
   // Host side.
   dexthil::driverkit::PciProvider* provider_impl() const { return impl_; }

@@ -251,6 +251,29 @@ TEST(DriverKitKernel, StopWithoutSuperIsFlagged) {
   EXPECT_EQ(found[0].what, "TestdevDriver::Stop never called Stop(provider, SUPERDISPATCH)");
 }
 
+TEST(DriverKitKernel, DeviceMemoryIsCopiedForTheClientThatOpenedTheDevice) {
+  DextMachine d("");
+  d.run_for(1 * sim::kMillisecond);
+  const ServiceRecord* rec = d.service();
+  ASSERT_NE(rec, nullptr);
+  auto* pci = OSDynamicCast(IOPCIDevice, rec->provider);
+  ASSERT_NE(pci, nullptr);
+  IOMemoryDescriptor* bar = nullptr;
+  // As IOPCIFamily's _CopyDeviceMemoryWithIndex: only for the client that has the device open,
+  // and only for the memory indices a function can have.
+  EXPECT_EQ(pci->_CopyDeviceMemoryWithIndex(0, &bar, pci), kIOReturnNotOpen);
+  EXPECT_EQ(pci->_CopyDeviceMemoryWithIndex(7, &bar, rec->service), kIOReturnBadArgument);
+  ASSERT_EQ(pci->_CopyDeviceMemoryWithIndex(0, &bar, rec->service), kIOReturnSuccess);
+  uint64_t length = 0;
+  bar->GetLength(&length);
+  EXPECT_EQ(length, d.m.node("dev").bars[0].size);
+  EXPECT_TRUE(bar->is_device_memory());
+  // Loads and stores through a mapping of a BAR are not simulated: mapping it is refused.
+  IOMemoryMap* map = nullptr;
+  EXPECT_EQ(bar->CreateMapping(0, 0, 0, 0, 0, &map), kIOReturnUnsupported);
+  bar->release();
+}
+
 TEST(DriverKitKernel, AnUncaughtExceptionCrashesTheDextNotTheHarness) {
   DextMachine d("throw-in-timer");
   d.run_for(1500 * sim::kMillisecond);  // the first crash at 1 ms, a restart 1 s later, its crash 1 ms after

@@ -98,6 +98,9 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   EXPECT_EQ(m.property("LockWaitedNs"), 1'000'000u);
   EXPECT_EQ(m.property("ActionCancelled"), 1u);
   EXPECT_EQ(m.property("QueueCancelled"), 1u);
+  EXPECT_EQ(m.property("NameOK"), 1u);  // CopyName: the class's name, then SetName's
+  EXPECT_EQ(m.property("RegistryEntryID"), 0x100001000u);  // the first service's, after the nubs'
+  EXPECT_EQ(m.property("CxxInCFile"), 0xC0FFEEu);  // a .c file compiled as C++ (CXX_SOURCES)
   // Three 12-byte entries fill the 48-byte ring, the fourth overruns; DataAvailable came for the
   // first entry and for the overrun, and the first dequeue after the overrun sent DataServiced.
   EXPECT_EQ(m.property("Enqueued"), 3u);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "harness/driverkit/matching/info_plist.hpp"
+#include "harness/xcode/build_settings.hpp"
 
 namespace dexthil::driverkit {
 namespace {
@@ -232,8 +233,104 @@ TEST(Lint, TheFieldsMistakesAreEachNamed) {
   DextInfo bare;
   bare.personalities.push_back(Personality{});
   bare.personalities[0].name = "Bare";
-  EXPECT_EQ(rules(lint(bare, nullptr)),
-            (std::vector<std::string>{"plist.missing-key", "plist.missing-key", "plist.missing-key", "plist.missing-key"}));
+  EXPECT_EQ(rules(lint(bare, nullptr)), (std::vector<std::string>{"plist.bundle-id", "plist.missing-key", "plist.missing-key",
+                                                                   "plist.missing-key", "plist.missing-key"}));
+}
+
+TEST(Lint, BuildSettingsAreExpandedBeforeTheRulesJudge) {
+  // Without the settings, each reference is a finding and the names it left empty are too.
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/xcode-settings.plist", &error);
+  ASSERT_TRUE(info) << error;
+  const auto findings = lint(*info, nullptr);
+  EXPECT_EQ(rules(findings), (std::vector<std::string>{"plist.build-setting", "plist.build-setting", "plist.build-setting",
+                                                       "plist.bundle-id", "plist.missing-key"}));
+  EXPECT_EQ(findings[0].where, "CFBundleIdentifier");
+  EXPECT_EQ(findings[0].what, "CFBundleIdentifier uses $(PRODUCT_BUNDLE_IDENTIFIER), which no build setting defines");
+  EXPECT_EQ(findings[2].where, "IOKitPersonalities.LSIMPT.IOUserServerName");
+
+  // With them, as Xcode builds it: clean, and the names are the expanded ones.
+  xcode::BuildSettings settings;
+  ASSERT_TRUE(settings.assign(xcode::BuildSettings::kTarget, "PRODUCT_BUNDLE_IDENTIFIER", "org.dexthil.LSIMPT", "", &error));
+  ASSERT_TRUE(settings.assign(xcode::BuildSettings::kTarget, "PRODUCT_NAME", "LSI MPT", "", &error));
+  info = load_info_plist("fixtures/plists/xcode-settings.plist", &error, &settings);
+  ASSERT_TRUE(info) << error;
+  EXPECT_EQ(info->bundle_id, "org.dexthil.LSIMPT");
+  EXPECT_EQ(info->personalities[0].user_server_name, "org.dexthil.LSIMPT");
+  EXPECT_TRUE(lint(*info, nullptr).empty());
+
+  // The bundle's copy has every string expanded (CFBundleName through :rfc1034identifier).
+  const auto out = std::filesystem::temp_directory_path() / "dexthil-expanded-Info.plist";
+  std::vector<UnsetSetting> unset;
+  ASSERT_TRUE(write_expanded_info_plist("fixtures/plists/xcode-settings.plist", out.string(), settings, &unset, &error))
+      << error;
+  EXPECT_TRUE(unset.empty());
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("<string>LSI-MPT</string>"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find("$("), std::string::npos) << text.str();
+}
+
+TEST(Lint, AGeneratedInfoPlistGetsTheBundleKeysFromTheTarget) {
+  // GENERATE_INFOPLIST_FILE = YES: Xcode adds CFBundleIdentifier and the other bundle keys, and
+  // each INFOPLIST_KEY_<Key>, to what the file has; the file's own keys stay.
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-generated-Info.plist";
+  std::ofstream(path) << "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>CFBundleName</key><string>Mine</string>"
+                         "<key>IOKitPersonalities</key><dict/></dict></plist>";
+  xcode::BuildSettings settings;
+  std::string error;
+  for (const auto& [name, value] : {std::pair<const char*, const char*>{"GENERATE_INFOPLIST_FILE", "YES"},
+                                    {"PRODUCT_BUNDLE_IDENTIFIER", "org.dexthil.Generated"},
+                                    {"PRODUCT_NAME", "Generated"},
+                                    {"INFOPLIST_KEY_OSBundleUsageDescription", "For tests"}}) {
+    ASSERT_TRUE(settings.assign(xcode::BuildSettings::kTarget, name, value, "", &error)) << error;
+  }
+  auto info = load_info_plist(path.string(), &error, &settings);
+  ASSERT_TRUE(info) << error;
+  EXPECT_EQ(info->bundle_id, "org.dexthil.Generated");
+  const auto out = std::filesystem::temp_directory_path() / "dexthil-generated-out.plist";
+  std::vector<UnsetSetting> unset;
+  ASSERT_TRUE(write_expanded_info_plist(path.string(), out.string(), settings, &unset, &error)) << error;
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("<key>CFBundleName</key>\n\t<string>Mine</string>"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("<key>OSBundleUsageDescription</key>\n\t<string>For tests</string>"), std::string::npos)
+      << text.str();
+  // What this target does not set expands to nothing, as in Xcode, and is said so.
+  std::vector<std::string> names;
+  for (const UnsetSetting& u : unset) names.push_back(u.where + "=$(" + u.name + ")");
+  EXPECT_EQ(names, (std::vector<std::string>{"CFBundleExecutable=$(EXECUTABLE_NAME)",
+                                             "CFBundlePackageType=$(PRODUCT_BUNDLE_PACKAGE_TYPE)",
+                                             "CFBundleDevelopmentRegion=$(DEVELOPMENT_LANGUAGE)",
+                                             "CFBundleVersion=$(CURRENT_PROJECT_VERSION)",
+                                             "CFBundleShortVersionString=$(MARKETING_VERSION)"}));
+}
+
+TEST(Lint, ABooleanTransportEntitlementIsAFindingAndTheOtherRulesStillRun) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/lsi-mpt-mistakes.plist", &error);
+  auto entitlements = load_entitlements("fixtures/plists/boolean-transport.entitlements", &error);
+  ASSERT_TRUE(info && entitlements) << error;
+  const auto findings = lint(*info, &*entitlements);
+  EXPECT_EQ(rules(findings), (std::vector<std::string>{"plist.entitlement-format", "plist.server-name",
+                                                       "plist.match-category", "plist.family-class"}));
+  EXPECT_EQ(findings[0].what, "com.apple.developer.driverkit.transport.pci is a boolean, not an array of dictionaries");
+}
+
+TEST(Lint, KeysTheProviderClassNeverHasAreFindings) {
+  std::string error;
+  auto info = load_info_plist("fixtures/plists/impossible-keys.plist", &error);
+  ASSERT_TRUE(info) << error;
+  const auto findings = lint(*info, nullptr);
+  EXPECT_EQ(rules(findings),
+            (std::vector<std::string>{"plist.impossible-key", "plist.impossible-key", "plist.impossible-key"}));
+  EXPECT_EQ(findings[0].where, "IOKitPersonalities.DeviceWithInterfaceKeys.bInterfaceNumber");
+  EXPECT_EQ(findings[0].what, "bInterfaceNumber on a personality whose IOProviderClass is IOUSBHostDevice");
+  EXPECT_EQ(findings[1].where, "IOKitPersonalities.PciWithUsbKeys.idVendor");
+  EXPECT_EQ(findings[2].where, "IOKitPersonalities.InterfaceWithPciMatch.IOPCIMatch");
+  EXPECT_NE(findings[2].why.find("Only IOPCIDevice nubs carry IOPCIMatch"), std::string::npos) << findings[2].why;
 }
 
 }  // namespace
