@@ -39,6 +39,7 @@ struct SdkProbe_IVars {
   uint64_t enqueued, overruns, dequeued, dataAvailableCalls, dataServicedCalls;
   uint64_t actionCancelled, queueCancelled;
   uint64_t nameOK, registryEntryID, cxxInCFile;
+  uint64_t sleptNs, sleepsTimedOut;
 };
 
 bool SdkProbe::init() {
@@ -187,6 +188,18 @@ void IMPL(SdkProbe, TimerOccurred) {
   IOLockLock(ivars->lock);
   ivars->lockWaitedNs = clock_gettime_nsec_np(CLOCK_UPTIME_RAW) - before;
   IOLockUnlock(ivars->lock);
+  // The queue's own sleeps: 100 us from now, then a deadline 50 us on; nobody wakes them.
+  IODispatchQueue* queue = nullptr;
+  if (CopyDispatchQueue(kIOServiceDefaultQueueName, &queue) == kIOReturnSuccess) {
+    int token = 0;
+    const uint64_t sleepStart = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW);
+    ivars->sleepsTimedOut += queue->Sleep(&token, 100000) == kIOReturnTimeout;
+    ivars->sleepsTimedOut +=
+        queue->SleepWithDeadline(&token, kIOTimerClockMonotonicRaw, clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) + 50000) ==
+        kIOReturnTimeout;
+    ivars->sleptNs = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) - sleepStart;
+    queue->release();
+  }
   // Nothing more comes from this action once it is cancelled; the handler says so.
   __block SdkProbe* me = this;
   ivars->timerAction->Cancel(^{
@@ -258,6 +271,8 @@ void SdkProbe::Publish() {
   set("NameOK", ivars->nameOK);
   set("RegistryEntryID", ivars->registryEntryID);
   set("CxxInCFile", ivars->cxxInCFile);
+  set("SleptNs", ivars->sleptNs);
+  set("SleepsTimedOut", ivars->sleepsTimedOut);
   SetProperties(props);
   props->release();
 }

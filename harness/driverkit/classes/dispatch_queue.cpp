@@ -2,6 +2,7 @@
 #include <DriverKit/IODispatchQueue.h>
 
 #include <DriverKit/IOLib.h>
+#include <DriverKit/IOTimerDispatchSource.h>
 
 #include "harness/driverkit/kernel/kernel.hpp"
 
@@ -53,9 +54,23 @@ void IODispatchQueue::DispatchSync_f(void* context, IODispatchFunction function)
 
 bool IODispatchQueue::OnQueue() { return queue_->on_queue(); }
 
-kern_return_t IODispatchQueue::Sleep(void* event, uint64_t deadline) {
-  const dexthil::sim::SimTime until = deadline == 0 ? dexthil::sim::kNever : Kernel::ticks_to_time(deadline);
-  return queue_->sleep(event, until);
+kern_return_t IODispatchQueue::Sleep(void* event, uint64_t timeout) {
+  if (timeout == 0) return queue_->sleep(event, dexthil::sim::kNever);
+  Kernel& kernel = Kernel::current();
+  const uint64_t now_ns = kernel.read_clock(Kernel::Clock::kNanoseconds);
+  return queue_->sleep(event, Kernel::clock_time(Kernel::Clock::kNanoseconds, now_ns + timeout));
+}
+
+kern_return_t IODispatchQueue::SleepWithDeadline(void* event, uint64_t options, uint64_t deadline) {
+  // 0 is mach absolute time, as the timer's kIOTimerClockMachAbsoluteTime.
+  const std::optional<Kernel::Clock> clock = options == 0 ? Kernel::Clock::kMachTicks : Kernel::timer_clock(options);
+  if (!clock) return kIOReturnBadArgument;
+  return queue_->sleep(event, deadline == 0 ? dexthil::sim::kNever : Kernel::clock_time(*clock, deadline));
 }
 
 kern_return_t IODispatchQueue::Wakeup(void* event) { return queue_->wakeup(event); }
+
+kern_return_t IODispatchQueue::WakeupWithOptions(void* event, uint64_t options) {
+  if (options & ~uint64_t{kIODispatchQueueWakeupAll}) return kIOReturnBadArgument;
+  return queue_->wakeup(event, options & kIODispatchQueueWakeupAll);
+}

@@ -61,8 +61,8 @@ kern_return_t IOService::Stop_Impl(IOService* provider) {
 }
 
 kern_return_t IOService::SetPowerState_Impl(uint32_t powerFlags) {
-  if (Kernel* k = Kernel::active()) k->acknowledge_power(this, powerFlags);
-  return kIOReturnSuccess;
+  Kernel* k = Kernel::active();
+  return k ? k->acknowledge_power(this, powerFlags) : kIOReturnNotReady;
 }
 
 kern_return_t IOService::NewUserClient_Impl(uint32_t, IOUserClient**) { return kIOReturnUnsupported; }

@@ -135,28 +135,11 @@ kern_return_t IOTimerDispatchSource::Create(IODispatchQueue* queue, IOTimerDispa
 
 OSObject* IOTimerDispatchSource::target_service() const { return action_ ? action_->target() : nullptr; }
 
-namespace {
-// WakeAtTime's clock options, as DriverKit defines them; nullopt for any other value.
-std::optional<Kernel::Clock> timer_clock(uint64_t options) {
-  switch (options) {
-    case kIOTimerClockMachAbsoluteTime:
-    case kIOTimerClockMachContinuousTime:
-      return Kernel::Clock::kMachTicks;
-    case kIOTimerClockUptimeRaw:
-    case kIOTimerClockMonotonicRaw:
-      return Kernel::Clock::kNanoseconds;
-    case kIOTimerClockRealTime:
-      return Kernel::Clock::kRealTimeNanoseconds;
-    default:
-      return std::nullopt;
-  }
-}
-}  // namespace
 
 kern_return_t IOTimerDispatchSource::WakeAtTime(uint64_t options, uint64_t deadline, uint64_t leeway) {
   (void)leeway;  // the simulation fires at the deadline itself
   if (cancelled_) return kIOReturnNotPermitted;
-  const std::optional<Kernel::Clock> clock = timer_clock(options);
+  const std::optional<Kernel::Clock> clock = Kernel::timer_clock(options);
   if (!clock) return kIOReturnBadArgument;
   disarm();
   const uint64_t generation = ++generation_;
@@ -185,7 +168,7 @@ void IOTimerDispatchSource::fire(uint64_t generation) {
   armed_ = false;
   Kernel* kernel = Kernel::active();
   if (!kernel) return;
-  action_->post(queue_, action_, kernel->read_clock(*timer_clock(clock_)));
+  action_->post(queue_, action_, kernel->read_clock(*Kernel::timer_clock(clock_)));
 }
 
 kern_return_t IOTimerDispatchSource::CancelFunction(std::function<void()> done) {

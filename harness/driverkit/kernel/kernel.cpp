@@ -144,6 +144,21 @@ std::uint64_t Kernel::read_clock(Clock clock) const {
   return ns;
 }
 
+std::optional<Kernel::Clock> Kernel::timer_clock(std::uint64_t option) {
+  switch (option) {
+    case kIOTimerClockMachAbsoluteTime:
+    case kIOTimerClockMachContinuousTime:
+      return Clock::kMachTicks;
+    case kIOTimerClockUptimeRaw:
+    case kIOTimerClockMonotonicRaw:
+      return Clock::kNanoseconds;
+    case kIOTimerClockRealTime:
+      return Clock::kRealTimeNanoseconds;
+    default:
+      return std::nullopt;
+  }
+}
+
 sim::SimTime Kernel::clock_time(Clock clock, std::uint64_t value) {
   switch (clock) {
     case Clock::kMachTicks:

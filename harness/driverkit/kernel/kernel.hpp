@@ -92,8 +92,10 @@ struct ServiceRecord {
   std::optional<std::uint32_t> ack_pending;  // flags of a SetPowerState not yet acknowledged
   std::unique_ptr<FiberRuntime::Blocker> ack_waiter;
   PowerState saved_for_wake = PowerState::kOn;
+  // SetPowerOverride: the service's own ChangePowerState decides its state, whatever its children
+  // and power clients want (IOServicePM's powerOverrideOnPriv). A dext's service has neither
+  // here, so this only records it.
   bool power_override = false;
-  std::optional<std::uint32_t> deferred_power_request;  // held back by the power override
   std::uint64_t max_bus_stall_ns = 0;
   std::set<std::uint64_t> pm_assertions;
   std::unique_ptr<DispatchQueue> kernel_queue;  // the kernel's own thread for this service's life and power changes
@@ -206,7 +208,7 @@ class Kernel {
   kern_return_t set_dispatch_queue(IOService* service, const char* name, IODispatchQueue* queue);
   void super_start(IOService* service);
   void super_stop(IOService* service);
-  void acknowledge_power(IOService* service, std::uint32_t flags);
+  kern_return_t acknowledge_power(IOService* service, std::uint32_t flags);
   void properties_published(IOService* service, const OSDictionary* properties);
   kern_return_t change_power_state(IOService* service, std::uint32_t flags);
   kern_return_t set_power_override(IOService* service, bool enable);
@@ -223,6 +225,8 @@ class Kernel {
   enum class Clock { kMachTicks, kNanoseconds, kRealTimeNanoseconds };
   static constexpr std::uint64_t kSimulatedEpochSeconds = 1'767'225'600;  // 2026-01-01T00:00:00Z
   std::uint64_t read_clock(Clock clock) const;
+  // The clock a kIOTimerClock* option names (WakeAtTime, SleepWithDeadline); nullopt for others.
+  static std::optional<Clock> timer_clock(std::uint64_t option);
   // The simulated time at which `clock` reads `value` (kNever when it never does).
   static sim::SimTime clock_time(Clock clock, std::uint64_t value);
   // Fills memory the platform hands out uninitialised (IOMalloc) from the run's seed.

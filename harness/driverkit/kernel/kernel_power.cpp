@@ -77,35 +77,42 @@ void Kernel::send_power_state(ServiceRecord* rec, PowerState state) {
   }
 }
 
-void Kernel::acknowledge_power(IOService* service, std::uint32_t flags) {
+kern_return_t Kernel::acknowledge_power(IOService* service, std::uint32_t flags) {
   ServiceRecord* rec = record_of(service);
-  if (!rec || !rec->ack_pending) return;
   (void)flags;
+  // xnu: the kernel side of SetPowerState answers kIOReturnNotReady when no change is pending.
+  if (!rec || !rec->ack_pending) return kIOReturnNotReady;
   rec->ack_pending.reset();
   if (rec->ack_waiter) rec->ack_waiter->signal();
+  return kIOReturnSuccess;
 }
 
 kern_return_t Kernel::change_power_state(IOService* service, std::uint32_t flags) {
   ServiceRecord* rec = record_of(service);
-  if (!rec || !rec->in_power_tree) return kIOReturnNotReady;
-  const PowerState state = power_state_for(flags);
-  if (rec->power_override && state != PowerState::kOn) {
-    rec->deferred_power_request = flags;  // the override keeps the device on until it is dropped
+  if (!rec) return kIOReturnNotReady;
+  // xnu's ChangePowerState_Impl takes only the three capability values.
+  if (flags != kIOServicePowerCapabilityOff && flags != kIOServicePowerCapabilityLow &&
+      flags != kIOServicePowerCapabilityOn) {
+    return kIOReturnBadArgument;
+  }
+  // Before the service joins the power tree there is nothing to change, and it still succeeds.
+  if (!rec->in_power_tree) {
+    trace(rec->name, "ChangePowerState before joining the power tree: nothing to change");
     return kIOReturnSuccess;
   }
+  // The driver's desire decides: no children or clients of a dext's service want power here, so
+  // with or without SetPowerOverride it is the state the service goes to.
+  const PowerState state = power_state_for(flags);
   rec->kernel_queue->dispatch_async([this, rec, state] { send_power_state(rec, state); });
   return kIOReturnSuccess;
 }
 
 kern_return_t Kernel::set_power_override(IOService* service, bool enable) {
   ServiceRecord* rec = record_of(service);
-  if (!rec) return kIOReturnNotReady;
+  // IOServicePM's powerOverrideOnPriv/OffPriv act on the service's power-management state,
+  // which exists once it joined the tree.
+  if (!rec || !rec->in_power_tree) return kIOReturnNotReady;
   rec->power_override = enable;
-  if (!enable && rec->deferred_power_request) {
-    const std::uint32_t flags = *rec->deferred_power_request;
-    rec->deferred_power_request.reset();
-    return change_power_state(service, flags);
-  }
   return kIOReturnSuccess;
 }
 

@@ -176,6 +176,8 @@ void Kernel::close_user_client(UserClientConnection* connection, ServiceRecord* 
 }
 
 kern_return_t Kernel::create_service(IOService* self, IOService* provider, const char* key, IOService** result) {
+  // xnu's IOService::Create_Impl makes services only below the caller itself.
+  if (provider != self) return kIOReturnUnsupported;
   DextProcess* p = current_process();
   if (!p || !provider || !key || !result) return kIOReturnBadArgument;
   *result = nullptr;

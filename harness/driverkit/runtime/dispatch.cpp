@@ -282,7 +282,7 @@ IOReturn DispatchQueue::sleep(const void* event, sim::SimTime deadline) {
   return t->wake_result;
 }
 
-IOReturn DispatchQueue::wakeup(const void* event) {
+IOReturn DispatchQueue::wakeup(const void* event, bool all) {
   if (!on_queue()) return kIOReturnNotPermitted;
   for (auto it = sleepers_.begin(); it != sleepers_.end();) {
     if (it->event != event) {
@@ -295,6 +295,7 @@ IOReturn DispatchQueue::wakeup(const void* event) {
     t->wake_result = kIOReturnSuccess;
     // Only a reentrant queue lets a waker in while a block sleeps, so the sleeper re-enters it.
     resumable_.push_back(t);
+    if (!all) break;  // sleepers_ is in arrival order: the longest sleeper woke
   }
   pump();
   return kIOReturnSuccess;

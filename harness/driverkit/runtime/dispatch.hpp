@@ -128,8 +128,9 @@ class DispatchQueue {
   // From a block on this queue: waits for wakeup(event) or `deadline` (kNever: no deadline).
   // kIOReturnSuccess when woken, kIOReturnTimeout at the deadline, kIOReturnNotPermitted off the queue.
   IOReturn sleep(const void* event, sim::SimTime deadline = sim::kNever);
-  // From a block on this queue: wakes every block sleeping on `event`.
-  IOReturn wakeup(const void* event);
+  // From a block on this queue: wakes the block that has slept longest on `event`, or every
+  // block sleeping on it with `all`.
+  IOReturn wakeup(const void* event, bool all = false);
 
   // The process that owned this queue is gone (a crashed dext): nothing queued runs, and blocks
   // suspended in it never resume. Their fibers are unwound when the runtime ends.

@@ -24,6 +24,11 @@ enum {
   kIODispatchQueueMethodsNotSynchronized = 0x00000002,
 };
 
+// WakeupWithOptions' options.
+enum {
+  kIODispatchQueueWakeupAll = 0x00000001,
+};
+
 namespace dexthil::driverkit {
 class DispatchQueue;
 class FiberRuntime;
@@ -38,14 +43,17 @@ class IODispatchQueue : public OSObject {
   void DispatchAsync_f(void* context, IODispatchFunction function);
   void DispatchSync_f(void* context, IODispatchFunction function);
   bool OnQueue();
-  // `deadline` is mach absolute time; 0 waits for Wakeup only.
-  kern_return_t Sleep(void* event, uint64_t deadline);
-  kern_return_t SleepWithDeadline(void* event, uint64_t deadline) { return Sleep(event, deadline); }
+  // The running block gives the queue up until Wakeup(event) or the time limit: Sleep and
+  // SleepWithTimeout take a timeout in nanoseconds from now, SleepWithDeadline a deadline on
+  // the clock `options` names (a kIOTimerClock* value; 0 is mach absolute time). A timeout or
+  // deadline of 0 waits for Wakeup only. kIOReturnTimeout when the time ran out.
+  kern_return_t Sleep(void* event, uint64_t timeout);
+  kern_return_t SleepWithTimeout(void* event, uint64_t timeout) { return Sleep(event, timeout); }
+  kern_return_t SleepWithDeadline(void* event, uint64_t options, uint64_t deadline);
+  // Wakes one block sleeping on `event` (the longest sleeper); WakeupWithOptions with
+  // kIODispatchQueueWakeupAll wakes them all.
   kern_return_t Wakeup(void* event);
-  kern_return_t WakeupWithOptions(void* event, uint64_t options) {
-    (void)options;
-    return Wakeup(event);
-  }
+  kern_return_t WakeupWithOptions(void* event, uint64_t options);
   void free() override;
 
   // Host side. make_host creates a queue for a process without going through Create (the kernel

@@ -48,7 +48,8 @@ class IOService : public OSObject {
   kern_return_t RegisterService();
   // A new service of the class the personality's dictionary `propertiesKey` names (IOUserClass),
   // in this dext process, attached to `provider` and started; e.g. a user client from
-  // "UserClientProperties". The caller owns one reference to *result.
+  // "UserClientProperties". The caller owns one reference to *result. `provider` must be the
+  // calling service itself (kIOReturnUnsupported otherwise), as in xnu.
   kern_return_t Create(IOService* provider, const char* propertiesKey, IOService** result);
   kern_return_t Terminate(uint64_t options);
   kern_return_t ChangePowerState(uint32_t powerFlags);

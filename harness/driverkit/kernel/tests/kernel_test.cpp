@@ -133,15 +133,20 @@ TEST(DriverKitKernel, DriverPowerRequestsOverrideAndBusStallReachTheKernel) {
   EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityOn), kIOReturnSuccess);
   d.run_for(1 * sim::kMillisecond);
   EXPECT_EQ(d.service()->power, PowerState::kOn);
-  // With the power override on, a request to go lower waits until the override is dropped.
+  // With the power override on, the service's own request decides (IOServicePM's
+  // powerOverrideOnPriv): Low now, whatever others want.
   EXPECT_EQ(service->SetPowerOverride(true), kIOReturnSuccess);
   EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityLow), kIOReturnSuccess);
   d.run_for(1 * sim::kMillisecond);
-  EXPECT_EQ(d.property("PowerChanges"), 3u);
-  EXPECT_EQ(service->SetPowerOverride(false), kIOReturnSuccess);
-  d.run_for(1 * sim::kMillisecond);
   EXPECT_EQ(d.property("PowerChanges"), 4u);
   EXPECT_EQ(d.service()->power, PowerState::kLow);
+  EXPECT_EQ(service->SetPowerOverride(false), kIOReturnSuccess);
+  // Only Off, Low and On are power states (xnu's ChangePowerState_Impl).
+  EXPECT_EQ(service->ChangePowerState(kIOServicePowerCapabilityOn | kIOServicePowerCapabilityLow), kIOReturnBadArgument);
+  EXPECT_EQ(service->ChangePowerState(0x4), kIOReturnBadArgument);
+  // Acknowledging a change nobody asked for: the kernel side says there is none pending.
+  EXPECT_EQ(service->SetPowerState(kIOServicePowerCapabilityLow, (OSDispatchMethod)&IOService::_Dispatch),
+            kIOReturnNotReady);
   // RequireMaxBusStall is recorded and handed to the fabric (its effect: Latency tests).
   EXPECT_EQ(service->RequireMaxBusStall(kIOMaxBusStall10usec), kIOReturnSuccess);
   EXPECT_EQ(d.service()->max_bus_stall_ns, 10000u);
@@ -151,6 +156,24 @@ TEST(DriverKitKernel, DriverPowerRequestsOverrideAndBusStallReachTheKernel) {
   EXPECT_EQ(service->ReleasePMAssertion(assertion), kIOReturnSuccess);
   EXPECT_EQ(service->ReleasePMAssertion(assertion), kIOReturnBadArgument);
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, PowerRequestsBeforeJoiningThePowerTree) {
+  // Start is waiting for its first register read (500 ns): the service joins the tree after it.
+  DextMachine d("");
+  d.run_for(100 * sim::kNanosecond);
+  const ServiceRecord* rec = d.service();
+  ASSERT_NE(rec, nullptr);
+  ASSERT_NE(rec->service, nullptr);
+  ASSERT_EQ(rec->stage, ServiceRecord::Stage::kStarting);
+  ASSERT_FALSE(rec->in_power_tree);
+  // xnu: ChangePowerState succeeds and changes nothing; the override needs the PM state.
+  EXPECT_EQ(rec->service->ChangePowerState(kIOServicePowerCapabilityOff), kIOReturnSuccess);
+  EXPECT_EQ(rec->service->SetPowerOverride(true), kIOReturnNotReady);
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_TRUE(rec->in_power_tree);
+  EXPECT_EQ(rec->power, PowerState::kOn);
+  EXPECT_EQ(d.property("PowerChanges"), 1u);  // only the kernel's own SetPowerState(On)
 }
 
 TEST(DriverKitKernel, UnacknowledgedSetPowerStateTimesOutAfter20Seconds) {
@@ -249,6 +272,18 @@ TEST(DriverKitKernel, StopWithoutSuperIsFlagged) {
   auto found = d.with_check("lifecycle.super-stop");
   ASSERT_EQ(found.size(), 1u) << d.all_findings();
   EXPECT_EQ(found[0].what, "TestdevDriver::Stop never called Stop(provider, SUPERDISPATCH)");
+}
+
+TEST(DriverKitKernel, CreateMakesServicesOnlyBelowTheCallerItself) {
+  // xnu's IOService::Create_Impl: a provider other than the calling service is kIOReturnUnsupported.
+  DextMachine d("");
+  d.run_for(1 * sim::kMillisecond);
+  const ServiceRecord* rec = d.service();
+  ASSERT_NE(rec, nullptr);
+  IOService* made = nullptr;
+  EXPECT_EQ(rec->service->Create(rec->provider, "UserClientProperties", &made), kIOReturnUnsupported);
+  EXPECT_EQ(made, nullptr);
+  EXPECT_EQ(d.kernel.services().size(), 1u);
 }
 
 TEST(DriverKitKernel, DeviceMemoryIsCopiedForTheClientThatOpenedTheDevice) {

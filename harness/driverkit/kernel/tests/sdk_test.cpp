@@ -97,6 +97,9 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   EXPECT_EQ(m.property("TimerLateNs"), 0u);
   EXPECT_EQ(m.property("LockWaitedNs"), 1'000'000u);
   EXPECT_EQ(m.property("ActionCancelled"), 1u);
+  // IODispatchQueue::Sleep's timeout is relative, SleepWithDeadline's deadline on the clock named.
+  EXPECT_EQ(m.property("SleepsTimedOut"), 2u);
+  EXPECT_EQ(m.property("SleptNs"), 150'000u);
   EXPECT_EQ(m.property("QueueCancelled"), 1u);
   EXPECT_EQ(m.property("NameOK"), 1u);  // CopyName: the class's name, then SetName's
   EXPECT_EQ(m.property("RegistryEntryID"), 0x100001000u);  // the first service's, after the nubs'

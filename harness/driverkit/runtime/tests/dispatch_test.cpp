@@ -100,6 +100,33 @@ TEST(DispatchQueue, ReentrantQueueLetsAWakerInWhileABlockSleeps) {
   EXPECT_EQ(log.lines, (std::vector<std::string>{"sleep@0", "wake@7", "waker done@7", "woken@7"}));
 }
 
+TEST(DispatchQueue, WakeupWakesTheLongestSleeperAndWakeupAllEveryOne) {
+  // DriverKit's Wakeup wakes one of the blocks sleeping on the event; WakeupWithOptions with
+  // kIODispatchQueueWakeupAll wakes them all.
+  sim::Simulator sim(1);
+  FiberRuntime rt(sim);
+  DispatchQueue q(rt, "Interrupts", DispatchQueue::kReentrant);
+  Log log{sim, {}};
+  int event = 0;
+  for (const char* name : {"first", "second", "third"}) {
+    q.dispatch_async([&, name] {
+      q.sleep(&event, sim::kNever);
+      log(std::string(name) + " woken");
+    });
+  }
+  // Each waker leaves the queue after its wakeup, so the woken blocks can re-enter.
+  q.dispatch_async([&] {
+    rt.sleep_for(5 * kMicrosecond);
+    q.wakeup(&event);
+  });
+  q.dispatch_async([&] {
+    rt.sleep_for(5 * kMicrosecond);
+    q.wakeup(&event, /*all=*/true);
+  });
+  sim.run_until(sim::kNever);
+  EXPECT_EQ(log.lines, (std::vector<std::string>{"first woken@5", "second woken@10", "third woken@10"}));
+}
+
 TEST(DispatchQueue, NonReentrantQueueStaysHeldWhileABlockSleeps) {
   sim::Simulator sim(1);
   FiberRuntime rt(sim);
