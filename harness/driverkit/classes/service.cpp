@@ -88,18 +88,26 @@ kern_return_t IOService::ReleasePMAssertion(uint64_t assertionID) {
 
 kern_return_t IOService::SetProperties(OSDictionary* properties) {
   if (!properties) return kIOReturnBadArgument;
-  properties->retain();
-  OSSafeReleaseNULL(properties_);
-  properties_ = properties;
-  if (Kernel* k = Kernel::active()) k->properties_published(this, properties);
+  // xnu's SetProperties_Impl refuses keys that start with '@' (the kernel's own).
+  if (properties->iterateObjects([](const char* key, const OSMetaClassBase*) { return key[0] == '@'; })) {
+    return kIOReturnBadArgument;
+  }
+  // A dext's properties live in one dictionary of its registry entry, IOUserServiceProperties;
+  // each call merges into it.
+  if (!properties_) properties_ = OSDictionary::withCapacity(properties->getCount());
+  properties->iterateObjects([this](const char* key, const OSMetaClassBase* value) {
+    properties_->setObject(key, value);
+    return false;
+  });
+  if (Kernel* k = Kernel::active()) k->properties_published(this, properties_);
   return kIOReturnSuccess;
 }
 
 kern_return_t IOService::CopyProperties(OSDictionary** properties) {
   if (!properties) return kIOReturnBadArgument;
-  *properties = properties_ ? properties_ : OSDictionary::withCapacity(0);
-  if (properties_) properties_->retain();
-  return kIOReturnSuccess;
+  Kernel* k = Kernel::active();
+  *properties = k ? k->registry_properties(this, properties_) : nullptr;
+  return *properties ? kIOReturnSuccess : kIOReturnNoMemory;
 }
 
 kern_return_t IOService::SetName(const IOServiceName name) {

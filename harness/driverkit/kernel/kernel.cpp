@@ -300,6 +300,41 @@ void Kernel::properties_published(IOService* service, const OSDictionary* proper
   });
 }
 
+OSDictionary* Kernel::registry_properties(IOService* service, const OSDictionary* user_properties) {
+  OSDictionary* dict = OSDictionary::withCapacity(16);
+  if (!dict) return nullptr;
+  auto set = [dict](const char* key, OSObject* value) {
+    if (!value) return;
+    dict->setObject(key, value);
+    value->release();
+  };
+  const ServiceRecord* rec = record_of(service);
+  const Personality* personality = rec ? rec->process->personality : nullptr;
+  const bool main_service = rec && !rec->process->services.empty() && rec->process->services.front().get() == rec;
+  if (personality && main_service) {
+    for (const auto& [key, value] : personality->properties) {
+      if (const auto* text = std::get_if<std::string>(&value)) {
+        set(key.c_str(), OSString::withCString(text->c_str()));
+      } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
+        set(key.c_str(), OSNumber::withNumber(static_cast<std::uint64_t>(*number), 64));
+      } else {
+        dict->setObject(key.c_str(), std::get<bool>(value) ? kOSBooleanTrue : kOSBooleanFalse);
+      }
+    }
+  } else if (rec) {
+    set("IOUserClass", OSString::withCString(rec->class_name.c_str()));
+  }
+  if (user_properties) {
+    OSDictionary* copy = OSDictionary::withCapacity(user_properties->getCount());
+    user_properties->iterateObjects([copy](const char* key, const OSMetaClassBase* value) {
+      copy->setObject(key, value);
+      return false;
+    });
+    set("IOUserServiceProperties", copy);
+  }
+  return dict;
+}
+
 std::vector<ServiceFigures> Kernel::service_figures() const {
   std::vector<ServiceFigures> out;
   std::map<std::string, std::size_t> index;

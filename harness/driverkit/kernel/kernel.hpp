@@ -210,6 +210,10 @@ class Kernel {
   void super_stop(IOService* service);
   kern_return_t acknowledge_power(IOService* service, std::uint32_t flags);
   void properties_published(IOService* service, const OSDictionary* properties);
+  // The service's registry entry as a new dictionary: its personality's keys (the matched one,
+  // or the IOClass/IOUserClass of a service IOService::Create made) and "IOUserServiceProperties"
+  // holding what the dext set.
+  OSDictionary* registry_properties(IOService* service, const OSDictionary* user_properties);
   kern_return_t change_power_state(IOService* service, std::uint32_t flags);
   kern_return_t set_power_override(IOService* service, bool enable);
   kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);

@@ -331,6 +331,27 @@ std::optional<DextInfo> load_info_plist(const std::string& path, std::string* er
       read_patterns(value, "IOPCIMatch", p, &per.pci_match);
       read_patterns(value, "IOPCIClassMatch", p, &per.pci_class);
       read_usb_keys(value, p, &per);
+      for_each_entry(value, [&](const std::string& key, plist_t item) {
+        switch (plist_get_node_type(item)) {
+          case PLIST_STRING:
+            per.properties.emplace_back(key, string_of(item).value_or(""));
+            break;
+          case PLIST_UINT: {
+            std::uint64_t n = 0;
+            plist_get_uint_val(item, &n);
+            per.properties.emplace_back(key, static_cast<std::int64_t>(n));
+            break;
+          }
+          case PLIST_BOOLEAN: {
+            std::uint8_t b = 0;
+            plist_get_bool_val(item, &b);
+            per.properties.emplace_back(key, b != 0);
+            break;
+          }
+          default:
+            break;
+        }
+      });
       // Dictionaries that describe further services IOService::Create makes from this
       // personality, such as the conventional UserClientProperties.
       for_each_entry(value, [&](const std::string& key, plist_t sub) {

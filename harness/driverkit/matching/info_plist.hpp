@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace dexthil::xcode {
@@ -52,6 +53,9 @@ struct Personality {
   std::vector<std::uint32_t> usb_product_array;  // idProductArray
   std::optional<std::uint32_t> usb_product_mask;  // idProductMask
   std::map<std::string, ServiceProperties> service_properties;  // by key, dictionaries with an IOUserClass
+  // Every key with a string, number or boolean value, in file order: what the matched service's
+  // registry entry gets (CopyProperties). Dictionaries and arrays are not copied.
+  std::vector<std::pair<std::string, std::variant<std::string, std::int64_t, bool>>> properties;
 };
 
 // A $(NAME) in the plist that no build setting defines: Xcode expands it to "".

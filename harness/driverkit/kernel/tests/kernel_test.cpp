@@ -274,6 +274,38 @@ TEST(DriverKitKernel, StopWithoutSuperIsFlagged) {
   EXPECT_EQ(found[0].what, "TestdevDriver::Stop never called Stop(provider, SUPERDISPATCH)");
 }
 
+TEST(DriverKitKernel, PropertiesMergeIntoIOUserServicePropertiesOfTheRegistryEntry) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  IOService* service = d.service()->service;
+  // SetProperties merges: a dictionary with one more key keeps what the driver published.
+  OSDictionary* extra = OSDictionary::withCapacity(1);
+  OSNumber* one = OSNumber::withNumber(1, 32);
+  extra->setObject("Extra", one);
+  EXPECT_EQ(service->SetProperties(extra), kIOReturnSuccess);
+  OSDictionary* reserved = OSDictionary::withCapacity(1);
+  reserved->setObject("@Kernel", one);
+  EXPECT_EQ(service->SetProperties(reserved), kIOReturnBadArgument);  // '@' keys are the kernel's (xnu)
+  one->release();
+  extra->release();
+  reserved->release();
+  EXPECT_EQ(d.property("Extra"), 1u);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  // CopyProperties is the registry entry: the personality's keys beside IOUserServiceProperties.
+  OSDictionary* props = nullptr;
+  ASSERT_EQ(service->CopyProperties(&props), kIOReturnSuccess);
+  auto text = [props](const char* key) {
+    const OSString* s = OSDynamicCast(OSString, props->getObject(key));
+    return s ? std::string(s->getCStringNoCopy()) : std::string("(none)");
+  };
+  EXPECT_EQ(text("IOUserClass"), "TestdevDriver");
+  EXPECT_EQ(text("IOProviderClass"), "IOPCIDevice");
+  EXPECT_EQ(text("IOClass"), "IOUserService");
+  EXPECT_EQ(props->getObject("TransfersOK"), nullptr);  // a dext's own keys are one level down
+  EXPECT_NE(OSDynamicCast(OSDictionary, props->getObject("IOUserServiceProperties")), nullptr);
+  props->release();
+}
+
 TEST(DriverKitKernel, CreateMakesServicesOnlyBelowTheCallerItself) {
   // xnu's IOService::Create_Impl: a provider other than the calling service is kIOReturnUnsupported.
   DextMachine d("");
