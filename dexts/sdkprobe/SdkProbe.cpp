@@ -40,6 +40,7 @@ struct SdkProbe_IVars {
   uint64_t actionCancelled, queueCancelled;
   uint64_t nameOK, registryEntryID, cxxInCFile;
   uint64_t sleptNs, sleepsTimedOut;
+  uint64_t memoryOK;
 };
 
 bool SdkProbe::init() {
@@ -69,6 +70,34 @@ void SdkProbe::free() {
 
 // Locks as a single block sees them: a held IOLock refuses TryLock, a recursive lock nests, a
 // read-write lock takes two readers.
+// Memory the way dexts use it: Map, a sub-range descriptor, the cache modes CreateMapping takes,
+// and OSData over bytes it does not copy.
+static bool MemoryBehaves() {
+  IOBufferMemoryDescriptor* buffer = nullptr;
+  if (IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 64, 0, &buffer) != kIOReturnSuccess) return false;
+  uint64_t address = 0, length = 0;
+  bool ok = buffer->Map(0, 0, 0, 0, &address, &length) == kIOReturnSuccess && length == 64;
+  uint8_t* bytes = reinterpret_cast<uint8_t*>(address);
+  for (uint32_t i = 0; ok && i < 64; i++) bytes[i] = static_cast<uint8_t>(i);
+  IOMemoryDescriptor* sub = nullptr;
+  ok = ok && IOMemoryDescriptor::CreateSubMemoryDescriptor(kIOMemoryDirectionOut, 16, 8, buffer, &sub) == kIOReturnSuccess;
+  IOMemoryMap* map = nullptr;
+  ok = ok && sub->CreateMapping(kIOMemoryMapCacheModeInhibit, 0, 0, 0, 0, &map) == kIOReturnSuccess && map->GetLength() == 8 &&
+       reinterpret_cast<const uint8_t*>(map->GetAddress())[0] == 16;
+  IOMemoryMap* refused = nullptr;
+  ok = ok && sub->CreateMapping(0x300, 0, 0, 0, 0, &refused) == kIOReturnBadArgument;  // not a cache mode
+  IOMemoryDescriptor* tooLong = nullptr;
+  ok = ok && IOMemoryDescriptor::CreateSubMemoryDescriptor(kIOMemoryDirectionOut, 60, 8, buffer, &tooLong) ==
+                 kIOReturnBadArgument;
+  OSData* view = OSData::withBytesNoCopy(bytes, 64);
+  ok = ok && view && view->getBytesNoCopy() == bytes && view->getLength() == 64 && !view->appendBytes(bytes, 1);
+  OSSafeReleaseNULL(view);
+  OSSafeReleaseNULL(map);
+  OSSafeReleaseNULL(sub);
+  OSSafeReleaseNULL(buffer);
+  return ok;
+}
+
 static bool LocksBehave() {
   IOLock* lock = IOLockAlloc();
   IORecursiveLock* recursive = IORecursiveLockAlloc();
@@ -113,6 +142,7 @@ kern_return_t IMPL(SdkProbe, Start) {
   os_log_fault(os_log_create("org.dexthil.SdkProbe", "probe"), "a fault record in category probe");
 
   ivars->locksOK = LocksBehave();
+  ivars->memoryOK = MemoryBehaves();
   ivars->helpersOK = sdkprobe_c_helpers_ok() && OSSwapHostToBigInt32(0x11223344u) == 0x44332211u &&
                      err_get_code(kIOReturnBadArgument) == 0x2c2 && err_get_system(kIOReturnBadArgument) == 0x38;
   bool available = false;
@@ -273,6 +303,7 @@ void SdkProbe::Publish() {
   set("CxxInCFile", ivars->cxxInCFile);
   set("SleptNs", ivars->sleptNs);
   set("SleepsTimedOut", ivars->sleepsTimedOut);
+  set("MemoryOK", ivars->memoryOK);
   SetProperties(props);
   props->release();
 }

@@ -1,7 +1,8 @@
 #pragma once
-// Judges a failed IODMACommand::PrepareForDMA (dma.prepare-failed) from the monitor's event: why
-// the mapping could not be made, in terms of the machine the dext ran on (a DART whose IOVAs
-// start at 0x80000000, or a root port without an IOMMU and no bounce buffers).
+// Judges IODMACommand::PrepareForDMA from the monitor's events: why a mapping could not be made
+// (dma.prepare-failed), in terms of the machine the dext ran on (a DART whose IOVAs start at
+// 0x80000000, or a root port without an IOMMU and memory beyond the bounce pool), and when it was
+// double-buffered (dma.bounce, informational: it works, at the cost of copies).
 #include "harness/checks/finding.hpp"
 #include "harness/monitor/device_events.hpp"
 #include "harness/monitor/monitor.hpp"
@@ -15,6 +16,7 @@ class DmaPrepareChecker {
 
  private:
   void on_failed(const monitor::DmaPrepareFailed& e);
+  void on_bounced(const monitor::DmaBounced& e);
 
   FindingSink findings_;
 };

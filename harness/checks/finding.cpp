@@ -18,7 +18,8 @@ void FindingLog::add(Finding finding) {
     }
   }
   std::string subject = finding.matched_name();  // before `where` is moved from: it may be the subject
-  held_back_.push_back({std::move(finding.check), std::move(finding.where), std::move(subject), 1});
+  held_back_.push_back({std::move(finding.check), std::move(finding.where), std::move(subject), 1,
+                        finding.informational});
 }
 
 const std::vector<CheckInfo>& known_checks() {
@@ -29,6 +30,8 @@ const std::vector<CheckInfo>& known_checks() {
       {"dma.incomplete", "a DMA request was still in flight when the scenario ended"},
       {"rtl.assertion", "a SystemVerilog assertion in a model's RTL failed (a model or harness bug, not the dext's)"},
       {"dart.fault", "the DART refused a DMA: no translation for its SID and IOVA, or no permission"},
+      {"kernel.panic",
+       "the Mac panicked: xnu's DART driver panics on a DART error, and the run stops there ([kernel] dart_fault)"},
       {"dma.outside-mapping", "a DMA the DART let through falls outside every buffer prepared for the device"},
       {"dma.direction", "a DMA moved data in a direction its prepared buffer does not allow"},
       {"dma.after-complete", "a DMA touched a buffer after CompleteDMA"},
@@ -40,6 +43,8 @@ const std::vector<CheckInfo>& known_checks() {
       {"serial.framing-error", "characters on a serial line reached a UART set to other settings (baud, framing)"},
       {"dma.prepare-failed",
        "PrepareForDMA failed (maxAddressBits the DART's IOVAs or, without an IOMMU, host memory cannot meet; or IOVA space exhausted)"},
+      {"dma.bounce",
+       "informational: without an IOMMU, PrepareForDMA double-buffered memory above maxAddressBits through low pages"},
       {"dext.queue-assertion", "a synchronous message reached a dext before the queue it is routed to existed"},
       {"dext.exception", "dext code ended with an uncaught C++ exception"},
       {"dext.signal", "dext code died of a signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: abort, std::terminate)"},

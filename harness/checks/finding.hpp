@@ -22,6 +22,8 @@ struct Finding {
   std::string subject = {};  // the model or endpoint name [[expect]] entries match; empty: `where`
   // The facts behind `what` as fields a program can read (offset, size, status, ...), in order.
   std::vector<std::pair<std::string, std::string>> data = {};
+  // Worth knowing, not wrong: reported, and a scenario does not fail on it unexpected.
+  bool informational = false;
 
   const std::string& matched_name() const { return subject.empty() ? where : subject; }
 };
@@ -32,6 +34,7 @@ struct HeldBack {
   std::string where;
   std::string subject;
   std::uint64_t count = 0;
+  bool informational = false;  // as the findings it counts
 };
 
 // Keeps the first `kept_per_place` findings of each (id, where) in full and counts the rest, so

@@ -8,19 +8,28 @@
 
 // Register offsets, bit positions and page-table formats come from Asahi Linux
 // (drivers/iommu/apple-dart.c, drivers/iommu/io-pgtable-dart.c) and m1n1
-// (proxyclient/m1n1/hw/dart8110.py); see ../shared/reference/pcie-dart.md.
+// (proxyclient/m1n1/hw/dart8110.py, dart8020.py); see ../shared/reference/pcie-dart.md and
+// docs/topologies.md ("The DART's encodings"). Where the two differ on T8020, m1n1's dart8020.py
+// is followed: its ERROR register has a direction bit (WRITE, bit 10) and a 24-bit code field
+// (23:0) where Linux's apple-dart.c names neither (it masks the code with 11:0), and its PTE_T8020
+// holds the page's PA in bits 39:14 where Linux's APPLE_DART1_PADDR_MASK is 35:12 (Linux runs
+// T8020 with a 36-bit output size; for 16 KiB pages below 2^36 both encode the same bits). The
+// DART1 permission bits (NO_READ 8, NO_WRITE 7) are Linux's: m1n1's PTE_T8020 names none.
 //
 // Where those sources are silent, this model decides (code that carries a choice says "Model:"):
 // - The DART starts as the kernel's reset leaves it: every stream enabled (the TCRs decide
 //   isolation), every TCR 0 (DMA blocked), every TTBR invalid, no error latched, nothing masked.
 // - A stream that is disabled, or whose TCR neither translates nor bypasses, blocks DMA. No
-//   fault code exists for that; it is reported as NO_TTBR, the nearest thing the hardware has
-//   ("there is no table for this access"), so SID 0 in that state gives 0x80000001.
+//   public source says which code the hardware reports for that; this model reports NO_TTBR,
+//   the nearest thing the hardware has ("there is no table for this access"), so SID 0 in that
+//   state gives 0x80000001.
 // - An IOVA wider than va_bits is reported as NO_TTBR too: the bits above the two table levels
 //   select the TTBR, and no TTBR exists for them.
-// - Only two table levels exist, so T8110's NO_PGD (a third level) is never produced.
+// - Only two table levels exist, so T8110's NO_PGD (a third level) is never produced, nor are
+//   the codes for what is not modelled (T8020's SUBPAGE_PROT, PTE_READ_FAULT, NO_DAPF_MATCH;
+//   T8110's AXI and APF codes). describe_error() still names them when they appear.
 // - T8020 accepts pa_bits up to 42 like T8110 (so switching only `generation` works), but its
-//   DART1 entries hold 36-bit addresses: map() and table allocation refuse anything above.
+//   PTEs hold 40-bit addresses (39:14): map() and table allocation refuse anything above.
 // - Writing ERROR with the flag set clears ERROR_ADDRESS too, so error_address() is 0 when
 //   nothing is latched.
 // - Subpage protection (PTE bits 63:40) is written as "whole page" like Linux does, and not
@@ -71,7 +80,7 @@ constexpr std::uint32_t kT8020StreamsEnable = 0xfc;
 // Page-table entries. Both formats: bit 0 valid, subpage range start 63:52 and end 51:40.
 constexpr std::uint64_t kPteValid = 1;
 constexpr std::uint64_t kPteSubpageWholePage = 0xfffULL << 40;  // start 0, end 0xfff
-constexpr std::uint64_t kDart1AddressMask = ((1ULL << 36) - 1) & ~((1ULL << 12) - 1);  // PA 35:12 in place
+constexpr std::uint64_t kDart1AddressMask = ((1ULL << 40) - 1) & ~((1ULL << 14) - 1);  // PA 39:14 in place (m1n1)
 constexpr std::uint64_t kDart1NoRead = 1ULL << 8;
 constexpr std::uint64_t kDart1NoWrite = 1ULL << 7;
 constexpr std::uint64_t kDart1SubpageDisable = 1ULL << 1;
@@ -108,6 +117,102 @@ const char* to_string(DartFaultKind kind) {
     case DartFaultKind::kAddressTooWide: return "ADDRESS_TOO_WIDE";
   }
   return "UNKNOWN";
+}
+
+namespace {
+
+// One bit of ERROR: m1n1's name, and what it says in words where its sources say (Linux's
+// apple-dart.c fault names); empty where only the name is known.
+struct ErrorBit {
+  unsigned bit;
+  const char* name;
+  const char* words;
+};
+
+// The code bits (everything but FLAG, the direction and the SID field), per generation.
+constexpr ErrorBit kT8020ErrorBits[] = {
+    {0, "NO_TTBR", "no valid translation table base for the stream at this IOVA"},
+    {1, "NO_PMD", "no valid table entry for this IOVA"},
+    {2, "NO_PTE", "no valid page table entry for this IOVA"},
+    {3, "WRITE_FAULT", "the page table entry forbids writes"},
+    {4, "READ_FAULT", "the page table entry forbids reads"},
+    {6, "PTE_READ_FAULT", ""},
+    {7, "SUBPAGE_PROT", ""},
+    {11, "NO_DAPF_MATCH", ""},
+};
+constexpr ErrorBit kT8110ErrorBits[] = {
+    {0, "NO_TTBR", "no valid translation table base for the stream at this IOVA"},
+    {1, "NO_PGD", "no valid top-level table entry for this IOVA"},
+    {2, "NO_PMD", "no valid table entry for this IOVA"},
+    {3, "NO_PTE", "no valid page table entry for this IOVA"},
+    {4, "WRITE_FAULT", "the page table entry forbids writes"},
+    {5, "READ_FAULT", "the page table entry forbids reads"},
+    {6, "AXI_DECODE", ""},
+    {7, "AXI_ERROR", ""},
+    {8, "CTRR_WRITE_PROTECT", ""},
+    {9, "DROP_PROTECT", ""},
+    {10, "APF_REJECT", ""},
+    {11, "STT_MISMATCH", ""},
+    {12, "STT_FLUSH", ""},
+    {13, "EXTERNAL", ""},
+    {14, "BPF_REJECT", ""},
+    {18, "FILL_REGION", ""},
+    {19, "SECONDARY", ""},
+    {29, "REGION_PROTECT", ""},
+    {30, "SMMU", ""},
+};
+
+struct ErrorLayout {
+  std::uint32_t sid_shift, sid_mask, write_bit;
+  const ErrorBit* bits;
+  std::size_t bit_count;
+};
+
+ErrorLayout error_layout(DartGeneration generation) {
+  if (generation == DartGeneration::kT8020) {
+    return {24, 0xf, 10, kT8020ErrorBits, std::size(kT8020ErrorBits)};
+  }
+  return {20, 0xff, 28, kT8110ErrorBits, std::size(kT8110ErrorBits)};
+}
+
+const ErrorBit* find_error_bit(const ErrorLayout& l, unsigned bit) {
+  for (std::size_t i = 0; i < l.bit_count; ++i) {
+    if (l.bits[i].bit == bit) return &l.bits[i];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+DartErrorFields decode_error(DartGeneration generation, std::uint32_t status) {
+  const ErrorLayout l = error_layout(generation);
+  DartErrorFields f;
+  f.flag = (status & kErrorFlag) != 0;
+  f.write = ((status >> l.write_bit) & 1) != 0;
+  f.sid = (status >> l.sid_shift) & l.sid_mask;
+  const std::uint32_t fields = kErrorFlag | (1u << l.write_bit) | (l.sid_mask << l.sid_shift);
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    if (!((status >> bit) & 1) || ((fields >> bit) & 1)) continue;
+    const ErrorBit* known = find_error_bit(l, bit);
+    f.codes.push_back(known ? known->name : "bit " + std::to_string(bit));
+  }
+  return f;
+}
+
+std::string describe_error(DartGeneration generation, std::uint32_t status) {
+  const ErrorLayout l = error_layout(generation);
+  const DartErrorFields f = decode_error(generation, status);
+  std::string s = f.flag ? "FLAG (an error is latched)" : "no FLAG (nothing latched)";
+  s += f.write ? ", write" : ", read";
+  s += ", SID " + std::to_string(f.sid);
+  for (const std::string& code : f.codes) {
+    s += ", " + code;
+    for (std::size_t i = 0; i < l.bit_count; ++i) {
+      if (code == l.bits[i].name && *l.bits[i].words) s += std::string(" (") + l.bits[i].words + ")";
+    }
+  }
+  if (f.codes.empty()) s += ", no code bit set";
+  return s;
 }
 
 // What differs between the generations and is used on the translation path.
@@ -180,14 +285,14 @@ const Dart::Layout& Dart::layout_for(const DartConfig& config) {
       .max_sids = 16,  // the ERROR stream field is 4 bits wide
       .max_va_bits = 38,
       .max_pa_bits = 42,  // accepted so the default config works; capped by pte_pa_bits
-      .pte_pa_bits = 36,
+      .pte_pa_bits = 40,  // PTE_T8020 OFFSET 39:14 (m1n1)
       .error = 0x40,
       .error_addr_lo = 0x50,
       .error_addr_hi = 0x54,
       .error_sid_shift = 24,
       .error_sid_mask = 0xf,
-      .error_write = 0,  // Asahi documents no direction bit for this generation
-      .error_code_mask = 0xfff,
+      .error_write = 1u << 10,       // m1n1 dart8020 R_ERROR.WRITE
+      .error_code_mask = 0xffffff,  // m1n1 dart8020 R_ERROR.CODE 23:0
       .no_ttbr = 1u << 0,
       .no_pmd = 1u << 1,
       .no_pte = 1u << 2,
@@ -397,6 +502,16 @@ DartTranslation Dart::fault(DartFaultKind kind, std::uint32_t sid, std::uint64_t
 
 std::uint32_t Dart::error_status() const { return error_; }
 std::uint64_t Dart::error_address() const { return error_address_; }
+
+std::uint32_t Dart::tcr(std::uint32_t sid) const {
+  check_sid(sid, "tcr");
+  return tcr_[sid];
+}
+
+bool Dart::stream_is_enabled(std::uint32_t sid) const {
+  check_sid(sid, "stream_is_enabled");
+  return stream_enabled(sid);
+}
 
 // ---- The TLB ----
 

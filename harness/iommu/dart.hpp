@@ -3,7 +3,8 @@
 // the kernel see it: a register file (T8110 layout, or T8020 as an option), per-SID translation
 // through two-level 16 KiB page tables that live in simulated host memory, a TLB that only the
 // TLB command flushes, and the ERROR / ERROR_ADDRESS registers a fault latches.
-// Facts: ../shared/reference/pcie-dart.md (from Asahi Linux's apple-dart.c and io-pgtable-dart.c).
+// Facts: ../shared/reference/pcie-dart.md (from Asahi Linux's apple-dart.c and io-pgtable-dart.c)
+// and m1n1's proxyclient/m1n1/hw/dart8020.py and dart8110.py; docs/topologies.md lists them.
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -29,7 +30,22 @@ enum class DartFaultKind {
   kTranslationOff,    // the SID's TCR does not enable translation (and does not bypass): DMA blocked
   kAddressTooWide,    // IOVA beyond the DART's VA width
 };
-const char* to_string(DartFaultKind kind);  // "NO_TTBR", "NO_PMD", ... as Asahi names them
+// The code the hardware reports as Asahi names it ("NO_TTBR", "NO_PMD", ...); the two kinds the
+// hardware has no code of its own for are dexthil's names ("TRANSLATION_OFF", "ADDRESS_TOO_WIDE"),
+// and the model reports both as NO_TTBR (dart.cpp).
+const char* to_string(DartFaultKind kind);
+
+// The ERROR register's fields, as m1n1 names them (dart8020.py R_ERROR, dart8110.py R_ERROR).
+struct DartErrorFields {
+  bool flag = false;               // FLAG, bit 31: an error is latched
+  bool write = false;              // T8110 WRITE_nREAD (bit 28), T8020 WRITE (bit 10)
+  std::uint32_t sid = 0;           // T8110 SID (27:20), T8020 STREAM (27:24)
+  std::vector<std::string> codes;  // the other set bits, lowest first, by name ("NO_TTBR"); "bit N" if unnamed
+};
+DartErrorFields decode_error(DartGeneration generation, std::uint32_t status);
+// The status in words, claiming only what its bits say: "FLAG (an error is latched), read, SID 0,
+// NO_TTBR (no valid translation table base for the stream at this IOVA)".
+std::string describe_error(DartGeneration generation, std::uint32_t status);
 
 struct DartConfig {
   DartGeneration generation = DartGeneration::kT8110;
@@ -92,6 +108,10 @@ class Dart {
   // Latched error state, decoded (ERROR register value and address).
   std::uint32_t error_status() const;
   std::uint64_t error_address() const;
+  // A SID's TCR as the register reads, and whether its stream is enabled: what explains a
+  // blocked stream beyond what ERROR says.
+  std::uint32_t tcr(std::uint32_t sid) const;
+  bool stream_is_enabled(std::uint32_t sid) const;
 
   std::uint64_t tlb_hits() const { return tlb_hits_; }
   std::uint64_t tlb_misses() const { return tlb_misses_; }

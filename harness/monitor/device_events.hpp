@@ -72,4 +72,16 @@ struct DmaPrepareFailed {
   std::uint64_t max_address_bits = 0;  // what the dext's IODMACommandSpecification asked for
 };
 
+// PrepareForDMA found no mapper and memory above the command's maxAddressBits, and double-buffered
+// it: the device was given a bounce buffer in low memory (xnu's IODMACommand does the same).
+struct DmaBounced {
+  sim::SimTime time = 0;
+  std::string_view location;
+  std::uint64_t length = 0;
+  std::uint64_t memory_address = 0;  // where the dext's memory is
+  std::uint64_t bounce_address = 0;  // what the device was given
+  std::uint64_t max_address_bits = 0;
+  std::string_view root_port;
+};
+
 }  // namespace dexthil::monitor

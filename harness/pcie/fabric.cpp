@@ -440,8 +440,8 @@ std::uint32_t Fabric::sid_for(const Node& rp, std::uint16_t rid, std::optional<s
 std::vector<Arrival> Fabric::possible_arrivals(const Node& ep) const {
   std::vector<Arrival> arrivals{{ep.bdf, nullptr}};
   for (const Node* p = ep.parent; p; p = p->parent) {
-    if (p->kind != NodeKind::kPcieToPciBridge && p->kind != NodeKind::kPciBridge) continue;
-    const Arrival alias{Bdf{p->secondary_bus, 0, 0}, p};
+    if (!p->is_bridge_to_pci()) continue;
+    const Arrival alias{p->requester_alias(), p};
     if (p->rid_behaviour == RequesterIdBehaviour::kTakesOwnership) {
       arrivals = {alias};
     } else if (p->rid_behaviour == RequesterIdBehaviour::kMixed) {
@@ -451,6 +451,16 @@ std::vector<Arrival> Fabric::possible_arrivals(const Node& ep) const {
     }
   }
   return arrivals;
+}
+
+std::vector<Arrival> Fabric::dma_aliases(const Node& ep) const {
+  // pci_for_each_dma_alias: the device's own RID, then, walking up, every bridge to PCI's alias
+  // whatever the bridge does with requester IDs (switch and root ports add none).
+  std::vector<Arrival> aliases{{ep.bdf, nullptr}};
+  for (const Node* p = ep.parent; p; p = p->parent) {
+    if (p->is_bridge_to_pci()) aliases.push_back({p->requester_alias(), p});
+  }
+  return aliases;
 }
 
 // ---- Latency ----
@@ -548,11 +558,11 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   path.own_rid = ep.bdf;
   path.arrived_as = ep.bdf;
   for (const Node* p = ep.parent; p; p = p->parent) {
-    if (p->kind != NodeKind::kPcieToPciBridge && p->kind != NodeKind::kPciBridge) continue;
+    if (!p->is_bridge_to_pci()) continue;
     bool alias = p->rid_behaviour == RequesterIdBehaviour::kTakesOwnership;
     if (p->rid_behaviour == RequesterIdBehaviour::kMixed) alias = mixed_random(*p).chance(p->alias_probability);
-    if (alias) {
-      path.arrived_as = Bdf{p->secondary_bus, 0, 0};
+    if (alias) {  // the bridge nearest the root that takes ownership decides
+      path.arrived_as = p->requester_alias();
       path.aliasing_bridge = p;
     }
   }

@@ -161,7 +161,14 @@ class Fabric {
   const std::vector<Rid2SidEntry>& rid2sid(const Node& root_port) const;
   // The SID the port gives `rid`, and the table entry that decided it (none: the default).
   std::uint32_t sid_for(const Node& root_port, std::uint16_t rid, std::optional<std::size_t>* entry = nullptr) const;
+  // Every requester ID the endpoint's DMA can reach the root port with, and the bridge that makes
+  // it so: what the bridges on the path do (each bridge to PCI that takes ownership replaces the
+  // RID with its alias, so the one nearest the root decides; a mixed one may or may not).
   std::vector<Arrival> possible_arrivals(const Node& endpoint) const;
+  // Every alias Linux's pci_for_each_dma_alias yields for the endpoint, in its order: the own RID,
+  // then each bridge to PCI's alias on the way up (Node::requester_alias), whatever the bridge
+  // does with requester IDs. Linux maps a device's DMA under all of them.
+  std::vector<Arrival> dma_aliases(const Node& endpoint) const;
 
   // A driver's RequireMaxBusStall: the platform keeps the endpoint's links out of ASPM states
   // whose exit latency would stall its traffic longer than `limit` (0: no requirement).

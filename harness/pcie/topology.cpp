@@ -41,6 +41,17 @@ const char* to_string(RequesterIdBehaviour b) {
   return "?";
 }
 
+bool in_linux_pcie_bridge_alias_quirk(const PciIds& ids) {
+  // The DECLARE_PCI_FIXUP_HEADER lines for quirk_use_pcie_bridge_dma_alias in Linux's
+  // drivers/pci/quirks.c (vendors ASMedia, Tundra, ITE, ITE, Intel).
+  static constexpr std::uint16_t kIds[][2] = {
+      {0x1b21, 0x1080}, {0x10e3, 0x8113}, {0x1283, 0x8892}, {0x1283, 0x8893}, {0x8086, 0x244e}};
+  for (const auto& id : kIds) {
+    if (ids.vendor == id[0] && ids.device == id[1]) return true;
+  }
+  return false;
+}
+
 bool Node::is_conventional() const {
   for (const Node* p = parent; p; p = p->parent) {
     if (p->kind == NodeKind::kPcieToPciBridge || p->kind == NodeKind::kPciBridge) return true;
@@ -155,9 +166,12 @@ class TopologyReader : public toml_input::TomlReader {
         allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "stall", "tunnel"});
         break;
       case NodeKind::kPcieToPciBridge:
+        allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "stall",
+                             "tunnel", "requester_id", "alias_probability", "secondary_bus"});
+        break;
       case NodeKind::kPciBridge:
         allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "hop_latency", "link", "stall",
-                             "tunnel", "requester_id", "alias_probability"});
+                             "tunnel", "requester_id", "alias_probability", "secondary_bus", "pcie_bridge_alias"});
         break;
       case NodeKind::kEndpoint:
         allow_keys(t, path, {"name", "kind", "parent", "ids", "class", "revision", "device", "function", "hop_latency",
@@ -228,12 +242,41 @@ class TopologyReader : public toml_input::TomlReader {
         }
         n.alias_probability = *p;
       }
+      n.pcix_secondary = one_of(t, "secondary_bus", path, {"pci", "pci-x"}, "pci") == "pci-x";
+      // On conventional PCI the transaction carries no requester ID the bridge could pass on, so
+      // it takes ownership of every one; only PCI-X carries the requester's (PCIe-to-PCI/PCI-X
+      // Bridge spec r1.0, 2.3).
+      if (n.rid_behaviour != RequesterIdBehaviour::kTakesOwnership && !n.pcix_secondary) {
+        fail(*t.get("requester_id"), path + ".requester_id",
+             "\"" + b + "\" needs secondary_bus = \"pci-x\": on a conventional PCI secondary bus no requester ID "
+             "travels with a transaction, so the bridge takes ownership of every one");
+      }
+      if (n.kind == NodeKind::kPciBridge) read_pcie_bridge_alias(n, t, path);
     }
     if (n.kind == NodeKind::kEndpoint) read_endpoint(n, t, path);
 
     if (n.parent) n.parent->children.push_back(&n);
     if (n.kind == NodeKind::kRootPort) topo.root_ports.push_back(&n);
     topo.nodes.push_back(std::move(node));
+  }
+
+  // Linux flags a PCI bridge as a hidden PCIe-to-PCI bridge only where it sits directly below a
+  // PCIe port that is not itself a PCIe-to-PCI bridge (quirk_use_pcie_bridge_dma_alias).
+  void read_pcie_bridge_alias(Node& n, const toml::table& t, const std::string& path) const {
+    const bool on_pcie_port =
+        n.parent->kind == NodeKind::kRootPort || n.parent->kind == NodeKind::kSwitchDownstream;
+    if (auto given = boolean(t, "pcie_bridge_alias", path)) {
+      if (*given && !on_pcie_port) {
+        fail(*t.get("pcie_bridge_alias"), path + ".pcie_bridge_alias",
+             "only a bridge directly below a root port or switch downstream port can be a PCIe-to-PCI bridge without "
+             "its PCIe capability (Linux's PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS); \"" + n.parent->name + "\" is " +
+                 with_article(n.parent->kind));
+      }
+      n.pcie_bridge_alias = *given;
+      return;
+    }
+    n.pcie_bridge_alias = on_pcie_port && in_linux_pcie_bridge_alias_quirk(n.ids);
+    n.pcie_bridge_alias_from_quirk = n.pcie_bridge_alias;
   }
 
   void read_root_port(Node& n, const toml::table& t, const std::string& path) {

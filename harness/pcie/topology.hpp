@@ -31,13 +31,21 @@ const char* to_string(NodeKind kind);        // the topology file's spelling: "r
 const char* describe(NodeKind kind);         // for people: "root port", "PCIe-to-PCI/PCI-X bridge", ...
 
 // What a bridge to conventional PCI does with the requester ID of a transaction it forwards
-// upstream (PCIe-to-PCI/PCI-X Bridge spec r1.0, 2.3).
+// upstream (PCIe-to-PCI/PCI-X Bridge spec r1.0, 2.3). Forwarding needs a PCI-X secondary bus:
+// on conventional PCI no requester ID travels with a transaction.
 enum class RequesterIdBehaviour {
-  kTakesOwnership,  // the transaction arrives as (secondary bus, 00.0)
+  kTakesOwnership,  // the transaction arrives with the bridge's alias (Node::requester_alias)
   kForwards,        // the device's own RID passes through
   kMixed,           // either, per transaction (seeded)
 };
 const char* to_string(RequesterIdBehaviour b);
+
+// Linux's PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS quirk (drivers/pci/quirks.c,
+// quirk_use_pcie_bridge_dma_alias): these PCIe-to-PCI bridges have no PCIe capability, so they
+// look like conventional PCI-to-PCI bridges, yet alias DMA as a PCIe-to-PCI bridge does. Linux
+// flags them only where they sit directly below a PCIe port that is not itself a PCIe-to-PCI
+// bridge. A `pci-bridge` with one of these ids gets `pcie_bridge_alias` there by default.
+bool in_linux_pcie_bridge_alias_quirk(const PciIds& ids);
 
 struct LinkSpec {
   std::uint8_t gen = 3;     // 1..5: 2.5, 5, 8, 16, 32 GT/s
@@ -82,6 +90,11 @@ struct Node {
   // Bridges to conventional PCI.
   RequesterIdBehaviour rid_behaviour = RequesterIdBehaviour::kTakesOwnership;
   double alias_probability = 0.5;  // kMixed: chance a transaction arrives with the alias
+  bool pcix_secondary = false;     // the secondary bus runs in PCI-X mode (what forwarding needs)
+  // pci-bridge: a PCIe-to-PCI bridge without its PCIe capability, aliasing as (secondary bus,
+  // 00.0) like a PCIe-to-PCI bridge instead of as itself (Linux's PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS).
+  bool pcie_bridge_alias = false;
+  bool pcie_bridge_alias_from_quirk = false;  // set by default from Linux's quirk table, not the file
 
   // Endpoints.
   std::vector<BarSpec> bars;
@@ -112,6 +125,13 @@ struct Node {
   bool removed = false;  // surprise removal: the link is down, the function gone (Fabric::surprise_remove)
 
   bool is_bridge() const { return kind != NodeKind::kEndpoint; }
+  bool is_bridge_to_pci() const { return kind == NodeKind::kPcieToPciBridge || kind == NodeKind::kPciBridge; }
+  // A bridge to PCI: whether the requester ID it gives the transactions it takes ownership of is
+  // (its secondary bus, 00.0), as pci_for_each_dma_alias derives it for a PCIe-to-PCI/PCI-X
+  // bridge and a quirked hidden one; otherwise (a conventional PCI-to-PCI bridge) it is its own.
+  bool aliases_as_secondary_bus() const { return kind == NodeKind::kPcieToPciBridge || pcie_bridge_alias; }
+  // That requester ID, once enumeration numbered the buses.
+  Bdf requester_alias() const { return aliases_as_secondary_bus() ? Bdf{secondary_bus, 0, 0} : bdf; }
   // Conventional PCI devices sit below a bridge to PCI; they have no PCIe capability or link.
   bool is_conventional() const;
   const Node* root_port() const;

@@ -44,10 +44,18 @@ std::string describe_node(const Node& n) {
          (n.dart.generation == iommu::DartGeneration::kT8110 ? "T8110" : "T8020") + ", " + std::to_string(n.dart.num_sids) +
          " SIDs; unlisted RIDs get SID " + std::to_string(n.unlisted_rid_sid) + ")";
   }
-  if (n.kind == NodeKind::kPcieToPciBridge || n.kind == NodeKind::kPciBridge) {
+  if (n.is_bridge_to_pci()) {
     s += std::string(", ") + (n.rid_behaviour == RequesterIdBehaviour::kTakesOwnership ? "takes ownership of requester IDs"
                               : n.rid_behaviour == RequesterIdBehaviour::kForwards ? "forwards requester IDs"
                                                                                    : "takes ownership of some requester IDs");
+    if (n.rid_behaviour != RequesterIdBehaviour::kForwards) {
+      s += std::string(" as ") + (n.aliases_as_secondary_bus() ? "its secondary bus's 00.0" : "itself");
+    }
+    s += n.pcix_secondary ? ", PCI-X secondary bus" : ", conventional PCI secondary bus";
+    if (n.pcie_bridge_alias) {
+      s += std::string(", a PCIe-to-PCI bridge without its capability (") +
+           (n.pcie_bridge_alias_from_quirk ? "Linux's quirk for its ids" : "pcie_bridge_alias") + ")";
+    }
   }
   return s + link_text(n);
 }
@@ -71,11 +79,19 @@ void render(const Fabric& fabric, const Node& n, const std::string& indent, bool
       for (const Arrival& a : fabric.possible_arrivals(n)) {
         std::optional<std::size_t> entry;
         const std::uint32_t sid = fabric.sid_for(rp, a.rid.rid(), &entry);
-        *out += detail + "DMA arrives as " + a.rid.str() +
-                (a.bridge ? " (" + a.bridge->name + " takes ownership)" : std::string(" (its own RID)")) + " -> SID " +
-                std::to_string(sid) +
+        const std::string how = !a.bridge ? " (its own RID)"
+                                : a.bridge->aliases_as_secondary_bus()
+                                    ? " (" + a.bridge->name + " takes ownership)"
+                                    : " (" + a.bridge->name + " takes ownership with its own RID)";
+        *out += detail + "DMA arrives as " + a.rid.str() + how + " -> SID " + std::to_string(sid) +
                 (entry ? " (PORT_RID2SID entry " + std::to_string(*entry) + ")" : std::string(" (not in PORT_RID2SID: default)")) +
                 "\n";
+      }
+      const std::vector<Arrival> aliases = fabric.dma_aliases(n);
+      if (aliases.size() > 1) {
+        std::string list;
+        for (const Arrival& a : aliases) list += (list.empty() ? "" : ", ") + a.rid.str();
+        *out += detail + "Linux maps it under every alias pci_for_each_dma_alias yields: " + list + "\n";
       }
       std::optional<std::size_t> own_entry;
       const std::uint32_t own_sid = fabric.sid_for(rp, n.bdf.rid(), &own_entry);

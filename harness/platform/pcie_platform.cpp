@@ -1,5 +1,6 @@
 #include "harness/platform/pcie_platform.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "harness/platform/pci_enumeration.hpp"
@@ -18,6 +19,18 @@ DmaMapper& PciePlatform::mapper(const pcie::Node& root_port) const {
     if (rp == &root_port) return *mapper;
   }
   throw std::logic_error("\"" + root_port.name + "\" is not a root port of this fabric");
+}
+
+std::vector<std::uint32_t> PciePlatform::mapping_sids(const pcie::Node& endpoint, AliasPolicy policy) const {
+  const pcie::Node& rp = *endpoint.root_port();
+  std::vector<std::uint32_t> sids{fabric_.sid_for(rp, endpoint.bdf.rid())};
+  if (policy == AliasPolicy::kEveryAlias) {
+    for (const pcie::Arrival& a : fabric_.dma_aliases(endpoint)) {
+      const std::uint32_t sid = fabric_.sid_for(rp, a.rid.rid());
+      if (std::find(sids.begin(), sids.end(), sid) == sids.end()) sids.push_back(sid);
+    }
+  }
+  return sids;
 }
 
 }  // namespace dexthil::platform

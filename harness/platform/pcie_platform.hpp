@@ -21,6 +21,14 @@ class PciePlatform {
   pcie::Fabric& fabric() const { return fabric_; }
   DmaMapper& mapper(const pcie::Node& root_port) const;
 
+  // Whose SIDs an OS maps a device's DMA buffers under.
+  enum class AliasPolicy {
+    kOwnRid,      // macOS: the SID of the endpoint's own RID only
+    kEveryAlias,  // Linux: also the SID of every alias pci_for_each_dma_alias yields (Fabric::dma_aliases)
+  };
+  // The SIDs, each once, the own RID's first, as the root port's PORT_RID2SID resolves them.
+  std::vector<std::uint32_t> mapping_sids(const pcie::Node& endpoint, AliasPolicy policy) const;
+
  private:
   pcie::Fabric& fabric_;
   std::vector<std::pair<const pcie::Node*, std::unique_ptr<DmaMapper>>> mappers_;  // in root port order

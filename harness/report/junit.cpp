@@ -36,7 +36,8 @@ std::string finding_text(const runner::JudgedFinding& f) {
   std::string data;
   for (const auto& [key, value] : f.finding.data) data += (data.empty() ? "\n  data: " : ", ") + key + "=" + value;
   return "[" + f.finding.check + "] " + f.finding.where + " at " + sim::format_time(f.finding.time) + ": " +
-         f.finding.what + "\n  why: " + f.finding.why + data + (f.expected ? "\n  (expected by the scenario)" : "");
+         f.finding.what + "\n  why: " + f.finding.why + data + (f.expected ? "\n  (expected by the scenario)" : "") +
+         (f.finding.informational ? "\n  (informational)" : "");
 }
 
 }  // namespace

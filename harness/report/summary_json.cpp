@@ -78,7 +78,8 @@ std::string summary_json(const RunInfo& info, const std::vector<runner::Scenario
       for (std::size_t d = 0; d < f.finding.data.size(); ++d) {
         j << (d ? ", " : "") << json_string(f.finding.data[d].first) << ": " << json_string(f.finding.data[d].second);
       }
-      j << "}, \"expected\": " << (f.expected ? "true" : "false") << "}";
+      j << "}, \"informational\": " << (f.finding.informational ? "true" : "false")
+        << ", \"expected\": " << (f.expected ? "true" : "false") << "}";
     }
     j << (r.findings.empty() ? "" : "\n      ") << "],\n";
     j << "      \"held_back\": [";
@@ -86,6 +87,7 @@ std::string summary_json(const RunInfo& info, const std::vector<runner::Scenario
       const auto& h = r.held_back[k];
       j << (k ? "," : "") << "\n        {\"check\": " << json_string(h.held.check) << ", \"where\": "
         << json_string(h.held.where) << ", \"count\": " << h.held.count
+        << ", \"informational\": " << (h.held.informational ? "true" : "false")
         << ", \"expected\": " << (h.expected ? "true" : "false") << "}";
     }
     j << (r.held_back.empty() ? "" : "\n      ") << "],\n";

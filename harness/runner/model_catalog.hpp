@@ -40,6 +40,10 @@ class ScenarioModel {
   virtual ~ScenarioModel() = default;
   // End-of-run checks (requests still in flight, sticky error flags).
   virtual void finish(sim::SimTime now) = 0;
+  // Instead of finish() when the machine stopped early (a kernel panic, [kernel] dart_fault):
+  // report what went wrong before `now` (failed RTL assertions, sticky error flags), but nothing
+  // that judges the end of a run (a request still in flight is no fault of a panicked machine's).
+  virtual void halted(sim::SimTime /*now*/) {}
   // Figures for reports: name and value, in a stable order.
   virtual std::vector<std::pair<std::string, std::string>> stats() const = 0;
   // The device was unplugged ([[hotplug]]): it stops taking part in the simulation.

@@ -88,6 +88,7 @@ std::string encode_result(const ScenarioResult& r) {
       w.str(key);
       w.str(value);
     }
+    w.u64(f.finding.informational);
     w.u64(f.expected);
   }
   w.u64(r.held_back.size());
@@ -96,6 +97,7 @@ std::string encode_result(const ScenarioResult& r) {
     w.str(h.held.where);
     w.str(h.held.subject);
     w.u64(h.held.count);
+    w.u64(h.held.informational);
     w.u64(h.expected);
   }
   w.u64(r.failures.size());
@@ -150,6 +152,7 @@ std::optional<ScenarioResult> decode_result(const std::string& bytes, std::strin
         std::string key = in.str();
         f.finding.data.emplace_back(std::move(key), in.str());
       }
+      f.finding.informational = in.u64() != 0;
       f.expected = in.u64() != 0;
       r.findings.push_back(std::move(f));
     }
@@ -159,6 +162,7 @@ std::optional<ScenarioResult> decode_result(const std::string& bytes, std::strin
       h.held.where = in.str();
       h.held.subject = in.str();
       h.held.count = in.u64();
+      h.held.informational = in.u64() != 0;
       h.expected = in.u64() != 0;
       r.held_back.push_back(std::move(h));
     }

@@ -77,8 +77,9 @@ class Reader : public toml_input::TomlReader {
 
     if (const toml::node* kernel = root.get("kernel")) {
       const toml::table& t = as_table(*kernel, "kernel");
-      allow_keys(t, "kernel", {"profile", "sleep_at", "wake_at"});
+      allow_keys(t, "kernel", {"profile", "sleep_at", "wake_at", "dart_fault"});
       s.kernel_profile = one_of(t, "profile", "kernel", {"documented", "field"}, "documented");
+      s.dart_fault_panics = one_of(t, "dart_fault", "kernel", {"panic", "continue"}, "panic") == "panic";
       s.sleep_at = duration(t, "sleep_at", "kernel", false, 0, s.duration);
       s.wake_at = duration(t, "wake_at", "kernel", false, 0, s.duration);
       if (s.wake_at && (!s.sleep_at || *s.wake_at <= *s.sleep_at)) {

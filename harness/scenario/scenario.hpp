@@ -151,6 +151,9 @@ struct Scenario {
   std::string kernel_profile = "documented";  // [kernel] profile: "documented" or "field"
   std::optional<sim::SimTime> sleep_at;        // [kernel] sleep_at: system sleep at this time
   std::optional<sim::SimTime> wake_at;         // [kernel] wake_at: and wake (after sleep_at)
+  // [kernel] dart_fault: "panic" (true, the default: the first DART error panics the Mac and the
+  // run stops there) or "continue" (false: the refused DMA completes with UR and the run goes on).
+  bool dart_fault_panics = true;
   std::vector<CaptureSpec> captures;
   std::vector<MappingSpec> mappings;
   std::vector<FaultSpec> faults;

@@ -33,6 +33,10 @@ class DmaExerciserModel final : public runner::ScenarioModel {
 
   void finish(sim::SimTime now) override {
     scoreboard_.finish(now);
+    halted(now);
+  }
+
+  void halted(sim::SimTime now) override {
     rtl_assertions::report(name_, findings_);
     if (exerciser_.port_error()) {
       findings_.add({"dma.interface-error", name_, now, "the DMA port RTL raised its sticky error flag",

@@ -16,7 +16,8 @@ class DmaTestdevModel final : public runner::ScenarioModel {
     ctx.sim.attach(*device_, *ctx.clock);
   }
 
-  void finish(sim::SimTime) override { rtl_assertions::report(name_, findings_); }
+  void finish(sim::SimTime now) override { halted(now); }
+  void halted(sim::SimTime) override { rtl_assertions::report(name_, findings_); }
   void removed() override { device_->unplug(); }
   std::vector<std::pair<std::string, std::string>> stats() const override {
     return {{"msis_sent", std::to_string(device_->msis_sent())}};

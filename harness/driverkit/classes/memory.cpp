@@ -31,11 +31,55 @@ kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t addre
                                                 uint64_t alignment, IOMemoryMap** map) {
   (void)alignment;
   if (!map || (options & kIOMemoryMapFixedAddress) || is_device_memory()) return kIOReturnUnsupported;
+  switch (options & 0xff00) {
+    case kIOMemoryMapCacheModeDefault:
+    case kIOMemoryMapCacheModeInhibit:
+    case kIOMemoryMapCacheModeCopyback:
+    case kIOMemoryMapCacheModeWriteThrough:
+      break;
+    default:
+      return kIOReturnBadArgument;
+  }
   (void)address;
   if (length == 0) length = length_ - std::min(offset, length_);
   if (offset > length_ || length > length_ - offset) return kIOReturnBadArgument;
   *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(host_) + offset, offset, length);
   return kIOReturnSuccess;
+}
+
+kern_return_t IOMemoryDescriptor::Map(uint64_t options, uint64_t address, uint64_t length, uint64_t alignment,
+                                      uint64_t* returnAddress, uint64_t* returnLength) {
+  if (!returnAddress || !returnLength) return kIOReturnBadArgument;
+  IOMemoryMap* map = nullptr;
+  const kern_return_t r = CreateMapping(options, address, 0, length, alignment, &map);
+  if (r != kIOReturnSuccess) return r;
+  *returnAddress = map->GetAddress();
+  *returnLength = map->GetLength();
+  map->release();  // the dext's bytes are the descriptor's own: nothing to keep mapped
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(uint64_t memoryDescriptorCreateOptions, uint64_t offset,
+                                                            uint64_t length, IOMemoryDescriptor* ofDescriptor,
+                                                            IOMemoryDescriptor** memory) {
+  if (!ofDescriptor || !memory || (memoryDescriptorCreateOptions & ~uint64_t{kIOMemoryDirectionOutIn})) {
+    return kIOReturnBadArgument;
+  }
+  if (offset > ofDescriptor->length_ || length > ofDescriptor->length_ - offset) return kIOReturnBadArgument;
+  IOMemoryDescriptor* d = OSTypeAlloc(IOMemoryDescriptor);
+  ofDescriptor->retain();
+  d->parent_ = ofDescriptor;
+  d->host_ = ofDescriptor->host_ ? ofDescriptor->host_ + offset : nullptr;
+  d->physical_ = ofDescriptor->physical_ + offset;
+  d->length_ = length;
+  d->direction_ = memoryDescriptorCreateOptions & kIOMemoryDirectionOutIn;
+  *memory = d;
+  return kIOReturnSuccess;
+}
+
+void IOMemoryDescriptor::free() {
+  OSSafeReleaseNULL(parent_);
+  OSObject::free();
 }
 
 IOMemoryDescriptor* IOMemoryDescriptor::make_device_memory(uint64_t bus_address, uint64_t length) {
@@ -74,9 +118,11 @@ kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capaci
   const uint64_t pages = (capacity + kPage - 1) / kPage;
   IOBufferMemoryDescriptor* b = OSTypeAlloc(IOBufferMemoryDescriptor);
   b->allocation_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, pages * kPage));
-  std::memset(b->allocation_, 0, pages * kPage);
   b->physical_ = kernel.buffers().allocate(pages);
   kernel.memory().attach(b->physical_, b->allocation_, pages * kPage);
+  // Zeroed after attaching: attach keeps what the physical pages held (a freed buffer's bytes),
+  // and a new buffer is zeroed on macOS.
+  std::memset(b->allocation_, 0, pages * kPage);
   b->host_ = b->allocation_;
   b->pages_ = pages;
   b->capacity_ = capacity;
@@ -155,10 +201,40 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
   std::string error;
   dexthil::platform::DmaMapper& mapper = provider->mapper();
-  auto prepared = mapper.prepare(node.name, {sid}, memory->physical_address() + offset, length, direction,
-                                 static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
+  uint64_t physical = memory->physical_address() + offset;
+  auto prepared = mapper.prepare(node.name, {sid}, physical, length, direction, static_cast<uint32_t>(max_address_bits_),
+                                 kernel.sim().now(), &error);
+  const bool too_few_bits = !prepared && error.find("address bits") != std::string::npos;
+  constexpr uint64_t kPage = dexthil::hostmem::SparseMemory::kPageSize;
+  const uint64_t bounce_pages = (length + kPage - 1) / kPage;
+  const uint64_t bounce_end = Kernel::kBouncePoolBase + Kernel::kBouncePoolSize;
+  if (too_few_bits && !mapper.translates() && (max_address_bits_ >= 64 || bounce_end <= (1ull << max_address_bits_))) {
+    // No mapper, and the memory lies above what the device addresses: xnu's IODMACommand gives
+    // the device a bounce buffer in low memory instead (double buffering).
+    bounce_physical_ = kernel.bounce_pages().allocate(bounce_pages);
+    bounce_pages_ = bounce_pages;
+    bounce_host_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, bounce_pages * kPage));
+    kernel.memory().attach(bounce_physical_, bounce_host_, bounce_pages * kPage);
+    std::memset(bounce_host_, 0, bounce_pages * kPage);  // after attach, which keeps the pages' old bytes
+    if (direction.device_reads) std::memcpy(bounce_host_, memory->host_bytes() + offset, length);
+    error.clear();
+    prepared = mapper.prepare(node.name, {sid}, bounce_physical_, length, direction,
+                              static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
+    if (prepared) {
+      dexthil::monitor::DmaBounced bounced;
+      bounced.time = kernel.sim().now();
+      bounced.location = node.name;
+      bounced.length = length;
+      bounced.memory_address = physical;
+      bounced.bounce_address = bounce_physical_;
+      bounced.max_address_bits = max_address_bits_;
+      bounced.root_port = root.name;
+      kernel.monitor().emit(bounced);
+    } else {
+      release_bounce();
+    }
+  }
   if (!prepared) {
-    const bool too_few_bits = error.find("address bits") != std::string::npos;
     const kern_return_t result = too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources;
     const std::string result_name = dexthil::driverkit::ioreturn_name(result);
     dexthil::monitor::DmaPrepareFailed failed;
@@ -187,6 +263,48 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   return kIOReturnSuccess;
 }
 
+uint8_t* IODMACommand::device_view() const {
+  return bounce_host_ ? bounce_host_ : memory_->host_bytes() + offset_;
+}
+
+void IODMACommand::release_bounce() {
+  if (!bounce_host_) return;
+  constexpr uint64_t kPage = dexthil::hostmem::SparseMemory::kPageSize;
+  if (Kernel* k = Kernel::active()) {
+    k->memory().detach(bounce_physical_, bounce_pages_ * kPage);
+    k->bounce_pages().free(bounce_physical_, bounce_pages_);
+  }
+  std::free(bounce_host_);
+  bounce_host_ = nullptr;
+  bounce_physical_ = 0;
+  bounce_pages_ = 0;
+}
+
+kern_return_t IODMACommand::PerformOperation(uint64_t options, uint64_t dmaOffset, uint64_t length, uint64_t dataOffset,
+                                             IOMemoryDescriptor* data) {
+  // As xnu's PerformOperation_Impl: one known operation, a prepared command, lengths in range.
+  if (options != kIODMACommandPerformOperationOptionRead && options != kIODMACommandPerformOperationOptionWrite &&
+      options != kIODMACommandPerformOperationOptionZero) {
+    return kIOReturnBadArgument;
+  }
+  if (!memory_) return kIOReturnNotReady;
+  if (length > memory_->length()) return kIOReturnBadArgument;
+  if (dmaOffset > length_ || length > length_ - dmaOffset) return kIOReturnUnderrun;
+  uint8_t* device = device_view() + dmaOffset;
+  if (options == kIODMACommandPerformOperationOptionZero) {
+    std::memset(device, 0, length);
+    return kIOReturnSuccess;
+  }
+  if (!data || length > data->length()) return kIOReturnBadArgument;
+  if (!data->host_bytes() || dataOffset > data->length() || length > data->length() - dataOffset) {
+    return kIOReturnUnderrun;
+  }
+  uint8_t* bytes = data->host_bytes() + dataOffset;
+  if (options == kIODMACommandPerformOperationOptionRead) std::memcpy(bytes, device, length);
+  else std::memcpy(device, bytes, length);
+  return kIOReturnSuccess;
+}
+
 kern_return_t IODMACommand::CompleteDMA(uint64_t options) {
   (void)options;
   if (!memory_) return kIOReturnNotReady;
@@ -201,6 +319,11 @@ void IODMACommand::unprepare() {
     Kernel& kernel = provider->kernel();
     provider->mapper().complete(mapping_id_, kernel.sim().now());
   }
+  // A double-buffered preparation: what the device wrote reaches the memory now.
+  if (bounce_host_ && memory_ && (memory_->direction() & kIOMemoryDirectionIn)) {
+    std::memcpy(memory_->host_bytes() + offset_, bounce_host_, length_);
+  }
+  release_bounce();
   OSSafeReleaseNULL(memory_);
 }
 

@@ -110,6 +110,25 @@ kern_return_t IOService::CopyProperties(OSDictionary** properties) {
   return *properties ? kIOReturnSuccess : kIOReturnNoMemory;
 }
 
+IOService* IOService::GetProvider() const {
+  Kernel* k = Kernel::active();
+  return k ? k->provider_of(this) : nullptr;
+}
+
+kern_return_t IOService::CopyProviderProperties(OSArray* propertyKeys, OSArray** properties) {
+  if (!properties) return kIOReturnBadArgument;
+  *properties = Kernel::current().provider_properties(this, propertyKeys);
+  return *properties ? kIOReturnSuccess : kIOReturnNotFound;
+}
+
+kern_return_t IOService::AdjustBusy(int32_t delta) {
+  if (busy_ + delta < 0) return kIOReturnBadArgument;
+  busy_ += delta;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::JoinPMTree() { return Kernel::current().join_power_tree_now(this); }
+
 kern_return_t IOService::SetName(const IOServiceName name) {
   if (!name) return kIOReturnBadArgument;
   name_.assign(name, strnlen(name, sizeof(IOServiceName)));

@@ -335,6 +335,68 @@ OSDictionary* Kernel::registry_properties(IOService* service, const OSDictionary
   return dict;
 }
 
+IOService* Kernel::provider_of(const IOService* service) {
+  const ServiceRecord* rec = record_of(const_cast<IOService*>(service));
+  return rec ? rec->provider : nullptr;
+}
+
+OSArray* Kernel::provider_properties(IOService* service, const OSArray* keys) {
+  const ServiceRecord* rec = record_of(service);
+  if (!rec) return nullptr;
+  auto wanted = [keys](const std::string& key) {
+    if (!keys) return true;
+    for (std::uint32_t i = 0; i < keys->getCount(); ++i) {
+      const auto* k = OSDynamicCast(OSString, keys->getObject(i));
+      if (k && k->isEqualTo(key.c_str())) return true;
+    }
+    return false;
+  };
+  OSArray* out = OSArray::withCapacity(2);
+  // Up the chain: a service IOService::Create made sits on another service of the process; the
+  // chain ends at the nub the bus published.
+  for (IOService* provider = rec->provider; provider;) {
+    OSDictionary* dict = OSDictionary::withCapacity(8);
+    if (const ServiceRecord* above = record_of(provider)) {
+      OSDictionary* all = registry_properties(provider, nullptr);
+      all->iterateObjects([&](const char* key, const OSMetaClassBase* value) {
+        if (wanted(key)) dict->setObject(key, value);
+        return false;
+      });
+      all->release();
+      provider = above->provider;
+    } else {
+      if (const Nub* nub = registry_.find(static_cast<const IOService*>(provider))) {
+        for (const auto& [key, value] : nub->properties) {
+          if (!wanted(key)) continue;
+          OSObject* object = nullptr;
+          if (const auto* n = std::get_if<std::uint64_t>(&value)) object = OSNumber::withNumber(*n, 64);
+          else if (const auto* text = std::get_if<std::string>(&value)) object = OSString::withCString(text->c_str());
+          if (object) {
+            dict->setObject(key.c_str(), object);
+            object->release();
+          } else {
+            dict->setObject(key.c_str(), std::get<bool>(value) ? kOSBooleanTrue : kOSBooleanFalse);
+          }
+        }
+      }
+      provider = nullptr;
+    }
+    out->setObject(dict);
+    dict->release();
+  }
+  return out;
+}
+
+kern_return_t Kernel::join_power_tree_now(IOService* service) {
+  ServiceRecord* rec = record_of(service);
+  if (!rec) return kIOReturnNotReady;
+  if (rec->in_power_tree) return kIOReturnSuccess;
+  rec->kernel_queue->dispatch_async([this, rec] {
+    if (!rec->in_power_tree) join_power_tree(rec);
+  });
+  return kIOReturnSuccess;
+}
+
 std::vector<ServiceFigures> Kernel::service_figures() const {
   std::vector<ServiceFigures> out;
   std::map<std::string, std::size_t> index;

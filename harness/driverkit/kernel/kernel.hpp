@@ -40,6 +40,7 @@ class IOService;
 class IODispatchQueue;
 class IOTimerDispatchSource;
 class OSDictionary;
+class OSArray;
 
 namespace dexthil::driverkit {
 
@@ -191,6 +192,10 @@ class Kernel {
   monitor::Monitor& monitor() { return monitor_; }
   hostmem::SparseMemory& memory() { return memory_; }
   hostmem::PageAllocator& buffers() { return buffers_; }
+  // Memory below 4 GiB for IODMACommand's bounce buffers, which a Mac without an IOMMU uses
+  // when the dext's memory lies above what its device addresses (xnu's double buffering).
+  static constexpr std::uint64_t kBouncePoolBase = 0x1000'0000, kBouncePoolSize = 256ULL << 20;
+  hostmem::PageAllocator& bounce_pages() { return bounce_pages_; }
   const KernelProfile& profile() const { return profile_; }
   // A record in the run's trace (what the trace hash covers) at the current simulated time.
   void trace(std::string_view source, std::string_view message);
@@ -214,6 +219,10 @@ class Kernel {
   // or the IOClass/IOUserClass of a service IOService::Create made) and "IOUserServiceProperties"
   // holding what the dext set.
   OSDictionary* registry_properties(IOService* service, const OSDictionary* user_properties);
+  // IOService::CopyProviderProperties: the provider chain's properties, nearest first.
+  OSArray* provider_properties(IOService* service, const OSArray* keys);
+  IOService* provider_of(const IOService* service);
+  kern_return_t join_power_tree_now(IOService* service);
   kern_return_t change_power_state(IOService* service, std::uint32_t flags);
   kern_return_t set_power_override(IOService* service, bool enable);
   kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);
@@ -266,6 +275,7 @@ class Kernel {
   sim::Simulator& sim_;
   hostmem::SparseMemory& memory_;
   hostmem::PageAllocator& buffers_;
+  hostmem::PageAllocator bounce_pages_{kBouncePoolBase, kBouncePoolSize};
   monitor::Monitor& monitor_;
   KernelProfile profile_;
   std::unique_ptr<FiberRuntime> runtime_;

@@ -1,5 +1,6 @@
 // The host implementation of the libkern object model dexts use (include/DriverKit/OS*.h).
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include <DriverKit/OSCollections.h>
@@ -144,8 +145,16 @@ OSData* OSData::withCapacity(std::size_t capacity, OSCreationSite where) {
   return d;
 }
 
+OSData* OSData::withBytesNoCopy(void* bytes, std::size_t numBytes, OSCreationSite where) {
+  if (!bytes && numBytes) return nullptr;
+  OSData* d = make<OSData>(where);
+  d->external_ = bytes;
+  d->external_length_ = numBytes;
+  return d;
+}
+
 bool OSData::appendBytes(const void* bytes, std::size_t length) {
-  if (!bytes && length) return false;
+  if ((!bytes && length) || external_) return false;
   const auto* b = static_cast<const std::uint8_t*>(bytes);
   bytes_.insert(bytes_.end(), b, b + length);
   return true;
@@ -153,7 +162,8 @@ bool OSData::appendBytes(const void* bytes, std::size_t length) {
 
 bool OSData::isEqualTo(const OSMetaClassBase* anObject) const {
   const OSData* other = OSDynamicCast(OSData, anObject);
-  return other && other->bytes_ == bytes_;
+  return other && other->getLength() == getLength() &&
+         (getLength() == 0 || std::memcmp(other->getBytesNoCopy(), getBytesNoCopy(), getLength()) == 0);
 }
 
 // ---- Collections ----

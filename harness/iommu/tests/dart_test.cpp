@@ -472,7 +472,18 @@ constexpr std::uint32_t k8020StreamCommand = 0x20, k8020StreamSelect = 0x34, k80
 constexpr std::uint32_t k8020ErrorAddrLo = 0x50, k8020ErrorAddrHi = 0x54, k8020StreamsEnable = 0xfc;
 constexpr std::uint32_t tcr8020(std::uint32_t sid) { return 0x100 + 4 * sid; }
 constexpr std::uint32_t ttbr8020(std::uint32_t sid, std::uint32_t idx) { return 0x200 + 16 * sid + 4 * idx; }
+// T8020 ERROR as m1n1's dart8020.py R_ERROR has it: FLAG 31, STREAM 27:24, CODE 23:0 with
+// NO_DAPF_MATCH 11, WRITE 10, SUBPAGE_PROT 7, PTE_READ_FAULT 6, READ_FAULT 4, WRITE_FAULT 3,
+// NO_PTE 2, NO_PMD 1, NO_TTBR 0.
 constexpr std::uint32_t stream8020(std::uint32_t sid) { return sid << 24; }
+constexpr std::uint32_t k8020Write = 1u << 10;
+constexpr std::uint32_t k8020NoTtbr = 1 << 0, k8020NoPmd = 1 << 1, k8020NoPte = 1 << 2, k8020WriteFault = 1 << 3,
+                        k8020ReadFault = 1 << 4, k8020PteReadFault = 1 << 6, k8020SubpageProt = 1 << 7,
+                        k8020NoDapfMatch = 1 << 11;
+// PTE_T8020 (m1n1): SP_START 63:52, SP_END 51:40, OFFSET 39:14 (the PA in place), SP_PROT_DIS 1,
+// VALID 0; the permission bits are Linux's io-pgtable-dart.c APPLE_DART1: NO_READ 8, NO_WRITE 7.
+constexpr std::uint64_t k8020PteOffset = ((1ULL << 40) - 1) & ~((1ULL << 14) - 1);
+constexpr std::uint64_t k8020PteNoRead = 1ULL << 8, k8020PteNoWrite = 1ULL << 7, k8020PteSpProtDis = 1ULL << 1;
 
 class DartT8020Test : public DartTest {
  protected:
@@ -484,8 +495,7 @@ class DartT8020Test : public DartTest {
     EXPECT_TRUE(t >> 31) << "TTBR not valid";
     const std::uint64_t l1 = std::uint64_t{t & 0x7fffffff} << 12;
     const std::uint64_t l1_entry = memory_.read_u64(l1 + 8 * ((iova >> 25) & 0x7ff));
-    const std::uint64_t dart1_mask = ((1ULL << 36) - 1) & ~((1ULL << 12) - 1);
-    return (l1_entry & dart1_mask) + 8 * ((iova >> 14) & 0x7ff);
+    return (l1_entry & k8020PteOffset) + 8 * ((iova >> 14) & 0x7ff);
   }
 };
 
@@ -501,8 +511,8 @@ TEST_F(DartT8020Test, NoTtbrUsesTheT8020Encoding) {
   EXPECT_EQ(dart_.read32(k8020Error), 0x80000001u);
   dart_.write32(k8020Error, dart_.read32(k8020Error));
   EXPECT_EQ(dart_.error_status(), 0u);
-  EXPECT_EQ(dart_.translate(5, 0x8000'0000, true).error_status, kFlag | stream8020(5) | (1 << 0));
-  EXPECT_EQ(dart_.read32(k8020Error), 0x85000001u);  // no write-not-read bit on T8020
+  EXPECT_EQ(dart_.translate(5, 0x8000'0000, true).error_status, kFlag | stream8020(5) | k8020Write | k8020NoTtbr);
+  EXPECT_EQ(dart_.read32(k8020Error), 0x85000401u);  // a write: m1n1's WRITE, bit 10
 }
 
 TEST_F(DartT8020Test, RegistersAndPteFormat) {
@@ -516,10 +526,12 @@ TEST_F(DartT8020Test, RegistersAndPteFormat) {
   dart_.map(2, 0x4000'0000, kBuffer, kPage, {.read = true, .write = false});
   const std::uint64_t leaf = memory_.read_u64(leaf_address_8020(2, 0x4000'0000));
   EXPECT_EQ(leaf & 1, 1u);
-  EXPECT_EQ(leaf & (((1ULL << 36) - 1) & ~((1ULL << 12) - 1)), kBuffer);  // PA in place, 35:12
-  EXPECT_EQ(leaf & (1 << 7), 1u << 7);  // NO_WRITE
-  EXPECT_EQ(leaf & (1 << 8), 0u);       // NO_READ clear
-  EXPECT_EQ(leaf & (1 << 1), 1u << 1);  // subpage protection disabled
+  EXPECT_EQ(leaf & k8020PteOffset, kBuffer);  // PA in place, 39:14
+  EXPECT_EQ(leaf & k8020PteNoWrite, k8020PteNoWrite);
+  EXPECT_EQ(leaf & k8020PteNoRead, 0u);
+  EXPECT_EQ(leaf & k8020PteSpProtDis, k8020PteSpProtDis);  // subpage protection disabled
+  EXPECT_EQ(leaf >> 52, 0u);                               // SP_START 0
+  EXPECT_EQ(leaf >> 40 & 0xfff, 0xfffu);                   // SP_END 0xfff: the whole page
   const DartTranslation r = dart_.translate(2, 0x4000'0000 + 0x40, false);
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.pa, kBuffer + 0x40);
@@ -528,15 +540,16 @@ TEST_F(DartT8020Test, RegistersAndPteFormat) {
 TEST_F(DartT8020Test, NoPmdNoPteAndWriteFault) {
   dart_.enable_translation(3);
   dart_.map(3, 0x4000'0000, kBuffer, kPage, {.read = true, .write = false});
-  EXPECT_EQ(dart_.translate(3, 0x4000'0000 + kPage, false).error_status, kFlag | stream8020(3) | (1 << 2));
-  EXPECT_EQ(dart_.translate(3, 0x6000'0000, false).error_status, kFlag | stream8020(3) | (1 << 1));
+  EXPECT_EQ(dart_.translate(3, 0x4000'0000 + kPage, false).error_status, kFlag | stream8020(3) | k8020NoPte);
+  EXPECT_EQ(dart_.translate(3, 0x6000'0000, false).error_status, kFlag | stream8020(3) | k8020NoPmd);
   const DartTranslation w = dart_.translate(3, 0x4000'0000, true);
   EXPECT_EQ(w.fault, DartFaultKind::kWriteFault);
-  EXPECT_EQ(w.error_status, kFlag | stream8020(3) | (1 << 3));
-  EXPECT_EQ(w.error_status, 0x83000008u);
+  EXPECT_EQ(w.error_status, kFlag | stream8020(3) | k8020Write | k8020WriteFault);
+  EXPECT_EQ(w.error_status, 0x83000408u);
   dart_.map(3, 0x5000'0000, kBuffer, kPage, {.read = false, .write = true});
-  EXPECT_EQ(dart_.translate(3, 0x5000'0000, false).error_status, kFlag | stream8020(3) | (1 << 4));
-  EXPECT_EQ(dart_.error_status(), 0x83000004u);  // the first of them, NO_PTE
+  EXPECT_EQ(dart_.translate(3, 0x5000'0000, false).error_status, kFlag | stream8020(3) | k8020ReadFault);
+  EXPECT_EQ(dart_.translate(3, 0x6000'0000, true).error_status, kFlag | stream8020(3) | k8020Write | k8020NoPmd);
+  EXPECT_EQ(dart_.error_status(), 0x83000004u);  // the first of them, NO_PTE on a read
 }
 
 TEST_F(DartT8020Test, StreamCommandInvalidatesTheSelectedStreams) {
@@ -558,19 +571,24 @@ TEST_F(DartT8020Test, StreamCommandInvalidatesTheSelectedStreams) {
   EXPECT_EQ(dart_.translate(1, 0, false).fault, DartFaultKind::kNoPte);
 }
 
-TEST_F(DartT8020Test, Dart1EntriesHoldOnly36BitAddresses) {
+TEST_F(DartT8020Test, PteT8020HoldsA40BitAddress) {
   dart_.enable_translation(1);
   const std::string msg =
-      message_of<std::invalid_argument>([&] { dart_.map(1, 0, 1ULL << 36, kPage, {}); });
-  EXPECT_NE(msg.find("exceeds the 36-bit physical address space"), std::string::npos) << msg;
-  dart_.map(1, 0, (1ULL << 36) - kPage, kPage, {});
-  EXPECT_EQ(dart_.translate(1, 0, false).pa, (1ULL << 36) - kPage);
+      message_of<std::invalid_argument>([&] { dart_.map(1, 0, 1ULL << 40, kPage, {}); });
+  EXPECT_NE(msg.find("exceeds the 40-bit physical address space"), std::string::npos) << msg;
+  // A PA above Linux's 36-bit DART1 mask (35:12) but within m1n1's OFFSET 39:14.
+  const std::uint64_t high = (1ULL << 39) | (1ULL << 36) | 5 * kPage;
+  dart_.map(1, 0, high, kPage, {});
+  EXPECT_EQ(memory_.read_u64(leaf_address_8020(1, 0)) & k8020PteOffset, high);
+  EXPECT_EQ(dart_.translate(1, 0x10, false).pa, high + 0x10);
+  dart_.map(1, kPage, (1ULL << 40) - kPage, kPage, {});
+  EXPECT_EQ(dart_.translate(1, kPage, false).pa, (1ULL << 40) - kPage);
   EXPECT_EQ(dart_.read32(0x08), 0u);  // no PARAMS3 on this generation
 }
 
-TEST(DartT8020Tables, TablesAbove36BitsAreRefused) {
+TEST(DartT8020Tables, TablesAbove40BitsAreRefused) {
   hostmem::SparseMemory memory;
-  hostmem::PageAllocator tables(1ULL << 36, 4 * kPage);
+  hostmem::PageAllocator tables(1ULL << 40, 4 * kPage);
   Dart dart({.generation = DartGeneration::kT8020}, memory, tables);
   EXPECT_THROW(dart.enable_translation(0), std::runtime_error);
   EXPECT_EQ(tables.pages_in_use(), 0u);  // the unusable page went back
@@ -610,6 +628,73 @@ TEST(DartT8020, FourTtbrsCoverA38BitSpace) {
   dart.write32(k8020StreamSelect, 1 << 1);
   dart.write32(k8020StreamCommand, 1 << 20);
   EXPECT_EQ(dart.translate(1, high, false).fault, DartFaultKind::kNoTtbr);
+}
+
+// ---- ERROR in words ----
+
+TEST(DartErrorWords, T8110StatusesOfThePublicPanicsDecode) {
+  // The field report's PCIe panic: a read by SID 0 with no valid TTBR.
+  EXPECT_EQ(describe_error(DartGeneration::kT8110, 0x80000001),
+            "FLAG (an error is latched), read, SID 0, NO_TTBR (no valid translation table base for the stream at this "
+            "IOVA)");
+  // zed-industries/zed#9493 (M3 Pro): "SID 0 PTE invalid exception on write ... ERROR_STATUS 0x90000008".
+  EXPECT_EQ(describe_error(DartGeneration::kT8110, 0x90000008),
+            "FLAG (an error is latched), write, SID 0, NO_PTE (no valid page table entry for this IOVA)");
+  const DartErrorFields f = decode_error(DartGeneration::kT8110, kFlag | kWrite | sid_field(0x4b) | kNoPmd);
+  EXPECT_TRUE(f.flag);
+  EXPECT_TRUE(f.write);
+  EXPECT_EQ(f.sid, 0x4bu);
+  EXPECT_EQ(f.codes, std::vector<std::string>{"NO_PMD"});
+  // Every code bit m1n1's dart8110.py names, and the ones it does not.
+  const std::vector<std::pair<unsigned, std::string>> names = {
+      {0, "NO_TTBR"},          {1, "NO_PGD"},        {2, "NO_PMD"},     {3, "NO_PTE"},      {4, "WRITE_FAULT"},
+      {5, "READ_FAULT"},       {6, "AXI_DECODE"},    {7, "AXI_ERROR"},  {8, "CTRR_WRITE_PROTECT"},
+      {9, "DROP_PROTECT"},     {10, "APF_REJECT"},   {11, "STT_MISMATCH"}, {12, "STT_FLUSH"}, {13, "EXTERNAL"},
+      {14, "BPF_REJECT"},      {15, "bit 15"},       {18, "FILL_REGION"}, {19, "SECONDARY"}, {29, "REGION_PROTECT"},
+      {30, "SMMU"}};
+  for (const auto& [bit, name] : names) {
+    EXPECT_EQ(decode_error(DartGeneration::kT8110, kFlag | (1u << bit)).codes, std::vector<std::string>{name}) << bit;
+  }
+}
+
+TEST(DartErrorWords, T8020StatusesDecodeAsM1n1NamesTheBits) {
+  // signalapp/Signal-Desktop#5442 (M1): "SID 0 PTE invalid exception on read ... ERROR_STATUS 0x80000004".
+  EXPECT_EQ(describe_error(DartGeneration::kT8020, 0x80000004),
+            "FLAG (an error is latched), read, SID 0, NO_PTE (no valid page table entry for this IOVA)");
+  EXPECT_EQ(describe_error(DartGeneration::kT8020, kFlag | stream8020(3) | k8020Write | k8020WriteFault),
+            "FLAG (an error is latched), write, SID 3, WRITE_FAULT (the page table entry forbids writes)");
+  const DartErrorFields f =
+      decode_error(DartGeneration::kT8020, kFlag | stream8020(15) | k8020PteReadFault | k8020SubpageProt | k8020NoDapfMatch);
+  EXPECT_FALSE(f.write);
+  EXPECT_EQ(f.sid, 15u);
+  EXPECT_EQ(f.codes, (std::vector<std::string>{"PTE_READ_FAULT", "SUBPAGE_PROT", "NO_DAPF_MATCH"}));
+  EXPECT_EQ(decode_error(DartGeneration::kT8020, k8020NoTtbr).codes, std::vector<std::string>{"NO_TTBR"});
+  EXPECT_EQ(decode_error(DartGeneration::kT8020, k8020NoPmd | k8020ReadFault).codes,
+            (std::vector<std::string>{"NO_PMD", "READ_FAULT"}));
+  EXPECT_EQ(decode_error(DartGeneration::kT8020, 1u << 5 | 1u << 23).codes, (std::vector<std::string>{"bit 5", "bit 23"}));
+  EXPECT_EQ(describe_error(DartGeneration::kT8020, 0), "no FLAG (nothing latched), read, SID 0, no code bit set");
+}
+
+TEST_F(DartT8020Test, TheModelsFaultsDecodeToTheirOwnCodes) {
+  dart_.enable_translation(2);
+  dart_.map(2, 0, kBuffer, kPage, {.read = false, .write = false});
+  const DartTranslation r = dart_.translate(2, 0, false);
+  EXPECT_EQ(decode_error(DartGeneration::kT8020, r.error_status).codes, std::vector<std::string>{"READ_FAULT"});
+  const DartTranslation w = dart_.translate(2, 0, true);
+  const DartErrorFields f = decode_error(DartGeneration::kT8020, w.error_status);
+  EXPECT_TRUE(f.write);
+  EXPECT_EQ(f.sid, 2u);
+  EXPECT_EQ(f.codes, std::vector<std::string>{"WRITE_FAULT"});
+}
+
+TEST_F(DartTest, TcrAndStreamEnableReadBackForExplanations) {
+  EXPECT_EQ(dart_.tcr(3), 0u);
+  EXPECT_TRUE(dart_.stream_is_enabled(3));
+  dart_.enable_translation(3);
+  EXPECT_EQ(dart_.tcr(3), 1u);
+  dart_.write32(kDisableStreams, 1 << 3);
+  EXPECT_FALSE(dart_.stream_is_enabled(3));
+  EXPECT_THROW((void)dart_.tcr(16), std::out_of_range);
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ TEST(Topology, FieldChainLoadsAsTheFileDescribesIt) {
   const Node* bridge = t->find("pex8114");
   EXPECT_EQ(bridge->kind, NodeKind::kPcieToPciBridge);
   EXPECT_EQ(bridge->rid_behaviour, RequesterIdBehaviour::kTakesOwnership);
+  EXPECT_TRUE(bridge->pcix_secondary);  // secondary_bus = "pci-x"
+  EXPECT_FALSE(bridge->pcie_bridge_alias);
   EXPECT_EQ(lsi->parent, bridge);
   EXPECT_EQ(t->root_ports[0]->dart.instance, "dart-apciec0");
   EXPECT_TRUE(t->find("asm-up")->tunnel);

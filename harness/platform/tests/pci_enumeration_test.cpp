@@ -118,5 +118,64 @@ TEST(PciePlatform, EnumeratesAndGivesEachRootPortItsMapper) {
   EXPECT_THROW(platform.mapper(*m.fabric->node("a")), std::logic_error);
 }
 
+// Two bridges to PCI in a row: a PEX 8114 taking ownership, then a conventional PCI-to-PCI bridge
+// (ids Linux's quirk does not list). The port's unlisted RIDs get SID 5, so the aliases' SID is
+// told apart from the first one enumeration hands out.
+constexpr const char* kTwoBridgesDeep = R"(
+[topology]
+name = "deep"
+[[node]]
+name = "rp0"
+kind = "root-port"
+ids = "106b:1015"
+unlisted_rid_sid = 5
+[[node]]
+name = "pex"
+kind = "pcie-to-pci-bridge"
+parent = "rp0"
+ids = "10b5:8114"
+[[node]]
+name = "plain"
+kind = "pci-bridge"
+parent = "pex"
+device = 1
+ids = "3388:0021"
+[[node]]
+name = "card"
+kind = "endpoint"
+parent = "plain"
+device = 3
+ids = "1000:0030"
+)";
+
+TEST(PciePlatform, MacOsMapsTheOwnRidAndLinuxEveryAliasOfPciForEachDmaAlias) {
+  PowerOn m("deep", kTwoBridgesDeep);
+  PciePlatform platform(*m.fabric);
+  const pcie::Node& card = *m.fabric->node("card");
+  // Depth first: pex 01:00.0 (bus 2), plain 02:01.0 (bus 3), card 03:03.0.
+  EXPECT_EQ(m.fabric->node("pex")->bdf.str(), "01:00.0");
+  EXPECT_EQ(m.fabric->node("plain")->bdf.str(), "02:01.0");
+  EXPECT_EQ(card.bdf.str(), "03:03.0");
+  // PORT_RID2SID: the card's own RID only, at the lowest SID that is not the default.
+  const auto& table = m.fabric->rid2sid(*m.fabric->node("rp0"));
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_EQ(table[0].rid, 0x0318u);  // bus 3 << 8 | device 3 << 3 | function 0
+  EXPECT_EQ(table[0].sid, 1u);
+  // The plain bridge re-labels the DMA as itself (02:01.0), then the PEX as its secondary bus's
+  // 00.0 (02:00.0): the one nearest the root decides what arrives.
+  const auto arrivals = m.fabric->possible_arrivals(card);
+  ASSERT_EQ(arrivals.size(), 1u);
+  EXPECT_EQ(arrivals[0].rid.rid(), 0x0200u);
+  // Linux's aliases, in pci_for_each_dma_alias's order: own, the plain bridge's own, the PEX's.
+  const auto aliases = m.fabric->dma_aliases(card);
+  ASSERT_EQ(aliases.size(), 3u);
+  EXPECT_EQ(aliases[0].rid.rid(), 0x0318u);
+  EXPECT_EQ(aliases[1].rid.rid(), 0x0208u);  // bus 2 << 8 | device 1 << 3
+  EXPECT_EQ(aliases[2].rid.rid(), 0x0200u);
+  EXPECT_EQ(platform.mapping_sids(card, PciePlatform::AliasPolicy::kOwnRid), std::vector<std::uint32_t>{1});
+  // 02:01.0 and 02:00.0 are not in PORT_RID2SID: both get the port's SID 5, mapped once.
+  EXPECT_EQ(platform.mapping_sids(card, PciePlatform::AliasPolicy::kEveryAlias), (std::vector<std::uint32_t>{1, 5}));
+}
+
 }  // namespace
 }  // namespace dexthil::platform

@@ -156,6 +156,103 @@ TEST(Runner, PartsThisBuildCannotRunAreErrorsNotPasses) {
   EXPECT_NE(r.failures[0].find("capture"), std::string::npos) << r.failures[0];
 }
 
+// The field report's chain, the LSI's buffer mapped the macOS way (own RID only): every DMA
+// arrives as 04:00.0 under SID 0, where nothing is mapped.
+const std::string kFieldChain = R"(
+[scenario]
+name = "panics"
+duration = "200us"
+topology = "../../../fixtures/topologies/field-chain.toml"
+[[model]]
+name = "lsi-dma"
+type = "dma_exerciser"
+endpoint = "lsi"
+[model.params]
+transactions = 2
+gap = "10us"
+[[mapping]]
+endpoint = "lsi"
+size = "256KiB"
+)";
+
+TEST(Runner, ADartFaultPanicsTheMacAndTheRunEndsThere) {
+  const std::string expect = R"(
+[[expect]]
+finding = "dart.fault"
+endpoint = "lsi"
+count = 1
+[[expect]]
+finding = "kernel.panic"
+endpoint = "lsi"
+count = 1
+)";
+  ScenarioResult r = run_scenario(parse(kFieldChain + expect), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kPass) << (r.failures.empty() ? "" : r.failures[0]);
+  ASSERT_EQ(r.findings.size(), 2u);
+  const checks::Finding& fault = r.findings[0].finding;
+  const checks::Finding& panic = r.findings[1].finding;
+  EXPECT_EQ(fault.check, "dart.fault");
+  EXPECT_EQ(panic.check, "kernel.panic");
+  // The exerciser writes first: a write by SID 0 with no valid TTBR, somewhere in its buffer.
+  const std::string prefix = "DART dart-apciec0 exception SID 0 ERROR_STATUS 0x90000001 ERROR_ADDRESS 0x00000000800";
+  ASSERT_EQ(fault.what.rfind(prefix, 0), 0u) << fault.what;
+  const std::string address = fault.what.substr(fault.what.size() - 18);  // "0x" and 16 digits
+  EXPECT_EQ(panic.what, "panic: " + fault.what + " [dexthil's wording of xnu's DART panic]");
+  EXPECT_EQ(panic.where, "lsi (04:08.0, 1000:0030)");
+  EXPECT_GT(panic.time, fault.time);  // the fault is dated at issue, the panic at arrival
+  EXPECT_EQ(r.simulated, panic.time);  // the run ended with the machine
+  EXPECT_LT(r.simulated, 200 * sim::kMicrosecond);
+  const std::string at = sim::format_time(panic.time);
+  EXPECT_NE(panic.why.find("DART dart-apciec0 (T8110) behind root port tb0 latched ERROR_STATUS 0x90000001, which reads: "
+                           "FLAG (an error is latched), write, SID 0, NO_TTBR (no valid translation table base for the "
+                           "stream at this IOVA); ERROR_ADDRESS " + address + ", the IOVA."),
+            std::string::npos)
+      << panic.why;
+  EXPECT_NE(panic.why.find("arriving as requester ID 04:00.0"), std::string::npos) << panic.why;
+  EXPECT_NE(panic.why.find("The run stopped there: nothing after " + at + " was simulated"), std::string::npos) << panic.why;
+  EXPECT_EQ(panic.data, (std::vector<std::pair<std::string, std::string>>{{"dart", "dart-apciec0"},
+                                                                          {"sid", "0"},
+                                                                          {"error_status", "0x90000001"},
+                                                                          {"error_address", address},
+                                                                          {"time", at}}));
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0], "the machine panicked at " + at +
+                            " (DART dart-apciec0 error, see kernel.panic): the run stopped there and its later events "
+                            "were not simulated");
+  // What a panicked machine never does: the refused request never completes (no UR reaches the
+  // device), and the requests still in flight are no "dma.incomplete".
+  for (const auto& m : r.models) {
+    if (m.model == "lsi-dma") {
+      EXPECT_EQ(m.values[2], (std::pair<std::string, std::string>{"requests_completed", "0"}));
+    }
+  }
+}
+
+TEST(Runner, DartFaultContinueRunsOnAsBeforeForDiagnosis) {
+  const std::string expect = R"(
+[kernel]
+dart_fault = "continue"
+[[expect]]
+finding = "dart.fault"
+endpoint = "lsi"
+count = 4
+[[expect]]
+finding = "dma.completion-status"
+model = "lsi-dma"
+count = 4
+)";
+  ScenarioResult r = run_scenario(parse(kFieldChain + expect), catalog(), {});
+  EXPECT_EQ(r.outcome, Outcome::kPass) << (r.failures.empty() ? "" : r.failures[0]);
+  EXPECT_EQ(r.simulated, 200 * sim::kMicrosecond);
+  EXPECT_TRUE(r.notes.empty());
+  // Unexpected, the panic is a failure like any finding.
+  ScenarioResult unexpected = run_scenario(parse(kFieldChain + "[[expect]]\nfinding = \"dart.fault\"\n"), catalog(), {});
+  EXPECT_EQ(unexpected.outcome, Outcome::kFail);
+  ASSERT_EQ(unexpected.failures.size(), 1u);
+  EXPECT_EQ(unexpected.failures[0].rfind("unexpected finding kernel.panic on lsi (04:08.0, 1000:0030) at ", 0), 0u)
+      << unexpected.failures[0];
+}
+
 TEST(Runner, AMissingDextBundleIsAnErrorSayingWhereItLooked) {
   const std::string text = R"(
 [scenario]

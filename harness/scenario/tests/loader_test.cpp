@@ -30,6 +30,7 @@ topology = "../../../fixtures/topologies/direct.toml"
 
 [kernel]
 profile = "field"
+dart_fault = "continue"
 
 [host]
 dma_latency = "1us"
@@ -76,10 +77,11 @@ count = 1
   EXPECT_EQ(s->models[0].integer("transactions"), 10);
   EXPECT_EQ(s->models[0].integer("max_length"), 256);  // default filled in
   EXPECT_EQ(s->models[0].duration("gap"), 3 * sim::kMicrosecond);
-  EXPECT_EQ(s->models[0].pos.line, 17u);
+  EXPECT_EQ(s->models[0].pos.line, 18u);
   ASSERT_EQ(s->dexts.size(), 1u);
   EXPECT_EQ(s->dexts[0].path, "harness/scenario/tests");
   EXPECT_EQ(s->kernel_profile, "field");
+  EXPECT_FALSE(s->dart_fault_panics);
   ASSERT_EQ(s->faults.size(), 1u);
   EXPECT_EQ(s->faults[0].status, "CA");
   EXPECT_EQ(s->faults[0].request, 4u);
@@ -89,6 +91,20 @@ count = 1
   ASSERT_EQ(s->expectations.size(), 1u);
   EXPECT_EQ(s->expectations[0].count, 1u);
   EXPECT_EQ(s->expectations[0].where, "dma0");
+}
+
+TEST(ScenarioLoader, ADartFaultPanicsUnlessTheScenarioSaysContinue) {
+  const std::string head = "[scenario]\nname = \"p\"\nduration = \"1ms\"\n[[expect]]\nstat = \"m.x\"\nequals = 1\n"
+                           "[[model]]\nname = \"m\"\ntype = \"dma_exerciser\"\n";
+  std::string error;
+  auto by_default = loader().load_text(head, "harness/scenario/tests/inline.toml", &error);
+  ASSERT_TRUE(by_default) << error;
+  EXPECT_TRUE(by_default->dart_fault_panics);
+  auto panics = loader().load_text(head + "[kernel]\ndart_fault = \"panic\"\n", "harness/scenario/tests/inline.toml", &error);
+  ASSERT_TRUE(panics) << error;
+  EXPECT_TRUE(panics->dart_fault_panics);
+  EXPECT_FALSE(loader().load_text(head + "[kernel]\ndart_fault = \"ignore\"\n", "x.toml", &error));
+  EXPECT_EQ(error, "x.toml:11:14: error: kernel.dart_fault: \"ignore\" is not one of: panic, continue") << error;
 }
 
 // Every file under fixtures/invalid/scenarios/ names, on its first line, the one error it must

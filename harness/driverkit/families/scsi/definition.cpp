@@ -1,6 +1,7 @@
 // SCSIControllerDriverKit: the kernel half (IOUserSCSIParallelInterfaceController in the
 // kernel) initialises and starts the controller, asks for its constraints, creates targets and
-// sends it tasks, all as messages to the dext's subclass.
+// sends it tasks and task management requests, all as messages to the dext's subclass; the dext
+// completes a task through ParallelTaskCompletion, a message too.
 #include "harness/driverkit/families/family_definition.hpp"
 
 namespace dexthil::driverkit::families {
@@ -17,7 +18,9 @@ const FamilyDefinition& scsi_controller() {
          "UserReportInitiatorIdentifier", "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount",
          "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBAPerformDeviceManagement", "UserInitializeTargetForID",
          "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing", "UserReportHBAConstraints",
-         "UserHandleTaskManagementRequest"}}}};
+         "UserHandleTaskManagementRequest", "UserDoesHBASupportSCSIParallelFeature", "UserAbortTaskRequest",
+         "UserAbortTaskSetRequest", "UserClearACARequest", "UserClearTaskSetRequest", "UserLogicalUnitResetRequest",
+         "UserTargetResetRequest", "ParallelTaskCompletion"}}}};
   return family;
 }
 

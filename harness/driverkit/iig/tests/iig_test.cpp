@@ -371,8 +371,20 @@ TEST(Iig, ErrorsCarryLineAndColumn) {
 }
 
 TEST(Iig, KnownMessagesTable) {
-  EXPECT_EQ(known_messages().size(), 38u);
+  EXPECT_EQ(known_messages().size(), 49u);
   EXPECT_TRUE(is_known_message("DataAvailable"));  // IODataQueueDispatchSource's
+  // As Apple's family headers have them: SCSI's task management and completion, HID's reports,
+  // the audio driver's StartDevice/StopDevice are messages; IOUserAudioDevice's StartIO/StopIO
+  // are local.
+  EXPECT_TRUE(is_known_message("UserAbortTaskRequest"));
+  EXPECT_TRUE(is_known_message("ParallelTaskCompletion"));
+  EXPECT_TRUE(is_known_message("handleReport"));
+  EXPECT_TRUE(is_known_message("getReport"));
+  EXPECT_TRUE(is_known_message("setReport"));
+  EXPECT_TRUE(is_known_message("StartDevice"));
+  EXPECT_TRUE(is_known_message("StopDevice"));
+  EXPECT_FALSE(is_known_message("StartIO"));
+  EXPECT_FALSE(is_known_message("StopIO"));
   EXPECT_TRUE(is_known_message("CopyClientMemoryForType"));
   EXPECT_TRUE(is_known_message("Start"));
   EXPECT_TRUE(is_known_message("HandleChangeSampleRate"));

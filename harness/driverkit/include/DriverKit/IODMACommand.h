@@ -2,7 +2,11 @@
 // IODMACommand: makes memory visible to a device. On the simulated Apple silicon machine
 // PrepareForDMA maps the memory into the provider's DART under the SID of the provider's own
 // requester ID only, and returns IOVAs; CompleteDMA unmaps. maxAddressBits is enforced against
-// the IOVA (which starts at 0x80000000, so 31 bits cannot work).
+// the IOVA (which starts at 0x80000000, so 31 bits cannot work). Without a DART (no mapper) the
+// device gets physical addresses, and memory above maxAddressBits is double-buffered as xnu's
+// IODMACommand does: the device is given a bounce buffer below 4 GiB, which PrepareForDMA fills
+// from the memory when the device reads it and CompleteDMA copies back when the device writes
+// it. PerformOperation reads and writes what the device sees.
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
 
@@ -19,6 +23,13 @@ enum {
   kIODMACommandCompleteDMANoOptions = 0x00000000,
 };
 
+// PerformOperation's options, one at a time.
+enum {
+  kIODMACommandPerformOperationOptionRead = 0x00000001,
+  kIODMACommandPerformOperationOptionWrite = 0x00000002,
+  kIODMACommandPerformOperationOptionZero = 0x00000004,
+};
+
 class IODMACommand : public OSObject {
   DEXTHIL_METACLASS(IODMACommand, OSObject)
 
@@ -29,6 +40,10 @@ class IODMACommand : public OSObject {
                               uint64_t* flags, uint32_t* segmentsCount, IOAddressSegment* segments);
   kern_return_t CompleteDMA(uint64_t options);
   kern_return_t GetPreparation(uint64_t* offset, uint64_t* length, IOMemoryDescriptor** memory);
+  // Copies between the prepared range as the device sees it (from dmaOffset) and `data` (from
+  // dataOffset): Read into data, Write from data, Zero clears the range.
+  kern_return_t PerformOperation(uint64_t options, uint64_t dmaOffset, uint64_t length, uint64_t dataOffset,
+                                 IOMemoryDescriptor* data);
   void free() override;
 
   // Host side.
@@ -43,4 +58,10 @@ class IODMACommand : public OSObject {
   uint64_t offset_ = 0;
   uint64_t length_ = 0;
   uint64_t mapping_id_ = 0;  // the kernel mapper's record of this preparation
+  // The bounce buffer of a double-buffered preparation (0 / nullptr: none).
+  uint64_t bounce_physical_ = 0;
+  uint64_t bounce_pages_ = 0;
+  uint8_t* bounce_host_ = nullptr;
+  uint8_t* device_view() const;  // the bytes the device reads and writes for the prepared range
+  void release_bounce();
 };

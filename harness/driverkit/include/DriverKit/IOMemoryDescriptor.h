@@ -7,10 +7,21 @@
 
 class IOMemoryMap;
 
+// CreateMapping and Map options, with DriverKit's values. The cache mode is one of four (xnu's
+// CreateMapping_Impl refuses any other); the simulated CPU has no caches, so they all read and
+// write the same bytes.
 enum {
   kIOMemoryMapFixedAddress = 0x00000001,
   kIOMemoryMapReadOnly = 0x00000002,
   kIOMemoryMapCacheModeDefault = 0x00000000,
+  kIOMemoryMapCacheModeInhibit = 0x00000100,
+  kIOMemoryMapCacheModeCopyback = 0x00000200,
+  kIOMemoryMapCacheModeWriteThrough = 0x00000400,
+};
+
+// Create options beside the direction.
+enum {
+  kIOMemoryDisableCopyOnWrite = 0x00000010,
 };
 
 class IOMemoryDescriptor : public OSObject {
@@ -20,6 +31,16 @@ class IOMemoryDescriptor : public OSObject {
   kern_return_t GetLength(uint64_t* returnLength);
   kern_return_t CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
                               uint64_t alignment, IOMemoryMap** map);
+  // Maps the whole descriptor (or `length` of it) into the dext and returns where, without an
+  // IOMemoryMap object; the mapping lives as long as the descriptor.
+  kern_return_t Map(uint64_t options, uint64_t address, uint64_t length, uint64_t alignment, uint64_t* returnAddress,
+                    uint64_t* returnLength);
+  // A descriptor for [offset, offset + length) of `ofDescriptor`, which it keeps alive;
+  // `memoryDescriptorCreateOptions` is the direction.
+  static kern_return_t CreateSubMemoryDescriptor(uint64_t memoryDescriptorCreateOptions, uint64_t offset,
+                                                 uint64_t length, IOMemoryDescriptor* ofDescriptor,
+                                                 IOMemoryDescriptor** memory);
+  void free() override;
 
   // Host side. Device memory (a BAR, from IOPCIDevice::_CopyDeviceMemoryWithIndex) has a bus
   // address and no host bytes: loads and stores through a mapping of it are not simulated, so
@@ -36,6 +57,7 @@ class IOMemoryDescriptor : public OSObject {
   uint64_t physical_ = 0;
   uint64_t length_ = 0;
   uint64_t direction_ = kIOMemoryDirectionInOut;
+  IOMemoryDescriptor* parent_ = nullptr;  // a sub-descriptor's, retained
 };
 
 class IOMemoryMap : public OSObject {

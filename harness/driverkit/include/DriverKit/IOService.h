@@ -62,6 +62,16 @@ class IOService : public OSObject {
   // matched personality's keys and IOUserServiceProperties.
   kern_return_t SetProperties(OSDictionary* properties);
   kern_return_t CopyProperties(OSDictionary** properties);
+  // The service this one is attached to (its nub, or the service that Create made it below).
+  IOService* GetProvider() const;
+  // One dictionary per provider up the chain, nearest first, each with the keys asked for (all
+  // when propertyKeys is null) that the provider has.
+  kern_return_t CopyProviderProperties(OSArray* propertyKeys, OSArray** properties);
+  // The busy count the kernel waits on before it calls a service quiet (ioreg's busy state);
+  // kIOReturnBadArgument when it would go below zero.
+  kern_return_t AdjustBusy(int32_t delta);
+  // Joins the power tree; a matched service has joined after Start, so this changes nothing then.
+  kern_return_t JoinPMTree();
   // The registry entry's name (its class name until SetName) and its ID, as ioreg shows them.
   kern_return_t SetName(const IOServiceName name);
   kern_return_t CopyName(OSString** name);
@@ -85,4 +95,5 @@ class IOService : public OSObject {
   OSDictionary* properties_ = nullptr;
   std::string name_;              // set by SetName; empty: the class name
   uint64_t registry_entry_id_ = 0;  // given on first use, in the order services ask
+  int64_t busy_ = 0;                // AdjustBusy's count
 };

@@ -9,6 +9,10 @@ class OSString : public OSObject {
 
  public:
   static OSString* withCString(const char* cString, OSCreationSite where = OSCreationSite::current());
+  // libkern keeps the caller's characters; a copy reads the same, and outlives them safely.
+  static OSString* withCStringNoCopy(const char* cString, OSCreationSite where = OSCreationSite::current()) {
+    return withCString(cString, where);
+  }
   const char* getCStringNoCopy() const { return value_.c_str(); }
   std::size_t getLength() const { return value_.size(); }
   bool isEqualTo(const char* cString) const { return cString && value_ == cString; }

@@ -90,6 +90,7 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   ASSERT_NE(m.service(), nullptr);
   EXPECT_EQ(m.property("PageSize"), 16384u);  // Apple silicon's pages
   EXPECT_EQ(m.property("LocksOK"), 1u);
+  EXPECT_EQ(m.property("MemoryOK"), 1u);  // Map, sub-descriptors, cache modes, OSData without a copy
   EXPECT_EQ(m.property("HelpersOK"), 1u);  // OSSwap, err_get_*, TARGET_OS_DRIVERKIT, a C source
   // The 1 ms timer on kIOTimerClockMonotonicRaw fired once, on time, and its handler then waited
   // 1 ms for the lock the Worker queue held across a 2 ms IOSleep.
