@@ -141,13 +141,23 @@ void report_failed(PciProvider* impl, const char* accessor, bool read, uint8_t m
   impl->kernel().monitor().emit(failed);
 }
 
-uint64_t memory_read(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
+// kIOPCIAccessLatencyTolerantHint sends the access through the kernel (PCIDriverKit's
+// _MemoryAccess, as IOPCIDevice.cpp's MemoryRead/Write do with that option) instead of the
+// mapping: it costs a kernel call on top of the request.
+void kernel_call_half(PciProvider* impl, IOOptionBits options) {
+  if (!(options & kIOPCIAccessLatencyTolerantHint)) return;
+  Kernel& kernel = impl->kernel();
+  if (kernel.runtime().in_fiber()) kernel.runtime().sleep_for(kernel.profile().kernel_call / 2);
+}
+
+uint64_t memory_read(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size, IOOptionBits options,
                      const char* accessor) {
   uint64_t address = 0;
   if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(impl, accessor)) {
     return all_ones(size);
   }
   Kernel& kernel = impl->kernel();
+  kernel_call_half(impl, options);
   struct Pending {
     std::optional<dexthil::pcie::MmioResult> result;
     dexthil::driverkit::FiberRuntime::Blocker blocker;
@@ -158,43 +168,46 @@ uint64_t memory_read(PciProvider* impl, uint8_t memory_index, uint64_t offset, u
     pending->blocker.signal();
   });
   kernel.runtime().wait_for(pending->blocker, [pending] { return pending->result.has_value(); });
+  kernel_call_half(impl, options);
   if (!pending->result->ok()) report_failed(impl, accessor, true, memory_index, offset, size, *pending->result);
   return pending->result->value;
 }
 
-void memory_write(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size,
-                  uint64_t value, const char* accessor) {
+void memory_write(PciProvider* impl, uint8_t memory_index, uint64_t offset, unsigned size, uint64_t value,
+                  IOOptionBits options, const char* accessor) {
   uint64_t address = 0;
   if (!impl || !mmio_address(impl, memory_index, offset, size, &address) || !accessible(impl, accessor)) return;
+  kernel_call_half(impl, options);
   const dexthil::pcie::MmioResult r = impl->fabric().mmio_write(address, size, value);
+  kernel_call_half(impl, options);  // the kernel call returns; the write itself stays posted
   if (!r.ok()) report_failed(impl, accessor, false, memory_index, offset, size, r);
 }
 }  // namespace
 
-void IOPCIDevice::MemoryRead64(uint8_t memoryIndex, uint64_t offset, uint64_t* readData) {
-  if (readData) *readData = memory_read(impl_, memoryIndex, offset, 8, "MemoryRead64");
-}
-void IOPCIDevice::MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData) {
-  if (readData) *readData = static_cast<uint32_t>(memory_read(impl_, memoryIndex, offset, 4, "MemoryRead32"));
-}
-void IOPCIDevice::MemoryRead16(uint8_t memoryIndex, uint64_t offset, uint16_t* readData) {
-  if (readData) *readData = static_cast<uint16_t>(memory_read(impl_, memoryIndex, offset, 2, "MemoryRead16"));
-}
-void IOPCIDevice::MemoryRead8(uint8_t memoryIndex, uint64_t offset, uint8_t* readData) {
-  if (readData) *readData = static_cast<uint8_t>(memory_read(impl_, memoryIndex, offset, 1, "MemoryRead8"));
-}
-void IOPCIDevice::MemoryWrite64(uint8_t memoryIndex, uint64_t offset, uint64_t data) {
-  memory_write(impl_, memoryIndex, offset, 8, data, "MemoryWrite64");
-}
-void IOPCIDevice::MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data) {
-  memory_write(impl_, memoryIndex, offset, 4, data, "MemoryWrite32");
-}
-void IOPCIDevice::MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data) {
-  memory_write(impl_, memoryIndex, offset, 2, data, "MemoryWrite16");
-}
-void IOPCIDevice::MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data) {
-  memory_write(impl_, memoryIndex, offset, 1, data, "MemoryWrite8");
-}
+// Each accessor in both forms, as IOPCIDevice.iig declares them: without options it is options 0.
+#define DEXTHIL_PCI_MEMORY_ACCESSORS(bits)                                                                          \
+  void IOPCIDevice::MemoryRead##bits(uint8_t memoryIndex, uint64_t offset, uint##bits##_t* readData,               \
+                                     IOOptionBits options) {                                                       \
+    if (readData) {                                                                                                \
+      *readData = static_cast<uint##bits##_t>(                                                                     \
+          memory_read(impl_, memoryIndex, offset, bits / 8, options, "MemoryRead" #bits));                         \
+    }                                                                                                              \
+  }                                                                                                                \
+  void IOPCIDevice::MemoryRead##bits(uint8_t memoryIndex, uint64_t offset, uint##bits##_t* readData) {             \
+    MemoryRead##bits(memoryIndex, offset, readData, 0);                                                            \
+  }                                                                                                                \
+  void IOPCIDevice::MemoryWrite##bits(uint8_t memoryIndex, uint64_t offset, uint##bits##_t data,                   \
+                                      IOOptionBits options) {                                                      \
+    memory_write(impl_, memoryIndex, offset, bits / 8, data, options, "MemoryWrite" #bits);                        \
+  }                                                                                                                \
+  void IOPCIDevice::MemoryWrite##bits(uint8_t memoryIndex, uint64_t offset, uint##bits##_t data) {                 \
+    MemoryWrite##bits(memoryIndex, offset, data, 0);                                                               \
+  }
+DEXTHIL_PCI_MEMORY_ACCESSORS(64)
+DEXTHIL_PCI_MEMORY_ACCESSORS(32)
+DEXTHIL_PCI_MEMORY_ACCESSORS(16)
+DEXTHIL_PCI_MEMORY_ACCESSORS(8)
+#undef DEXTHIL_PCI_MEMORY_ACCESSORS
 
 // ---- identity, capabilities, interrupts, link ----
 

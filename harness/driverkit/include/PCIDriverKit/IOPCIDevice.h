@@ -69,6 +69,15 @@ class IOPCIDevice : public IOService {
   void MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data);
   void MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data);
   void MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data);
+  // With tIOPCIAccessOptions: kIOPCIAccessLatencyTolerantHint goes through the kernel.
+  void MemoryRead64(uint8_t memoryIndex, uint64_t offset, uint64_t* readData, IOOptionBits options);
+  void MemoryRead32(uint8_t memoryIndex, uint64_t offset, uint32_t* readData, IOOptionBits options);
+  void MemoryRead16(uint8_t memoryIndex, uint64_t offset, uint16_t* readData, IOOptionBits options);
+  void MemoryRead8(uint8_t memoryIndex, uint64_t offset, uint8_t* readData, IOOptionBits options);
+  void MemoryWrite64(uint8_t memoryIndex, uint64_t offset, uint64_t data, IOOptionBits options);
+  void MemoryWrite32(uint8_t memoryIndex, uint64_t offset, uint32_t data, IOOptionBits options);
+  void MemoryWrite16(uint8_t memoryIndex, uint64_t offset, uint16_t data, IOOptionBits options);
+  void MemoryWrite8(uint8_t memoryIndex, uint64_t offset, uint8_t data, IOOptionBits options);
 
   virtual kern_return_t FindPCICapability(uint32_t capabilityID, uint64_t searchOffset, uint64_t* foundCapabilityOffset);
   virtual kern_return_t GetBusDeviceFunction(uint8_t* returnBusNumber, uint8_t* returnDeviceNumber,

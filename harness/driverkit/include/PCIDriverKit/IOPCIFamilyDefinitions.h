@@ -19,6 +19,11 @@ enum {
   kIOInterruptTypePCIMessagedX = 0x00020000,
 };
 
+// The Memory* accessors' options (tIOPCIAccessOptions).
+typedef enum tIOPCIAccessOptions {
+  kIOPCIAccessLatencyTolerantHint = (1 << 0),  // not performance critical: the kernel may do the access
+} tIOPCIAccessOptions;
+
 // Type 0 header registers.
 enum {
   kIOPCIConfigurationOffsetVendorID = 0x00,

@@ -398,6 +398,32 @@ TEST(DriverKitKernel, AServiceSeesItsProviderAndTheProvidersProperties) {
   EXPECT_TRUE(d.service()->in_power_tree);
 }
 
+TEST(DriverKitKernel, ALatencyTolerantAccessGoesThroughTheKernel) {
+  // IOPCIDevice.cpp: with kIOPCIAccessLatencyTolerantHint a Memory* access is a _MemoryAccess
+  // kernel call instead of a load through the BAR mapping, so it costs the kernel call too.
+  DextMachine d("");
+  d.run_for(1 * sim::kMillisecond);
+  auto* pci = OSDynamicCast(IOPCIDevice, d.service()->provider);
+  ASSERT_NE(pci, nullptr);
+  DispatchQueue queue(d.kernel.runtime(), "test");
+  sim::SimTime plain = 0, tolerant = 0;
+  uint32_t id_plain = 0, id_tolerant = 0;
+  queue.dispatch_async([&] {
+    pci->MemoryRead32(0, 0, &id_plain);  // wakes the link: what follows pays no ASPM exit
+    sim::SimTime start = d.m.sim.now();
+    pci->MemoryRead32(0, 0, &id_plain);
+    plain = d.m.sim.now() - start;
+    start = d.m.sim.now();
+    pci->MemoryRead32(0, 0, &id_tolerant, kIOPCIAccessLatencyTolerantHint);
+    tolerant = d.m.sim.now() - start;
+  });
+  d.run_for(1 * sim::kMillisecond);
+  EXPECT_EQ(id_plain, 0xd7e57001u);  // the test device's ID register
+  EXPECT_EQ(id_tolerant, id_plain);
+  EXPECT_EQ(plain, 500 * sim::kNanosecond);  // the two hops there and back
+  EXPECT_EQ(tolerant, plain + d.kernel.profile().kernel_call);
+}
+
 TEST(DriverKitKernel, CreateMakesServicesOnlyBelowTheCallerItself) {
   // xnu's IOService::Create_Impl: a provider other than the calling service is kIOReturnUnsupported.
   DextMachine d("");
