@@ -238,8 +238,11 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
     auto it = rec->queues.find(routed);
     if (it != rec->queues.end()) queue = it->second;
   }
+  // IOUserClient's own route for ExternalMethod is optional: without that queue, calls
+  // serialize on Default (libDriverKit's behaviour), where a class's own QUEUENAME asserts.
+  static const std::uint64_t kExternalMethod = ::dexthil::iig::message_id("_ExternalMethod");
   if (!queue) {
-    if (routed && sync && msgid != IOService_Start_ID) {
+    if (routed && sync && msgid != IOService_Start_ID && msgid != kExternalMethod) {
       crash(p, "dext.queue-assertion", kQueueAssertion,
             std::string("The kernel sent ") + name + " synchronously, and " + p->user_class + " routes " + name +
                 " to queue \"" + routed + "\" (QUEUENAME), but the dext had not yet called SetDispatchQueue(\"" +

@@ -2,6 +2,8 @@
 // NewUserClient, IOService::Create, ExternalMethod calls, memory mapping, async completions.
 #include "harness/driverkit/kernel/user_client.hpp"
 
+#include <cstring>
+
 #include <DriverKit/IOUserClient.h>
 #include <DriverKit/OSData.h>
 
@@ -284,6 +286,34 @@ kern_return_t IOUserClient::CopyClientMemoryForType(uint64_t type, uint64_t* opt
 
 kern_return_t IOUserClient::CopyClientMemoryForType_Impl(uint64_t, uint64_t*, IOMemoryDescriptor**) {
   return kIOReturnUnsupported;
+}
+
+const char* IOUserClient::_RoutedQueue(uint64_t msgid) const {
+  return msgid == dexthil::driverkit::kExternalMethodId ? kIOUserClientQueueNameExternalMethod : IOService::_RoutedQueue(msgid);
+}
+
+bool IOUserClient::_DeclaresQueue(const char* name) const {
+  return std::strcmp(name, kIOUserClientQueueNameExternalMethod) == 0 || IOService::_DeclaresQueue(name);
+}
+
+kern_return_t IOUserClient::CopyClientEntitlements(OSDictionary** entitlements) {
+  if (!entitlements) return kIOReturnBadArgument;
+  *entitlements = nullptr;
+  if (!connection_) return kIOReturnNotFound;
+  OSDictionary* dict = OSDictionary::withCapacity(connection_->entitlements().size());
+  for (const auto& [key, value] : connection_->entitlements()) {
+    OSObject* object = nullptr;
+    if (const auto* flag = std::get_if<bool>(&value)) {
+      dict->setObject(key.c_str(), *flag ? kOSBooleanTrue : kOSBooleanFalse);
+      continue;
+    }
+    if (const auto* text = std::get_if<std::string>(&value)) object = OSString::withCString(text->c_str());
+    else object = OSNumber::withNumber(std::get<std::uint64_t>(value), 64);
+    dict->setObject(key.c_str(), object);
+    object->release();
+  }
+  *entitlements = dict;
+  return kIOReturnSuccess;
 }
 
 kern_return_t IOUserClient::CreateMemoryDescriptorFromClient(uint64_t, uint32_t, const IOAddressSegment[32],

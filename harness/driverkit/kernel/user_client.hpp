@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <DriverKit/IOReturn.h>
@@ -47,6 +48,14 @@ class UserClientConnection {
   explicit UserClientConnection(Kernel& kernel);
   ~UserClientConnection();
 
+  // The application's entitlements, as its code signature carries them; what the dext's
+  // CopyClientEntitlements returns. Set them before the dext looks (e.g. right after opening).
+  using EntitlementValue = std::variant<bool, std::string, std::uint64_t>;
+  void set_entitlements(std::vector<std::pair<std::string, EntitlementValue>> entitlements) {
+    entitlements_ = std::move(entitlements);
+  }
+  const std::vector<std::pair<std::string, EntitlementValue>>& entitlements() const { return entitlements_; }
+
   // IOServiceOpen's result: nullopt until the dext answered NewUserClient.
   const std::optional<kern_return_t>& open_result() const { return open_result_; }
   IOUserClient* client() const { return client_; }
@@ -79,6 +88,7 @@ class UserClientConnection {
   Kernel& kernel_;
   std::optional<kern_return_t> open_result_;
   IOUserClient* client_ = nullptr;
+  std::vector<std::pair<std::string, EntitlementValue>> entitlements_;
   std::vector<std::shared_ptr<Mapping>> mappings_;
   std::vector<AsyncResult> async_results_;
   bool closed_ = false;

@@ -19,6 +19,10 @@ typedef uint64_t IOUserClientAsyncReferenceArray[kIOUserClientAsyncReferenceCoun
 enum { kIOUserClientAsyncArgumentsCountMax = 16 };
 typedef uint64_t IOUserClientAsyncArgumentsArray[kIOUserClientAsyncArgumentsCountMax];
 
+// The queue ExternalMethod runs on when the user client set one by this name
+// (SetDispatchQueue); without it, the Default queue.
+#define kIOUserClientQueueNameExternalMethod "IOUserClientQueueExternalMethod"
+
 // CopyClientMemoryForType's options.
 enum { kIOUserClientMemoryReadOnly = 0x00000001 };
 
@@ -67,7 +71,8 @@ class IOUserClient : public IOService {
   DEXTHIL_IIG_CLASS(IOUserClient, IOService)
 
  public:
-  // IOConnectCallMethod lands here, on the client's Default queue. A driver overrides it to pick
+  // IOConnectCallMethod lands here, on the client's kIOUserClientQueueNameExternalMethod queue
+  // if it set one, else its Default queue. A driver overrides it to pick
   // a dispatch entry for the selector and calls this base version, which applies the entry's
   // checks (kIOReturnBadArgument when one fails) and calls its function; with no function it
   // returns kIOReturnNoCompletion, and with no entry kIOReturnUnsupported.
@@ -83,6 +88,12 @@ class IOUserClient : public IOService {
   // space of its own, so this returns kIOReturnUnsupported.
   virtual kern_return_t CreateMemoryDescriptorFromClient(uint64_t memoryDescriptorCreateOptions, uint32_t segmentsCount,
                                                          const IOAddressSegment segments[32], IOMemoryDescriptor** memory);
+
+  // The entitlements of the application that opened this connection (its code signature's), as a
+  // new dictionary; kIOReturnNotFound once the connection is closed.
+  kern_return_t CopyClientEntitlements(OSDictionary** entitlements);
+  const char* _RoutedQueue(uint64_t msgid) const override;
+  bool _DeclaresQueue(const char* name) const override;
 
   // Host side: the simulated application's connection (nullptr once closed).
   dexthil::driverkit::UserClientConnection* connection() const { return connection_; }

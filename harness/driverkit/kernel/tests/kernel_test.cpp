@@ -854,6 +854,41 @@ TEST(DriverKitKernel, ANewBufferIsAsLongAsItsCapacity) {
   q->release();
 }
 
+TEST(DriverKitKernel, ExternalMethodRunsOnTheUserClientsNamedQueueAndSeesTheAppsEntitlements) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  UserClientConnection* c = d.kernel.open_user_client(d.service(), 0);
+  d.run_for(sim::kMillisecond);
+  ASSERT_EQ(c->open_result(), kIOReturnSuccess);
+  IOUserClient* client = c->client();
+  // The application's entitlements, as CopyClientEntitlements hands them to the dext.
+  c->set_entitlements({{"com.apple.developer.driverkit.userclient-access", true}, {"team", std::string("ABCDE12345")}});
+  OSDictionary* entitlements = nullptr;
+  ASSERT_EQ(client->CopyClientEntitlements(&entitlements), kIOReturnSuccess);
+  EXPECT_EQ(entitlements->getObject("com.apple.developer.driverkit.userclient-access"), kOSBooleanTrue);
+  const auto* team = OSDynamicCast(OSString, entitlements->getObject("team"));
+  ASSERT_NE(team, nullptr);
+  EXPECT_STREQ(team->getCStringNoCopy(), "ABCDE12345");
+  entitlements->release();
+  // With a queue set under kIOUserClientQueueNameExternalMethod, ExternalMethod runs there: while
+  // a block holds that queue for 1 ms, the call waits for it (on Default it would not).
+  IODispatchQueue* methods = nullptr;
+  ASSERT_EQ(IODispatchQueue::Create("Methods", 0, 0, &methods), kIOReturnSuccess);
+  ASSERT_EQ(client->SetDispatchQueue(kIOUserClientQueueNameExternalMethod, methods), kIOReturnSuccess);
+  methods->DispatchAsyncFunction([&] { d.kernel.runtime().sleep_for(sim::kMillisecond); });
+  MethodCall counters;
+  counters.selector = 0;
+  counters.scalar_output_count = 2;
+  auto got = c->call(counters);
+  d.run_for(500 * sim::kMicrosecond);
+  EXPECT_FALSE(got->result.has_value());
+  d.run_for(sim::kMillisecond);
+  EXPECT_EQ(got->result, kIOReturnSuccess);
+  c->close();
+  d.run_for(sim::kMillisecond);
+  methods->release();
+}
+
 TEST(DriverKitKernel, AnApplicationOpensCallsMapsAndClosesAUserClient) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
