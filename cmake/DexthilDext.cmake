@@ -221,6 +221,18 @@ function(dexthil_add_xcode_dext name)
     list(APPEND include_dirs ${dir})
   endforeach()
   list(REMOVE_DUPLICATES include_dirs)
+  # A ';' inside a definition or a setting would split it on its way through the argument lists
+  # below; $<SEMICOLON> carries it to the compile and expand-plist command lines intact.
+  set(definitions)
+  foreach(def IN LISTS DEXTHIL_XCODE_DEFINITIONS)
+    string(REPLACE ";" "$<SEMICOLON>" def "${def}")
+    list(APPEND definitions "${def}")
+  endforeach()
+  set(settings)
+  foreach(setting IN LISTS DEXTHIL_XCODE_BUILD_SETTINGS)
+    string(REPLACE ";" "$<SEMICOLON>" setting "${setting}")
+    list(APPEND settings "${setting}")
+  endforeach()
   set(entitlements)
   if(DEXTHIL_XCODE_ENTITLEMENTS)
     set(entitlements ENTITLEMENTS ${DEXTHIL_XCODE_ENTITLEMENTS})
@@ -232,8 +244,8 @@ function(dexthil_add_xcode_dext name)
     SOURCES ${DEXTHIL_XCODE_C_SOURCES}
     PLIST ${DEXTHIL_XCODE_PLIST}
     ${entitlements}
-    DEFINITIONS ${DEXTHIL_XCODE_DEFINITIONS}
+    DEFINITIONS ${definitions}
     INCLUDE_DIRS ${include_dirs}
-    BUILD_SETTINGS ${DEXTHIL_XCODE_BUILD_SETTINGS}
+    BUILD_SETTINGS ${settings}
     ${options})
 endfunction()

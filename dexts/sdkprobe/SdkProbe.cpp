@@ -41,6 +41,7 @@ struct SdkProbe_IVars {
   uint64_t nameOK, registryEntryID, cxxInCFile;
   uint64_t sleptNs, sleepsTimedOut;
   uint64_t memoryOK;
+  uint64_t timerArgsOK;
 };
 
 bool SdkProbe::init() {
@@ -174,6 +175,10 @@ kern_return_t IMPL(SdkProbe, Start) {
   ret = CreateActionTimerOccurred(0, &ivars->timerAction);
   if (ret != kIOReturnSuccess) return ret;
   ivars->timer->SetHandler(ivars->timerAction);
+  // Not a clock: refused; a deadline of UINT64_MAX disarms whatever the clock says.
+  ivars->timerArgsOK = ivars->timer->WakeAtTime(0x1234, 5, 0) == kIOReturnBadArgument &&
+                       ivars->timer->WakeAtTime(0, UINT64_MAX, 0) == kIOReturnSuccess &&
+                       defaultQueue->WakeupWithOptions(&ivars->timerArgsOK, 0x2) == kIOReturnBadArgument;
   ivars->timerDeadline = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) + kMillisecondNs;
   ivars->timer->WakeAtTime(kIOTimerClockMonotonicRaw, ivars->timerDeadline, 0);
 
@@ -304,6 +309,7 @@ void SdkProbe::Publish() {
   set("SleptNs", ivars->sleptNs);
   set("SleepsTimedOut", ivars->sleepsTimedOut);
   set("MemoryOK", ivars->memoryOK);
+  set("TimerArgsOK", ivars->timerArgsOK);
   SetProperties(props);
   props->release();
 }

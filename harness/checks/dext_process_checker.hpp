@@ -1,8 +1,10 @@
 #pragma once
 // Judges a dext as a whole, from the kernel's events: a process that died (its crash kind,
-// dext.crashed, and dext.crash-loop once the kernel stops restarting it), objects still alive
+// dext.crashed with what the provider and the kernel did about it, and dext.crash-loop once the
+// dext crashed more than its daily limit or its device ran out of relaunches), objects still alive
 // after its last service was freed (dext.leak), and a dext that matched no nub (dext.no-match).
-// The kernel acts on a crash (it restarts the dext) and says what it did; the words are here.
+// The kernel acts on a crash (the provider's reset, the rematch) and says what it did; the words
+// are here.
 #include "harness/checks/finding.hpp"
 #include "harness/monitor/monitor.hpp"
 #include "harness/monitor/service_events.hpp"

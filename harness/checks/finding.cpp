@@ -50,8 +50,9 @@ const std::vector<CheckInfo>& known_checks() {
       {"dext.signal", "dext code died of a signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: abort, std::terminate)"},
       {"dext.stack-overflow", "dext code ran past the end of its dispatch thread's stack"},
       {"dext.hang", "a dext callback ran longer than the wall-clock limit without returning to its queue"},
-      {"dext.crashed", "a dext process died (ClientCrashed) and the kernel restarted it"},
-      {"dext.crash-loop", "a dext crashed more often than the kernel restarts it"},
+      {"dext.crashed", "a dext process died: the provider's ClientCrashed (an IOPCIDevice resets its device) and the "
+                       "kernel's rematch"},
+      {"dext.crash-loop", "a dext crashed more than its daily limit (3), or its device ran out of relaunches"},
       {"dext.no-match", "a loaded dext matched no nub: named with its closest personality and why it failed"},
       {"dext.family-not-simulated",
        "a personality's IOClass asks for a family's kernel half dexthil does not simulate yet: the service ran as a "

@@ -96,8 +96,10 @@ struct UserClientRefused {
   std::string_view personality;  // kNoServiceProperties: the matched personality
 };
 
-// A dext process died. The kernel tells the provider (ClientCrashed) and restarts the dext for
-// the nub, up to its limit.
+// A dext process died. The kernel tells the provider (ClientCrashed), which may reset its device;
+// a service that had started counts against the dext's daily crash limit and is terminated to
+// rematch the same dext on its provider, which starts a new process once the provider's recovery
+// is done (kernel_crash.cpp).
 struct DextCrashed {
   sim::SimTime time = 0;
   std::string_view service;  // the process's main service, "Class@location"
@@ -109,9 +111,16 @@ struct DextCrashed {
   std::string_view kind;
   std::string_view report;
   std::string_view explanation;
-  unsigned crash_count = 0;    // crashes of this dext on this nub, this one included
-  unsigned restart_limit = 0;  // the kernel restarts it this many times, then gives up
-  bool restarting = false;
+  bool started = false;          // its Start had returned success (xnu's uvars->started)
+  unsigned crashes_today = 0;    // OSDextStatistics: the dext's crashes in the last day, this one included; 0: not counted
+  unsigned daily_limit = 0;      // daily_max_dext_crashes
+  std::string_view provider_recovery;  // what the provider does on ClientCrashed, in words; empty: nothing
+  std::string_view reset_type;         // its reset (kIOPCIDeviceResetType...), empty: none
+  std::span<const std::string> reset;  // the functions the reset reaches
+  std::string_view also_terminated;    // other services the provider's recovery terminates, "A@x, B@y"
+  bool relaunching = false;      // the kernel rematches the provider to the same dext
+  unsigned rematch_count = 0;    // the provider's IORematchCount after this crash (started services only)
+  unsigned relaunch_limit = 0;   // dextrelaunch
 };
 
 // An object the dext created is still alive after the last of its process's services was freed.

@@ -465,6 +465,15 @@ std::vector<Arrival> Fabric::dma_aliases(const Node& ep) const {
 
 // ---- Latency ----
 
+void Fabric::set_stall_bound(std::optional<sim::SimTime> bound, std::string_view holder) {
+  if (bound == stall_bound_) return;
+  stall_bound_ = bound;
+  sim_.trace().record(sim_.now(), "platform",
+                      bound ? "MaxBusDelay " + sim::format_time(*bound) + " (held by " + std::string(holder) +
+                                  "): injected stalls are bounded by it"
+                            : std::string("MaxBusDelay none: injected stalls are not bounded"));
+}
+
 std::uint32_t Fabric::aspm_control(const Node& n) {
   const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
   return cap ? n.config.read(static_cast<std::uint16_t>(cap + 0x10), 2) & 0x3 : 0;
@@ -496,14 +505,15 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     if (n->stall.kind != StallSpec::Kind::kNone) l.stall += n->stall.sample(stall_random(*n));
     rp = n;
   }
+  // The platform bounds its stall sources while a service requires it (every sample is still
+  // drawn, so the seeded streams stay the same with and without a bound).
+  if (stall_bound_ && l.stall > *stall_bound_) l.stall = *stall_bound_;
 
   // PCIe links on the path: between a node and a parent that is a root port or a switch
   // downstream port. Each end has its own Link Capabilities; the link runs at the lower
   // speed and width and exits ASPM as slowly as its slower end.
   const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
   sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
-  const auto limit_it = max_bus_stall_.find(&ep);
-  const sim::SimTime stall_limit = limit_it == max_bus_stall_.end() ? 0 : limit_it->second;
   unsigned switches_above = 0;
   for (const Node* n = &ep; n->parent; n = n->parent) {
     if (n->kind == NodeKind::kSwitchUpstream) ++switches_above;
@@ -530,9 +540,9 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
     const sim::SimTime l1_exit =
         std::max(l1_exit_latency(down.l1_exit), l1_exit_latency(up.l1_exit)) + switches_above * kL1ExitPerSwitch;
     const sim::SimTime l0s_exit = std::max(l0s_exit_latency(down.l0s_exit), l0s_exit_latency(up.l0s_exit));
-    if ((enabled & 2) && idle >= down.l1_entry_idle && (!stall_limit || l1_exit <= stall_limit)) {
+    if ((enabled & 2) && idle >= down.l1_entry_idle) {
       l1_worst = std::max(l1_worst, l1_exit);
-    } else if ((enabled & 1) && idle >= down.l0s_entry_idle && (!stall_limit || l0s_exit <= stall_limit)) {
+    } else if ((enabled & 1) && idle >= down.l0s_entry_idle) {
       l0s_worst = std::max(l0s_worst, l0s_exit);
     }
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/dma/transaction.hpp"
@@ -170,9 +171,12 @@ class Fabric {
   // does with requester IDs. Linux maps a device's DMA under all of them.
   std::vector<Arrival> dma_aliases(const Node& endpoint) const;
 
-  // A driver's RequireMaxBusStall: the platform keeps the endpoint's links out of ASPM states
-  // whose exit latency would stall its traffic longer than `limit` (0: no requirement).
-  void set_max_bus_stall(const Node& endpoint, sim::SimTime limit) { max_bus_stall_[&endpoint] = limit; }
+  // The platform's bus-stall limit (RequireMaxBusStall's system-wide minimum, applied by
+  // platform::PciePlatform): while set, the injected stalls a DMA meets on its path add up to at
+  // most `bound`. nullopt lifts it. ASPM exits are not stalls of this kind and stay as they are.
+  // `holder` names who requires it, for the trace.
+  void set_stall_bound(std::optional<sim::SimTime> bound, std::string_view holder = {});
+  std::optional<sim::SimTime> stall_bound() const { return stall_bound_; }
 
   // Link Control's ASPM bits of a PCIe function (bit 0 L0s, bit 1 L1); 0 without a PCIe capability.
   static std::uint32_t aspm_control(const Node& n);
@@ -209,7 +213,7 @@ class Fabric {
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
 
   std::map<const Node*, MmioDevice*> mmio_devices_;
-  std::map<const Node*, sim::SimTime> max_bus_stall_;
+  std::optional<sim::SimTime> stall_bound_;
   std::map<const Node*, ResetHandler> reset_handlers_;
   std::map<const Node*, std::uint64_t> resets_;
   MsiHandler msi_handler_;

@@ -33,4 +33,8 @@ std::vector<std::uint32_t> PciePlatform::mapping_sids(const pcie::Node& endpoint
   return sids;
 }
 
+void PciePlatform::apply_max_bus_delay(std::optional<sim::SimTime> limit, std::string_view holder) {
+  fabric_.set_stall_bound(limit, holder);
+}
+
 }  // namespace dexthil::platform

@@ -4,6 +4,8 @@
 // which PrepareForDMA and CompleteDMA go through. The fabric, the DARTs and the device models
 // keep only what the silicon does; what software does to them is here.
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "harness/pcie/fabric.hpp"
@@ -28,6 +30,12 @@ class PciePlatform {
   };
   // The SIDs, each once, the own RID's first, as the root port's PORT_RID2SID resolves them.
   std::vector<std::uint32_t> mapping_sids(const pcie::Node& endpoint, AliasPolicy policy) const;
+
+  // The platform's MaxBusDelay handler (platform::MaxBusDelay): while any service requires a bus
+  // stall limit, the system-wide smallest bounds the platform's stall sources, the fabric's
+  // injected per-link stalls (Fabric::set_stall_bound); nullopt lifts the bound. ASPM is left as
+  // software set it: xnu gives RequireMaxBusStall no per-link ASPM effect.
+  void apply_max_bus_delay(std::optional<sim::SimTime> limit, std::string_view holder);
 
  private:
   pcie::Fabric& fabric_;

@@ -766,8 +766,12 @@ std::optional<std::string> cmake_script(const XcodeTarget& t, std::string* error
   list("XCCONFIGS", t.xcconfig_files);
   std::vector<std::string> settings;
   for (const std::string& name : t.settings.names()) {
-    auto value = t.settings.value(name, nullptr, error);
-    if (!value) return std::nullopt;
+    std::string problem;
+    auto value = t.settings.value(name, nullptr, &problem);
+    if (!value) {  // a setting nothing here needs must not stop the export (an unknown modifier, a cycle)
+      out += "# " + name + " is left out of DEXTHIL_XCODE_BUILD_SETTINGS: " + problem + "\n";
+      continue;
+    }
     std::string entry = name + "=" + *value;
     if (fits_cmake_list(entry)) {
       settings.push_back(std::move(entry));

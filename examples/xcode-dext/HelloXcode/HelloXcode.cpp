@@ -33,6 +33,10 @@ static void Publish(IOService* service, uint32_t ticks) {
   OSNumber* sum = OSNumber::withNumber(hello_fletcher16(text, sizeof text), 16);
   props->setObject("Ticks", n);
   props->setObject("Checksum", sum);
+  // A definition with a ';' in it reaches the compiler whole: "a;b" is three characters.
+  OSNumber* separators = OSNumber::withNumber(sizeof(HELLO_SEPARATORS) - 1, 32);
+  props->setObject("Separators", separators);
+  OSSafeReleaseNULL(separators);
   service->SetProperties(props);
   OSSafeReleaseNULL(n);
   OSSafeReleaseNULL(sum);

@@ -84,20 +84,58 @@ TEST(LifecycleChecker, AnUnacknowledgedPowerChangeSaysWhenItWasSentAndHowLongThe
   EXPECT_EQ(b.findings.all()[1].what, "a SetPowerState was still unacknowledged when the run ended");
 }
 
-TEST(DextProcessChecker, ACrashIsItsKindThenClientCrashedAndACrashLoopOnceRestartsEnd) {
+monitor::DextCrashed crash_event(sim::SimTime time, bool started, unsigned today, unsigned rematch_count,
+                                 bool relaunching) {
+  monitor::DextCrashed e;
+  e.time = time;
+  e.service = "Drv@dev";
+  e.location = "dev";
+  e.server = "org.x.Drv";
+  e.kind = "dext.signal";
+  e.report = "EXC_BAD_ACCESS (SIGSEGV)";
+  e.explanation = "explained";
+  e.started = started;
+  e.crashes_today = today;
+  e.daily_limit = 3;
+  e.provider_recovery = "The provider reset dev.";
+  e.reset_type = "kIOPCIDeviceResetTypeFunctionReset";
+  e.rematch_count = rematch_count;
+  e.relaunching = relaunching;
+  e.relaunch_limit = 1000;
+  return e;
+}
+
+TEST(DextProcessChecker, ACrashIsItsKindThenClientCrashedWithTheProvidersRecoveryAndTheRematch) {
   Bench b;
-  b.monitor.emit(monitor::DextCrashed{4, "Drv@dev", "dev", "org.x.Drv", "dext.signal", "EXC_BAD_ACCESS (SIGSEGV)",
-                                      "explained", 1, 2, true});
+  b.monitor.emit(crash_event(4, true, 1, 0, true));
   ASSERT_EQ(b.checks(), (std::vector<std::string>{"dext.signal", "dext.crashed"}));
   EXPECT_EQ(b.findings.all()[0].what, "EXC_BAD_ACCESS (SIGSEGV)");
-  EXPECT_EQ(b.findings.all()[1].what, "IOUserServer(org.x.Drv): ClientCrashed (crash 1 on dev)");
-  EXPECT_EQ(b.findings.all()[1].why, "The kernel saw the dext process die and starts it again for dev (restart 1 of 2).");
-  b.monitor.emit(monitor::DextCrashed{8, "Drv@dev", "dev", "org.x.Drv", "dext.signal", "EXC_BAD_ACCESS (SIGSEGV)",
-                                      "explained", 3, 2, false});
+  EXPECT_EQ(b.findings.all()[1].what, "IOUserServer(org.x.Drv): ClientCrashed (crash 1 today, on dev)");
+  EXPECT_EQ(b.findings.all()[1].why,
+            "The dext process died. The provider reset dev. The kernel terminates Drv@dev and rematches dev to the "
+            "same personality: a new process starts as soon as the provider's recovery is done (dev's IORematchCount "
+            "is now 0; the kernel relaunches the same dext while it is at most dextrelaunch, 1000).");
+  // Before Start returned: not counted, not relaunched.
+  b.monitor.emit(crash_event(5, false, 0, 0, false));
+  ASSERT_EQ(b.findings.all().size(), 4u);
+  EXPECT_EQ(b.findings.all()[3].what, "IOUserServer(org.x.Drv): ClientCrashed (on dev, before its Start returned)");
+}
+
+TEST(DextProcessChecker, ACrashLoopIsTheFourthCrashOfADayAndTheEndOfRelaunches) {
+  Bench b;
+  b.monitor.emit(crash_event(4, true, 3, 2, true));
+  EXPECT_EQ(b.checks(), (std::vector<std::string>{"dext.signal", "dext.crashed"}));
+  b.monitor.emit(crash_event(8, true, 4, 3, true));
   ASSERT_EQ(b.findings.all().size(), 5u);
-  EXPECT_EQ(b.findings.all()[3].why, "The kernel saw the dext process die.");
   EXPECT_EQ(b.findings.all()[4].check, "dext.crash-loop");
-  EXPECT_EQ(b.findings.all()[4].what, "org.x.Drv crashed 3 times on dev; not restarted");
+  EXPECT_EQ(b.findings.all()[4].what, "org.x.Drv crashed 4 times within a day: more than daily_max_dext_crashes (3)");
+  b.monitor.emit(crash_event(9, true, 5, 4, true));
+  EXPECT_EQ(b.findings.all().size(), 7u);  // once per passing of the limit
+  b.monitor.emit(crash_event(10, true, 6, 1001, false));
+  ASSERT_EQ(b.findings.all().size(), 10u);
+  EXPECT_EQ(b.findings.all()[9].what, "org.x.Drv is no longer launched for dev: its IORematchCount 1001 is beyond dextrelaunch (1000)");
+  EXPECT_TRUE(b.findings.all()[8].why.ends_with("The kernel terminates Drv@dev but does not launch the dext again for dev."))
+      << b.findings.all()[8].why;
 }
 
 TEST(DextProcessChecker, NoMatchNamesTheNearestMissOrWhyThereWasNone) {

@@ -124,7 +124,7 @@ TEST(Cli, ACrashingDextIsAFindingAndTheScenariosAfterItStillRun) {
   Result r = run({"run", "--dexts", DEXTHIL_DEXT_DIR, dir.string()});
   EXPECT_EQ(r.code, kExitFail) << r.out << r.err;
   EXPECT_NE(r.out.find("2 scenarios: 1 pass, 1 fail, 0 error\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("[dext.signal] TestdevDriver@dev at 1.000 ms: EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at "
+  EXPECT_NE(r.out.find("[dext.signal] TestdevDriver@dev at 1.003 ms: EXC_BAD_ACCESS (SIGSEGV): SIGSEGV (address not mapped) at "
                        "address 0x4 on queue \"Default\" in TestdevDriver::TimerOccurred"),
             std::string::npos)
       << r.out;

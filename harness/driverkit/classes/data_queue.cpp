@@ -36,9 +36,8 @@ void write32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
 kern_return_t IODataQueueDispatchSource::Create(uint64_t queueByteCount, IODispatchQueue* queue,
                                                 IODataQueueDispatchSource** source) {
-  if (!queue || !source || (queueByteCount & 3) || queueByteCount > UINT32_MAX || queueByteCount == 0) {
-    return kIOReturnBadArgument;
-  }
+  if (!queue || !source || (queueByteCount & 3) || queueByteCount > UINT32_MAX) return kIOReturnBadArgument;
+  if (queueByteCount == 0) return kIOReturnNoMemory;  // xnu: no buffer of no bytes
   IOBufferMemoryDescriptor* memory = nullptr;
   const kern_return_t r = IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, kHeaderSize + queueByteCount, 0,
                                                            &memory);

@@ -37,7 +37,7 @@ void IODispatchQueue::free() {
 const char* IODispatchQueue::GetName() const { return queue_->name().c_str(); }
 
 kern_return_t IODispatchQueue::CancelFunction(std::function<void()> handler) {
-  if (handler) queue_->dispatch_async(std::move(handler));
+  queue_->cancel(std::move(handler));
   return kIOReturnSuccess;
 }
 
@@ -58,14 +58,17 @@ kern_return_t IODispatchQueue::Sleep(void* event, uint64_t timeout) {
   if (timeout == 0) return queue_->sleep(event, dexthil::sim::kNever);
   Kernel& kernel = Kernel::current();
   const uint64_t now_ns = kernel.read_clock(Kernel::Clock::kNanoseconds);
-  return queue_->sleep(event, Kernel::clock_time(Kernel::Clock::kNanoseconds, now_ns + timeout));
+  // Saturating: a timeout past the end of time is no timeout.
+  const uint64_t until_ns = timeout > UINT64_MAX - now_ns ? UINT64_MAX : now_ns + timeout;
+  return queue_->sleep(event, Kernel::clock_time(Kernel::Clock::kNanoseconds, until_ns));
 }
 
 kern_return_t IODispatchQueue::SleepWithDeadline(void* event, uint64_t options, uint64_t deadline) {
-  // 0 is mach absolute time, as the timer's kIOTimerClockMachAbsoluteTime.
-  const std::optional<Kernel::Clock> clock = options == 0 ? Kernel::Clock::kMachTicks : Kernel::timer_clock(options);
+  // A deadline of 0 waits for Wakeup only, whatever the clock; any other needs a kIOTimerClock* value.
+  if (deadline == 0) return queue_->sleep(event, dexthil::sim::kNever);
+  const std::optional<Kernel::Clock> clock = Kernel::timer_clock(options);
   if (!clock) return kIOReturnBadArgument;
-  return queue_->sleep(event, deadline == 0 ? dexthil::sim::kNever : Kernel::clock_time(*clock, deadline));
+  return queue_->sleep(event, Kernel::clock_time(*clock, deadline));
 }
 
 kern_return_t IODispatchQueue::Wakeup(void* event) { return queue_->wakeup(event); }

@@ -1,12 +1,14 @@
 // IOLib on simulated time.
 #include <DriverKit/IOLib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <deque>
 #include <stdexcept>
 #include <string>
 #include <time.h>
+#include <vector>
 
 #include "harness/driverkit/kernel/kernel.hpp"
 
@@ -76,21 +78,27 @@ uint64_t clock_gettime_nsec_np(clockid_t clock_id) {
 // ---- locks ----
 // Dext code runs as blocks on fibers: a lock is contended only when its holder suspended
 // (IOSleep, a blocking call), and a waiter suspends until the holder hands the lock over, first
-// come first served, so the same run always takes locks in the same order.
+// come first served, so the same run always takes locks in the same order. What would deadlock
+// or corrupt a lock on macOS (locking an IOLock the thread holds, unlocking one it does not)
+// ends the process with a message naming the call.
 
 namespace {
 
 using dexthil::driverkit::FiberRuntime;
 
-// Who is running: the block, or the harness itself (a test calling dext code directly).
-const void* current_holder() {
-  const void* block = Kernel::current().runtime().current_block();
-  static const char harness = 0;
-  return block ? block : &harness;
+// Who is running: the block's id, or the harness itself (a test calling dext code directly).
+std::uint64_t current_holder() {
+  const std::uint64_t block = Kernel::current().runtime().current_block();
+  return block ? block : ~std::uint64_t{0};
+}
+
+[[noreturn]] void lock_misuse(const char* function, const char* what) {
+  std::fprintf(stderr, "%s: %s\n", function, what);
+  std::abort();
 }
 
 struct LockWaiter {
-  const void* who;
+  std::uint64_t who;
   bool shared;
   FiberRuntime::Blocker* blocker;
 };
@@ -98,15 +106,19 @@ struct LockWaiter {
 // The state behind every lock kind: one exclusive holder (with a depth, for recursion) or any
 // number of shared holders, and the blocks waiting.
 struct LockState {
-  const void* owner = nullptr;
+  std::uint64_t owner = 0;
   unsigned depth = 0;
-  unsigned readers = 0;
+  std::vector<std::uint64_t> readers;
   std::deque<LockWaiter> waiters;
 
-  bool free_for(bool shared) const { return !owner && (shared ? waiters.empty() : readers == 0); }
+  bool reads(std::uint64_t who) const { return std::find(readers.begin(), readers.end(), who) != readers.end(); }
+  bool free_for(bool shared) const { return !owner && (shared ? waiters.empty() : readers.empty()); }
 
   void acquire(bool shared, const char* function) {
-    const void* me = current_holder();
+    const std::uint64_t me = current_holder();
+    if (owner == me || (!shared && reads(me))) {
+      lock_misuse(function, "the lock is already held by this thread, and taking it again waits for ever (a deadlock)");
+    }
     if (free_for(shared)) {
       take(me, shared);
       return;
@@ -121,24 +133,28 @@ struct LockState {
     blocker.wait();  // the releaser made us the holder before signalling
   }
 
-  void take(const void* who, bool shared) {
+  void take(std::uint64_t who, bool shared) {
     if (shared) {
-      ++readers;
+      readers.push_back(who);
     } else {
       owner = who;
       depth = 1;
     }
   }
 
-  void release() {
+  void release(const char* function) {
+    const std::uint64_t me = current_holder();
     if (owner) {
+      if (owner != me) lock_misuse(function, "the lock is held by another thread: only its holder may unlock it");
       if (--depth > 0) return;
-      owner = nullptr;
-    } else if (readers > 0) {
-      --readers;
+      owner = 0;
+    } else {
+      auto it = std::find(readers.begin(), readers.end(), me);
+      if (it == readers.end()) lock_misuse(function, "the lock is not held by this thread");
+      readers.erase(it);
     }
     // Hand over in arrival order: one writer, or every reader up to the next writer.
-    while (!waiters.empty() && free_for_handover(waiters.front().shared)) {
+    while (!waiters.empty() && !owner && (waiters.front().shared || readers.empty())) {
       LockWaiter w = waiters.front();
       waiters.pop_front();
       take(w.who, w.shared);
@@ -146,17 +162,7 @@ struct LockState {
       if (!w.shared) break;
     }
   }
-
-  bool free_for_handover(bool shared) const { return !owner && (shared || readers == 0); }
 };
-
-[[noreturn]] void deadlock(const char* function) {
-  // On macOS the thread would wait for itself for ever; here the process ends, and the crash
-  // names the call.
-  std::fprintf(stderr, "%s: the lock is already held by this thread; it is not recursive, so this call would "
-                       "wait for ever (a deadlock)\n", function);
-  std::abort();
-}
 
 }  // namespace
 
@@ -172,35 +178,31 @@ struct IORWLock {
 
 IOLock* IOLockAlloc(void) { return new (std::nothrow) IOLock; }
 void IOLockFree(IOLock* lock) { delete lock; }
-void IOLockLock(IOLock* lock) {
-  if (lock->state.owner && lock->state.owner == current_holder()) deadlock("IOLockLock");
-  lock->state.acquire(false, "IOLockLock");
-}
+void IOLockLock(IOLock* lock) { lock->state.acquire(false, "IOLockLock"); }
 bool IOLockTryLock(IOLock* lock) {
   if (!lock->state.free_for(false)) return false;
   lock->state.take(current_holder(), false);
   return true;
 }
-void IOLockUnlock(IOLock* lock) { lock->state.release(); }
+void IOLockUnlock(IOLock* lock) { lock->state.release("IOLockUnlock"); }
 void IOLockAssert(IOLock* lock, IOLockAssertState type) {
   const bool owned = lock->state.owner == current_holder();
   if ((type == kIOLockAssertOwned) != owned) {
-    std::fprintf(stderr, "IOLockAssert: the lock is %s by this thread\n", owned ? "held" : "not held");
-    std::abort();
+    lock_misuse("IOLockAssert", owned ? "the lock is held by this thread" : "the lock is not held by this thread");
   }
 }
 
 IORecursiveLock* IORecursiveLockAlloc(void) { return new (std::nothrow) IORecursiveLock; }
 void IORecursiveLockFree(IORecursiveLock* lock) { delete lock; }
 void IORecursiveLockLock(IORecursiveLock* lock) {
-  if (lock->state.owner && lock->state.owner == current_holder()) {
+  if (lock->state.owner == current_holder()) {
     ++lock->state.depth;
     return;
   }
   lock->state.acquire(false, "IORecursiveLockLock");
 }
 bool IORecursiveLockTryLock(IORecursiveLock* lock) {
-  if (lock->state.owner && lock->state.owner == current_holder()) {
+  if (lock->state.owner == current_holder()) {
     ++lock->state.depth;
     return true;
   }
@@ -208,14 +210,11 @@ bool IORecursiveLockTryLock(IORecursiveLock* lock) {
   lock->state.take(current_holder(), false);
   return true;
 }
-void IORecursiveLockUnlock(IORecursiveLock* lock) { lock->state.release(); }
+void IORecursiveLockUnlock(IORecursiveLock* lock) { lock->state.release("IORecursiveLockUnlock"); }
 bool IORecursiveLockHaveLock(const IORecursiveLock* lock) { return lock->state.owner == current_holder(); }
 
 IORWLock* IORWLockAlloc(void) { return new (std::nothrow) IORWLock; }
 void IORWLockFree(IORWLock* lock) { delete lock; }
 void IORWLockRead(IORWLock* lock) { lock->state.acquire(true, "IORWLockRead"); }
-void IORWLockWrite(IORWLock* lock) {
-  if (lock->state.owner && lock->state.owner == current_holder()) deadlock("IORWLockWrite");
-  lock->state.acquire(false, "IORWLockWrite");
-}
-void IORWLockUnlock(IORWLock* lock) { lock->state.release(); }
+void IORWLockWrite(IORWLock* lock) { lock->state.acquire(false, "IORWLockWrite"); }
+void IORWLockUnlock(IORWLock* lock) { lock->state.release("IORWLockUnlock"); }

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/buses/pci/pci_provider.hpp"
@@ -211,7 +213,12 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   if (too_few_bits && !mapper.translates() && (max_address_bits_ >= 64 || bounce_end <= (1ull << max_address_bits_))) {
     // No mapper, and the memory lies above what the device addresses: xnu's IODMACommand gives
     // the device a bounce buffer in low memory instead (double buffering).
-    bounce_physical_ = kernel.bounce_pages().allocate(bounce_pages);
+    try {
+      bounce_physical_ = kernel.bounce_pages().allocate(bounce_pages);
+    } catch (const std::runtime_error& e) {  // the low pages are all in use: no bounce buffer
+      error = std::string("no bounce buffer: ") + e.what();
+      return fail_prepare(kernel, provider, node, root, length, kIOReturnNoResources, error, false);
+    }
     bounce_pages_ = bounce_pages;
     bounce_host_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, bounce_pages * kPage));
     kernel.memory().attach(bounce_physical_, bounce_host_, bounce_pages * kPage);
@@ -235,21 +242,8 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
     }
   }
   if (!prepared) {
-    const kern_return_t result = too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources;
-    const std::string result_name = dexthil::driverkit::ioreturn_name(result);
-    dexthil::monitor::DmaPrepareFailed failed;
-    failed.time = kernel.sim().now();
-    failed.location = node.name;
-    failed.length = length;
-    failed.result = result_name;
-    failed.error = error;
-    failed.too_few_address_bits = too_few_bits;
-    failed.translates = mapper.translates();
-    failed.iova_base = root.iova_base;
-    failed.root_port = root.name;
-    failed.max_address_bits = max_address_bits_;
-    kernel.monitor().emit(failed);
-    return result;
+    return fail_prepare(kernel, provider, node, root, length, too_few_bits ? kIOReturnMessageTooLarge : kIOReturnNoResources,
+                        error, too_few_bits);
   }
   memory->retain();
   memory_ = memory;
@@ -261,6 +255,26 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   *segmentsCount = 1;  // the DART maps the range contiguously; without one, buffers are physically contiguous
   if (flags) *flags = memory->direction();
   return kIOReturnSuccess;
+}
+
+kern_return_t IODMACommand::fail_prepare(Kernel& kernel, dexthil::driverkit::PciProvider* provider,
+                                         const dexthil::pcie::Node& node, const dexthil::pcie::Node& root,
+                                         uint64_t length, kern_return_t result, const std::string& error,
+                                         bool too_few_bits) {
+  const std::string result_name = dexthil::driverkit::ioreturn_name(result);
+  dexthil::monitor::DmaPrepareFailed failed;
+  failed.time = kernel.sim().now();
+  failed.location = node.name;
+  failed.length = length;
+  failed.result = result_name;
+  failed.error = error;
+  failed.too_few_address_bits = too_few_bits;
+  failed.translates = provider->mapper().translates();
+  failed.iova_base = root.iova_base;
+  failed.root_port = root.name;
+  failed.max_address_bits = max_address_bits_;
+  kernel.monitor().emit(failed);
+  return result;
 }
 
 uint8_t* IODMACommand::device_view() const {

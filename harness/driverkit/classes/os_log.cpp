@@ -23,6 +23,17 @@ struct dexthil_os_log_s _os_log_default;
 namespace dexthil::driverkit {
 namespace {
 
+// snprintf into a string of the length it needs.
+template <class... A>
+void append_printf(std::string* out, const char* format, A... args) {
+  const int n = std::snprintf(nullptr, 0, format, args...);
+  if (n <= 0) return;
+  const std::size_t at = out->size();
+  out->resize(at + static_cast<std::size_t>(n) + 1);
+  std::snprintf(out->data() + at, static_cast<std::size_t>(n) + 1, format, args...);
+  out->resize(at + static_cast<std::size_t>(n));
+}
+
 bool has_word(std::string_view annotations, std::string_view word) {
   std::size_t at = 0;
   while (at <= annotations.size()) {
@@ -41,7 +52,6 @@ bool has_word(std::string_view annotations, std::string_view word) {
 
 std::string format_os_log(const char* format, va_list args) {
   std::string out;
-  char buffer[512];
   for (const char* p = format; *p;) {
     if (*p != '%') {
       out += *p++;
@@ -120,9 +130,8 @@ std::string format_os_log(const char* format, va_list args) {
           else if (length.empty() && conversion != 'd' && conversion != 'i' && conversion != 'c')
             value = static_cast<unsigned>(value);
           wide += conversion == 'c' ? "c" : std::string("ll") + conversion;
-          if (conversion == 'c') std::snprintf(buffer, sizeof buffer, wide.c_str(), static_cast<int>(value));
-          else std::snprintf(buffer, sizeof buffer, wide.c_str(), value);
-          out += buffer;
+          if (conversion == 'c') append_printf(&out, wide.c_str(), static_cast<int>(value));
+          else append_printf(&out, wide.c_str(), value);
         }
         break;
       }
@@ -135,23 +144,20 @@ std::string format_os_log(const char* format, va_list args) {
       case 'a':
       case 'A': {
         if (length == "L") {
-          std::snprintf(buffer, sizeof buffer, (spec + "L" + conversion).c_str(), va_arg(args, long double));
+          append_printf(&out, (spec + "L" + conversion).c_str(), va_arg(args, long double));
         } else {
-          std::snprintf(buffer, sizeof buffer, (spec + conversion).c_str(), va_arg(args, double));
+          append_printf(&out, (spec + conversion).c_str(), va_arg(args, double));
         }
-        out += buffer;
         break;
       }
       case 's': {
         const char* s = va_arg(args, const char*);
-        std::snprintf(buffer, sizeof buffer, (spec + "s").c_str(), s ? s : "(null)");
-        out += buffer;
+        append_printf(&out, (spec + "s").c_str(), s ? s : "(null)");
         break;
       }
       case 'p':
       case '@': {  // '@' is an object; DriverKit code has no Objective-C, so it is its address
-        std::snprintf(buffer, sizeof buffer, "%p", va_arg(args, void*));
-        out += buffer;
+        append_printf(&out, "%p", va_arg(args, void*));
         break;
       }
       case 'P': {  // os_log's bytes at a pointer: the precision says how many
@@ -161,8 +167,7 @@ std::string format_os_log(const char* format, va_list args) {
           break;
         }
         for (int i = 0; i < (precision < 0 ? 0 : precision); ++i) {
-          std::snprintf(buffer, sizeof buffer, "%02X", bytes[i]);
-          out += buffer;
+          append_printf(&out, "%02X", bytes[i]);
         }
         break;
       }

@@ -88,10 +88,6 @@ kern_return_t IOService::ReleasePMAssertion(uint64_t assertionID) {
 
 kern_return_t IOService::SetProperties(OSDictionary* properties) {
   if (!properties) return kIOReturnBadArgument;
-  // xnu's SetProperties_Impl refuses keys that start with '@' (the kernel's own).
-  if (properties->iterateObjects([](const char* key, const OSMetaClassBase*) { return key[0] == '@'; })) {
-    return kIOReturnBadArgument;
-  }
   // A dext's properties live in one dictionary of its registry entry, IOUserServiceProperties;
   // each call merges into it.
   if (!properties_) properties_ = OSDictionary::withCapacity(properties->getCount());

@@ -139,8 +139,9 @@ OSObject* IOTimerDispatchSource::target_service() const { return action_ ? actio
 kern_return_t IOTimerDispatchSource::WakeAtTime(uint64_t options, uint64_t deadline, uint64_t leeway) {
   (void)leeway;  // the simulation fires at the deadline itself
   if (cancelled_) return kIOReturnNotPermitted;
+  // A deadline of UINT64_MAX disarms, whatever the clock says.
   const std::optional<Kernel::Clock> clock = Kernel::timer_clock(options);
-  if (!clock) return kIOReturnBadArgument;
+  if (!clock && deadline != UINT64_MAX) return kIOReturnBadArgument;
   disarm();
   const uint64_t generation = ++generation_;
   armed_ = deadline != UINT64_MAX;

@@ -7,8 +7,21 @@
 #ifndef TARGET_OS_MAC
 #define TARGET_OS_MAC 1
 #endif
+// The driverkit target is its own OS: not macOS's (TARGET_OS_OSX is 0), though a Mac one.
 #ifndef TARGET_OS_OSX
-#define TARGET_OS_OSX 1
+#define TARGET_OS_OSX 0
+#endif
+#ifndef TARGET_OS_MACCATALYST
+#define TARGET_OS_MACCATALYST 0
+#endif
+#ifndef TARGET_OS_WATCH
+#define TARGET_OS_WATCH 0
+#endif
+#ifndef TARGET_OS_TV
+#define TARGET_OS_TV 0
+#endif
+#ifndef TARGET_OS_VISION
+#define TARGET_OS_VISION 0
 #endif
 #ifndef TARGET_OS_IPHONE
 #define TARGET_OS_IPHONE 0

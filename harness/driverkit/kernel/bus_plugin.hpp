@@ -5,6 +5,7 @@
 // USB bus (buses/usb) an IOUSBHostDevice and IOUSBHostInterfaces per device. Adding a bus adds a
 // plug-in; the kernel's matching, lifecycle and crash handling stay as they are.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,13 +47,30 @@ class BusPlugin {
     (void)client_name;
     return {};
   }
-  // The client process of a nub died: the kernel closes what it had open.
-  virtual void client_died(const Nub&) {}
-  // IOService::RequireMaxBusStall for a service on the nub. A bus whose links have no stalls to
-  // limit accepts it and does nothing, as the power manager does for such a device.
-  virtual kern_return_t require_max_bus_stall(const Nub&, std::uint64_t ns) {
-    (void)ns;
-    return kIOReturnSuccess;
+  // IOService::ClientCrashed on the nub (xnu's IOUserServer::clientClose): the process of
+  // `client`, a service on the nub, died; `started`: its Start had returned success (xnu then also
+  // unregisters the nub's interrupts). The provider says at once what it does about it and closes
+  // what the client had open; `perform`, if set, then does it on a kernel thread and may take
+  // simulated time (a reset). A provider with nothing to do returns an empty recovery.
+  struct CrashRecovery {
+    std::string what;  // what the provider does, in the platform's words, for the finding
+    std::string reset_type;                // the reset, by its IOPCIFamilyDefinitions.h name; empty: none
+    std::vector<std::string> reset;        // the locations of the functions the reset reaches
+    std::vector<Nub*> terminated;          // other nubs whose drivers the provider terminates, to rematch them
+    std::function<void()> perform;
+  };
+  // The process of a client that had already left the nub (its Stop was running, or its Start
+  // failed) died: no ClientCrashed, but the kernel closes what it still had open on the nub.
+  virtual void client_died(Nub& nub, const IOService* client) {
+    (void)nub;
+    (void)client;
+  }
+  virtual CrashRecovery client_crashed(Nub& nub, const IOService* client, const std::string& client_name, bool started) {
+    (void)nub;
+    (void)client;
+    (void)client_name;
+    (void)started;
+    return {};
   }
 };
 

@@ -90,6 +90,7 @@ Kernel::Kernel(sim::Simulator& sim, hostmem::SparseMemory& memory, hostmem::Page
     const CrashDescription d = describe_fault(fault, q->name(), label);
     crash(it->second, d.check, d.what, d.why);
   });
+  crash_queue_ = make_kernel_queue("kernel.ClientCrashed");
   // Every Mac has its resources nub before any dext loads.
   add_bus(std::make_unique<ResourcesBus>(*this));
 }
@@ -175,7 +176,9 @@ sim::SimTime Kernel::clock_time(Clock clock, std::uint64_t value) {
 }
 
 sim::SimTime Kernel::ticks_to_time(std::uint64_t ticks) {
-  const unsigned __int128 t = static_cast<unsigned __int128>(ticks) * 125'000 / 3;
+  // Rounded up: at the time returned, mach_absolute_time() reads `ticks` already, so a deadline
+  // in ticks never fires a tick early (rounding down, 2 of 3 deadlines would read one less).
+  const unsigned __int128 t = (static_cast<unsigned __int128>(ticks) * 125'000 + 2) / 3;
   return t >= sim::kNever ? sim::kNever : static_cast<sim::SimTime>(t);
 }
 
@@ -240,7 +243,7 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
   }
   // IOUserClient's own route for ExternalMethod is optional: without that queue, calls
   // serialize on Default (libDriverKit's behaviour), where a class's own QUEUENAME asserts.
-  static const std::uint64_t kExternalMethod = ::dexthil::iig::message_id("_ExternalMethod");
+  constexpr std::uint64_t kExternalMethod = IOUserClient__ExternalMethod_ID;
   if (!queue) {
     if (routed && sync && msgid != IOService_Start_ID && msgid != kExternalMethod) {
       crash(p, "dext.queue-assertion", kQueueAssertion,
@@ -431,11 +434,12 @@ std::vector<const DextProcess*> Kernel::processes() const {
 }
 
 unsigned Kernel::crash_count(const std::string& server_name) const {
-  unsigned n = 0;
-  for (const auto& [key, count] : crashes_) {
-    if (key.rfind(server_name + "@", 0) == 0) n += count;
-  }
-  return n;
+  const auto it = crash_times_.find(server_name);
+  if (it == crash_times_.end()) return 0;
+  // The last day's, as OSDextStatistics::getCrashCount answers after its last recordCrash.
+  const sim::SimTime now = sim_.now(), day = 86400 * sim::kSecond;
+  return static_cast<unsigned>(
+      std::count_if(it->second.begin(), it->second.end(), [&](sim::SimTime t) { return now <= day || t >= now - day; }));
 }
 
 }  // namespace dexthil::driverkit

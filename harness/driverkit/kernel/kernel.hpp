@@ -9,8 +9,9 @@
 // about into findings instead of a panic.
 //
 // Each matched service runs in its own dext process, as on macOS. A crash ends the process: its
-// queues are abandoned, the kernel logs ClientCrashed and starts a new process for the same
-// provider, until the profile's crash-loop limit.
+// queues are abandoned, the provider gets ClientCrashed (an IOPCIDevice the client had open resets
+// its function), the kernel counts the crash against the dext's daily limit, terminates the
+// service and rematches the provider, which starts a new process at once (kernel_crash.cpp).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +33,7 @@
 #include "harness/hostmem/sparse_memory.hpp"
 #include "harness/monitor/monitor.hpp"
 #include "harness/monitor/service_events.hpp"
+#include "harness/platform/max_bus_delay.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/util/insertion_ordered_set.hpp"
 
@@ -57,8 +59,14 @@ struct KernelProfile {
   Order order = Order::kDocumented;
   sim::SimTime first_power_delay = 100 * sim::kMicrosecond;  // from joining the tree to SetPowerState(On)
   sim::SimTime power_ack_limit = 20 * sim::kSecond;          // the kernel waits this long for the acknowledgement
-  sim::SimTime restart_delay = 1 * sim::kSecond;             // from a crash to the new process
-  unsigned crash_loop_limit = 3;                             // restarts before the kernel stops trying
+  // A crashing dext, as xnu limits it (boot-args of those names). OSDextStatistics::recordCrash
+  // counts a dext's crashes in the last 24 hours; beyond this many its policy is "reboot", which
+  // panics the Mac only for Apple's own (platform) dexts (OSKext.h kMaxDextCrashesInOneDayDefault).
+  unsigned daily_max_dext_crashes = 3;
+  // IOService::doServiceMatch relaunches the same dext on a provider while its IORematchCount is
+  // at most this; beyond it, only other personalities may match (IOService.cpp gIODextRelaunchMax:
+  // 1000, 10 in the restore environment).
+  unsigned dext_relaunch_max = 1000;
   // A dext's call into the kernel and back (a Mach message each way), as config accesses make
   // one. No public figure exists; Mach message round trips on Apple silicon are a few
   // microseconds, so this is an assumption to tune against a real Mac.
@@ -97,12 +105,15 @@ struct ServiceRecord {
   // and power clients want (IOServicePM's powerOverrideOnPriv). A dext's service has neither
   // here, so this only records it.
   bool power_override = false;
-  std::uint64_t max_bus_stall_ns = 0;
+  std::uint64_t max_bus_stall_ns = 0;  // its RequireMaxBusStall, in the platform's MaxBusDelay until it ends
   std::set<std::uint64_t> pm_assertions;
   std::unique_ptr<DispatchQueue> kernel_queue;  // the kernel's own thread for this service's life and power changes
   // What the service last published with SetProperties (numbers, booleans, strings), as text:
   // kept by the kernel, as ioreg shows it, after the object itself is gone.
   std::vector<std::pair<std::string, std::string>> published;
+  // Terminated with kIOServiceTerminateWithRematch (its provider's crash recovery reset its
+  // device): once it has stopped, the kernel matches its nub again.
+  bool rematch_on_stop = false;
 };
 
 // Figures about one service for reports and [[expect]] stat entries.
@@ -182,7 +193,12 @@ class Kernel {
   // What ran: services by name, for tests and reports.
   std::vector<const ServiceRecord*> services() const;
   std::vector<const DextProcess*> processes() const;
+  // The crashes of the dext (its IOUserServerName) in the last 24 hours of simulated time, as
+  // OSDextStatistics counts them: only processes whose service had started.
   unsigned crash_count(const std::string& server_name) const;
+  // The platform's bus-stall limit: every service's RequireMaxBusStall, system-wide. Platforms
+  // that bound stalls with it register a handler (the PCI bus does, for its fabric).
+  platform::MaxBusDelay& max_bus_delay() { return max_bus_delay_; }
   // Per service, its last process's stage and power state, how many processes ran it, and what
   // it last published with SetProperties; in the order the services were first started.
   std::vector<ServiceFigures> service_figures() const;
@@ -248,8 +264,12 @@ class Kernel {
 
  private:
   std::uint64_t next_entry_id_ = 0;
-  // Starts a service for the best personality matching the nub, if any.
-  const LoadedDext* match(Nub& nub);
+  // Starts a service for the best personality matching the nub in each match category (one
+  // when none names its own), and returns their dexts.
+  std::vector<const LoadedDext*> match(Nub& nub);
+  // A new process for a personality of `dext` on `nub`; `fresh_image`: map the library afresh
+  // (a relaunch: its globals start again as the library defines them).
+  DextProcess* new_process(Nub& nub, const LoadedDext& dext, const Personality& personality, bool fresh_image);
   void start_process(DextProcess* process);
   void report_no_match(const LoadedDext& dext);
   void run_lifecycle(DextProcess* process, ServiceRecord* record);
@@ -258,7 +278,7 @@ class Kernel {
   // Makes the service object in the process (its Default queue, the class's factory, init).
   // `created`: by IOService::Create (a user client), not matched on a nub.
   bool instantiate(DextProcess* process, ServiceRecord* record, const DextClass* cls, bool created = false);
-  void start_failed(const ServiceRecord* record, monitor::ServiceStartFailed::Reason reason,
+  void start_failed(ServiceRecord* record, monitor::ServiceStartFailed::Reason reason,
                     kern_return_t result = kIOReturnSuccess, bool created = false);
   void send_power_state(ServiceRecord* record, PowerState state);
   void join_power_tree(ServiceRecord* record);
@@ -266,6 +286,15 @@ class Kernel {
   // The process dies: `kind` names the cause (dext.queue-assertion, dext.exception, dext.signal, ...),
   // `report` is the crash as macOS reports it and `explanation` what it means.
   void crash(DextProcess* process, const std::string& kind, const std::string& report, const std::string& explanation);
+  // OSDextStatistics::recordCrash: the dext's crashes in the last day, this one included.
+  unsigned record_crash(const std::string& server_name);
+  // After the provider's crash recovery: terminate (with rematch) the services on `others`, and
+  // rematch the crashed process's nub if the kernel relaunches it.
+  void after_client_crashed(DextProcess* process, std::vector<Nub*> others, bool relaunch);
+  // Whether a live process has a service on the nub that is being created, starting or started.
+  bool has_driver(const Nub& nub) const;
+  // The service's requirements on the platform end (xnu's IOService::free requires no bus stall).
+  void end_requirements(ServiceRecord* record);
   // What a service left running when its Stop returned (on its nub, and its armed timers).
   std::vector<monitor::LeftRunning> left_running_after_stop(const ServiceRecord* record);
   void report_leaks(DextProcess* process);
@@ -283,7 +312,10 @@ class Kernel {
   std::vector<std::unique_ptr<LoadedDext>> restarted_images_;  // fresh copies loaded for restarted processes
   std::vector<std::unique_ptr<DextProcess>> processes_;
   std::map<const DispatchQueue*, DextProcess*> queue_owner_;
-  std::map<std::string, unsigned> crashes_;  // by server name and node
+  std::map<std::string, std::vector<sim::SimTime>> crash_times_;  // by IOUserServerName: recorded crashes
+  std::unique_ptr<DispatchQueue> crash_queue_;  // the kernel's thread for providers' crash recovery, one at a time
+  bool shutting_down_ = false;                  // terminate_all ran: nothing is rematched any more
+  platform::MaxBusDelay max_bus_delay_;
   NubRegistry registry_;
   std::vector<std::unique_ptr<BusPlugin>> buses_;
   std::vector<std::unique_ptr<FamilyPlugin>> families_;

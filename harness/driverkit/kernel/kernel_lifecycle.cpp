@@ -62,9 +62,10 @@ bool Kernel::instantiate(DextProcess* p, ServiceRecord* rec, const DextClass* cl
   return true;
 }
 
-void Kernel::start_failed(const ServiceRecord* rec, monitor::ServiceStartFailed::Reason reason, kern_return_t result,
+void Kernel::start_failed(ServiceRecord* rec, monitor::ServiceStartFailed::Reason reason, kern_return_t result,
                           bool created) {
   trace(rec->name, "start failed");
+  end_requirements(rec);  // the kernel's object goes: what it required of the platform with it
   monitor_.emit(monitor::ServiceStartFailed{sim_.now(), rec->name, rec->process->nub->location, rec->class_name,
                                             reason, ioreturn_name(result), created});
 }
@@ -125,6 +126,7 @@ kern_return_t Kernel::terminate(IOService* service) {
 }
 
 void Kernel::terminate_all() {
+  shutting_down_ = true;  // a provider still recovering from a crash rematches nothing now
   // Open connections close first, as the applications' ports die with the services.
   for (auto& c : connections_) c->close();
   for (auto& p : processes_) {
@@ -159,6 +161,7 @@ void Kernel::stop_service(ServiceRecord* rec) {
   rec->stage = ServiceRecord::Stage::kStopping;
   rec->in_power_tree = false;  // leaving the tree: no more power changes
   if (p->family) p->family->stopping(*this, *rec);
+  rec->super_stop_called = false;  // only a call made for this Stop counts
   rec->stop_result = rec->service->Stop(rec->provider);
   if (p->crashed) return;
   if (!rec->super_stop_called) {
@@ -190,6 +193,7 @@ void Kernel::complete_stop(ServiceRecord* rec) {
   default_queue->release();
   std::erase(p->queues, default_queue);
   rec->released = true;
+  end_requirements(rec);
   monitor_.emit(monitor::ServiceEnded{sim_.now(), rec->name, p->nub->location});
   // Leaks are counted once the process's last service (the driver and its user clients) is gone;
   // another may still be between its Stop and its release on another kernel thread.
@@ -197,6 +201,11 @@ void Kernel::complete_stop(ServiceRecord* rec) {
     return r->released || r->stage == ServiceRecord::Stage::kStartFailed;
   });
   if (all_gone) report_leaks(p);
+  // Terminated to be matched again (its device was reset under it): the nub is free now.
+  if (rec->rematch_on_stop && !shutting_down_ && !has_driver(*p->nub)) {
+    trace(p->nub->location, "rematching after its driver was terminated");
+    match(*p->nub);
+  }
 }
 
 std::vector<monitor::LeftRunning> Kernel::left_running_after_stop(const ServiceRecord* rec) {
@@ -225,7 +234,8 @@ void Kernel::report_leaks(DextProcess* p) {
 void Kernel::finish() {
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
-      if (rec->stage == ServiceRecord::Stage::kStopping && rec->stop_result && !p->crashed) {
+      if (rec->stage == ServiceRecord::Stage::kStopping && rec->stop_result && !rec->super_stop_called &&
+          !p->crashed) {
         // Stop returned, and nothing ever called its kernel side: the service never stopped.
         trace(rec->name, "Stop(provider, SUPERDISPATCH) never called by the end of the run");
         monitor_.emit(monitor::ServiceStopped{sim_.now(), rec->name, p->nub->location, rec->class_name,

@@ -59,50 +59,114 @@ void Kernel::start_matching() {
   std::set<const LoadedDext*> matched;
   // Index, not iterator: starting a service may publish more nubs.
   for (std::size_t n = 0; n < registry_.all().size(); ++n) {
-    if (const LoadedDext* d = match(*registry_.all()[n])) matched.insert(d);
+    for (const LoadedDext* d : match(*registry_.all()[n])) matched.insert(d);
   }
   for (const auto& d : dexts_) {
     if (!matched.count(d.get())) report_no_match(*d);
   }
 }
 
-const LoadedDext* Kernel::match(Nub& nub) {
-  if (nub.terminated) return nullptr;
+namespace {
+// A personality's match category: each category of a nub gets its own winner, as IOKit matches
+// (IOResources dexts each name their own, so all of them start on the one resources nub).
+std::string category_of(const Personality& p) {
+  return p.match_category.empty() ? std::string("IODefaultMatchCategory") : p.match_category;
+}
+}  // namespace
+
+std::vector<const LoadedDext*> Kernel::match(Nub& nub) {
+  if (nub.terminated) return {};
+  // A relaunch after a crash (IOService::doServiceMatch): the nub carries the crashed service's
+  // personality, used up by this matching, and its IORematchCount. While the count is within
+  // dextrelaunch only that personality may match; beyond it, only the others.
+  const Personality* rematch = nub.rematch_personality;
+  nub.rematch_personality = nullptr;
+  const unsigned count = nub.rematch_count.value_or(0);
+  // A category whose service on this nub is alive keeps it (a rematch after one category's crash
+  // leaves the others' services alone).
+  auto category_taken = [&](const std::string& category) {
+    return std::any_of(processes_.begin(), processes_.end(), [&](const auto& p) {
+      if (p->nub != &nub || p->crashed || !p->personality || p->services.empty()) return false;
+      const auto stage = p->services.front()->stage;
+      const bool alive = stage != ServiceRecord::Stage::kStopped && stage != ServiceRecord::Stage::kStartFailed;
+      return alive && category_of(*p->personality) == category;
+    });
+  };
   // IOKit's order: the personalities whose IOProviderClass is the nub's class, each scored by the
-  // bus's keys; the highest score wins, the first in load and file order on a tie.
-  const LoadedDext* best_dext = nullptr;
-  const Personality* best = nullptr;
-  std::int64_t best_score = 0;
+  // bus's keys; in each match category the highest score wins, the first in load and file order
+  // on a tie.
+  struct Winner {
+    std::string category;
+    const LoadedDext* dext;
+    const Personality* personality;
+    std::int64_t score;
+  };
+  std::vector<Winner> winners;  // in the order categories first appear
   for (const auto& d : dexts_) {
     for (const Personality& p : d->info.personalities) {
       if (p.provider_class != nub.provider_class) continue;
+      if (rematch && profile_.dext_relaunch_max == 0) continue;  // relaunching dexts is off
+      if (rematch && ((&p == rematch) == (count > profile_.dext_relaunch_max))) continue;
       const std::optional<std::int64_t> score = nub.bus->match(p, nub);
-      if (score && (!best || *score > best_score)) {
-        best = &p;
-        best_dext = d.get();
-        best_score = *score;
+      if (!score) continue;
+      const std::string category = category_of(p);
+      if (category_taken(category)) continue;
+      auto it = std::find_if(winners.begin(), winners.end(), [&](const Winner& w) { return w.category == category; });
+      if (it == winners.end()) {
+        winners.push_back({category, d.get(), &p, *score});
+      } else if (*score > it->score) {
+        *it = {category, d.get(), &p, *score};
       }
     }
   }
-  if (!best) return nullptr;
+  // A nub that had a process before gets new process images: a relaunched dext starts afresh.
+  const bool relaunch = std::any_of(processes_.begin(), processes_.end(), [&](const auto& p) { return p->nub == &nub; });
+  std::vector<const LoadedDext*> started;
+  for (const Winner& w : winners) {
+    DextProcess* process = new_process(nub, *w.dext, *w.personality, relaunch);
+    trace(nub.location,
+          "matched " + w.personality->name + " (" + process->server_name + ", score " + std::to_string(w.score) + ")");
+    start_process(process);
+    started.push_back(w.dext);
+  }
+  return started;
+}
+
+bool Kernel::has_driver(const Nub& nub) const {
+  using Stage = ServiceRecord::Stage;
+  return std::any_of(processes_.begin(), processes_.end(), [&](const auto& p) {
+    return p->nub == &nub && !p->crashed && !p->services.empty() &&
+           (p->services.front()->stage == Stage::kCreated || p->services.front()->stage == Stage::kStarting ||
+            p->services.front()->stage == Stage::kStarted);
+  });
+}
+
+DextProcess* Kernel::new_process(Nub& nub, const LoadedDext& dext, const Personality& personality, bool fresh_image) {
+  const LoadedDext* image = &dext;
+  if (fresh_image) {
+    // A new process maps the dext afresh: its globals start as the library defines them.
+    std::string error;
+    auto classes = load_fresh_dext_copy(dext.library, &error);
+    if (!classes) throw std::runtime_error("relaunching " + dext.info.bundle_id + ": " + error);
+    restarted_images_.push_back(std::make_unique<LoadedDext>(LoadedDext{dext.library, dext.info, std::move(*classes)}));
+    image = restarted_images_.back().get();
+  }
   auto process = std::make_unique<DextProcess>();
   process->id = next_process_id();
-  process->server_name = best->user_server_name.empty() ? best_dext->info.bundle_id : best->user_server_name;
-  process->user_class = best->user_class;
-  for (const DextClass& c : best_dext->classes) {
-    if (c.name == best->user_class) process->dext_class = &c;
+  process->server_name = personality.user_server_name.empty() ? dext.info.bundle_id : personality.user_server_name;
+  process->user_class = personality.user_class;
+  for (const DextClass& c : image->classes) {
+    if (c.name == personality.user_class) process->dext_class = &c;
   }
-  process->dext = best_dext;
-  process->personality = best;
+  process->dext = image;
+  process->personality = &personality;
   process->nub = &nub;
   for (auto& f : families_) {
     const auto& classes = f->definition().kernel_classes;
-    if (std::find(classes.begin(), classes.end(), best->io_class) != classes.end()) process->family = f.get();
+    if (std::find(classes.begin(), classes.end(), personality.io_class) != classes.end()) process->family = f.get();
   }
-  trace(nub.location, "matched " + best->name + " (" + process->server_name + ", score " + std::to_string(best_score) + ")");
   processes_.push_back(std::move(process));
-  start_process(processes_.back().get());
-  return best_dext;
+  return processes_.back().get();
 }
 
 // A dext none of whose personalities matched a nub: the kernel never starts it, which on a Mac

@@ -119,8 +119,34 @@ kern_return_t Kernel::set_power_override(IOService* service, bool enable) {
 kern_return_t Kernel::require_max_bus_stall(IOService* service, std::uint64_t ns) {
   ServiceRecord* rec = record_of(service);
   if (!rec) return kIOReturnNotReady;
+  // xnu's RequireMaxBusStall_Impl: the value must fit 32 bits. IOService::requireMaxBusStall on
+  // Apple silicon: only the kIOMaxBusStall* values.
+  switch (ns) {
+    case kIOMaxBusStall40usec:
+    case kIOMaxBusStall30usec:
+    case kIOMaxBusStall25usec:
+    case kIOMaxBusStall20usec:
+    case kIOMaxBusStall10usec:
+    case kIOMaxBusStall5usec:
+    case kIOMaxBusStallNone: break;
+    default: return kIOReturnBadArgument;
+  }
   rec->max_bus_stall_ns = ns;
-  return rec->process->nub->bus->require_max_bus_stall(*rec->process->nub, ns);
+  // requireMaxCpuDelay: one entry per service; the smallest of all services' is the platform's.
+  max_bus_delay_.require(rec, rec->name, ns * sim::kNanosecond);
+  const std::optional<sim::SimTime> limit = max_bus_delay_.limit();
+  trace(rec->name, "RequireMaxBusStall(" + std::to_string(ns) + "): the platform's MaxBusDelay is " +
+                       (limit ? sim::format_time(*limit) + ", held by " + max_bus_delay_.holder() : std::string("none")));
+  return kIOReturnSuccess;
+}
+
+void Kernel::end_requirements(ServiceRecord* rec) {
+  if (!rec->max_bus_stall_ns) return;
+  rec->max_bus_stall_ns = 0;
+  max_bus_delay_.release(rec);
+  const std::optional<sim::SimTime> limit = max_bus_delay_.limit();
+  trace(rec->name, "its bus stall requirement ends: the platform's MaxBusDelay is " +
+                       (limit ? sim::format_time(*limit) + ", held by " + max_bus_delay_.holder() : std::string("none")));
 }
 
 kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id) {

@@ -18,6 +18,7 @@ class IOService;
 namespace dexthil::driverkit {
 
 class BusPlugin;
+struct Personality;
 
 // A property value: a number, a string or a boolean (what matching keys compare against).
 using NubProperty = std::variant<std::uint64_t, std::string, bool>;
@@ -31,6 +32,12 @@ struct Nub {
   IOService* object = nullptr;  // the object a matched service's Start gets as its provider
   NubProperties properties;     // in the order the bus published them
   bool terminated = false;      // the device is gone; nothing matches it any more
+  // xnu's IORematchCount and IORematchPersonality (IOService::terminateWorker): a dext's process
+  // died and its service was terminated to rematch the same dext. The count goes 0, 1, 2, ... with
+  // each such relaunch and is never reset while the dext stays the same; the personality is used
+  // up by the next matching (IOService::doServiceMatch).
+  std::optional<unsigned> rematch_count;
+  const Personality* rematch_personality = nullptr;
 
   const NubProperty* property(std::string_view key) const;
   std::optional<std::uint64_t> number(std::string_view key) const;

@@ -15,7 +15,7 @@
 namespace dexthil::driverkit {
 
 namespace {
-constexpr std::uint64_t kExternalMethodId = ::dexthil::iig::message_id("_ExternalMethod");
+constexpr std::uint64_t kExternalMethodId = IOUserClient__ExternalMethod_ID;
 constexpr std::uint64_t kAsyncCompletionId = ::dexthil::iig::message_id("AsyncCompletion");
 }  // namespace
 

@@ -260,7 +260,13 @@ void add_generated_keys(plist_t root, const xcode::BuildSettings& settings) {
     }
   }
   for (const auto& [key, value] : generated) {
-    if (!plist_dict_get_item(root, key.c_str())) plist_dict_set_item(root, key.c_str(), plist_new_string(value.c_str()));
+    if (plist_dict_get_item(root, key.c_str())) continue;  // the file's own value stays
+    // A key whose setting the target does not set (or sets empty) is left out, not written empty.
+    if (value.rfind("$(", 0) == 0) {
+      const std::string name = value.substr(2, value.size() - 3);
+      if (settings.value(name, nullptr, &error).value_or("").empty()) continue;
+    }
+    plist_dict_set_item(root, key.c_str(), plist_new_string(value.c_str()));
   }
 }
 

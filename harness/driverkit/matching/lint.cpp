@@ -34,12 +34,21 @@ void impossible_keys(const Personality& p, const std::string& at, std::vector<Li
     if (std::find(k.providers.begin(), k.providers.end(), p.provider_class) != k.providers.end()) continue;
     std::string publishers;
     for (std::string_view c : k.providers) publishers += (publishers.empty() ? "" : " and ") + std::string(c);
+    // A device personality with interface keys never matches: IOUSBHostFamily's matching fails a
+    // personality whose keys form no combination for the nub. Elsewhere the family's matching
+    // never looks at another bus's keys, so they are dead weight that hides a wrong
+    // IOProviderClass.
+    const bool never_matches = p.provider_class == "IOUSBHostDevice";
     out->push_back({"plist.impossible-key", at + "." + k.key,
                     std::string(k.key) + " on a personality whose IOProviderClass is " +
                         (p.provider_class.empty() ? std::string("missing") : p.provider_class),
-                    "Only " + publishers + " nubs carry " + k.key + ", and IOKit matches a key only against the "
-                    "provider's own properties: this personality can never match. Check IOProviderClass (an "
-                    "interface's keys belong on IOUSBHostInterface, a device's on IOUSBHostDevice)."});
+                    "Only " + publishers + " nubs carry " + k.key + ". " +
+                        (never_matches ? std::string("IOUSBHostFamily matches a device personality on the device's "
+                                                     "own fields, so this personality can never match. ")
+                                       : std::string("The matching of " + p.provider_class +
+                                                     " never looks at it, so the key does nothing. ")) +
+                        "Check IOProviderClass (an interface's keys belong on IOUSBHostInterface, a device's on "
+                        "IOUSBHostDevice)."});
   }
 }
 
@@ -63,8 +72,8 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
     for (const auto& [key, type] : entitlements->malformed_transports) {
       out.push_back({"plist.entitlement-format", key, key + " is " + type + ", not an array of dictionaries",
                      "A transport entitlement lists the hardware the dext may drive, one dictionary per device "
-                     "(IOPCIPrimaryMatch for PCI, idVendor for USB). The kernel finds no hardware in a " + type +
-                         ", so it starts the dext on none, even where a personality matches."});
+                     "(IOPCIPrimaryMatch for PCI, idVendor for USB), as Apple documents the entitlement. A " + type +
+                         " lists no hardware, so nothing tells the kernel what the dext may drive."});
     }
   }
   for (const Personality& p : info.personalities) {

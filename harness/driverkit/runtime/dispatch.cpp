@@ -35,6 +35,7 @@ std::vector<ctx::fiber>& abandoned_contexts() {
 }  // namespace
 
 struct FiberRuntime::Task {
+  std::uint64_t id = 0;  // unique for the runtime's life, unlike the Task's address
   DispatchQueue* queue = nullptr;
   const char* label = nullptr;
   std::function<void()> work;
@@ -61,6 +62,8 @@ FiberRuntime::~FiberRuntime() {
 }
 
 DispatchQueue* FiberRuntime::current_queue() const { return current_ ? current_->queue : nullptr; }
+std::uint64_t FiberRuntime::current_block() const { return current_ ? current_->id : 0; }
+
 const char* FiberRuntime::current_label() const { return current_ ? current_->label : nullptr; }
 
 bool FiberRuntime::dext_fiber_running() const {
@@ -78,6 +81,7 @@ void FiberRuntime::escape_from_fault(const FaultRecord& record) {
 
 FiberRuntime::Task* FiberRuntime::create(DispatchQueue* queue, std::function<void()> work, const char* label) {
   auto task = std::make_unique<Task>();
+  task->id = ++next_task_id_;
   task->queue = queue;
   task->label = label;
   task->work = std::move(work);
@@ -185,8 +189,19 @@ DispatchQueue::DispatchQueue(FiberRuntime& runtime, std::string name, std::uint6
 DispatchQueue::~DispatchQueue() { *alive_ = false; }
 
 void DispatchQueue::dispatch_async(std::function<void()> block, const char* label) {
+  if (cancelled_) return;
   ready_.push_back(runtime_.create(this, std::move(block), label));
   pump();
+}
+
+void DispatchQueue::cancel(std::function<void()> handler) {
+  if (cancelled_) return;
+  cancelled_ = true;
+  ready_.clear();  // not started: never will be
+  if (handler) {
+    ready_.push_back(runtime_.create(this, std::move(handler), "cancel handler"));
+    pump();
+  }
 }
 
 void DispatchQueue::abandon() {
@@ -245,6 +260,7 @@ void DispatchQueue::dispatch_sync(std::function<void()> block, const char* label
   if (on_queue()) {
     throw std::logic_error("DispatchSync to \"" + name_ + "\" from a block that already holds it would deadlock");
   }
+  if (cancelled_) return;  // a cancelled queue runs nothing more
   Task* t = runtime_.create(this, std::move(block), label);
   t->held = caller->held;
   t->held.push_back(caller->queue);

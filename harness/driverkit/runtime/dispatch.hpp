@@ -43,8 +43,9 @@ class FiberRuntime final : public FaultSink {
   DispatchQueue* current_queue() const;
   // What the running block is (the message it delivers, when it was given one), or nullptr.
   const char* current_label() const;
-  // Which block is running (a token for lock ownership), or nullptr outside dext code.
-  const void* current_block() const { return current_; }
+  // Which block is running, as an id no other block ever has (lock ownership), or 0 outside
+  // dext code.
+  std::uint64_t current_block() const;
 
   // IOSleep: blocks the running block for `duration` of simulated time; its queue stays held.
   void sleep_for(sim::SimTime duration);
@@ -95,6 +96,7 @@ class FiberRuntime final : public FaultSink {
 
   sim::Simulator& sim_;
   std::size_t stack_size_;
+  std::uint64_t next_task_id_ = 0;
   std::list<std::unique_ptr<Task>> tasks_;
   Task* current_ = nullptr;
   std::function<void(DispatchQueue*)> switch_hook_;
@@ -123,6 +125,10 @@ class DispatchQueue {
   // queue the caller is on (directly or through a chain of DispatchSync) would deadlock, as it
   // does in libdispatch; that throws std::logic_error naming the queues.
   void dispatch_sync(std::function<void()> block, const char* label = nullptr);
+  // IODispatchQueue::Cancel: blocks not started are dropped and later ones ignored; `handler`
+  // runs once the block running now (if any) has finished.
+  void cancel(std::function<void()> handler);
+  bool cancelled() const { return cancelled_; }
   bool on_queue() const;
 
   // From a block on this queue: waits for wakeup(event) or `deadline` (kNever: no deadline).
@@ -158,6 +164,7 @@ class DispatchQueue {
   Task* holder_ = nullptr;       // the block that holds the queue
   bool pump_scheduled_ = false;
   bool abandoned_ = false;
+  bool cancelled_ = false;
   std::uint64_t owner_ = 0;
   struct Sleeper {
     Task* task;

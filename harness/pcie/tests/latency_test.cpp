@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "harness/pcie/tests/machine.hpp"
+#include "harness/platform/max_bus_delay.hpp"
 
 namespace dexthil::pcie {
 namespace {
@@ -109,30 +110,37 @@ TEST(Latency, L1ExitIsPaidAfterIdleAndGrowsByOneMicrosecondPerSwitch) {
   EXPECT_EQ(probe.last.aspm, 0u);
 }
 
-TEST(Latency, AMaxBusStallRequirementKeepsTheLinkOutOfSlowerAspmStates) {
-  Machine m("aspm", 1, kAspmTopology);
+TEST(Latency, ThePlatformsBusStallLimitBoundsInjectedStallsAndLeavesAspmAlone) {
+  // The field's rare 400 us read stall, on the endpoint's link, behind L1 exits as above.
+  Machine m("aspm", 1, std::string(kAspmTopology) + "[node.stall]\nkind = \"fixed\"\ndelay = \"400us\"\n");
   LatencyProbe probe;
   m.fabric->add_observer(&probe);
   const std::uint64_t iova = m.prepare("dev", 16384);
-  // A driver's RequireMaxBusStall(kIOMaxBusStall40usec) allows the 5 us exit ...
-  m.fabric->set_max_bus_stall(m.node("dev"), 40 * sim::kMicrosecond);
   m.sim.run_until(100 * sim::kMicrosecond);
   m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.stall, 400 * sim::kMicrosecond);
   EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
-  // ... kIOMaxBusStall5usec still does (5 us is within it), 4 us does not: the link stays in L0.
-  m.fabric->set_max_bus_stall(m.node("dev"), 5 * sim::kMicrosecond);
+  // A service requires kIOMaxBusStall25usec: the platform's MaxBusDelay handler bounds the stall
+  // while it is required. The link still enters L1 and pays its exit: xnu sets no ASPM limit.
+  platform::MaxBusDelay delay;
+  delay.add_handler([&](std::optional<sim::SimTime> limit, std::string_view holder) {
+    m.platform->apply_max_bus_delay(limit, holder);
+  });
+  int service = 0;
+  delay.require(&service, "Fpga@dev", 25 * sim::kMicrosecond);
+  EXPECT_EQ(m.fabric->stall_bound(), 25 * sim::kMicrosecond);
   m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
+  const sim::SimTime issued = m.sim.now();
   m.dma("dev", false, iova, 64);
+  EXPECT_EQ(probe.last.stall, 25 * sim::kMicrosecond);
   EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
-  m.fabric->set_max_bus_stall(m.node("dev"), 4 * sim::kMicrosecond);
-  m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
+  EXPECT_EQ(m.last_latency(), probe.last.total());
+  EXPECT_LT(m.sim.now() - issued, 400 * sim::kMicrosecond);
+  // The requirement ends (kIOMaxBusStallNone, or the service goes away): the 400 us stall is back.
+  delay.release(&service);
+  EXPECT_EQ(m.fabric->stall_bound(), std::nullopt);
   m.dma("dev", false, iova, 64);
-  EXPECT_EQ(probe.last.aspm, 0u);
-  // No requirement (kIOMaxBusStallNone) again: the exit is paid.
-  m.fabric->set_max_bus_stall(m.node("dev"), 0);
-  m.sim.run_until(m.sim.now() + 100 * sim::kMicrosecond);
-  m.dma("dev", false, iova, 64);
-  EXPECT_EQ(probe.last.aspm, 5 * sim::kMicrosecond);
+  EXPECT_EQ(probe.last.stall, 400 * sim::kMicrosecond);
 }
 
 TEST(Latency, StallDistributionsHaveTheirShapeAndFollowTheSeed) {

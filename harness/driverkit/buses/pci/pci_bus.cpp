@@ -22,9 +22,13 @@ PciBus::PciBus(Kernel& kernel, platform::PciePlatform& platform)
       if (&p->node() == &from) p->msi_received();
     }
   });
+  // The platform's MaxBusDelay handler: the system-wide RequireMaxBusStall bounds the fabric's stalls.
+  max_bus_delay_handler_ = kernel_.max_bus_delay().add_handler(
+      [this](std::optional<sim::SimTime> limit, std::string_view holder) { platform_.apply_max_bus_delay(limit, holder); });
 }
 
 PciBus::~PciBus() {
+  kernel_.max_bus_delay().remove_handler(max_bus_delay_handler_);
   for (auto& provider : providers_) {
     provider->nub()->set_provider_impl(nullptr);
     provider->nub()->release();
@@ -105,15 +109,6 @@ std::vector<BusPlugin::Leftover> PciBus::left_after_stop(const Nub& nub, const I
     p->open_client = nullptr;
   }
   return out;
-}
-
-void PciBus::client_died(const Nub& nub) {
-  if (PciProvider* p = provider(nub)) p->open_client = nullptr;
-}
-
-kern_return_t PciBus::require_max_bus_stall(const Nub& nub, std::uint64_t ns) {
-  if (PciProvider* p = provider(nub)) fabric_.set_max_bus_stall(p->node(), ns * sim::kNanosecond);
-  return kIOReturnSuccess;
 }
 
 }  // namespace dexthil::driverkit

@@ -27,4 +27,15 @@ std::uint64_t PciProvider::bar_address(int bar) const {
   return base;
 }
 
+PciProvider::ConfigImage read_config_image(pcie::Fabric& fabric, pcie::Bdf bdf) {
+  PciProvider::ConfigImage image{};
+  for (std::uint16_t i = 0; i < image.size(); ++i) image[i] = fabric.config_read(bdf, static_cast<std::uint16_t>(i * 4), 4);
+  return image;
+}
+
+void write_config_image(pcie::Fabric& fabric, pcie::Bdf bdf, const PciProvider::ConfigImage& image) {
+  for (std::uint16_t i = 2; i < image.size(); ++i) fabric.config_write(bdf, static_cast<std::uint16_t>(i * 4), 4, image[i]);
+  fabric.config_write(bdf, pcie::cfg::kCommand, 2, image[1] & 0xffff);
+}
+
 }  // namespace dexthil::driverkit

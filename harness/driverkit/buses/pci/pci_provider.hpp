@@ -59,4 +59,11 @@ class PciProvider {
   IOPCIDevice* nub_;
 };
 
+// A function's config space as system software saves it (the header and the capability list),
+// and restored the way it restores it: everything but Command first (BARs, then capabilities,
+// whose read-only bits ignore the write), Command last, so the function decodes and masters again
+// only once its BARs and MSI are in place. Both are config cycles through the fabric.
+PciProvider::ConfigImage read_config_image(pcie::Fabric& fabric, pcie::Bdf bdf);
+void write_config_image(pcie::Fabric& fabric, pcie::Bdf bdf, const PciProvider::ConfigImage& image);
+
 }  // namespace dexthil::driverkit

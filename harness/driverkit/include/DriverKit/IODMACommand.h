@@ -7,8 +7,18 @@
 // IODMACommand does: the device is given a bounce buffer below 4 GiB, which PrepareForDMA fills
 // from the memory when the device reads it and CompleteDMA copies back when the device writes
 // it. PerformOperation reads and writes what the device sees.
+#include <string>
+
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
+
+namespace dexthil::driverkit {
+class Kernel;
+class PciProvider;
+}
+namespace dexthil::pcie {
+struct Node;
+}
 
 struct IODMACommandSpecification {
   uint64_t options;
@@ -63,5 +73,9 @@ class IODMACommand : public OSObject {
   uint64_t bounce_pages_ = 0;
   uint8_t* bounce_host_ = nullptr;
   uint8_t* device_view() const;  // the bytes the device reads and writes for the prepared range
+  // Reports a PrepareForDMA that failed (dma.prepare-failed) and returns `result`.
+  kern_return_t fail_prepare(dexthil::driverkit::Kernel& kernel, dexthil::driverkit::PciProvider* provider,
+                             const dexthil::pcie::Node& node, const dexthil::pcie::Node& root, uint64_t length,
+                             kern_return_t result, const std::string& error, bool too_few_bits);
   void release_bounce();
 };

@@ -4,8 +4,9 @@
 // makes the ring non-empty and DataServiced when a dequeue frees room after an enqueue failed
 // for lack of it. The layout is xnu's: a 40-byte header (head, tail, needServicedCallback) and
 // entries of a 32-bit size and data padded to 4 bytes; an entry that does not fit before the end
-// starts again at offset 0. Entries never cross the end, so the ring holds queueByteCount bytes
-// of entries after the header.
+// starts again at offset 0. xnu's ring counts queueByteCount bytes of entries from the end of
+// the header but allocates only queueByteCount in all; here the memory is the header plus
+// queueByteCount, so CopyMemory's descriptor is 40 bytes longer than a Mac's.
 #include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOMemoryDescriptor.h>
 

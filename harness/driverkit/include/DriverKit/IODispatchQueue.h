@@ -45,7 +45,7 @@ class IODispatchQueue : public OSObject {
   bool OnQueue();
   // The running block gives the queue up until Wakeup(event) or the time limit: Sleep and
   // SleepWithTimeout take a timeout in nanoseconds from now, SleepWithDeadline a deadline on
-  // the clock `options` names (a kIOTimerClock* value; 0 is mach absolute time). A timeout or
+  // the clock `options` names (a kIOTimerClock* value, else kIOReturnBadArgument). A timeout or
   // deadline of 0 waits for Wakeup only. kIOReturnTimeout when the time ran out.
   kern_return_t Sleep(void* event, uint64_t timeout);
   kern_return_t SleepWithTimeout(void* event, uint64_t timeout) { return Sleep(event, timeout); }
@@ -60,7 +60,9 @@ class IODispatchQueue : public OSObject {
   // makes each service's Default queue).
   static IODispatchQueue* make_host(dexthil::driverkit::FiberRuntime& runtime, const char* name, uint64_t options,
                                     uint64_t owner);
-  // Cancel: `handler` runs on the queue after the blocks already queued.
+  // Cancel, as IODispatchQueue.iig describes it: the queue stops dequeuing work (blocks not
+  // started are dropped, later ones ignored) and `handler` runs once the block running now, if
+  // any, has finished.
   kern_return_t CancelFunction(std::function<void()> handler);
   void DispatchAsyncFunction(std::function<void()> work);
   void DispatchSyncFunction(std::function<void()> work);

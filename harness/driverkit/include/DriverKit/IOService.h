@@ -57,8 +57,8 @@ class IOService : public OSObject {
   kern_return_t RequireMaxBusStall(uint64_t maxBusStall);
   kern_return_t CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool synced);
   kern_return_t ReleasePMAssertion(uint64_t assertionID);
-  // SetProperties merges into the registry entry's IOUserServiceProperties dictionary (keys
-  // starting with '@' are refused); CopyProperties returns the registry entry's properties: the
+  // SetProperties merges into the registry entry's IOUserServiceProperties dictionary;
+  // CopyProperties returns the registry entry's properties: the
   // matched personality's keys and IOUserServiceProperties.
   kern_return_t SetProperties(OSDictionary* properties);
   kern_return_t CopyProperties(OSDictionary** properties);

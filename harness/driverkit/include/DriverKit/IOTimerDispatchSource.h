@@ -1,8 +1,8 @@
 #pragma once
 // IOTimerDispatchSource: TimerOccurred(action, time) on the source's queue when the armed clock
 // reaches the deadline; `time` is that clock's reading then, in its units. WakeAtTime with a
-// deadline of UINT64_MAX (or Cancel) disarms. The simulated Mac never sleeps, so uptime and
-// monotonic clocks read the same simulated time.
+// deadline of UINT64_MAX (or Cancel) disarms. The simulation keeps no sleep gap in its clocks
+// (system sleep is a power transition only), so uptime and monotonic clocks read alike.
 #include <DriverKit/IODispatchSource.h>
 
 #define IOTimerDispatchSource_TimerOccurred_Args OSAction* action, uint64_t time

@@ -66,6 +66,8 @@ struct IOUserClientMethodDispatch {
 
 #define IOUserClient_CopyClientMemoryForType_Args uint64_t type, uint64_t* options, IOMemoryDescriptor** memory
 #define IOUserClient_CopyClientMemoryForType_ID (::dexthil::iig::message_id("CopyClientMemoryForType"))
+// The message an IOConnectCallMethod is delivered as (ExternalMethod runs inside it).
+#define IOUserClient__ExternalMethod_ID (::dexthil::iig::message_id("_ExternalMethod"))
 
 class IOUserClient : public IOService {
   DEXTHIL_IIG_CLASS(IOUserClient, IOService)

@@ -3,6 +3,7 @@
 // kernel started, a number a dext published with SetProperties, and the findings as text.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <DriverKit/DriverKit.h>
 
@@ -31,6 +32,14 @@ inline std::uint64_t published_number(const ServiceRecord* rec, const char* key)
   const std::uint64_t value = n ? n->unsigned64BitValue() : ~0ull;
   props->release();
   return value;
+}
+
+inline std::vector<checks::Finding> findings_with_check(const checks::FindingLog& findings, const std::string& check) {
+  std::vector<checks::Finding> out;
+  for (const auto& f : findings.all()) {
+    if (f.check == check) out.push_back(f);
+  }
+  return out;
 }
 
 inline std::string findings_text(const checks::FindingLog& findings) {

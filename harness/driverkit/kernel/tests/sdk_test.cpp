@@ -59,6 +59,32 @@ TEST(DriverKitSdk, ADextWithoutHardwareStartsOnTheResourcesNub) {
   EXPECT_TRUE(m.findings.empty()) << m.all_findings();
 }
 
+TEST(DriverKitSdk, EachMatchCategoryOfANubGetsItsOwnService) {
+  // Two personalities on the resources nub with IOMatchCategory values of their own: IOKit starts
+  // the winner of each category, so both run.
+  std::ifstream in("dexts/sdkprobe/Info.plist");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string plist = text.str();
+  const std::string::size_type start = plist.find("\t\t<key>SdkProbe</key>");
+  const std::string::size_type end = plist.find("\t</dict>\n</dict>", start);
+  ASSERT_NE(start, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  std::string second = plist.substr(start, end - start);
+  second.replace(second.find("<key>SdkProbe</key>"), 19, "<key>SdkProbeTwo</key>");
+  second.replace(second.find("<string>org.dexthil.SdkProbe</string>\n\t\t\t<key>IOProviderClass"), 37,
+                 "<string>org.dexthil.SdkProbe.two</string>");
+  plist.insert(end, second);
+  const auto path = std::filesystem::temp_directory_path() / "dexthil-sdkprobe-two-categories-Info.plist";
+  std::ofstream(path) << plist;
+  ResourcesMachine m(path.string());
+  m.kernel.start_matching();
+  m.run_for(5 * sim::kMillisecond);
+  ASSERT_EQ(m.kernel.services().size(), 2u) << m.all_findings();
+  EXPECT_EQ(m.kernel.processes().size(), 2u);
+  for (const ServiceRecord* rec : m.kernel.services()) EXPECT_EQ(rec->stage, ServiceRecord::Stage::kStarted);
+}
+
 TEST(DriverKitSdk, AResourceTheMacDoesNotPublishMatchesNothing) {
   // The personality waits for a resource no Mac publishes: nothing starts, and the finding says why.
   std::ifstream in("dexts/sdkprobe/Info.plist");
@@ -90,7 +116,8 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   ASSERT_NE(m.service(), nullptr);
   EXPECT_EQ(m.property("PageSize"), 16384u);  // Apple silicon's pages
   EXPECT_EQ(m.property("LocksOK"), 1u);
-  EXPECT_EQ(m.property("MemoryOK"), 1u);  // Map, sub-descriptors, cache modes, OSData without a copy
+  EXPECT_EQ(m.property("MemoryOK"), 1u);
+  EXPECT_EQ(m.property("TimerArgsOK"), 1u);  // WakeAtTime's clock check and disarm, WakeupWithOptions' options  // Map, sub-descriptors, cache modes, OSData without a copy
   EXPECT_EQ(m.property("HelpersOK"), 1u);  // OSSwap, err_get_*, TARGET_OS_DRIVERKIT, a C source
   // The 1 ms timer on kIOTimerClockMonotonicRaw fired once, on time, and its handler then waited
   // 1 ms for the lock the Worker queue held across a 2 ms IOSleep.
@@ -150,6 +177,8 @@ TEST(OsLogFormat, PrintfConversionsAndTheUnifiedLogsExtensions) {
   EXPECT_EQ(format("%s", static_cast<const char*>(nullptr)), "(null)");
   EXPECT_EQ(format("%n", static_cast<int*>(nullptr)), "<%n is not supported>");
   EXPECT_EQ(format("%{public", 1), "%{public");  // an unclosed annotation prints as written
+  const std::string long_text(2000, 'x');  // nothing is cut at a buffer's length
+  EXPECT_EQ(format("<%s>", long_text.c_str()), "<" + long_text + ">");
 }
 
 }  // namespace

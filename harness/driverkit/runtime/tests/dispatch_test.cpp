@@ -127,6 +127,29 @@ TEST(DispatchQueue, WakeupWakesTheLongestSleeperAndWakeupAllEveryOne) {
   EXPECT_EQ(log.lines, (std::vector<std::string>{"first woken@5", "second woken@10", "third woken@10"}));
 }
 
+TEST(DispatchQueue, CancelDropsWorkNotStartedAndRunsTheHandlerAfterTheRunningBlock) {
+  // IODispatchQueue.iig: Cancel stops the queue dequeuing work and, when the block running now
+  // has finished, invokes the handler.
+  sim::Simulator sim(1);
+  FiberRuntime rt(sim);
+  DispatchQueue q(rt, "Worker"), other(rt, "Other");
+  Log log{sim, {}};
+  q.dispatch_async([&] {
+    log("A starts");
+    rt.sleep_for(5 * kMicrosecond);
+    log("A ends");
+  });
+  q.dispatch_async([&] { log("B"); });
+  other.dispatch_async([&] {
+    rt.sleep_for(1 * kMicrosecond);
+    q.cancel([&] { log("cancelled"); });
+    q.dispatch_async([&] { log("C"); });
+  });
+  sim.run_until(sim::kNever);
+  EXPECT_TRUE(q.cancelled());
+  EXPECT_EQ(log.lines, (std::vector<std::string>{"A starts@0", "A ends@5", "cancelled@5"}));
+}
+
 TEST(DispatchQueue, NonReentrantQueueStaysHeldWhileABlockSleeps) {
   sim::Simulator sim(1);
   FiberRuntime rt(sim);
