@@ -232,7 +232,7 @@ class Kernel {
   kern_return_t acknowledge_power(IOService* service, std::uint32_t flags);
   void properties_published(IOService* service, const OSDictionary* properties);
   // The service's registry entry as a new dictionary: its personality's keys (the matched one,
-  // or the IOClass/IOUserClass of a service IOService::Create made) and "IOUserServiceProperties"
+  // or the IOUserClass of a service IOService::Create made) and "IOUserServiceProperties"
   // holding what the dext set.
   OSDictionary* registry_properties(IOService* service, const OSDictionary* user_properties);
   // IOService::CopyProviderProperties: the provider chain's properties, nearest first.
@@ -249,8 +249,9 @@ class Kernel {
   std::uint64_t mach_ticks() const;  // simulated mach absolute time
   // A registry entry ID for a dext's service, after the nubs' (NubRegistry), in the order asked.
   std::uint64_t next_registry_entry_id() { return 0x100001000 + next_entry_id_++; }
-  // The simulated Mac's clocks in the units DriverKit's timer clocks use. The Mac never sleeps,
-  // so uptime and monotonic time read alike; real time counts from kSimulatedEpochSeconds.
+  // The simulated Mac's clocks in the units DriverKit's timer clocks use. They keep no sleep gap
+  // (system sleep is a power transition here), so uptime and monotonic time read alike; real
+  // time counts from kSimulatedEpochSeconds.
   enum class Clock { kMachTicks, kNanoseconds, kRealTimeNanoseconds };
   static constexpr std::uint64_t kSimulatedEpochSeconds = 1'767'225'600;  // 2026-01-01T00:00:00Z
   std::uint64_t read_clock(Clock clock) const;
