@@ -189,7 +189,6 @@ DispatchQueue::DispatchQueue(FiberRuntime& runtime, std::string name, std::uint6
 DispatchQueue::~DispatchQueue() { *alive_ = false; }
 
 void DispatchQueue::dispatch_async(std::function<void()> block, const char* label) {
-  if (cancelled_) return;
   ready_.push_back(runtime_.create(this, std::move(block), label));
   pump();
 }
@@ -197,11 +196,8 @@ void DispatchQueue::dispatch_async(std::function<void()> block, const char* labe
 void DispatchQueue::cancel(std::function<void()> handler) {
   if (cancelled_) return;
   cancelled_ = true;
-  ready_.clear();  // not started: never will be
-  if (handler) {
-    ready_.push_back(runtime_.create(this, std::move(handler), "cancel handler"));
-    pump();
-  }
+  // The handler follows what is already queued; the queue keeps running what comes after it.
+  if (handler) dispatch_async(std::move(handler), "cancel handler");
 }
 
 void DispatchQueue::abandon() {
@@ -260,7 +256,6 @@ void DispatchQueue::dispatch_sync(std::function<void()> block, const char* label
   if (on_queue()) {
     throw std::logic_error("DispatchSync to \"" + name_ + "\" from a block that already holds it would deadlock");
   }
-  if (cancelled_) return;  // a cancelled queue runs nothing more
   Task* t = runtime_.create(this, std::move(block), label);
   t->held = caller->held;
   t->held.push_back(caller->queue);

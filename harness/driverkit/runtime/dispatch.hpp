@@ -125,8 +125,10 @@ class DispatchQueue {
   // queue the caller is on (directly or through a chain of DispatchSync) would deadlock, as it
   // does in libdispatch; that throws std::logic_error naming the queues.
   void dispatch_sync(std::function<void()> block, const char* label = nullptr);
-  // IODispatchQueue::Cancel: blocks not started are dropped and later ones ignored; `handler`
-  // runs once the block running now (if any) has finished.
+  // IODispatchQueue::Cancel: `handler` runs after the blocks already queued. IODispatchQueue.iig
+  // says the queue stops dequeuing work; Apple's user-client sample (NullDriver) cancels its
+  // Default queue among its sources and relies on every source's cancel handler, queued around
+  // it on that queue, still running, so dexthil keeps running queued and later work.
   void cancel(std::function<void()> handler);
   bool cancelled() const { return cancelled_; }
   bool on_queue() const;

@@ -60,9 +60,8 @@ class IODispatchQueue : public OSObject {
   // makes each service's Default queue).
   static IODispatchQueue* make_host(dexthil::driverkit::FiberRuntime& runtime, const char* name, uint64_t options,
                                     uint64_t owner);
-  // Cancel, as IODispatchQueue.iig describes it: the queue stops dequeuing work (blocks not
-  // started are dropped, later ones ignored) and `handler` runs once the block running now, if
-  // any, has finished.
+  // Cancel: `handler` runs after the blocks already queued (runtime/dispatch.hpp says why this
+  // is not IODispatchQueue.iig's "stops dequeuing work").
   kern_return_t CancelFunction(std::function<void()> handler);
   void DispatchAsyncFunction(std::function<void()> work);
   void DispatchSyncFunction(std::function<void()> work);

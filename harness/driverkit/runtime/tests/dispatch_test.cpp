@@ -127,9 +127,10 @@ TEST(DispatchQueue, WakeupWakesTheLongestSleeperAndWakeupAllEveryOne) {
   EXPECT_EQ(log.lines, (std::vector<std::string>{"first woken@5", "second woken@10", "third woken@10"}));
 }
 
-TEST(DispatchQueue, CancelDropsWorkNotStartedAndRunsTheHandlerAfterTheRunningBlock) {
-  // IODispatchQueue.iig: Cancel stops the queue dequeuing work and, when the block running now
-  // has finished, invokes the handler.
+TEST(DispatchQueue, CancelRunsTheHandlerAfterTheWorkAlreadyQueued) {
+  // The handler follows what was queued before it, and what is queued after it still runs:
+  // Apple's user-client sample cancels its Default queue among its sources and needs their
+  // cancel handlers, queued around it, to run.
   sim::Simulator sim(1);
   FiberRuntime rt(sim);
   DispatchQueue q(rt, "Worker"), other(rt, "Other");
@@ -143,11 +144,12 @@ TEST(DispatchQueue, CancelDropsWorkNotStartedAndRunsTheHandlerAfterTheRunningBlo
   other.dispatch_async([&] {
     rt.sleep_for(1 * kMicrosecond);
     q.cancel([&] { log("cancelled"); });
+    q.cancel([&] { log("cancelled twice"); });  // a second Cancel changes nothing
     q.dispatch_async([&] { log("C"); });
   });
   sim.run_until(sim::kNever);
   EXPECT_TRUE(q.cancelled());
-  EXPECT_EQ(log.lines, (std::vector<std::string>{"A starts@0", "A ends@5", "cancelled@5"}));
+  EXPECT_EQ(log.lines, (std::vector<std::string>{"A starts@0", "A ends@5", "B@5", "cancelled@5", "C@5"}));
 }
 
 TEST(DispatchQueue, NonReentrantQueueStaysHeldWhileABlockSleeps) {
