@@ -40,7 +40,8 @@ struct SdkProbe_IVars {
   uint64_t actionCancelled, queueCancelled;
   uint64_t nameOK, registryEntryID, cxxInCFile;
   uint64_t sleptNs, sleepsTimedOut;
-  uint64_t memoryOK;
+  uint64_t memoryOK, concatLength;
+  uint64_t searchOK, removeOK;
   uint64_t timerArgsOK;
 };
 
@@ -99,6 +100,36 @@ static bool MemoryBehaves() {
   return ok;
 }
 
+// Two buffers handed on as one, as dexts give an application several DMA buffers in a single
+// descriptor: its length is theirs together, and a range inside the second maps at its bytes.
+static uint64_t ConcatenatedLength() {
+  IOBufferMemoryDescriptor* first = nullptr;
+  IOBufferMemoryDescriptor* second = nullptr;
+  IOMemoryDescriptor* both = nullptr;
+  IOMemoryDescriptor* tail = nullptr;
+  IOMemoryMap* map = nullptr;
+  uint64_t length = 0;
+  if (IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 100, 0, &first) == kIOReturnSuccess &&
+      IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 28, 0, &second) == kIOReturnSuccess) {
+    IOMemoryDescriptor* parts[2] = {first, second};
+    IOAddressSegment range = {};
+    second->GetAddressRange(&range);
+    reinterpret_cast<uint8_t*>(range.address)[4] = 0x5a;
+    if (IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 2, parts, &both) == kIOReturnSuccess &&
+        IOMemoryDescriptor::CreateSubMemoryDescriptor(kIOMemoryDirectionInOut, 100, 28, both, &tail) == kIOReturnSuccess &&
+        tail->CreateMapping(0, 0, 4, 1, 0, &map) == kIOReturnSuccess &&
+        *reinterpret_cast<const uint8_t*>(map->GetAddress()) == 0x5a) {
+      both->GetLength(&length);
+    }
+  }
+  OSSafeReleaseNULL(map);
+  OSSafeReleaseNULL(tail);
+  OSSafeReleaseNULL(both);
+  OSSafeReleaseNULL(second);
+  OSSafeReleaseNULL(first);
+  return length;
+}
+
 static bool LocksBehave() {
   IOLock* lock = IOLockAlloc();
   IORecursiveLock* recursive = IORecursiveLockAlloc();
@@ -144,6 +175,7 @@ kern_return_t IMPL(SdkProbe, Start) {
 
   ivars->locksOK = LocksBehave();
   ivars->memoryOK = MemoryBehaves();
+  ivars->concatLength = ConcatenatedLength();
   ivars->helpersOK = sdkprobe_c_helpers_ok() && OSSwapHostToBigInt32(0x11223344u) == 0x44332211u &&
                      err_get_code(kIOReturnBadArgument) == 0x2c2 && err_get_system(kIOReturnBadArgument) == 0x38;
   bool available = false;
@@ -164,6 +196,29 @@ kern_return_t IMPL(SdkProbe, Start) {
   OSSafeReleaseNULL(name0);
   OSSafeReleaseNULL(name1);
   GetRegistryEntryID(&ivars->registryEntryID);
+  // The entry's own properties, searched as dexts read their personality; a key set and then
+  // removed is gone from what CopyProperties returns.
+  OSContainer* found = nullptr;
+  OSContainer* missing = nullptr;
+  if (SearchProperty("IOUserClass", "IOService", 0, &found) == kIOReturnSuccess) {
+    OSString* userClass = OSDynamicCast(OSString, found);
+    ivars->searchOK = userClass && userClass->isEqualTo("SdkProbe") &&
+                      SearchProperty("NoSuchKey", "IOService", kIOServiceSearchPropertyParents, &missing) ==
+                          kIOReturnNotFound &&
+                      !missing;
+  }
+  OSSafeReleaseNULL(found);
+  OSDictionary* scratch = OSDictionary::withCapacity(1);
+  OSString* scratchKey = OSString::withCString("Scratch");
+  scratch->setObject("Scratch", kOSBooleanTrue);
+  SetProperties(scratch);
+  OSDictionary* after = nullptr;
+  if (RemoveProperty(scratchKey) == kIOReturnSuccess && CopyProperties(&after) == kIOReturnSuccess) {
+    ivars->removeOK = after->getObject("Scratch") == nullptr;
+  }
+  OSSafeReleaseNULL(after);
+  OSSafeReleaseNULL(scratchKey);
+  OSSafeReleaseNULL(scratch);
   ivars->cxxInCFile = sdkprobe::cxx_in_c_file();
 
   // A timer on the monotonic nanosecond clock, 1 ms from now, on the Default queue.
@@ -309,6 +364,9 @@ void SdkProbe::Publish() {
   set("SleptNs", ivars->sleptNs);
   set("SleepsTimedOut", ivars->sleepsTimedOut);
   set("MemoryOK", ivars->memoryOK);
+  set("ConcatLength", ivars->concatLength);
+  set("SearchOK", ivars->searchOK);
+  set("RemoveOK", ivars->removeOK);
   set("TimerArgsOK", ivars->timerArgsOK);
   SetProperties(props);
   props->release();

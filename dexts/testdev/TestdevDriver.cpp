@@ -71,6 +71,7 @@ struct TestdevDriver_IVars {
   IOBufferMemoryDescriptor* buffer;
   IODMACommand* dma;
   uint64_t iova;
+  uint32_t interruptIndex;
   uint32_t interrupts;
   uint32_t timerFires;
   uint32_t transfersOK;
@@ -144,9 +145,21 @@ kern_return_t IMPL(TestdevDriver, Start) {
 
   ret = CopyDispatchQueue("Default", &ivars->defaultQueue);
   if (ret != kIOReturnSuccess) return ret;
+#if defined(TESTDEV_DEFAULT_MSI)
+  // No ConfigureInterrupts: walk the function's interrupt list for its MSI vector, as public
+  // dexts do (the legacy INTx comes first).
+  uint64_t interruptType = 0;
+  while (IOInterruptDispatchSource::GetInterruptType(ivars->pci, ivars->interruptIndex, &interruptType) ==
+             kIOReturnSuccess &&
+         !(interruptType & kIOInterruptTypePCIMessaged)) {
+    ivars->interruptIndex++;
+  }
+#else
   ret = ivars->pci->ConfigureInterrupts(kIOInterruptTypePCIMessaged, 1, 1, 0);
   if (ret != kIOReturnSuccess) return ret;
-  ret = IOInterruptDispatchSource::Create(ivars->pci, 0, ivars->defaultQueue, &ivars->interruptSource);
+#endif
+  ret = IOInterruptDispatchSource::Create(ivars->pci, ivars->interruptIndex, ivars->defaultQueue,
+                                          &ivars->interruptSource);
   if (ret != kIOReturnSuccess) return ret;
   ret = CreateActionInterruptOccurred(0, &ivars->interruptAction);
   if (ret != kIOReturnSuccess) return ret;
@@ -345,6 +358,7 @@ void TestdevDriver::Publish() {
     props->setObject(key, n);
     n->release();
   };
+  set("InterruptIndex", ivars->interruptIndex);
   set("Interrupts", ivars->interrupts);
   set("TimerFires", ivars->timerFires);
   set("TransfersOK", ivars->transfersOK);

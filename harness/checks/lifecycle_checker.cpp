@@ -7,6 +7,7 @@ LifecycleChecker::LifecycleChecker(monitor::Monitor& monitor, FindingLog& findin
   monitor.subscribe<monitor::ServiceStartFailed>([this](const auto& e) { on_start_failed(e); });
   monitor.subscribe<monitor::ServiceStarted>([this](const auto& e) { on_started(e); });
   monitor.subscribe<monitor::FamilyNotSimulated>([this](const auto& e) { on_family_not_simulated(e); });
+  monitor.subscribe<monitor::NotSimulated>([this](const auto& e) { on_not_simulated(e); });
   monitor.subscribe<monitor::ServiceStopped>([this](const auto& e) { on_stopped(e); });
   monitor.subscribe<monitor::UserClientRefused>([this](const auto& e) { on_user_client_refused(e); });
   monitor.subscribe<monitor::PowerChangeUnacknowledged>([this](const auto& e) { on_power_unacknowledged(e); });
@@ -57,6 +58,15 @@ void LifecycleChecker::on_family_not_simulated(const monitor::FamilyNotSimulated
       "yet",
       "The kernel started " + std::string(e.class_name) + " as a plain IOUserService: Start, Stop and power changes "
       "arrive, but none of " + family + "'s messages will, so this run does not show how the dext behaves on a Mac.");
+}
+
+void LifecycleChecker::on_not_simulated(const monitor::NotSimulated& e) {
+  const std::string who = e.service.empty() ? std::string("the harness") : std::string(e.service);
+  add(e.time, "dext.not-simulated", e.service, e.location,
+      std::string(e.api) + " from " + who + " asked for " + std::string(e.what) +
+          ", which dexthil does not simulate yet; it returned kIOReturnUnsupported",
+      "A Mac would have carried this call out. The dext saw an error instead, so what it does from here on (its "
+      "error path) is not what it does on a Mac; docs/driverkit.md lists what is not simulated yet.");
 }
 
 void LifecycleChecker::on_stopped(const monitor::ServiceStopped& e) {

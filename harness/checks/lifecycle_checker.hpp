@@ -21,6 +21,7 @@ class LifecycleChecker {
   void on_start_failed(const monitor::ServiceStartFailed& e);
   void on_started(const monitor::ServiceStarted& e);
   void on_family_not_simulated(const monitor::FamilyNotSimulated& e);
+  void on_not_simulated(const monitor::NotSimulated& e);
   void on_stopped(const monitor::ServiceStopped& e);
   void on_user_client_refused(const monitor::UserClientRefused& e);
   void on_power_unacknowledged(const monitor::PowerChangeUnacknowledged& e);

@@ -119,7 +119,8 @@ settings ($(NAME), ${NAME}) are expanded first, as Xcode expands them when it bu
   plist.bundle-id              CFBundleIdentifier missing or empty
   plist.missing-key            IOClass, IOProviderClass, IOUserClass or IOUserServerName missing
   plist.server-name            IOUserServerName is not the dext's CFBundleIdentifier
-  plist.match-category         IOMatchCategory outside IOResources/IOUserResources matches
+  plist.match-category         IOMatchCategory outside IOResources/IOUserResources matches (on
+                               USB only where a standard class, not 255, is named)
   plist.impossible-key         a match key the provider class never has (USB keys on IOPCIDevice,
                                interface keys on IOUSBHostDevice, ...)
   plist.family-class           IOClass left as IOUserService where the family needs its class

@@ -51,6 +51,17 @@ struct FamilyNotSimulated {
   std::string_view family;    // the family whose kernel half it names
 };
 
+// A dext called something a Mac would carry out and dexthil cannot yet: the call returned
+// kIOReturnUnsupported instead (e.g. CPU access to device memory, one DMA mapping over several
+// buffers).
+struct NotSimulated {
+  sim::SimTime time = 0;
+  std::string_view service;   // the calling process's main service, "Class@location"; empty outside a dext
+  std::string_view location;  // its nub
+  std::string_view api;       // "IOMemoryDescriptor::CreateMapping"
+  std::string_view what;      // what was asked, in a phrase
+};
+
 // Something a service left running when Stop returned, in the words of the part that saw it
 // (the nub's bus, or the kernel for timers).
 struct LeftRunning {

@@ -32,7 +32,13 @@ kern_return_t IOMemoryDescriptor::GetLength(uint64_t* returnLength) {
 kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t address, uint64_t offset, uint64_t length,
                                                 uint64_t alignment, IOMemoryMap** map) {
   (void)alignment;
-  if (!map || (options & kIOMemoryMapFixedAddress) || is_device_memory()) return kIOReturnUnsupported;
+  if (!map || (options & kIOMemoryMapFixedAddress)) return kIOReturnUnsupported;
+  if (is_device_memory()) {
+    if (Kernel* k = Kernel::active()) {
+      k->not_simulated("IOMemoryDescriptor::CreateMapping", "a CPU mapping of device memory (a BAR)");
+    }
+    return kIOReturnUnsupported;
+  }
   switch (options & 0xff00) {
     case kIOMemoryMapCacheModeDefault:
     case kIOMemoryMapCacheModeInhibit:
@@ -45,7 +51,18 @@ kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t addre
   (void)address;
   if (length == 0) length = length_ - std::min(offset, length_);
   if (offset > length_ || length > length_ - offset) return kIOReturnBadArgument;
-  *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(host_) + offset, offset, length);
+  // The dext sees its memory at the host bytes themselves, so only a range that is one run of
+  // them can be mapped; a concatenation of separate buffers has no single view yet.
+  const std::vector<Run> parts = runs(offset, length);
+  if (parts.size() != 1 || !parts[0].host) {
+    if (Kernel* k = Kernel::active()) {
+      k->not_simulated("IOMemoryDescriptor::CreateMapping",
+                       "one CPU mapping over " + std::to_string(parts.size()) +
+                           " separate buffers (a concatenation made by CreateWithMemoryDescriptors)");
+    }
+    return kIOReturnUnsupported;
+  }
+  *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(parts[0].host), offset, length);
   return kIOReturnSuccess;
 }
 
@@ -70,17 +87,107 @@ kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(uint64_t memoryDescr
   if (offset > ofDescriptor->length_ || length > ofDescriptor->length_ - offset) return kIOReturnBadArgument;
   IOMemoryDescriptor* d = OSTypeAlloc(IOMemoryDescriptor);
   ofDescriptor->retain();
-  d->parent_ = ofDescriptor;
-  d->host_ = ofDescriptor->host_ ? ofDescriptor->host_ + offset : nullptr;
-  d->physical_ = ofDescriptor->physical_ + offset;
+  if (ofDescriptor->slices_.empty()) {
+    d->parent_ = ofDescriptor;
+    d->host_ = ofDescriptor->host_ ? ofDescriptor->host_ + offset : nullptr;
+    d->physical_ = ofDescriptor->physical_ + offset;
+    d->device_memory_ = ofDescriptor->device_memory_;
+  } else {
+    d->slices_.push_back({ofDescriptor, offset, length});  // a range of a concatenation
+  }
   d->length_ = length;
   d->direction_ = memoryDescriptorCreateOptions & kIOMemoryDirectionOutIn;
   *memory = d;
   return kIOReturnSuccess;
 }
 
+kern_return_t IOMemoryDescriptor::CreateWithMemoryDescriptors(uint64_t memoryDescriptorCreateOptions,
+                                                              uint32_t withDescriptorsCount,
+                                                              IOMemoryDescriptor** const withDescriptors,
+                                                              IOMemoryDescriptor** memory) {
+  // xnu's CreateWithMemoryDescriptors_Impl: an array, a count, direction bits only, no null
+  // entry. The RPC carries at most 32 descriptors (the iig declaration's array bound).
+  constexpr uint32_t kMaxDescriptors = 32;
+  if (!withDescriptors || !memory || withDescriptorsCount == 0 || withDescriptorsCount > kMaxDescriptors) {
+    return kIOReturnBadArgument;
+  }
+  if (memoryDescriptorCreateOptions & ~uint64_t{kIOMemoryDirectionOutIn}) return kIOReturnBadArgument;
+  for (uint32_t i = 0; i < withDescriptorsCount; ++i) {
+    if (!withDescriptors[i]) return kIOReturnBadArgument;
+  }
+  IOMemoryDescriptor* d = OSTypeAlloc(IOMemoryDescriptor);
+  for (uint32_t i = 0; i < withDescriptorsCount; ++i) {
+    IOMemoryDescriptor* part = withDescriptors[i];
+    part->retain();
+    d->slices_.push_back({part, 0, part->length_});
+    d->length_ += part->length_;
+  }
+  d->direction_ = memoryDescriptorCreateOptions & kIOMemoryDirectionOutIn;
+  *memory = d;
+  return kIOReturnSuccess;
+}
+
+std::vector<IOMemoryDescriptor::Run> IOMemoryDescriptor::runs(uint64_t offset, uint64_t length) const {
+  std::vector<Run> out;
+  if (offset > length_ || length > length_ - offset || length == 0) return out;
+  auto add = [&out](const Run& r) {
+    if (!out.empty()) {
+      Run& last = out.back();
+      const bool host_follows = last.host ? r.host == last.host + last.length : r.host == nullptr;
+      if (r.physical == last.physical + last.length && host_follows) {
+        last.length += r.length;
+        return;
+      }
+    }
+    out.push_back(r);
+  };
+  if (slices_.empty()) {
+    add({physical_ + offset, host_ ? host_ + offset : nullptr, length});
+    return out;
+  }
+  uint64_t at = 0;  // where the current slice starts in this descriptor
+  for (const Slice& slice : slices_) {
+    const uint64_t end = at + slice.length;
+    if (end > offset && at < offset + length) {
+      const uint64_t from = std::max(offset, at) - at;
+      const uint64_t to = std::min(offset + length, end) - at;
+      for (const Run& r : slice.of->runs(slice.offset + from, to - from)) add(r);
+    }
+    at = end;
+  }
+  return out;
+}
+
+bool IOMemoryDescriptor::read_bytes(uint64_t offset, uint64_t length, uint8_t* bytes) const {
+  const std::vector<Run> parts = runs(offset, length);
+  if (parts.empty() && length != 0) return false;
+  for (const Run& r : parts) {
+    if (!r.host) return false;
+  }
+  for (const Run& r : parts) {
+    std::memcpy(bytes, r.host, r.length);
+    bytes += r.length;
+  }
+  return true;
+}
+
+bool IOMemoryDescriptor::write_bytes(uint64_t offset, uint64_t length, const uint8_t* bytes) {
+  const std::vector<Run> parts = runs(offset, length);
+  if (parts.empty() && length != 0) return false;
+  for (const Run& r : parts) {
+    if (!r.host) return false;
+  }
+  for (const Run& r : parts) {
+    std::memcpy(r.host, bytes, r.length);
+    bytes += r.length;
+  }
+  return true;
+}
+
 void IOMemoryDescriptor::free() {
   OSSafeReleaseNULL(parent_);
+  for (Slice& slice : slices_) slice.of->release();
+  slices_.clear();
   OSObject::free();
 }
 
@@ -89,6 +196,7 @@ IOMemoryDescriptor* IOMemoryDescriptor::make_device_memory(uint64_t bus_address,
   d->physical_ = bus_address;
   d->length_ = length;
   d->direction_ = kIOMemoryDirectionNone;
+  d->device_memory_ = true;
   return d;
 }
 
@@ -202,8 +310,17 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   direction.device_writes = (memory->direction() & kIOMemoryDirectionIn) != 0;
   direction.device_reads = (memory->direction() & kIOMemoryDirectionOut) != 0;
   std::string error;
+  // The DART would map a concatenation's separate buffers at consecutive addresses; dexthil's
+  // mapper takes one contiguous range per preparation so far.
+  const std::vector<IOMemoryDescriptor::Run> parts = memory->runs(offset, length);
+  if (parts.size() != 1) {
+    kernel.not_simulated("IODMACommand::PrepareForDMA",
+                         "one DMA mapping over " + std::to_string(parts.size()) +
+                             " separate buffers (a concatenation made by CreateWithMemoryDescriptors)");
+    return kIOReturnUnsupported;
+  }
   dexthil::platform::DmaMapper& mapper = provider->mapper();
-  uint64_t physical = memory->physical_address() + offset;
+  uint64_t physical = parts[0].physical;
   auto prepared = mapper.prepare(node.name, {sid}, physical, length, direction, static_cast<uint32_t>(max_address_bits_),
                                  kernel.sim().now(), &error);
   const bool too_few_bits = !prepared && error.find("address bits") != std::string::npos;
@@ -223,7 +340,7 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
     bounce_host_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, bounce_pages * kPage));
     kernel.memory().attach(bounce_physical_, bounce_host_, bounce_pages * kPage);
     std::memset(bounce_host_, 0, bounce_pages * kPage);  // after attach, which keeps the pages' old bytes
-    if (direction.device_reads) std::memcpy(bounce_host_, memory->host_bytes() + offset, length);
+    if (direction.device_reads) std::memcpy(bounce_host_, parts[0].host, length);
     error.clear();
     prepared = mapper.prepare(node.name, {sid}, bounce_physical_, length, direction,
                               static_cast<uint32_t>(max_address_bits_), kernel.sim().now(), &error);
@@ -247,6 +364,7 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   }
   memory->retain();
   memory_ = memory;
+  memory_host_ = parts[0].host;
   offset_ = offset;
   length_ = length;
   mapping_id_ = prepared->id;
@@ -278,7 +396,7 @@ kern_return_t IODMACommand::fail_prepare(Kernel& kernel, dexthil::driverkit::Pci
 }
 
 uint8_t* IODMACommand::device_view() const {
-  return bounce_host_ ? bounce_host_ : memory_->host_bytes() + offset_;
+  return bounce_host_ ? bounce_host_ : memory_host_;
 }
 
 void IODMACommand::release_bounce() {
@@ -310,13 +428,9 @@ kern_return_t IODMACommand::PerformOperation(uint64_t options, uint64_t dmaOffse
     return kIOReturnSuccess;
   }
   if (!data || length > data->length()) return kIOReturnBadArgument;
-  if (!data->host_bytes() || dataOffset > data->length() || length > data->length() - dataOffset) {
-    return kIOReturnUnderrun;
-  }
-  uint8_t* bytes = data->host_bytes() + dataOffset;
-  if (options == kIODMACommandPerformOperationOptionRead) std::memcpy(bytes, device, length);
-  else std::memcpy(device, bytes, length);
-  return kIOReturnSuccess;
+  const bool copied = options == kIODMACommandPerformOperationOptionRead ? data->write_bytes(dataOffset, length, device)
+                                                                          : data->read_bytes(dataOffset, length, device);
+  return copied ? kIOReturnSuccess : kIOReturnUnderrun;
 }
 
 kern_return_t IODMACommand::CompleteDMA(uint64_t options) {
@@ -335,10 +449,11 @@ void IODMACommand::unprepare() {
   }
   // A double-buffered preparation: what the device wrote reaches the memory now.
   if (bounce_host_ && memory_ && (memory_->direction() & kIOMemoryDirectionIn)) {
-    std::memcpy(memory_->host_bytes() + offset_, bounce_host_, length_);
+    std::memcpy(memory_host_, bounce_host_, length_);
   }
   release_bounce();
   OSSafeReleaseNULL(memory_);
+  memory_host_ = nullptr;
 }
 
 kern_return_t IODMACommand::GetPreparation(uint64_t* offset, uint64_t* length, IOMemoryDescriptor** memory) {

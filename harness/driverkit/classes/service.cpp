@@ -2,6 +2,9 @@
 // message is the *_Impl here, reached with SUPERDISPATCH.
 #include <DriverKit/IOService.h>
 
+#include <cstring>
+
+
 #include "harness/driverkit/kernel/kernel.hpp"
 
 using dexthil::driverkit::Kernel;
@@ -77,8 +80,8 @@ kern_return_t IOService::SetPowerOverride(bool enable) { return Kernel::current(
 kern_return_t IOService::RequireMaxBusStall(uint64_t maxBusStall) {
   return Kernel::current().require_max_bus_stall(this, maxBusStall);
 }
-kern_return_t IOService::CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool) {
-  return Kernel::current().create_pm_assertion(this, assertionBits, assertionID);
+kern_return_t IOService::CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool synced) {
+  return Kernel::current().create_pm_assertion(this, assertionBits, assertionID, synced);
 }
 kern_return_t IOService::ReleasePMAssertion(uint64_t assertionID) {
   auto* rec = record();
@@ -99,11 +102,45 @@ kern_return_t IOService::SetProperties(OSDictionary* properties) {
   return kIOReturnSuccess;
 }
 
+kern_return_t IOService::RemoveProperty(OSString* propertyName) {
+  // xnu's RemoveProperty_Impl: no name is kIOReturnUnsupported; without an
+  // IOUserServiceProperties dictionary there is nothing to remove from.
+  if (!propertyName) return kIOReturnUnsupported;
+  if (!properties_) return kIOReturnNotFound;
+  properties_->removeObject(propertyName->getCStringNoCopy());
+  if (Kernel* k = Kernel::active()) k->properties_published(this, properties_);
+  return kIOReturnSuccess;
+}
+
 kern_return_t IOService::CopyProperties(OSDictionary** properties) {
   if (!properties) return kIOReturnBadArgument;
   Kernel* k = Kernel::active();
-  *properties = k ? k->registry_properties(this, properties_) : nullptr;
-  return *properties ? kIOReturnSuccess : kIOReturnNoMemory;
+  OSDictionary* dict = k ? k->registry_properties(this, properties_) : nullptr;
+  *properties = dict;
+  if (!dict) return kIOReturnNoMemory;
+  // Current xnu (CopyProperties_Local) lifts IOUserServiceProperties' keys to the top level and
+  // drops the dictionary itself; earlier releases returned it nested.
+  if (auto* user = OSDynamicCast(OSDictionary, dict->getObject("IOUserServiceProperties"))) {
+    user->retain();
+    dict->removeObject("IOUserServiceProperties");
+    user->iterateObjects([dict](const char* key, const OSMetaClassBase* value) {
+      dict->setObject(key, value);
+      return false;
+    });
+    user->release();
+  }
+  return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SearchProperty(const IOPropertyName name, const IORegistryPlaneName plane, uint64_t options,
+                                        OSContainer** property) {
+  if (!name || !property) return kIOReturnBadArgument;
+  const bool parents = (options & kIOServiceSearchPropertyParents) && plane && std::strcmp(plane, "IOService") == 0;
+  OSObject* found = Kernel::current().search_property(this, name, parents, properties_);
+  // Every registry property is an OSContainer (string, number, data, boolean, array, dictionary).
+  *property = OSDynamicCast(OSContainer, found);
+  if (found && !*property) found->release();
+  return *property ? kIOReturnSuccess : kIOReturnNotFound;
 }
 
 IOService* IOService::GetProvider() const {

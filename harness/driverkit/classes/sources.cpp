@@ -65,7 +65,19 @@ kern_return_t IOInterruptDispatchSource::Create(IOService* provider, uint32_t in
   auto* pci = OSDynamicCast(IOPCIDevice, provider);
   dexthil::driverkit::PciProvider* impl = pci ? pci->provider_impl() : nullptr;
   if (!impl) return kIOReturnUnsupported;
-  if (index >= impl->msi_vectors) return kIOReturnNoInterrupt;  // ConfigureInterrupts first
+  using Interrupt = dexthil::driverkit::PciProvider::Interrupt;
+  switch (impl->interrupt_at(index)) {
+    case Interrupt::kNone:
+      return kIOReturnNoInterrupt;
+    case Interrupt::kLegacy:
+      impl->kernel().not_simulated("IOInterruptDispatchSource::Create",
+                                   "the legacy INTx interrupt (index " + std::to_string(index) + ")");
+      return kIOReturnUnsupported;
+    case Interrupt::kMsi:
+      // Without ConfigureInterrupts this is the default vector, which IOPCIFamily sets up itself.
+      if (!impl->interrupts_configured) impl->enable_msi();
+      break;
+  }
   IOInterruptDispatchSource* s = OSTypeAlloc(IOInterruptDispatchSource);
   provider->retain();
   s->provider_ = provider;
@@ -82,7 +94,16 @@ kern_return_t IOInterruptDispatchSource::GetInterruptType(IOService* provider, u
   auto* pci = OSDynamicCast(IOPCIDevice, provider);
   dexthil::driverkit::PciProvider* impl = pci ? pci->provider_impl() : nullptr;
   if (!impl) return kIOReturnUnsupported;
-  if (index >= impl->msi_vectors) return kIOReturnNoInterrupt;
+  using Interrupt = dexthil::driverkit::PciProvider::Interrupt;
+  switch (impl->interrupt_at(index)) {
+    case Interrupt::kNone:
+      return kIOReturnNoInterrupt;
+    case Interrupt::kLegacy:
+      *interruptType = kIOInterruptTypeLevel;
+      return kIOReturnSuccess;
+    case Interrupt::kMsi:
+      break;
+  }
   *interruptType = kIOInterruptTypePCIMessaged | kIOInterruptTypeEdge;
   return kIOReturnSuccess;
 }

@@ -196,6 +196,13 @@ DextProcess* Kernel::current_process() {
   return it == queue_owner_.end() ? nullptr : it->second;
 }
 
+void Kernel::not_simulated(std::string_view api, std::string_view what) {
+  const DextProcess* p = current_process();
+  const ServiceRecord* main = p && !p->services.empty() ? p->services.front().get() : nullptr;
+  monitor_.emit(monitor::NotSimulated{sim_.now(), main ? std::string_view(main->name) : std::string_view(),
+                                      p && p->nub ? std::string_view(p->nub->location) : std::string_view(), api, what});
+}
+
 void Kernel::queue_created(IODispatchQueue* queue) {
   DextProcess* p = current_process();
   if (!p) return;
@@ -346,14 +353,37 @@ IOService* Kernel::provider_of(const IOService* service) {
   return rec ? rec->provider : nullptr;
 }
 
+OSDictionary* Kernel::entry_properties(IOService* entry, IOService** above) {
+  *above = nullptr;
+  if (const ServiceRecord* rec = record_of(entry)) {
+    *above = rec->provider;
+    return registry_properties(entry, nullptr);
+  }
+  OSDictionary* dict = OSDictionary::withCapacity(8);
+  const Nub* nub = registry_.find(static_cast<const IOService*>(entry));
+  if (!nub) return dict;
+  for (const auto& [key, value] : nub->properties) {
+    OSObject* object = nullptr;
+    if (const auto* n = std::get_if<std::uint64_t>(&value)) object = OSNumber::withNumber(*n, 64);
+    else if (const auto* text = std::get_if<std::string>(&value)) object = OSString::withCString(text->c_str());
+    if (object) {
+      dict->setObject(key.c_str(), object);
+      object->release();
+    } else {
+      dict->setObject(key.c_str(), std::get<bool>(value) ? kOSBooleanTrue : kOSBooleanFalse);
+    }
+  }
+  return dict;
+}
+
 OSArray* Kernel::provider_properties(IOService* service, const OSArray* keys) {
   const ServiceRecord* rec = record_of(service);
   if (!rec) return nullptr;
-  auto wanted = [keys](const std::string& key) {
+  auto wanted = [keys](const char* key) {
     if (!keys) return true;
     for (std::uint32_t i = 0; i < keys->getCount(); ++i) {
       const auto* k = OSDynamicCast(OSString, keys->getObject(i));
-      if (k && k->isEqualTo(key.c_str())) return true;
+      if (k && k->isEqualTo(key)) return true;
     }
     return false;
   };
@@ -361,36 +391,36 @@ OSArray* Kernel::provider_properties(IOService* service, const OSArray* keys) {
   // Up the chain: a service IOService::Create made sits on another service of the process; the
   // chain ends at the nub the bus published.
   for (IOService* provider = rec->provider; provider;) {
+    OSDictionary* all = entry_properties(provider, &provider);
     OSDictionary* dict = OSDictionary::withCapacity(8);
-    if (const ServiceRecord* above = record_of(provider)) {
-      OSDictionary* all = registry_properties(provider, nullptr);
-      all->iterateObjects([&](const char* key, const OSMetaClassBase* value) {
-        if (wanted(key)) dict->setObject(key, value);
-        return false;
-      });
-      all->release();
-      provider = above->provider;
-    } else {
-      if (const Nub* nub = registry_.find(static_cast<const IOService*>(provider))) {
-        for (const auto& [key, value] : nub->properties) {
-          if (!wanted(key)) continue;
-          OSObject* object = nullptr;
-          if (const auto* n = std::get_if<std::uint64_t>(&value)) object = OSNumber::withNumber(*n, 64);
-          else if (const auto* text = std::get_if<std::string>(&value)) object = OSString::withCString(text->c_str());
-          if (object) {
-            dict->setObject(key.c_str(), object);
-            object->release();
-          } else {
-            dict->setObject(key.c_str(), std::get<bool>(value) ? kOSBooleanTrue : kOSBooleanFalse);
-          }
-        }
-      }
-      provider = nullptr;
-    }
+    all->iterateObjects([&](const char* key, const OSMetaClassBase* value) {
+      if (wanted(key)) dict->setObject(key, value);
+      return false;
+    });
+    all->release();
     out->setObject(dict);
     dict->release();
   }
   return out;
+}
+
+OSObject* Kernel::search_property(IOService* service, const char* name, bool up_the_service_plane,
+                                  const OSDictionary* user_properties) {
+  OSObject* found = nullptr;
+  auto look = [&found, name](OSDictionary* dict) {
+    if (const OSMetaClassBase* value = dict->getObject(name)) {
+      found = const_cast<OSObject*>(static_cast<const OSObject*>(value));
+      found->retain();
+    }
+    dict->release();
+    return found != nullptr;
+  };
+  if (look(registry_properties(service, user_properties)) || !up_the_service_plane) return found;
+  IOService* provider = provider_of(service);
+  while (provider) {
+    if (look(entry_properties(provider, &provider))) break;
+  }
+  return found;
 }
 
 kern_return_t Kernel::join_power_tree_now(IOService* service) {

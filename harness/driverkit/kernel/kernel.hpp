@@ -222,6 +222,9 @@ class Kernel {
   // Runs `work` on the queue a message to `target.method` is routed to, or else on `fallback`.
   void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work);
   DextProcess* current_process();  // the process whose code is running, if any
+  // A call the calling dext made that dexthil cannot carry out yet (dext.not-simulated); the
+  // caller returns kIOReturnUnsupported.
+  void not_simulated(std::string_view api, std::string_view what);
   void queue_created(IODispatchQueue* queue);
   void queue_freed(IODispatchQueue* queue);
   void timer_created(IOTimerDispatchSource* timer) { timers_.insert(timer); }
@@ -237,12 +240,19 @@ class Kernel {
   OSDictionary* registry_properties(IOService* service, const OSDictionary* user_properties);
   // IOService::CopyProviderProperties: the provider chain's properties, nearest first.
   OSArray* provider_properties(IOService* service, const OSArray* keys);
+  // IOService::SearchProperty: the service's own property `name`, else (up_the_service_plane)
+  // the nearest provider's; retained, or null when none has it.
+  OSObject* search_property(IOService* service, const char* name, bool up_the_service_plane,
+                            const OSDictionary* user_properties);
   IOService* provider_of(const IOService* service);
+  // One registry entry's properties (a dext service's or a nub's) as a new dictionary, and in
+  // *above the entry it is attached to (null for a nub).
+  OSDictionary* entry_properties(IOService* entry, IOService** above);
   kern_return_t join_power_tree_now(IOService* service);
   kern_return_t change_power_state(IOService* service, std::uint32_t flags);
   kern_return_t set_power_override(IOService* service, bool enable);
   kern_return_t require_max_bus_stall(IOService* service, std::uint64_t ns);
-  kern_return_t create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id);
+  kern_return_t create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id, bool synced);
   kern_return_t terminate(IOService* service);
   kern_return_t create_service(IOService* self, IOService* provider, const char* key, IOService** result);
   void close_user_client(UserClientConnection* connection, ServiceRecord* client);
@@ -323,6 +333,7 @@ class Kernel {
   bool matching_started_ = false;
   std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
+  bool sleeping_ = false;  // between system_sleep() and system_wake(): a synced PM assertion is refused
   sim::Random uninitialised_;  // what fill_from_seed writes
   util::InsertionOrderedSet<IOTimerDispatchSource*> timers_;
   Kernel* previous_active_ = nullptr;

@@ -149,16 +149,22 @@ void Kernel::end_requirements(ServiceRecord* rec) {
                        (limit ? sim::format_time(*limit) + ", held by " + max_bus_delay_.holder() : std::string("none")));
 }
 
-kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id) {
+kern_return_t Kernel::create_pm_assertion(IOService* service, std::uint32_t bits, std::uint64_t* id, bool synced) {
   ServiceRecord* rec = record_of(service);
   if (!rec || !id) return kIOReturnBadArgument;
   if (bits & ~(kIOServicePMAssertionCPUBit | kIOServicePMAssertionForceFullWakeupBit)) return kIOReturnBadArgument;
+  // Apple's CreatePMAssertion documentation: a synced assertion must stop an imminent sleep, so
+  // it takes only the CPU bit, and once the sleep can no longer be stopped it is refused with
+  // kIOReturnBusy and not created. An unsynced one is created and the sleep goes on.
+  if (synced && (bits & ~std::uint32_t{kIOServicePMAssertionCPUBit})) return kIOReturnBadArgument;
+  if (synced && sleeping_) return kIOReturnBusy;
   *id = next_assertion_id_++;
   rec->pm_assertions.insert(*id);
   return kIOReturnSuccess;
 }
 
 void Kernel::system_sleep() {
+  sleeping_ = true;  // the sleep is forced, so irreversible from here until the wake
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;
@@ -172,6 +178,7 @@ void Kernel::system_sleep() {
 }
 
 void Kernel::system_wake() {
+  sleeping_ = false;
   for (auto& p : processes_) {
     for (auto& rec : p->services) {
       if (p->crashed || !rec->in_power_tree || rec->stage != ServiceRecord::Stage::kStarted) continue;

@@ -112,17 +112,14 @@ std::shared_ptr<UserClientConnection::Mapping> UserClientConnection::map_memory(
 
 std::vector<std::uint8_t> UserClientConnection::read(const Mapping& mapping, std::uint64_t offset,
                                                      std::uint64_t length) const {
-  if (!mapping.memory || offset > mapping.memory->length() || length > mapping.memory->length() - offset) return {};
   std::vector<std::uint8_t> bytes(length);
-  kernel_.memory().read(mapping.memory->physical_address() + offset, bytes);
+  if (!mapping.memory || !mapping.memory->read_bytes(offset, length, bytes.data())) return {};
   return bytes;
 }
 
 bool UserClientConnection::write(const Mapping& mapping, std::uint64_t offset, const std::vector<std::uint8_t>& bytes) {
   if (!mapping.memory || (mapping.options & kIOUserClientMemoryReadOnly)) return false;
-  if (offset > mapping.memory->length() || bytes.size() > mapping.memory->length() - offset) return false;
-  kernel_.memory().write(mapping.memory->physical_address() + offset, bytes);
-  return true;
+  return mapping.memory->write_bytes(offset, bytes.size(), bytes.data());
 }
 
 void UserClientConnection::close() {

@@ -17,6 +17,37 @@ struct ProviderKeys {
   std::vector<std::string_view> providers;
 };
 
+// IOMatchCategory puts a dext in a match category of its own, beside whatever system driver
+// matches the same nub in the default one. On IOResources/IOUserResources that is its purpose.
+// On USB, Apple's own vendor-specific sample (VendorSpecificUSBDriverKitSample) uses it: Darwin
+// leaves a vendor-specific device (class 255) to its driver, so nothing competes. A USB
+// personality is flagged only when it names a class other than 255, where a system class
+// driver does match the same nub; matched by IDs alone, its class is unknown here.
+void match_category(const Personality& p, const std::string& at, std::vector<LintFinding>* out) {
+  if (p.match_category.empty() || p.provider_class == "IOResources" || p.provider_class == "IOUserResources") return;
+  const std::string finding = "IOMatchCategory \"" + p.match_category + "\" on a personality matching " + p.provider_class;
+  const std::string consequence =
+      "it puts the dext in a category of its own, so a system driver matches the same nub beside it and may open the "
+      "provider first, and the dext's Open() then fails with kIOReturnExclusiveAccess.";
+  const bool usb_device = p.provider_class == "IOUSBHostDevice";
+  if (usb_device || p.provider_class == "IOUSBHostInterface") {
+    const char* class_key = usb_device ? "bDeviceClass" : "bInterfaceClass";
+    auto named = p.usb_keys.find(class_key);
+    constexpr std::uint32_t kVendorSpecific = 0xFF;
+    if (named == p.usb_keys.end() || named->second.wildcard || named->second.value == kVendorSpecific) return;
+    out->push_back({"plist.match-category", at + ".IOMatchCategory",
+                    finding + " of " + class_key + " " + std::to_string(named->second.value),
+                    std::string("A USB ") + (usb_device ? "device" : "interface") + " of a standard class (" + class_key +
+                        " " + std::to_string(named->second.value) + ", not 255, vendor-specific) has a system class "
+                        "driver of its own. There IOMatchCategory " + consequence +
+                        " Apple's samples use it on USB only for vendor-specific devices, which Darwin leaves to "
+                        "their driver."});
+    return;
+  }
+  out->push_back({"plist.match-category", at + ".IOMatchCategory", finding,
+                  "IOMatchCategory belongs only on IOResources/IOUserResources matches. Elsewhere " + consequence});
+}
+
 void impossible_keys(const Personality& p, const std::string& at, std::vector<LintFinding>* out) {
   static const std::vector<std::string_view> kUsb{"IOUSBHostDevice", "IOUSBHostInterface"};
   static const std::vector<std::string_view> kInterface{"IOUSBHostInterface"};
@@ -96,13 +127,7 @@ std::vector<LintFinding> lint(const DextInfo& info, const Entitlements* entitlem
                      "the dext's process by that name, so any other name launches nothing."});
     }
     impossible_keys(p, at, &out);
-    if (!p.match_category.empty() && p.provider_class != "IOResources" && p.provider_class != "IOUserResources") {
-      out.push_back({"plist.match-category", at + ".IOMatchCategory",
-                     "IOMatchCategory \"" + p.match_category + "\" on a personality matching " + p.provider_class,
-                     "IOMatchCategory belongs only on IOResources/IOUserResources matches. Elsewhere it puts the dext in a "
-                     "category of its own, so a system driver matches the same nub beside it and may open the provider "
-                     "first, and the dext's Open() then fails with kIOReturnExclusiveAccess."});
-    }
+    match_category(p, at, &out);
     if (entitlements) {
       for (const families::FamilyDefinition* family : families::all()) {
         const auto& classes = family->kernel_classes;

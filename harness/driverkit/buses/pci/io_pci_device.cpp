@@ -18,10 +18,6 @@ DEXTHIL_DEFINE_METACLASS(IOPCIDevice, IOService);
 
 namespace {
 
-// The MSI address the simulated interrupt controller listens on.
-constexpr uint64_t kMsiAddress = 0xffff'f000;
-constexpr uint32_t kMsiData = 0x4000;
-
 bool open_by_anyone(PciProvider* impl) { return impl && impl->open_client; }
 
 // Whether an access may reach the device: the provider must be open and not in the middle of a
@@ -271,17 +267,17 @@ kern_return_t IOPCIDevice::GetBusDeviceFunction(uint8_t* busNumber, uint8_t* dev
 kern_return_t IOPCIDevice::ConfigureInterrupts(uint32_t interruptType, uint32_t minVectorCount, uint32_t maxVectorCount,
                                                IOOptionBits) {
   if (!impl_) return kIOReturnNotReady;
-  if (interruptType != kIOInterruptTypePCIMessaged) return kIOReturnUnsupported;  // the models signal MSI only
-  if (minVectorCount > 1 || maxVectorCount < 1) return kIOReturnNoResources;        // single-vector MSI
-  auto& fabric = impl_->fabric();
-  const uint16_t msi = impl_->node().config.find_capability(dexthil::pcie::cfg::kCapMsi);
-  if (!msi) return kIOReturnUnsupported;
-  const auto bdf = impl_->node().bdf;
-  fabric.config_write(bdf, static_cast<uint16_t>(msi + 4), 4, static_cast<uint32_t>(kMsiAddress));
-  fabric.config_write(bdf, static_cast<uint16_t>(msi + 8), 4, 0);
-  fabric.config_write(bdf, static_cast<uint16_t>(msi + 12), 2, kMsiData);
-  fabric.config_write(bdf, static_cast<uint16_t>(msi + 2), 2, fabric.config_read(bdf, msi + 2, 2) | 1);
+  if (interruptType == kIOInterruptTypeLevel) {
+    // A Mac would switch the function to its legacy INTx; the models signal MSI only.
+    impl_->kernel().not_simulated("IOPCIDevice::ConfigureInterrupts", "legacy INTx interrupts (kIOInterruptTypeLevel)");
+    return kIOReturnUnsupported;
+  }
+  // MSI-X: the models have no MSI-X capability, so a Mac refuses it too.
+  if (interruptType != kIOInterruptTypePCIMessaged) return kIOReturnUnsupported;
+  if (minVectorCount > 1 || maxVectorCount < 1) return kIOReturnNoResources;  // single-vector MSI
+  if (!impl_->enable_msi()) return kIOReturnUnsupported;
   impl_->msi_vectors = 1;
+  impl_->interrupts_configured = true;
   return kIOReturnSuccess;
 }
 

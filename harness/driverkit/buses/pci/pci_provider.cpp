@@ -2,6 +2,8 @@
 
 #include <DriverKit/IOInterruptDispatchSource.h>
 
+#include <vector>
+
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/pcie/config_space.hpp"
 
@@ -12,6 +14,26 @@ void PciProvider::msi_received() {
   // Copy: a handler may cancel a source while we walk them.
   const util::InsertionOrderedSet<IOInterruptDispatchSource*> targets = sources;
   for (IOInterruptDispatchSource* s : targets) s->interrupt(now);
+}
+
+PciProvider::Interrupt PciProvider::interrupt_at(std::uint32_t index) const {
+  if (interrupts_configured) return index < msi_vectors ? Interrupt::kMsi : Interrupt::kNone;
+  std::vector<Interrupt> list;
+  if (node_.config.read(pcie::cfg::kInterruptPin, 1) != 0) list.push_back(Interrupt::kLegacy);
+  if (node_.config.find_capability(pcie::cfg::kCapMsi)) list.push_back(Interrupt::kMsi);
+  return index < list.size() ? list[index] : Interrupt::kNone;
+}
+
+bool PciProvider::enable_msi() {
+  const std::uint16_t msi = node_.config.find_capability(pcie::cfg::kCapMsi);
+  if (!msi) return false;
+  pcie::Fabric& f = fabric();
+  const pcie::Bdf bdf = node_.bdf;
+  f.config_write(bdf, static_cast<std::uint16_t>(msi + 4), 4, static_cast<std::uint32_t>(kMsiAddress));
+  f.config_write(bdf, static_cast<std::uint16_t>(msi + 8), 4, 0);
+  f.config_write(bdf, static_cast<std::uint16_t>(msi + 12), 2, kMsiData);
+  f.config_write(bdf, static_cast<std::uint16_t>(msi + 2), 2, f.config_read(bdf, msi + 2, 2) | 1);
+  return true;
 }
 
 int PciProvider::bar_for_memory_index(std::uint8_t memory_index) const {

@@ -23,6 +23,10 @@ class Kernel;
 
 class PciProvider {
  public:
+  // The MSI address and data the simulated interrupt controller listens for.
+  static constexpr std::uint64_t kMsiAddress = 0xffff'f000;
+  static constexpr std::uint32_t kMsiData = 0x4000;
+
   PciProvider(Kernel& kernel, platform::PciePlatform& platform, pcie::Node& node, IOPCIDevice* nub)
       : kernel_(kernel), platform_(platform), node_(node), nub_(nub) {}
 
@@ -35,6 +39,7 @@ class PciProvider {
 
   IOService* open_client = nullptr;
   std::uint32_t msi_vectors = 0;  // configured by ConfigureInterrupts
+  bool interrupts_configured = false;
   util::InsertionOrderedSet<IOInterruptDispatchSource*> sources;
   util::InsertionOrderedSet<IODMACommand*> prepared_commands;
 
@@ -47,6 +52,17 @@ class PciProvider {
 
   // The function signalled its MSI: every enabled source on vector 0 gets it.
   void msi_received();
+
+  // What interrupt `index` of the function is, as IOPCIFamily lists them: before
+  // ConfigureInterrupts the legacy INTx entry first (a function with an interrupt pin), then
+  // the default MSI vector (a function with an MSI capability); after it, the configured MSI
+  // vectors from 0. Apple's PEX8733 sample creates index 1 without ConfigureInterrupts, and
+  // public dexts that configure first use 0.
+  enum class Interrupt { kNone, kLegacy, kMsi };
+  Interrupt interrupt_at(std::uint32_t index) const;
+  // Programs the function's MSI address and data and enables MSI, as IOPCIFamily does for the
+  // vector a source uses; false for a function without the capability.
+  bool enable_msi();
 
   // The BAR a memoryIndex names (memory BARs counted in order, a 64-bit BAR once), or -1.
   int bar_for_memory_index(std::uint8_t memory_index) const;

@@ -65,6 +65,7 @@ class IODMACommand : public OSObject {
   IOService* device_ = nullptr;
   uint64_t max_address_bits_ = 64;
   IOMemoryDescriptor* memory_ = nullptr;  // retained while prepared
+  uint8_t* memory_host_ = nullptr;        // the prepared range's bytes in memory_
   uint64_t offset_ = 0;
   uint64_t length_ = 0;
   uint64_t mapping_id_ = 0;  // the kernel mapper's record of this preparation

@@ -1,6 +1,6 @@
 #pragma once
-// IOInterruptDispatchSource: a provider's interrupt (for PCI: an MSI vector set up with
-// ConfigureInterrupts) delivered as InterruptOccurred(action, count, time) on the source's queue.
+// IOInterruptDispatchSource: a provider's interrupt (for PCI: an entry of the function's
+// interrupt list, below) delivered as InterruptOccurred(action, count, time) on the source's queue.
 // `count` says how many interrupts arrived since the handler last ran; `time` is mach absolute time.
 #include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOService.h>
@@ -21,8 +21,10 @@ class IOInterruptDispatchSource : public IODispatchSource {
  public:
   static kern_return_t Create(IOService* provider, uint32_t index, IODispatchQueue* queue,
                               IOInterruptDispatchSource** source);
-  // The kind of the provider's interrupt `index`: a PCI function's vectors (after
-  // ConfigureInterrupts) are message-signalled and edge-triggered.
+  // The kind of the provider's interrupt `index`. A PCI function's list, as IOPCIFamily numbers
+  // it: before ConfigureInterrupts its legacy INTx (level) first, where it has an interrupt pin,
+  // then its MSI vector (message-signalled, edge); after ConfigureInterrupts, the vectors it set
+  // up, from 0. kIOReturnNoInterrupt past the end.
   static kern_return_t GetInterruptType(IOService* provider, uint32_t index, uint64_t* interruptType);
   void free() override;
 

@@ -5,6 +5,8 @@
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSObject.h>
 
+#include <vector>
+
 class IOMemoryMap;
 
 // CreateMapping and Map options, with DriverKit's values. The cache mode is one of four (xnu's
@@ -40,17 +42,37 @@ class IOMemoryDescriptor : public OSObject {
   static kern_return_t CreateSubMemoryDescriptor(uint64_t memoryDescriptorCreateOptions, uint64_t offset,
                                                  uint64_t length, IOMemoryDescriptor* ofDescriptor,
                                                  IOMemoryDescriptor** memory);
+  // A descriptor for the `withDescriptors` end to end, in order, which it keeps alive (xnu's
+  // IOMultiMemoryDescriptor). At most 32: the array's bound in Apple's IOMemoryDescriptor.iig.
+  static kern_return_t CreateWithMemoryDescriptors(uint64_t memoryDescriptorCreateOptions, uint32_t withDescriptorsCount,
+                                                   IOMemoryDescriptor** const withDescriptors,
+                                                   IOMemoryDescriptor** memory);
   void free() override;
 
   // Host side. Device memory (a BAR, from IOPCIDevice::_CopyDeviceMemoryWithIndex) has a bus
   // address and no host bytes: loads and stores through a mapping of it are not simulated, so
   // CreateMapping refuses it, and PrepareForDMA does too (no peer-to-peer DMA).
   static IOMemoryDescriptor* make_device_memory(uint64_t bus_address, uint64_t length);
-  bool is_device_memory() const { return host_ == nullptr && length_ != 0; }
+  bool is_device_memory() const { return device_memory_; }
+  // A buffer, or a sub-range of one, is one physically contiguous range: these are its
+  // bytes and address. A concatenation (CreateWithMemoryDescriptors) has neither; use runs().
   uint8_t* host_bytes() const { return host_; }
   uint64_t physical_address() const { return physical_; }
   uint64_t length() const { return length_; }
   uint64_t direction() const { return direction_; }
+  // [offset, offset + length) of the descriptor as the physically contiguous runs it is made
+  // of, in order, adjacent runs merged; empty when the range is out of bounds. `host` is
+  // null for device memory.
+  struct Run {
+    uint64_t physical;
+    uint8_t* host;
+    uint64_t length;
+  };
+  std::vector<Run> runs(uint64_t offset, uint64_t length) const;
+  // Copies between the descriptor's bytes from `offset` and `bytes`, across its runs; false
+  // when the range is out of bounds or has no host bytes (device memory).
+  bool read_bytes(uint64_t offset, uint64_t length, uint8_t* bytes) const;
+  bool write_bytes(uint64_t offset, uint64_t length, const uint8_t* bytes);
 
  protected:
   uint8_t* host_ = nullptr;
@@ -58,6 +80,15 @@ class IOMemoryDescriptor : public OSObject {
   uint64_t length_ = 0;
   uint64_t direction_ = kIOMemoryDirectionInOut;
   IOMemoryDescriptor* parent_ = nullptr;  // a sub-descriptor's, retained
+  bool device_memory_ = false;
+  // A concatenation's parts, retained, or a sub-range of one's single part: (descriptor,
+  // offset, length) each. Empty for a descriptor with bytes of its own.
+  struct Slice {
+    IOMemoryDescriptor* of;
+    uint64_t offset;
+    uint64_t length;
+  };
+  std::vector<Slice> slices_;
 };
 
 class IOMemoryMap : public OSObject {

@@ -15,8 +15,16 @@ struct ServiceRecord;
 }
 class IOUserClient;
 
-// A registry entry's name, as SetName takes it.
+// A registry entry's name, as SetName takes it; a property's and a registry plane's, as
+// SearchProperty takes them.
 typedef char IOServiceName[128];
+typedef char IOPropertyName[128];
+typedef char IORegistryPlaneName[128];
+
+// SearchProperty's option: look in the providers too, nearest first.
+enum {
+  kIOServiceSearchPropertyParents = 0x00000001,
+};
 
 // The name of every service's first queue, which SetDispatchQueue/CopyDispatchQueue take.
 #define kIOServiceDefaultQueueName "Default"
@@ -57,11 +65,19 @@ class IOService : public OSObject {
   kern_return_t RequireMaxBusStall(uint64_t maxBusStall);
   kern_return_t CreatePMAssertion(uint32_t assertionBits, uint64_t* assertionID, bool synced);
   kern_return_t ReleasePMAssertion(uint64_t assertionID);
-  // SetProperties merges into the registry entry's IOUserServiceProperties dictionary;
-  // CopyProperties returns the registry entry's properties: the
-  // matched personality's keys and IOUserServiceProperties.
+  // SetProperties merges into the registry entry's IOUserServiceProperties dictionary and
+  // RemoveProperty takes a key out of it (kIOReturnNotFound before anything was set).
+  // CopyProperties returns the registry entry's properties, the matched personality's keys
+  // and what SetProperties put there side by side, as current xnu's CopyProperties_Local does.
   kern_return_t SetProperties(OSDictionary* properties);
+  kern_return_t RemoveProperty(OSString* propertyName);
   kern_return_t CopyProperties(OSDictionary** properties);
+  // The registry entry's property `name` (IOUserServiceProperties is one property: its keys are
+  // inside it), else with kIOServiceSearchPropertyParents the nearest provider's in `plane`.
+  // Only the "IOService" plane has providers here; in any other, only the entry itself is
+  // searched, as xnu does for a plane name it does not know. kIOReturnNotFound if none has it.
+  kern_return_t SearchProperty(const IOPropertyName name, const IORegistryPlaneName plane, uint64_t options,
+                               OSContainer** property);
   // The service this one is attached to (its nub, or the service that Create made it below).
   IOService* GetProvider() const;
   // One dictionary per provider up the chain, nearest first, each with the keys asked for (all

@@ -1,11 +1,11 @@
 #pragma once
 #include <vector>
 
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
 // Holds a retain on each object it contains.
-class OSArray : public OSObject {
-  DEXTHIL_METACLASS(OSArray, OSObject)
+class OSArray : public OSContainer {
+  DEXTHIL_METACLASS(OSArray, OSContainer)
 
  public:
   static OSArray* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());

@@ -1,9 +1,9 @@
 #pragma once
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
 // Two shared instances; retain and release on them change nothing, as in libkern.
-class OSBoolean : public OSObject {
-  DEXTHIL_METACLASS(OSBoolean, OSObject)
+class OSBoolean : public OSContainer {
+  DEXTHIL_METACLASS(OSBoolean, OSContainer)
 
  public:
   explicit OSBoolean(bool value) : value_(value) {}

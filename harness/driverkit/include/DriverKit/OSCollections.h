@@ -1,6 +1,7 @@
 #pragma once
 #include <DriverKit/OSArray.h>
 #include <DriverKit/OSBoolean.h>
+#include <DriverKit/OSContainer.h>
 #include <DriverKit/OSData.h>
 #include <DriverKit/OSDictionary.h>
 #include <DriverKit/OSNumber.h>

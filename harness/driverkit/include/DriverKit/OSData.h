@@ -1,10 +1,10 @@
 #pragma once
 #include <vector>
 
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
-class OSData : public OSObject {
-  DEXTHIL_METACLASS(OSData, OSObject)
+class OSData : public OSContainer {
+  DEXTHIL_METACLASS(OSData, OSContainer)
 
  public:
   static OSData* withBytes(const void* bytes, std::size_t length, OSCreationSite where = OSCreationSite::current());

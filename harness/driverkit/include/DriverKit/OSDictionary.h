@@ -3,13 +3,13 @@
 #include <utility>
 #include <vector>
 
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
 class OSString;
 
 // String keys to retained objects, kept in insertion order (so iteration is deterministic).
-class OSDictionary : public OSObject {
-  DEXTHIL_METACLASS(OSDictionary, OSObject)
+class OSDictionary : public OSContainer {
+  DEXTHIL_METACLASS(OSDictionary, OSContainer)
 
  public:
   static OSDictionary* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());

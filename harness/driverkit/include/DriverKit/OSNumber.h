@@ -1,8 +1,8 @@
 #pragma once
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
-class OSNumber : public OSObject {
-  DEXTHIL_METACLASS(OSNumber, OSObject)
+class OSNumber : public OSContainer {
+  DEXTHIL_METACLASS(OSNumber, OSContainer)
 
  public:
   // The value is kept to `numberOfBits` (8, 16, 32 or 64) bits, as OSNumber does.

@@ -2,10 +2,10 @@
 #include <cstring>
 #include <string>
 
-#include <DriverKit/OSObject.h>
+#include <DriverKit/OSContainer.h>
 
-class OSString : public OSObject {
-  DEXTHIL_METACLASS(OSString, OSObject)
+class OSString : public OSContainer {
+  DEXTHIL_METACLASS(OSString, OSContainer)
 
  public:
   static OSString* withCString(const char* cString, OSCreationSite where = OSCreationSite::current());

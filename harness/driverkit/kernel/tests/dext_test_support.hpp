@@ -21,14 +21,14 @@ inline const ServiceRecord* last_service(const Kernel& kernel) {
   return all.empty() ? nullptr : all.back();
 }
 
-// The number the service published under `key` (in its registry entry's IOUserServiceProperties,
-// as ioreg shows a dext's properties), or all ones when there is none.
+// The number the service published under `key` (kept in its registry entry's
+// IOUserServiceProperties; CopyProperties lifts those keys to the top level), or all ones when
+// there is none.
 inline std::uint64_t published_number(const ServiceRecord* rec, const char* key) {
   if (!rec || !rec->service) return ~0ull;
   OSDictionary* props = nullptr;
   rec->service->CopyProperties(&props);
-  const OSDictionary* user = OSDynamicCast(OSDictionary, props->getObject("IOUserServiceProperties"));
-  const OSNumber* n = user ? OSDynamicCast(OSNumber, user->getObject(key)) : nullptr;
+  const OSNumber* n = OSDynamicCast(OSNumber, props->getObject(key));
   const std::uint64_t value = n ? n->unsigned64BitValue() : ~0ull;
   props->release();
   return value;

@@ -68,6 +68,21 @@ struct DextMachine {
   bool loaded = false;
 };
 
+// A kernel with the PCI bus on a bare machine and no dext loaded: for calling the kernel's
+// classes directly, as a dext would.
+struct BareKernel {
+  explicit BareKernel(const std::string& topology)
+      : m(topology), checkers(monitor, m.findings, m.sim.trace()), kernel(m.sim, m.memory, m.buffers, monitor) {
+    kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
+  }
+  IOPCIDevice* pci(const char* location = "dev") { return OSDynamicCast(IOPCIDevice, kernel.nub(location)->object); }
+
+  pcie::testing::Machine m;
+  monitor::Monitor monitor;
+  checks::DriverKitCheckers checkers;
+  Kernel kernel;
+};
+
 TEST(DriverKitKernel, CorrectDriverStartsTransfersAndStopsCleanly) {
   DextMachine d("");
   d.run_for(5 * sim::kMillisecond);
@@ -175,6 +190,29 @@ TEST(DriverKitKernel, DriverPowerRequestsOverrideAndBusStallReachTheKernel) {
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
 
+TEST(DriverKitKernel, ASyncedPMAssertionIsRefusedOnceTheSleepCannotBeStopped) {
+  // Apple's CreatePMAssertion documentation: `synced` takes only the CPU bit, and is refused with
+  // kIOReturnBusy (nothing created) while an irreversible sleep is under way; unsynced ones are not.
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  IOService* service = d.service()->service;
+  uint64_t id = 0;
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionForceFullWakeupBit, &id, true), kIOReturnBadArgument);
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionForceFullWakeupBit, &id, false), kIOReturnSuccess);
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionCPUBit, &id, true), kIOReturnSuccess);
+  EXPECT_EQ(service->ReleasePMAssertion(id), kIOReturnSuccess);
+  d.kernel.system_sleep();
+  id = 0;
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionCPUBit, &id, true), kIOReturnBusy);
+  EXPECT_EQ(id, 0u);
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionCPUBit, &id, false), kIOReturnSuccess);
+  EXPECT_NE(id, 0u);
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.service()->power, PowerState::kOff);  // the unsynced assertion did not stop the sleep
+  d.kernel.system_wake();
+  EXPECT_EQ(service->CreatePMAssertion(kIOServicePMAssertionCPUBit, &id, true), kIOReturnSuccess);
+}
+
 TEST(DriverKitKernel, PowerRequestsBeforeJoiningThePowerTree) {
   // Start is waiting for its first register read (500 ns): the service joins the tree after it.
   DextMachine d("");
@@ -265,12 +303,8 @@ TEST(DriverKitKernel, WithoutAMapperA32BitDmaCommandIsBounced) {
 TEST(DriverKitKernel, ABounceBufferIsCopiedInAtPrepareAndBackAtCompleteAndPerformOperationSeesIt) {
   // IODMACommand by hand on a function without an IOMMU: PerformOperation reads and writes what the
   // device sees (the bounce buffer), CompleteDMA copies the device's bytes back (xnu's IODMACommand).
-  pcie::testing::Machine m("direct-no-iommu");
-  monitor::Monitor monitor;
-  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
-  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
-  auto* pci = OSDynamicCast(IOPCIDevice, kernel.nub("dev")->object);
+  BareKernel bare("direct-no-iommu");
+  IOPCIDevice* pci = bare.pci();
   ASSERT_NE(pci, nullptr);
   IOBufferMemoryDescriptor* buffer = nullptr;
   ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 64, 0, &buffer), kIOReturnSuccess);
@@ -285,9 +319,9 @@ TEST(DriverKitKernel, ABounceBufferIsCopiedInAtPrepareAndBackAtCompleteAndPerfor
   ASSERT_EQ(command->PrepareForDMA(0, buffer, 0, 64, &flags, &count, &segment), kIOReturnSuccess);
   EXPECT_EQ(segment.address, Kernel::kBouncePoolBase);
   // Copied in at PrepareForDMA, since the device may read it.
-  EXPECT_EQ(m.memory.read_u64(segment.address), 0xABABABABABABABABu);
+  EXPECT_EQ(bare.m.memory.read_u64(segment.address), 0xABABABABABABABABu);
   // The device writes the bounce buffer; the CPU sees it through PerformOperation only.
-  m.memory.write_u64(segment.address, 0x1122334455667788u);
+  bare.m.memory.write_u64(segment.address, 0x1122334455667788u);
   IOBufferMemoryDescriptor* scratch = nullptr;
   ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 8, 0, &scratch), kIOReturnSuccess);
   EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionRead, 0, 8, 0, scratch), kIOReturnSuccess);
@@ -296,7 +330,7 @@ TEST(DriverKitKernel, ABounceBufferIsCopiedInAtPrepareAndBackAtCompleteAndPerfor
   EXPECT_EQ(seen, 0x1122334455667788u);
   EXPECT_EQ(buffer->host_bytes()[0], 0xAB);  // not yet in the driver's buffer
   EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionZero, 8, 8, 0, nullptr), kIOReturnSuccess);
-  EXPECT_EQ(m.memory.read_u64(segment.address + 8), 0u);
+  EXPECT_EQ(bare.m.memory.read_u64(segment.address + 8), 0u);
   EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionRead | kIODMACommandPerformOperationOptionWrite,
                                       0, 8, 0, scratch),
             kIOReturnBadArgument);
@@ -309,8 +343,8 @@ TEST(DriverKitKernel, ABounceBufferIsCopiedInAtPrepareAndBackAtCompleteAndPerfor
   command->release();
   scratch->release();
   buffer->release();
-  ASSERT_EQ(m.findings.all().size(), 1u);
-  EXPECT_EQ(m.findings.all()[0].check, "dma.bounce");
+  ASSERT_EQ(bare.m.findings.all().size(), 1u);
+  EXPECT_EQ(bare.m.findings.all()[0].check, "dma.bounce");
 }
 
 TEST(DriverKitKernel, WithoutAMapperA64BitDriverDmasToPhysicalAddresses) {
@@ -361,7 +395,8 @@ TEST(DriverKitKernel, PropertiesMergeIntoIOUserServicePropertiesOfTheRegistryEnt
   extra->release();
   EXPECT_EQ(d.property("Extra"), 1u);
   EXPECT_EQ(d.property("TransfersOK"), 2u);
-  // CopyProperties is the registry entry: the personality's keys beside IOUserServiceProperties.
+  // CopyProperties is the registry entry with IOUserServiceProperties' keys lifted beside the
+  // personality's, and that dictionary itself gone (xnu's CopyProperties_Local).
   OSDictionary* props = nullptr;
   ASSERT_EQ(service->CopyProperties(&props), kIOReturnSuccess);
   auto text = [props](const char* key) {
@@ -371,9 +406,47 @@ TEST(DriverKitKernel, PropertiesMergeIntoIOUserServicePropertiesOfTheRegistryEnt
   EXPECT_EQ(text("IOUserClass"), "TestdevDriver");
   EXPECT_EQ(text("IOProviderClass"), "IOPCIDevice");
   EXPECT_EQ(text("IOClass"), "IOUserService");
-  EXPECT_EQ(props->getObject("TransfersOK"), nullptr);  // a dext's own keys are one level down
-  EXPECT_NE(OSDynamicCast(OSDictionary, props->getObject("IOUserServiceProperties")), nullptr);
+  EXPECT_NE(OSDynamicCast(OSNumber, props->getObject("TransfersOK")), nullptr);
+  EXPECT_EQ(props->getObject("IOUserServiceProperties"), nullptr);
   props->release();
+  // RemoveProperty takes a key out of IOUserServiceProperties (xnu's RemoveProperty_Impl); no
+  // name at all is kIOReturnUnsupported.
+  OSString* name = OSString::withCString("Extra");
+  EXPECT_EQ(service->RemoveProperty(name), kIOReturnSuccess);
+  name->release();
+  EXPECT_EQ(d.property("Extra"), ~0ull);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_EQ(service->RemoveProperty(nullptr), kIOReturnUnsupported);
+}
+
+TEST(DriverKitKernel, SearchPropertyLooksAtTheEntryThenUpTheServicePlane) {
+  DextMachine d("");
+  d.run_for(5 * sim::kMillisecond);
+  IOService* service = d.service()->service;
+  OSContainer* found = nullptr;
+  // The entry's own properties: a personality key is found; a key the dext set is inside the
+  // IOUserServiceProperties property, not one of the entry's own (xnu's copyProperty).
+  ASSERT_EQ(service->SearchProperty("IOUserClass", "IOService", 0, &found), kIOReturnSuccess);
+  ASSERT_NE(OSDynamicCast(OSString, found), nullptr);
+  EXPECT_TRUE(OSDynamicCast(OSString, found)->isEqualTo("TestdevDriver"));
+  found->release();
+  EXPECT_EQ(service->SearchProperty("TransfersOK", "IOService", kIOServiceSearchPropertyParents, &found),
+            kIOReturnNotFound);
+  ASSERT_EQ(service->SearchProperty("IOUserServiceProperties", "IOService", 0, &found), kIOReturnSuccess);
+  EXPECT_NE(OSDynamicCast(OSDictionary, found), nullptr);
+  found->release();
+  // A provider's property only with kIOServiceSearchPropertyParents, and only up the IOService
+  // plane: another plane name finds only the entry's own.
+  EXPECT_EQ(service->SearchProperty("vendor-id", "IOService", 0, &found), kIOReturnNotFound);
+  EXPECT_EQ(found, nullptr);
+  ASSERT_EQ(service->SearchProperty("vendor-id", "IOService", kIOServiceSearchPropertyParents, &found),
+            kIOReturnSuccess);
+  ASSERT_NE(OSDynamicCast(OSNumber, found), nullptr);
+  EXPECT_EQ(OSDynamicCast(OSNumber, found)->unsigned64BitValue(), 0x1234u);
+  found->release();
+  EXPECT_EQ(service->SearchProperty("vendor-id", "IOService:/IOResources/Nothing", kIOServiceSearchPropertyParents,
+                                    &found),
+            kIOReturnNotFound);
 }
 
 TEST(DriverKitKernel, AServiceSeesItsProviderAndTheProvidersProperties) {
@@ -476,10 +549,151 @@ TEST(DriverKitKernel, DeviceMemoryIsCopiedForTheClientThatOpenedTheDevice) {
   bar->GetLength(&length);
   EXPECT_EQ(length, d.m.node("dev").bars[0].size);
   EXPECT_TRUE(bar->is_device_memory());
-  // Loads and stores through a mapping of a BAR are not simulated: mapping it is refused.
+  // Loads and stores through a mapping of a BAR are not simulated: mapping it is refused, and
+  // the run says so rather than let the dext's error path pass for its Mac behaviour.
   IOMemoryMap* map = nullptr;
+  EXPECT_TRUE(d.with_check("dext.not-simulated").empty()) << d.all_findings();
   EXPECT_EQ(bar->CreateMapping(0, 0, 0, 0, 0, &map), kIOReturnUnsupported);
+  auto found = d.with_check("dext.not-simulated");
+  ASSERT_EQ(found.size(), 1u) << d.all_findings();
+  EXPECT_EQ(found[0].what,
+            "IOMemoryDescriptor::CreateMapping from the harness asked for a CPU mapping of device memory (a BAR), "
+            "which dexthil does not simulate yet; it returned kIOReturnUnsupported");
   bar->release();
+}
+
+TEST(DriverKitKernel, InterruptIndicesFollowIOPCIFamilysList) {
+  // Before ConfigureInterrupts a function lists its legacy INTx first (it has an interrupt pin),
+  // then its MSI vector; after it, the configured vectors from 0.
+  BareKernel bare("direct");
+  IOPCIDevice* pci = bare.pci();
+  ASSERT_NE(pci, nullptr);
+  uint64_t type = ~0ull;
+  ASSERT_EQ(IOInterruptDispatchSource::GetInterruptType(pci, 0, &type), kIOReturnSuccess);
+  EXPECT_EQ(type, uint64_t{kIOInterruptTypeLevel});
+  ASSERT_EQ(IOInterruptDispatchSource::GetInterruptType(pci, 1, &type), kIOReturnSuccess);
+  EXPECT_EQ(type, uint64_t{kIOInterruptTypePCIMessaged | kIOInterruptTypeEdge});
+  EXPECT_EQ(IOInterruptDispatchSource::GetInterruptType(pci, 2, &type), kIOReturnNoInterrupt);
+  // INTx is not simulated (the models signal MSI only): refused, and said.
+  IODispatchQueue* queue = nullptr;
+  ASSERT_EQ(IODispatchQueue::Create("Test", 0, 0, &queue), kIOReturnSuccess);
+  IOInterruptDispatchSource* source = nullptr;
+  EXPECT_EQ(IOInterruptDispatchSource::Create(pci, 0, queue, &source), kIOReturnUnsupported);
+  auto refused = testing::findings_with_check(bare.m.findings, "dext.not-simulated");
+  ASSERT_EQ(refused.size(), 1u) << testing::findings_text(bare.m.findings);
+  EXPECT_NE(refused[0].what.find("the legacy INTx interrupt (index 0)"), std::string::npos) << refused[0].what;
+  // The function has no MSI-X capability, so MSI-X is refused as on a Mac, without a finding;
+  // a switch to INTx would work on a Mac and is not simulated.
+  EXPECT_EQ(pci->ConfigureInterrupts(kIOInterruptTypePCIMessagedX, 1, 1, 0), kIOReturnUnsupported);
+  EXPECT_EQ(testing::findings_with_check(bare.m.findings, "dext.not-simulated").size(), 1u);
+  EXPECT_EQ(pci->ConfigureInterrupts(kIOInterruptTypeLevel, 1, 1, 0), kIOReturnUnsupported);
+  EXPECT_EQ(testing::findings_with_check(bare.m.findings, "dext.not-simulated").size(), 2u);
+  ASSERT_EQ(pci->ConfigureInterrupts(kIOInterruptTypePCIMessaged, 1, 1, 0), kIOReturnSuccess);
+  ASSERT_EQ(IOInterruptDispatchSource::GetInterruptType(pci, 0, &type), kIOReturnSuccess);
+  EXPECT_EQ(type, uint64_t{kIOInterruptTypePCIMessaged | kIOInterruptTypeEdge});
+  EXPECT_EQ(IOInterruptDispatchSource::GetInterruptType(pci, 1, &type), kIOReturnNoInterrupt);
+  queue->release();
+}
+
+TEST(DriverKitKernel, ADriverWithoutConfigureInterruptsFindsTheMsiAtIndex1) {
+  // As Apple's PEX8733 sample and litepcie do: no ConfigureInterrupts, the MSI vector after the
+  // INTx entry; IOPCIFamily sets the vector up, and the transfers' interrupts arrive on it.
+  DextMachine d("default-msi");
+  d.run_for(5 * sim::kMillisecond);
+  EXPECT_EQ(d.property("InterruptIndex"), 1u);
+  EXPECT_EQ(d.property("Interrupts"), 2u);
+  EXPECT_EQ(d.property("TransfersOK"), 2u);
+  EXPECT_EQ(d.device.msis_sent(), 2u);
+  EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
+}
+
+TEST(DriverKitKernel, AConcatenationOfDescriptorsIsItsPartsEndToEnd) {
+  BareKernel bare("direct-no-iommu");
+  IOPCIDevice* pci = bare.pci();
+  ASSERT_NE(pci, nullptr);
+  IOBufferMemoryDescriptor* a = nullptr;
+  IOBufferMemoryDescriptor* b = nullptr;
+  ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 64, 0, &a), kIOReturnSuccess);
+  ASSERT_EQ(IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, 32, 0, &b), kIOReturnSuccess);
+  std::memset(a->host_bytes(), 0xAA, 64);
+  std::memset(b->host_bytes(), 0xBB, 32);
+  // xnu's CreateWithMemoryDescriptors_Impl refuses no array, no count, a null entry and options
+  // beyond the direction; the iig declaration carries at most 32.
+  IOMemoryDescriptor* parts[33] = {a, b};
+  IOMemoryDescriptor* both = nullptr;
+  EXPECT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 2, nullptr, &both),
+            kIOReturnBadArgument);
+  EXPECT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 0, parts, &both),
+            kIOReturnBadArgument);
+  EXPECT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 3, parts, &both),
+            kIOReturnBadArgument);
+  EXPECT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDisableCopyOnWrite, 2, parts, &both),
+            kIOReturnBadArgument);
+  for (auto& p : parts) p = a;
+  EXPECT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 33, parts, &both),
+            kIOReturnBadArgument);
+  parts[1] = b;
+  ASSERT_EQ(IOMemoryDescriptor::CreateWithMemoryDescriptors(kIOMemoryDirectionInOut, 2, parts, &both),
+            kIOReturnSuccess);
+  uint64_t length = 0;
+  both->GetLength(&length);
+  EXPECT_EQ(length, 96u);
+  // Two buffers, two physical runs: the 64 bytes of a, then the 32 of b.
+  auto runs = both->runs(0, 96);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].physical, a->physical_address());
+  EXPECT_EQ(runs[0].length, 64u);
+  EXPECT_EQ(runs[1].physical, b->physical_address());
+  EXPECT_EQ(runs[1].length, 32u);
+  // Bytes across the seam, as an application's mapping of it reads them.
+  uint8_t seam[8] = {};
+  ASSERT_TRUE(both->read_bytes(60, 8, seam));
+  EXPECT_EQ(std::vector<uint8_t>(seam, seam + 8), (std::vector<uint8_t>{0xAA, 0xAA, 0xAA, 0xAA, 0xBB, 0xBB, 0xBB, 0xBB}));
+  EXPECT_FALSE(both->read_bytes(90, 8, seam));
+  // A sub-range of it spans both too; one that lies in b alone is one run and maps.
+  IOMemoryDescriptor* across = nullptr;
+  ASSERT_EQ(IOMemoryDescriptor::CreateSubMemoryDescriptor(kIOMemoryDirectionInOut, 62, 4, both, &across),
+            kIOReturnSuccess);
+  ASSERT_TRUE(across->read_bytes(0, 4, seam));
+  EXPECT_EQ(std::vector<uint8_t>(seam, seam + 4), (std::vector<uint8_t>{0xAA, 0xAA, 0xBB, 0xBB}));
+  IOMemoryMap* map = nullptr;
+  ASSERT_EQ(both->CreateMapping(0, 0, 64, 32, 0, &map), kIOReturnSuccess);
+  EXPECT_EQ(map->GetAddress(), reinterpret_cast<uint64_t>(b->host_bytes()));
+  map->release();
+  // One CPU mapping or one DMA mapping over both buffers is not simulated yet: refused, and said.
+  EXPECT_EQ(across->CreateMapping(0, 0, 0, 0, 0, &map), kIOReturnUnsupported);
+  IODMACommandSpecification spec{};
+  spec.maxAddressBits = 64;
+  IODMACommand* command = nullptr;
+  ASSERT_EQ(IODMACommand::Create(pci, 0, &spec, &command), kIOReturnSuccess);
+  uint64_t flags = 0;
+  uint32_t count = 4;
+  IOAddressSegment segments[4] = {};
+  EXPECT_EQ(command->PrepareForDMA(0, both, 0, 0, &flags, &count, segments), kIOReturnUnsupported);
+  auto refused = testing::findings_with_check(bare.m.findings, "dext.not-simulated");
+  ASSERT_EQ(refused.size(), 2u) << testing::findings_text(bare.m.findings);
+  EXPECT_NE(refused[0].what.find("one CPU mapping over 2 separate buffers"), std::string::npos) << refused[0].what;
+  EXPECT_NE(refused[1].what.find("IODMACommand::PrepareForDMA"), std::string::npos) << refused[1].what;
+  EXPECT_TRUE(testing::findings_with_check(bare.m.findings, "dma.prepare-failed").empty());
+  // As PerformOperation's data, it is read and written across the seam.
+  count = 1;
+  ASSERT_EQ(command->PrepareForDMA(0, a, 0, 64, &flags, &count, segments), kIOReturnSuccess);
+  EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionWrite, 0, 8, 60, both), kIOReturnSuccess);
+  EXPECT_EQ(bare.m.memory.read_u64(segments[0].address), 0xBBBBBBBBAAAAAAAAu);
+  bare.m.memory.write_u64(segments[0].address, 0x1111111111111111u);
+  EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionRead, 0, 8, 60, both), kIOReturnSuccess);
+  EXPECT_EQ(b->host_bytes()[3], 0x11);
+  EXPECT_EQ(b->host_bytes()[4], 0xBB);
+  EXPECT_EQ(command->PerformOperation(kIODMACommandPerformOperationOptionRead, 0, 8, 92, both), kIOReturnUnderrun);
+  EXPECT_EQ(command->CompleteDMA(0), kIOReturnSuccess);
+  command->release();
+  across->release();
+  // The concatenation keeps its parts alive after the caller lets go of them.
+  a->release();
+  b->release();
+  ASSERT_TRUE(both->read_bytes(0, 1, seam));
+  EXPECT_EQ(seam[0], 0x11);
+  both->release();
 }
 
 TEST(DriverKitKernel, AnUncaughtExceptionCrashesTheDextNotTheHarness) {
@@ -1143,18 +1357,14 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
   const auto path = std::filesystem::temp_directory_path() / "dexthil-no-match-Info.plist";
   std::ofstream(path) << plist;
 
-  pcie::testing::Machine m("direct");
-  monitor::Monitor monitor;
-  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
-  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
+  BareKernel bare("direct");
   std::string error;
-  ASSERT_TRUE(kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
-  kernel.start_matching();
-  m.sim.run_until(5 * sim::kMillisecond);
-  EXPECT_TRUE(kernel.services().empty());
-  ASSERT_EQ(m.findings.all().size(), 1u);
-  const checks::Finding& f = m.findings.all()[0];
+  ASSERT_TRUE(bare.kernel.load_dext(dext_library("TestdevDriver"), path.string(), &error)) << error;
+  bare.kernel.start_matching();
+  bare.m.sim.run_until(5 * sim::kMillisecond);
+  EXPECT_TRUE(bare.kernel.services().empty());
+  ASSERT_EQ(bare.m.findings.all().size(), 1u);
+  const checks::Finding& f = bare.m.findings.all()[0];
   EXPECT_EQ(f.check, "dext.no-match");
   EXPECT_EQ(f.what, "org.dexthil.TestdevDriver matched nothing: the kernel started none of its personalities");
   EXPECT_EQ(f.why.rfind("Closest: personality \"TestdevDriver\" against dev (1234:5678, 01:00.0): IOPCIPrimaryMatch "
@@ -1166,26 +1376,18 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
 }
 
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
-  pcie::testing::Machine m("direct");
-  monitor::Monitor monitor;
-  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
-  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
+  BareKernel bare("direct");
   std::string error;
-  EXPECT_FALSE(kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
+  EXPECT_FALSE(bare.kernel.load_dext("/nonexistent/libX.so", "dexts/testdev/Info.plist", &error));
   EXPECT_EQ(error.rfind("/nonexistent/libX.so: error: cannot load the dext: ", 0), 0u) << error;
-  EXPECT_FALSE(kernel.load_dext(dext_library("TestdevDriver"), "fixtures/plists/lsi-mpt.plist", &error));
+  EXPECT_FALSE(bare.kernel.load_dext(dext_library("TestdevDriver"), "fixtures/plists/lsi-mpt.plist", &error));
   EXPECT_NE(error.find("IOKitPersonalities.LSIMPT.IOUserClass: class 'LSIMPT' is not in"), std::string::npos) << error;
 }
 
 TEST(DriverKitKernel, MachAbsoluteTimeUsesTheAppleSiliconTimebase) {
-  pcie::testing::Machine m("direct");
-  monitor::Monitor monitor;
-  checks::DriverKitCheckers checkers(monitor, m.findings, m.sim.trace());
-  Kernel kernel(m.sim, m.memory, m.buffers, monitor);
-  kernel.add_bus(std::make_unique<PciBus>(kernel, *m.platform));
-  m.sim.run_until(3 * sim::kMillisecond);
-  EXPECT_EQ(kernel.mach_ticks(), 72'000u);  // 24 MHz
+  BareKernel bare("direct");
+  bare.m.sim.run_until(3 * sim::kMillisecond);
+  EXPECT_EQ(bare.kernel.mach_ticks(), 72'000u);  // 24 MHz
   mach_timebase_info_data_t tb;
   mach_timebase_info(&tb);
   EXPECT_EQ(tb.numer, 125u);

@@ -116,8 +116,11 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   ASSERT_NE(m.service(), nullptr);
   EXPECT_EQ(m.property("PageSize"), 16384u);  // Apple silicon's pages
   EXPECT_EQ(m.property("LocksOK"), 1u);
-  EXPECT_EQ(m.property("MemoryOK"), 1u);
-  EXPECT_EQ(m.property("TimerArgsOK"), 1u);  // WakeAtTime's clock check and disarm, WakeupWithOptions' options  // Map, sub-descriptors, cache modes, OSData without a copy
+  EXPECT_EQ(m.property("MemoryOK"), 1u);  // Map, sub-descriptors, cache modes, OSData without a copy
+  EXPECT_EQ(m.property("ConcatLength"), 128u);  // CreateWithMemoryDescriptors of 100 and 28 bytes; its tail maps
+  EXPECT_EQ(m.property("SearchOK"), 1u);        // SearchProperty finds the entry's IOUserClass, not a missing key
+  EXPECT_EQ(m.property("RemoveOK"), 1u);        // RemoveProperty takes a key SetProperties put there
+  EXPECT_EQ(m.property("TimerArgsOK"), 1u);  // WakeAtTime's clock check and disarm, WakeupWithOptions' options
   EXPECT_EQ(m.property("HelpersOK"), 1u);  // OSSwap, err_get_*, TARGET_OS_DRIVERKIT, a C source
   // The 1 ms timer on kIOTimerClockMonotonicRaw fired once, on time, and its handler then waited
   // 1 ms for the lock the Worker queue held across a 2 ms IOSleep.

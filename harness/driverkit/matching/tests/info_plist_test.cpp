@@ -237,6 +237,39 @@ TEST(Lint, TheFieldsMistakesAreEachNamed) {
                                                                    "plist.missing-key", "plist.missing-key"}));
 }
 
+TEST(Lint, IOMatchCategoryOnUsbIsAFindingOnlyWhereASystemClassDriverMatchesToo) {
+  // Apple's vendor-specific USB sample puts IOMatchCategory on a device matched by its IDs and on
+  // an interface; Darwin leaves vendor-specific devices (class 255) to their driver. A standard
+  // class (here HID, 3) has a system driver matching the same nub.
+  auto usb = [](const char* name, const char* provider) {
+    Personality p;
+    p.name = name;
+    p.io_class = "IOUserService";
+    p.provider_class = provider;
+    p.user_class = "Driver";
+    p.user_server_name = "org.example.usb";
+    p.match_category = "org.example.usb";
+    p.usb_keys["idVendor"] = {0x045E, false};
+    return p;
+  };
+  DextInfo info;
+  info.bundle_id = "org.example.usb";
+  info.personalities.push_back(usb("ByIds", "IOUSBHostDevice"));
+  info.personalities.push_back(usb("VendorInterface", "IOUSBHostInterface"));
+  info.personalities.back().usb_keys["bInterfaceClass"] = {255, false};
+  info.personalities.push_back(usb("HidInterface", "IOUSBHostInterface"));
+  info.personalities.back().usb_keys["bInterfaceClass"] = {3, false};
+  info.personalities.push_back(usb("CompositeDevice", "IOUSBHostDevice"));
+  info.personalities.back().usb_keys["bDeviceClass"] = {0, false};
+  const auto findings = lint(info, nullptr);
+  ASSERT_EQ(rules(findings), (std::vector<std::string>{"plist.match-category", "plist.match-category"}));
+  EXPECT_EQ(findings[0].where, "IOKitPersonalities.HidInterface.IOMatchCategory");
+  EXPECT_EQ(findings[0].what,
+            "IOMatchCategory \"org.example.usb\" on a personality matching IOUSBHostInterface of bInterfaceClass 3");
+  EXPECT_NE(findings[0].why.find("has a system class driver of its own"), std::string::npos) << findings[0].why;
+  EXPECT_EQ(findings[1].where, "IOKitPersonalities.CompositeDevice.IOMatchCategory");
+}
+
 TEST(Lint, BuildSettingsAreExpandedBeforeTheRulesJudge) {
   // Without the settings, each reference is a finding and the names it left empty are too.
   std::string error;
