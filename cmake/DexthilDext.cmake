@@ -17,8 +17,9 @@
 #    lacks) against the harness's DriverKit headers, as Xcode compiles a dext: C++ as gnu++20,
 #    C (.c in SOURCES) as gnu17, and CXX_SOURCES as C++ whatever their extension (a .c file
 #    whose type in an Xcode project is C++), Xcode's default warnings (warnings, not errors, unless
-#    WARNINGS_AS_ERRORS), TARGET_OS_DRIVERKIT defined and __builtin_available(driverkit ...)
-#    accepted (<dexthil_dext_prelude.h> is included first);
+#    WARNINGS_AS_ERRORS), __APPLE__ and __MACH__ defined and __linux__ not, TARGET_OS_DRIVERKIT
+#    defined and __builtin_available(driverkit ...) accepted (<dexthil_dext_prelude.h> is
+#    included first);
 #  - links lib<NAME>.so against the blocks runtime (libblocksruntime-dev); DriverKit itself is resolved when the
 #    harness loads the dext, as on macOS;
 #  - writes the bundle's Info.plist with its build settings ($(NAME), ${NAME}) expanded, as Xcode
@@ -48,6 +49,12 @@ set(DEXTHIL_DEXT_WARNINGS -Wno-trigraphs -Wno-missing-field-initializers -Wno-mi
   -Wno-conversion -Wconstant-conversion -Wint-conversion -Wbool-conversion -Wenum-conversion -Wno-float-conversion
   -Wnon-literal-null-conversion -Wshorten-64-to-32 -Wno-newline-eof -Wdeprecated-declarations -Winvalid-offsetof
   -Wno-sign-conversion -Winfinite-recursion -Wmove -Wcomma -Wrange-loop-analysis)
+
+# The target's predefined macros as Apple's clang sets them for a dext: __APPLE__ and __MACH__,
+# and none of Linux's, so code (and libraries a dext embeds) that picks its platform with
+# #ifdef __APPLE__ takes the macOS path, as it does in Xcode. The host's C and C++ headers only
+# choose how to name the current thread by __linux__, which no dext header depends on.
+set(DEXTHIL_DEXT_TARGET_MACROS -D__APPLE__=1 -D__MACH__=1 -U__linux__ -U__linux -Ulinux -U__gnu_linux__)
 
 function(dexthil_add_dext name)
   cmake_parse_arguments(D "NO_LINT;WARNINGS_AS_ERRORS" "PLIST;ENTITLEMENTS"
@@ -87,7 +94,7 @@ function(dexthil_add_dext name)
     list(APPEND all_sources ${gen}/${base}.iig.cpp)
   endforeach()
 
-  set(common_flags -fblocks -fPIC -O1 -g ${DEXTHIL_DEXT_WARNINGS}
+  set(common_flags -fblocks -fPIC -O1 -g ${DEXTHIL_DEXT_WARNINGS} ${DEXTHIL_DEXT_TARGET_MACROS}
                    -include dexthil_dext_prelude.h
                    -I${gen} -I${CMAKE_CURRENT_SOURCE_DIR} -I${DEXTHIL_DRIVERKIT_INCLUDE_DIR})
   if(D_WARNINGS_AS_ERRORS)

@@ -1,8 +1,14 @@
 #include "harness/driverkit/kernel/class_registry.hpp"
 
 #include <dlfcn.h>
+#include <execinfo.h>
+#include <fcntl.h>
 #include <link.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 
 #include <atomic>
 #include <filesystem>
@@ -11,7 +17,9 @@
 
 #include <DriverKit/IORPC.h>
 
+#include "harness/driverkit/kernel/crash_report.hpp"
 #include "harness/driverkit/runtime/fault_guard.hpp"
+#include "harness/util/hex.hpp"
 
 namespace dexthil::driverkit {
 
@@ -56,7 +64,71 @@ bool locate(const std::string& loaded_as, DextLibraryInfo* info) {
   return search.found;
 }
 
+// In the child of probe_initializers: where the crash happened, into the pipe, then the signal's
+// default action.
+int g_probe_pipe = -1;
+void probe_crashed(int signal) {
+  void* frames[32];
+  const int n = backtrace(frames, 32);
+  backtrace_symbols_fd(frames, n, g_probe_pipe);
+  ::signal(signal, SIG_DFL);
+  raise(signal);
+}
+
+// A dext's static initializers run when its library is loaded, which on a Mac is the dext
+// process starting. One that crashes would take the harness down with it, so they run first in
+// a child process: a crash there is the dext's, reported as a load error with the signal and
+// where it happened. The child's output is dropped (the real load prints it).
+bool probe_initializers(const std::string& file, const std::string& shown_as, std::string* error) {
+  int fds[2];
+  if (pipe(fds) != 0) return true;  // cannot probe: load as before
+  const pid_t child = fork();
+  if (child < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return true;
+  }
+  if (child == 0) {
+    close(fds[0]);
+    g_probe_pipe = fds[1];
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+    }
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) ::signal(sig, probe_crashed);
+    dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    _exit(0);  // a failed dlopen is reported by the real load, with dlerror's text
+  }
+  close(fds[1]);
+  std::string where;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) where.append(buffer, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFSIGNALED(status)) return true;
+  // backtrace_symbols_fd's lines are "file(+0xOFFSET)[0xADDRESS]": the dext's own frames, in order.
+  std::vector<std::uintptr_t> offsets;
+  for (std::size_t at = 0; (at = where.find(file + "(+0x", at)) != std::string::npos; ++at) {
+    offsets.push_back(std::stoull(where.substr(at + file.size() + 2), nullptr, 16));
+  }
+  const std::map<std::uintptr_t, std::string> named = addr2line(file, offsets);
+  std::string frames;
+  for (std::uintptr_t o : offsets) {
+    auto it = named.find(o);
+    frames += "\n  " + (it != named.end() ? it->second + " " : std::string()) + "(" +
+              std::filesystem::path(shown_as).filename().string() + "+" + util::hex(o) + ")";
+  }
+  *error = shown_as + ": error: the dext crashed while loading: " + fault_guard::signal_name(WTERMSIG(status)) +
+           " in its static initializers, which run as its process starts, before any DriverKit call; on a Mac the "
+           "process would die at launch" + (frames.empty() ? std::string(".") : ", in:" + frames);
+  return false;
+}
+
 std::optional<std::vector<DextClass>> load(const std::string& file, const std::string& shown_as, std::string* error) {
+  if (!probe_initializers(file, shown_as, error)) return std::nullopt;
   Registry& r = registry();
   std::vector<DextClass> registered;
   r.loading = &registered;

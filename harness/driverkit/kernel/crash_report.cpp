@@ -29,25 +29,6 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// addr2line over one library's offsets: "function at file:line" each, or nothing when binutils'
-// addr2line is missing or the library has no debug information.
-std::map<std::uintptr_t, std::string> addr2line(const std::string& library, const std::vector<std::uintptr_t>& offsets) {
-  std::map<std::uintptr_t, std::string> out;
-  std::string command = "addr2line -C -f -p -e '" + library + "'";
-  for (std::uintptr_t o : offsets) command += " " + util::hex(o);
-  command += " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char line[4096];
-  for (std::uintptr_t o : offsets) {
-    if (!fgets(line, sizeof line, pipe)) break;
-    std::string text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (text.find("??") == std::string::npos) out[o] = text;
-  }
-  pclose(pipe);
-  return out;
-}
 
 // The macOS crash report's "Exception Type" for what killed the process, and what it means here.
 struct MacException {
@@ -72,6 +53,24 @@ MacException mac_exception(int sig) {
 }
 
 }  // namespace
+
+std::map<std::uintptr_t, std::string> addr2line(const std::string& library, const std::vector<std::uintptr_t>& offsets) {
+  std::map<std::uintptr_t, std::string> out;
+  std::string command = "addr2line -C -f -p -e '" + library + "'";
+  for (std::uintptr_t o : offsets) command += " " + util::hex(o);
+  command += " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char line[4096];
+  for (std::uintptr_t o : offsets) {
+    if (!fgets(line, sizeof line, pipe)) break;
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.find("??") == std::string::npos) out[o] = text;
+  }
+  pclose(pipe);
+  return out;
+}
 
 std::vector<DextFrame> symbolise_dext_frames(const FaultRecord& fault) {
   struct Raw {

@@ -3,6 +3,8 @@
 // callback) into a finding a person can act on: the exception in the words of a macOS crash
 // report, where it happened (queue and method), and a backtrace of the dext's own frames,
 // symbolised from its library (function, file:line where the library has debug information).
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,9 @@ struct DextFrame {
   std::uintptr_t offset = 0;    // in that library
 };
 std::vector<DextFrame> symbolise_dext_frames(const FaultRecord& fault);
+// addr2line over one library's offsets: "function at file:line" each, or nothing when binutils'
+// addr2line is missing or the library has no debug information.
+std::map<std::uintptr_t, std::string> addr2line(const std::string& library, const std::vector<std::uintptr_t>& offsets);
 // "#0 TestdevDriver::TimerOccurred_Impl(...) at TestdevDriver.cpp:215 (libX.so+0x1a2b)"
 std::string format_frame(const DextFrame& frame);
 

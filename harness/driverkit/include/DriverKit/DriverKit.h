@@ -1,5 +1,6 @@
 #pragma once
 // Umbrella header, as DriverKit's.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOBufferMemoryDescriptor.h>
 #include <DriverKit/IODataQueueDispatchSource.h>
 #include <DriverKit/IODMACommand.h>
@@ -15,3 +16,5 @@
 #include <DriverKit/OSAction.h>
 #include <DriverKit/OSCollections.h>
 #include <DriverKit/OSObject.h>
+
+}  // extern "C++"

@@ -1,6 +1,7 @@
 #pragma once
 // IOBufferMemoryDescriptor: memory the dext allocates. Its length is 0 until SetLength, as in
 // DriverKit, so a PrepareForDMA of a fresh buffer maps nothing.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOMemoryDescriptor.h>
 
 class IOBufferMemoryDescriptor : public IOMemoryDescriptor {
@@ -22,3 +23,5 @@ class IOBufferMemoryDescriptor : public IOMemoryDescriptor {
   uint64_t pages_ = 0;  // simulated physical pages backing it
   uint8_t* allocation_ = nullptr;
 };
+
+}  // extern "C++"

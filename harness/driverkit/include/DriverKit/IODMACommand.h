@@ -7,7 +7,8 @@
 // IODMACommand does: the device is given a bounce buffer below 4 GiB, which PrepareForDMA fills
 // from the memory when the device reads it and CompleteDMA copies back when the device writes
 // it. PerformOperation reads and writes what the device sees.
-#include <string>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
@@ -80,3 +81,5 @@ class IODMACommand : public OSObject {
                              kern_return_t result, const std::string& error, bool too_few_bits);
   void release_bounce();
 };
+
+}  // extern "C++"

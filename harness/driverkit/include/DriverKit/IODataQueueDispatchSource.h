@@ -7,6 +7,7 @@
 // starts again at offset 0. xnu's ring counts queueByteCount bytes of entries from the end of
 // the header but allocates only queueByteCount in all; here the memory is the header plus
 // queueByteCount, so CopyMemory's descriptor is 40 bytes longer than a Mac's.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOMemoryDescriptor.h>
 
@@ -74,3 +75,5 @@ class IODataQueueDispatchSource : public IODispatchSource {
   OSAction* available_action_ = nullptr;
   OSAction* serviced_action_ = nullptr;
 };
+
+}  // extern "C++"

@@ -2,7 +2,8 @@
 // IODispatchQueue: a serial queue in simulated time (harness/driverkit/runtime/dispatch.hpp).
 // Blocks are C blocks, which exist only in a compile with -fblocks (dexts are built with clang
 // -fblocks); the harness's own code passes std::function to the *Function variants.
-#include <functional>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSObject.h>
@@ -10,7 +11,6 @@
 #if defined(__BLOCKS__)
 #include <Block.h>
 
-#include <memory>
 typedef void (^IODispatchBlock)(void);
 typedef void (^IODispatchSourceCancelHandler)(void);
 typedef void (^IODispatchQueueCancelHandler)(void);
@@ -86,3 +86,5 @@ class IODispatchQueue : public OSObject {
  private:
   dexthil::driverkit::DispatchQueue* queue_ = nullptr;
 };
+
+}  // extern "C++"

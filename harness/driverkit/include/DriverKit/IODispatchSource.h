@@ -1,7 +1,8 @@
 #pragma once
 // IODispatchSource: what interrupt and timer sources share, as in DriverKit: the handler (an
 // OSAction), the queue it runs on, enabling, and cancelling.
-#include <functional>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IODispatchQueue.h>
 #include <DriverKit/OSAction.h>
@@ -37,3 +38,5 @@ class IODispatchSource : public OSObject {
   bool enabled_;
   bool cancelled_ = false;
 };
+
+}  // extern "C++"

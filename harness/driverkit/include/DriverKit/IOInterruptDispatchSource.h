@@ -2,6 +2,7 @@
 // IOInterruptDispatchSource: a provider's interrupt (for PCI: an entry of the function's
 // interrupt list, below) delivered as InterruptOccurred(action, count, time) on the source's queue.
 // `count` says how many interrupts arrived since the handler last ran; `time` is mach absolute time.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IODispatchSource.h>
 #include <DriverKit/IOService.h>
 
@@ -40,3 +41,5 @@ class IOInterruptDispatchSource : public IODispatchSource {
   uint64_t pending_count_ = 0;
   uint64_t last_time_ = 0;
 };
+
+}  // extern "C++"

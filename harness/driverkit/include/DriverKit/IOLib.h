@@ -3,11 +3,8 @@
 // mach absolute time. Time is the simulator's: mach_absolute_time counts ticks of the 24 MHz
 // timebase of Apple silicon (mach_timebase_info 125/3), so a dext that treats ticks as
 // nanoseconds is wrong here as it would be on the Mac.
-#include <cstdarg>
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <new>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOTypes.h>
 #include <os/log.h>  // DriverKit's IOLib.h brings os_log with it; dexts rely on that
@@ -20,6 +17,8 @@ struct mach_timebase_info {
 typedef struct mach_timebase_info* mach_timebase_info_t;
 typedef struct mach_timebase_info mach_timebase_info_data_t;
 
+// C functions, as in Apple's IOLib.h: C sources and C libraries call them by their C names.
+extern "C" {
 uint64_t mach_absolute_time(void);
 uint64_t mach_continuous_time(void);
 kern_return_t mach_timebase_info(mach_timebase_info_t info);
@@ -64,6 +63,7 @@ void IORWLockUnlock(IORWLock* lock);
 void* IOMalloc(size_t length);
 void* IOMallocZero(size_t length);
 void IOFree(void* address, size_t length);
+}  // extern "C"
 
 #define IONew(type, count) (new (std::nothrow) type[count])
 #define IONewZero(type, count) (new (std::nothrow) type[count]())
@@ -75,3 +75,5 @@ void IOFree(void* address, size_t length);
       (ptr) = nullptr;                     \
     }                                      \
   } while (0)
+
+}  // extern "C++"

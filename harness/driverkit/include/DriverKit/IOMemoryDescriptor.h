@@ -2,10 +2,11 @@
 // IOMemoryDescriptor and IOMemoryMap. A descriptor's bytes live in simulated host memory at a
 // physical address the kernel knows (for DMA) and are mapped into the dext at a host pointer
 // (for the CPU): both views are the same bytes.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSObject.h>
 
-#include <vector>
+#include <dexthil/host_std.h>
 
 class IOMemoryMap;
 
@@ -109,3 +110,5 @@ class IOMemoryMap : public OSObject {
   uint64_t length_ = 0;
   uint64_t offset_ = 0;
 };
+
+}  // extern "C++"

@@ -11,10 +11,8 @@
 //    superclass's `_Dispatch` runs its own `Method_Impl` (for host classes: the kernel side).
 //  - Each class's static `_Dispatch` serves the IDs it implements and passes the rest to its
 //    superclass; OSObject's answers kIOReturnUnsupported.
-#include <cstdint>
-#include <functional>
-#include <tuple>
-#include <type_traits>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOReturn.h>
 
@@ -110,3 +108,5 @@ struct ClassRegistration {
   kern_return_t _InvokeMessage(const IORPC& rpc) override { return _Dispatch(this, rpc); } \
                                                                                            \
  private:
+
+}  // extern "C++"

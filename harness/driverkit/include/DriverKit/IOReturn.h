@@ -1,7 +1,8 @@
 #pragma once
 // IOReturn codes with Apple's names and values (IOKit's IOReturn.h: common codes are
 // 0xE0000000 | code). Dext sources compare against these, so the numbers must be exact.
-#include <cstdint>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 typedef int kern_return_t;
 typedef kern_return_t IOReturn;
@@ -43,3 +44,5 @@ typedef kern_return_t IOReturn;
 #define kIOReturnNotResponding iokit_common_err(0x2ed)
 #define kIOReturnNotFound iokit_common_err(0x2f0)
 #define kIOReturnInvalid iokit_common_err(0x1)
+
+}  // extern "C++"

@@ -3,8 +3,10 @@
 // the dext (each dext class overrides them through iig); calling one with SUPERDISPATCH runs
 // the kernel's side, which here is the harness's model of macOS (harness/driverkit/kernel).
 // The other methods are calls into the kernel.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOBufferMemoryDescriptor.h>  // Apple's IOService.iig brings memory descriptors in too
 #include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOLib.h>  // in Apple's SDK IOService.h brings IOLib (IOLock, IOLog) too; code relies on it
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSAction.h>
 #include <DriverKit/OSCollections.h>
@@ -113,3 +115,5 @@ class IOService : public OSObject {
   uint64_t registry_entry_id_ = 0;  // given on first use, in the order services ask
   int64_t busy_ = 0;                // AdjustBusy's count
 };
+
+}  // extern "C++"

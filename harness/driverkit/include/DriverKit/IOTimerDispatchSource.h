@@ -3,6 +3,7 @@
 // reaches the deadline; `time` is that clock's reading then, in its units. WakeAtTime with a
 // deadline of UINT64_MAX (or Cancel) disarms. The simulation keeps no sleep gap in its clocks
 // (system sleep is a power transition only), so uptime and monotonic clocks read alike.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IODispatchSource.h>
 
 #define IOTimerDispatchSource_TimerOccurred_Args OSAction* action, uint64_t time
@@ -41,3 +42,5 @@ class IOTimerDispatchSource : public IODispatchSource {
   uint64_t generation_ = 0;  // a newer WakeAtTime supersedes the armed event
   uint64_t pending_event_ = 0;  // the simulator event that fires it (0: none)
 };
+
+}  // extern "C++"

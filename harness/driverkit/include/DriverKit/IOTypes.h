@@ -1,7 +1,7 @@
 #pragma once
 // Basic DriverKit types and constants with Apple's names and values.
-#include <cstddef>
-#include <cstdint>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOReturn.h>
 
@@ -50,3 +50,5 @@ enum {
 #ifndef NULL
 #define NULL nullptr
 #endif
+
+}  // extern "C++"

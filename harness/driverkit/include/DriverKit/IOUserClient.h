@@ -4,6 +4,7 @@
 // the personality's UserClientProperties), starts it, and hands it IOConnectCallMethod calls as
 // ExternalMethod. In the harness the application is simulated: driverkit::UserClientConnection
 // (harness/driverkit/kernel) opens, calls, maps memory, receives async completions and closes.
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
 #include <DriverKit/OSAction.h>
@@ -107,3 +108,5 @@ class IOUserClient : public IOService {
  private:
   dexthil::driverkit::UserClientConnection* connection_ = nullptr;
 };
+
+}  // extern "C++"

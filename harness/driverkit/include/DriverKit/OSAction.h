@@ -2,9 +2,8 @@
 // OSAction: a method of an object that the system calls later (an interrupt, a timer, an I/O
 // completion). iig generates CreateAction<Method> for every TYPE(...) method; the action holds a
 // reference on its target, as in DriverKit, so a dext must release its actions.
-#include <functional>
-#include <memory>
-#include <vector>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOTypes.h>
 #include <DriverKit/OSObject.h>
@@ -57,3 +56,5 @@ class OSAction : public OSObject {
   std::vector<uint8_t> reference_;
   bool cancelled_ = false;
 };
+
+}  // extern "C++"

@@ -1,11 +1,12 @@
 #pragma once
-#include <vector>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
-#include <DriverKit/OSContainer.h>
+#include <DriverKit/OSCollection.h>
 
 // Holds a retain on each object it contains.
-class OSArray : public OSContainer {
-  DEXTHIL_METACLASS(OSArray, OSContainer)
+class OSArray : public OSCollection {
+  DEXTHIL_METACLASS(OSArray, OSCollection)
 
  public:
   static OSArray* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());
@@ -17,3 +18,5 @@ class OSArray : public OSContainer {
  private:
   std::vector<const OSMetaClassBase*> items_;
 };
+
+}  // extern "C++"

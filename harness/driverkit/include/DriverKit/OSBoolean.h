@@ -1,4 +1,5 @@
 #pragma once
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/OSContainer.h>
 
 // Two shared instances; retain and release on them change nothing, as in libkern.
@@ -18,3 +19,5 @@ class OSBoolean : public OSContainer {
 
 extern OSBoolean* const kOSBooleanTrue;
 extern OSBoolean* const kOSBooleanFalse;
+
+}  // extern "C++"

@@ -1,5 +1,6 @@
 #pragma once
-#include <vector>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/OSContainer.h>
 
@@ -25,3 +26,5 @@ class OSData : public OSContainer {
   const void* external_ = nullptr;  // withBytesNoCopy's bytes
   std::size_t external_length_ = 0;
 };
+
+}  // extern "C++"

@@ -1,15 +1,14 @@
 #pragma once
-#include <string>
-#include <utility>
-#include <vector>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
-#include <DriverKit/OSContainer.h>
+#include <DriverKit/OSCollection.h>
 
 class OSString;
 
 // String keys to retained objects, kept in insertion order (so iteration is deterministic).
-class OSDictionary : public OSContainer {
-  DEXTHIL_METACLASS(OSDictionary, OSContainer)
+class OSDictionary : public OSCollection {
+  DEXTHIL_METACLASS(OSDictionary, OSCollection)
 
  public:
   static OSDictionary* withCapacity(std::uint32_t capacity, OSCreationSite where = OSCreationSite::current());
@@ -32,3 +31,5 @@ class OSDictionary : public OSContainer {
  private:
   std::vector<std::pair<std::string, const OSMetaClassBase*>> entries_;
 };
+
+}  // extern "C++"

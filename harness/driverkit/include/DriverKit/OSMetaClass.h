@@ -3,8 +3,8 @@
 // OSMetaClass naming it and its superclass, which OSDynamicCast walks. dexthil's own code; the
 // macro names and meanings are Apple's (OSTypeID, OSDynamicCast, OSRequiredCast, OSTypeAlloc,
 // OSSafeReleaseNULL).
-#include <cstddef>
-#include <cstdint>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 class OSMetaClass;
 
@@ -88,3 +88,5 @@ inline const OSMetaClassBase* OSMetaClassBase::safeMetaCast(const OSMetaClassBas
     if (inst) (inst)->release(); \
     (inst) = nullptr;           \
   } while (0)
+
+}  // extern "C++"

@@ -1,4 +1,5 @@
 #pragma once
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/OSContainer.h>
 
 class OSNumber : public OSContainer {
@@ -19,3 +20,5 @@ class OSNumber : public OSContainer {
   std::uint64_t value_ = 0;
   std::size_t bits_ = 64;
 };
+
+}  // extern "C++"

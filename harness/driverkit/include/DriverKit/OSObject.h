@@ -2,10 +2,8 @@
 // OSObject as a dext sees it: init() and free(), reference counting, and the IMPL / DEFN macros
 // that name iig method implementations. Every live object is recorded with its class and the
 // place it was created, so the harness can list what a dext leaked when a run ends.
-#include <cstddef>
-#include <cstdint>
-#include <stdexcept>
-#include <string>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IORPC.h>
 #include <DriverKit/IOReturn.h>
@@ -84,3 +82,5 @@ T* dexthil_required_cast(U* inst, const char* type_name) {
 
 #define DEFN(classname, name) name##_Impl(classname##_##name##_Args)
 #define IMPL(classname, name) classname ::DEFN(classname, name)
+
+}  // extern "C++"

@@ -1,6 +1,7 @@
 #pragma once
 // An owning pointer that retains and releases an OSObject, as libkern's OSSharedPtr does.
-#include <utility>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/OSObject.h>
 
@@ -52,3 +53,5 @@ template <class T, class... Args>
 OSSharedPtr<T> OSMakeShared(Args&&... args) {
   return OSSharedPtr<T>(new T(std::forward<Args>(args)...), OSNoRetain);
 }
+
+}  // extern "C++"

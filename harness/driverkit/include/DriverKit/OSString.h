@@ -1,6 +1,6 @@
 #pragma once
-#include <cstring>
-#include <string>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/OSContainer.h>
 
@@ -21,3 +21,5 @@ class OSString : public OSContainer {
  private:
   std::string value_;
 };
+
+}  // extern "C++"

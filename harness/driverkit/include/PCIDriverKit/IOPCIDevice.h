@@ -3,6 +3,7 @@
 // (harness/pcie). Accessors need Open(); a failed or out-of-range access reads all-ones, as on
 // the bus. Memory accessors take a memoryIndex, which is not the BAR number: GetBARInfo maps one
 // to the other (a 64-bit BAR uses two BAR registers but one memory index).
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
 #include <DriverKit/IOService.h>
 #include <PCIDriverKit/IOPCIFamilyDefinitions.h>
 
@@ -112,3 +113,5 @@ class IOPCIDevice : public IOService {
  private:
   dexthil::driverkit::PciProvider* impl_ = nullptr;
 };
+
+}  // extern "C++"

@@ -2,7 +2,8 @@
 // PCI constants dexts use with IOPCIDevice: matching keys, config space offsets, capability IDs,
 // Command/Status bits, PCI power management bits, link speeds, reset types and ASPM bits. Names
 // and values are IOPCIFamily's (IOPCIFamilyDefinitions.h), which follow the PCI specifications.
-#include <cstdint>
+extern "C++" {  // also when included inside extern "C", as C libraries in dexts do
+#include <dexthil/host_std.h>
 
 #include <DriverKit/IOTypes.h>
 
@@ -194,3 +195,5 @@ enum tIOPCILinkControlASPMBits {
   kIOPCILinkControlASPMBitsL1 = (1 << 1),
   kIOPCILinkControlASPMBitsL0sL1 = kIOPCILinkControlASPMBitsL0s | kIOPCILinkControlASPMBitsL1,
 };
+
+}  // extern "C++"

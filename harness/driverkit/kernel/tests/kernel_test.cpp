@@ -1375,6 +1375,19 @@ TEST(DriverKitKernel, ADextThatMatchesNothingIsAFindingNamingTheClosestPersonali
   EXPECT_EQ(f.subject, "dev");
 }
 
+TEST(DriverKitKernel, ADextWhoseStaticInitializerCrashesFailsToLoadAndTheHarnessGoesOn) {
+  BareKernel bare("direct");
+  std::string error;
+  EXPECT_FALSE(bare.kernel.load_dext(dext_library("TestdevDriver-abort-at-load"), "dexts/testdev/Info.plist", &error));
+  EXPECT_NE(error.find("libTestdevDriver-abort-at-load.so: error: the dext crashed while loading: SIGABRT in its "
+                       "static initializers"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("CheckClockAtLoad()"), std::string::npos) << error;
+  // The same kernel loads a dext that behaves.
+  EXPECT_TRUE(bare.kernel.load_dext(dext_library("TestdevDriver"), "dexts/testdev/Info.plist", &error)) << error;
+}
+
 TEST(DriverKitKernel, LoadErrorsNameTheFile) {
   BareKernel bare("direct");
   std::string error;
