@@ -40,6 +40,11 @@ struct SdkProbe_IVars {
   uint64_t actionCancelled, queueCancelled;
   uint64_t nameOK, registryEntryID, cxxInCFile;
   uint64_t sleptNs, sleepsTimedOut;
+  IODispatchQueue* defaultQueue;
+  IODispatchQueue* waiter;
+  IOTimerDispatchSource* awaitedTimer;
+  OSAction* awaitedAction;
+  uint64_t awaitedFires, waitResult, waitedNs, waitAgainResult, waitCancelledResult;
   uint64_t memoryOK, concatLength;
   uint64_t searchOK, removeOK;
   uint64_t timerArgsOK;
@@ -59,6 +64,10 @@ static void ReleaseResources(SdkProbe_IVars* ivars) {
   OSSafeReleaseNULL(ivars->dataQueue);
   OSSafeReleaseNULL(ivars->dataAvailable);
   OSSafeReleaseNULL(ivars->dataServiced);
+  OSSafeReleaseNULL(ivars->awaitedTimer);
+  OSSafeReleaseNULL(ivars->awaitedAction);
+  OSSafeReleaseNULL(ivars->waiter);
+  OSSafeReleaseNULL(ivars->defaultQueue);
 }
 
 void SdkProbe::free() {
@@ -222,9 +231,9 @@ kern_return_t IMPL(SdkProbe, Start) {
   ivars->cxxInCFile = sdkprobe::cxx_in_c_file();
 
   // A timer on the monotonic nanosecond clock, 1 ms from now, on the Default queue.
-  IODispatchQueue* defaultQueue = nullptr;
-  ret = CopyDispatchQueue(kIOServiceDefaultQueueName, &defaultQueue);
+  ret = CopyDispatchQueue(kIOServiceDefaultQueueName, &ivars->defaultQueue);
   if (ret != kIOReturnSuccess) return ret;
+  IODispatchQueue* defaultQueue = ivars->defaultQueue;
   ret = IOTimerDispatchSource::Create(defaultQueue, &ivars->timer);
   if (ret != kIOReturnSuccess) return ret;
   ret = CreateActionTimerOccurred(0, &ivars->timerAction);
@@ -252,7 +261,6 @@ kern_return_t IMPL(SdkProbe, Start) {
   // A data queue: three entries fit, the fourth overruns; DataAvailable drains it and the
   // dequeue after the overrun brings DataServiced.
   ret = IODataQueueDispatchSource::Create(kQueueBytes, defaultQueue, &ivars->dataQueue);
-  OSSafeReleaseNULL(defaultQueue);
   if (ret != kIOReturnSuccess) return ret;
   ret = CreateActionDataAvailable(0, &ivars->dataAvailable);
   if (ret != kIOReturnSuccess) return ret;
@@ -267,8 +275,42 @@ kern_return_t IMPL(SdkProbe, Start) {
     if (r == kIOReturnSuccess) ivars->enqueued++;
     else if (r == kIOReturnOverrun) ivars->overruns++;
   }
+  // Waiting for an action synchronously, from a queue of its own: a timer 2 ms out invokes it
+  // on Default (once TimerOccurred, which holds Default until 2.15 ms, is done); the first Wait
+  // returns once AwaitedTimer ran, the second times out after 1 ms, and once the action is
+  // cancelled Wait says so.
+  ret = IOTimerDispatchSource::Create(defaultQueue, &ivars->awaitedTimer);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionAwaitedTimer(0, &ivars->awaitedAction);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->awaitedTimer->SetHandler(ivars->awaitedAction);
+  ret = IODispatchQueue::Create("Waiter", 0, 0, &ivars->waiter);
+  if (ret != kIOReturnSuccess) return ret;
+  OSActionWaitToken* token = nullptr;
+  ret = ivars->awaitedAction->WillWait(&token);
+  if (ret != kIOReturnSuccess) return ret;
+  const uint64_t waitStart = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW);
+  ivars->awaitedTimer->WakeAtTime(kIOTimerClockMonotonicRaw, waitStart + 2 * kMillisecondNs, 0);
+  SdkProbe_IVars* state = ivars;
+  SdkProbe* me = this;
+  ivars->waiter->DispatchAsync(^{
+    OSAction* awaited = state->awaitedAction;
+    state->waitResult =
+        static_cast<uint32_t>(awaited->Wait(token, kIOTimerClockMonotonicRaw, waitStart + 10 * kMillisecondNs));
+    state->waitedNs = clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) - waitStart;
+    state->waitAgainResult = static_cast<uint32_t>(
+        awaited->Wait(token, kIOTimerClockMonotonicRaw, clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW) + kMillisecondNs));
+    awaited->Cancel(^{});
+    state->waitCancelledResult = static_cast<uint32_t>(awaited->Wait(token, 0, 0));
+    awaited->EndWait(token);
+    me->Publish();
+  });
   Publish();
   return RegisterService();
+}
+
+void IMPL(SdkProbe, AwaitedTimer) {
+  ivars->awaitedFires++;
 }
 
 void IMPL(SdkProbe, TimerOccurred) {
@@ -365,6 +407,11 @@ void SdkProbe::Publish() {
   set("SleepsTimedOut", ivars->sleepsTimedOut);
   set("MemoryOK", ivars->memoryOK);
   set("ConcatLength", ivars->concatLength);
+  set("AwaitedFires", ivars->awaitedFires);
+  set("WaitResult", ivars->waitResult);
+  set("WaitedNs", ivars->waitedNs);
+  set("WaitAgainResult", ivars->waitAgainResult);
+  set("WaitCancelledResult", ivars->waitCancelledResult);
   set("SearchOK", ivars->searchOK);
   set("RemoveOK", ivars->removeOK);
   set("TimerArgsOK", ivars->timerArgsOK);

@@ -3,9 +3,20 @@
 
 #include <DriverKit/IODispatchQueue.h>
 
+#include <memory>
+
 #include "harness/driverkit/kernel/kernel.hpp"
 
+using dexthil::driverkit::Kernel;
+
 DEXTHIL_DEFINE_METACLASS(OSAction, OSObject);
+
+struct OSActionWaitToken {
+  bool ended = false;  // an invocation ran (or the action was cancelled) and no Wait has seen it yet
+  kern_return_t result = kIOReturnSuccess;
+  bool timed_out = false;
+  std::unique_ptr<dexthil::driverkit::FiberRuntime::Blocker> waiter;  // while a Wait is blocked
+};
 
 kern_return_t OSAction::Create(OSObject* target, uint64_t targetmsgid, uint64_t msgid, size_t referenceSize,
                                OSAction** action) {
@@ -21,8 +32,66 @@ kern_return_t OSAction::Create(OSObject* target, uint64_t targetmsgid, uint64_t 
 }
 
 void OSAction::free() {
+  delete wait_token_;
+  wait_token_ = nullptr;
   OSSafeReleaseNULL(target_);
   OSObject::free();
+}
+
+kern_return_t OSAction::WillWait(OSActionWaitToken** token) {
+  if (!token) return kIOReturnBadArgument;
+  if (wait_token_) return kIOReturnBusy;
+  wait_token_ = new OSActionWaitToken;
+  *token = wait_token_;
+  return kIOReturnSuccess;
+}
+
+kern_return_t OSAction::Wait(OSActionWaitToken* token, uint64_t options, uint64_t deadline) {
+  if (!token || token != wait_token_) return kIOReturnBadArgument;
+  if (token->waiter) return kIOReturnBusy;  // one waiter
+  Kernel* kernel = Kernel::active();
+  if (!kernel || !kernel->runtime().in_fiber()) return kIOReturnNotPermitted;
+  dexthil::sim::Simulator& sim = kernel->sim();
+  dexthil::sim::SimTime until = dexthil::sim::kNever;
+  if (deadline != 0) {
+    const std::optional<Kernel::Clock> clock = Kernel::timer_clock(options);
+    if (!clock) return kIOReturnBadArgument;
+    until = Kernel::clock_time(*clock, deadline);
+  }
+  if (!token->ended && until != dexthil::sim::kNever && until <= sim.now()) return kIOReturnTimeout;
+  if (!token->ended) {
+    token->waiter = std::make_unique<dexthil::driverkit::FiberRuntime::Blocker>(kernel->runtime());
+    token->timed_out = false;
+    dexthil::sim::EventId timeout{};
+    if (until != dexthil::sim::kNever) {
+      timeout = sim.at(until, [token] {
+        if (token->ended) return;  // the invocation came at the same instant, first
+        token->timed_out = true;
+        token->waiter->signal();
+      });
+    }
+    token->waiter->wait();
+    if (!token->timed_out && until != dexthil::sim::kNever) sim.cancel(timeout);
+    token->waiter.reset();
+    if (token->timed_out) return kIOReturnTimeout;
+  }
+  token->ended = false;
+  return token->result;
+}
+
+kern_return_t OSAction::EndWait(OSActionWaitToken* token) {
+  if (!token || token != wait_token_ || token->waiter) return kIOReturnBadArgument;
+  delete wait_token_;
+  wait_token_ = nullptr;
+  return kIOReturnSuccess;
+}
+
+void OSAction::wait_ended(kern_return_t result) {
+  OSActionWaitToken* token = wait_token_;
+  if (!token) return;
+  token->ended = true;
+  token->result = result;
+  if (token->waiter && !token->timed_out) token->waiter->signal();
 }
 
 void OSAction::post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, void* args) {
@@ -31,7 +100,10 @@ void OSAction::post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, v
   retain();  // the message in flight keeps the action (and so its target) alive
   kernel->post(target_, targetmsgid_, queue, [this, keep, args] {
     IORPC rpc{targetmsgid_, args, nullptr};
-    if (!cancelled_) target_->_InvokeMessage(rpc);
+    if (!cancelled_) {
+      target_->_InvokeMessage(rpc);
+      wait_ended(kIOReturnSuccess);
+    }
     release();
   });
 }
@@ -39,6 +111,7 @@ void OSAction::post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, v
 kern_return_t OSAction::CancelFunction(std::function<void()> handler) {
   if (cancelled_) return kIOReturnSuccess;
   cancelled_ = true;
+  wait_ended(kIOReturnAborted);
   if (!handler) return kIOReturnSuccess;
   dexthil::driverkit::Kernel* kernel = dexthil::driverkit::Kernel::active();
   dexthil::driverkit::DispatchQueue* queue = kernel ? kernel->runtime().current_queue() : nullptr;

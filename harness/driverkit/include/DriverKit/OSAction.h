@@ -9,6 +9,8 @@ extern "C++" {  // also when included inside extern "C", as C libraries in dexts
 #include <DriverKit/OSObject.h>
 
 class IODispatchQueue;
+// What WillWait hands out and Wait and EndWait take; opaque, as in DriverKit.
+struct OSActionWaitToken;
 
 #if defined(__BLOCKS__)
 #include <Block.h>
@@ -33,6 +35,15 @@ class OSAction : public OSObject {
     return CancelFunction([held] { reinterpret_cast<OSActionCancelHandler>(held.get())(); });
   }
 #endif
+  // Waiting for the action synchronously (OSAction.iig): WillWait before anything can invoke
+  // it (one waiter per action; a second WillWait is kIOReturnBusy), then Wait blocks the calling
+  // block, its queue held, until an invocation of the action has run (kIOReturnSuccess), the
+  // action is cancelled (kIOReturnAborted), or `deadline` on the kIOTimerClock* `options` clock
+  // passes (kIOReturnTimeout; 0 waits without one). An invocation that ran before Wait counts.
+  // Waiting on the queue the invocation runs on can only time out. EndWait frees the token.
+  kern_return_t WillWait(OSActionWaitToken** token);
+  kern_return_t Wait(OSActionWaitToken* token, uint64_t options, uint64_t deadline);
+  kern_return_t EndWait(OSActionWaitToken* token);
   void free() override;
 
   // Host side.
@@ -50,6 +61,8 @@ class OSAction : public OSObject {
 
  private:
   void post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, void* args);
+  void wait_ended(kern_return_t result);  // an invocation ran, or the action was cancelled
+  OSActionWaitToken* wait_token_ = nullptr;
   OSObject* target_ = nullptr;
   uint64_t targetmsgid_ = 0;
   uint64_t msgid_ = 0;

@@ -607,6 +607,24 @@ TEST(DriverKitKernel, ADriverWithoutConfigureInterruptsFindsTheMsiAtIndex1) {
   EXPECT_TRUE(d.m.findings.empty()) << d.all_findings();
 }
 
+TEST(DriverKitKernel, OSActionWaitTakesOneWaiterAndOnlyFromDextCode) {
+  // The blocking paths run in dexts/sdkprobe (driverkit_sdk_test); these are the refusals.
+  BareKernel bare("direct");
+  OSData* target = OSData::withCapacity(1);
+  OSAction* action = nullptr;
+  ASSERT_EQ(OSAction::Create(target, 1, 2, 0, &action), kIOReturnSuccess);
+  OSActionWaitToken* token = nullptr;
+  OSActionWaitToken* second = nullptr;
+  ASSERT_EQ(action->WillWait(&token), kIOReturnSuccess);
+  EXPECT_EQ(action->WillWait(&second), kIOReturnBusy);
+  EXPECT_EQ(action->Wait(nullptr, 0, 0), kIOReturnBadArgument);
+  EXPECT_EQ(action->Wait(token, 0, 0), kIOReturnNotPermitted);  // the harness is no dext block
+  EXPECT_EQ(action->EndWait(token), kIOReturnSuccess);
+  EXPECT_EQ(action->EndWait(token), kIOReturnBadArgument);
+  action->release();
+  target->release();
+}
+
 TEST(DriverKitKernel, AConcatenationOfDescriptorsIsItsPartsEndToEnd) {
   BareKernel bare("direct-no-iommu");
   IOPCIDevice* pci = bare.pci();

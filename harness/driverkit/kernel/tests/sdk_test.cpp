@@ -132,6 +132,15 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   EXPECT_EQ(m.property("SleepsTimedOut"), 2u);
   EXPECT_EQ(m.property("SleptNs"), 150'000u);
   EXPECT_EQ(m.property("QueueCancelled"), 1u);
+  // OSAction::Wait from a queue of its own: back once AwaitedTimer had run on Default. Its timer
+  // fired at 2 ms, but TimerOccurred held Default until 2.15 ms (the lock, then its 150 us of
+  // sleeps), so the invocation ran then. Then a 1 ms timeout with nothing to wait for, then
+  // kIOReturnAborted once cancelled.
+  EXPECT_EQ(m.property("AwaitedFires"), 1u);
+  EXPECT_EQ(m.property("WaitResult"), uint64_t{uint32_t(kIOReturnSuccess)});
+  EXPECT_EQ(m.property("WaitedNs"), 2'150'000u);
+  EXPECT_EQ(m.property("WaitAgainResult"), uint64_t{uint32_t(kIOReturnTimeout)});
+  EXPECT_EQ(m.property("WaitCancelledResult"), uint64_t{uint32_t(kIOReturnAborted)});
   EXPECT_EQ(m.property("NameOK"), 1u);  // CopyName: the class's name, then SetName's
   EXPECT_EQ(m.property("RegistryEntryID"), 0x100001000u);  // the first service's, after the nubs'
   EXPECT_EQ(m.property("CxxInCFile"), 0xC0FFEEu);  // a .c file compiled as C++ (CXX_SOURCES)
