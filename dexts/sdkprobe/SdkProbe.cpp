@@ -10,6 +10,7 @@
 #include <libkern/OSByteOrder.h>
 
 #include "SdkProbe.h"
+#include "SdkProbeChild.h"
 #include "sdkprobe_checks.h"
 
 namespace sdkprobe {
@@ -41,6 +42,10 @@ struct SdkProbe_IVars {
   uint64_t nameOK, registryEntryID, cxxInCFile;
   uint64_t sleptNs, sleepsTimedOut;
   IODispatchQueue* defaultQueue;
+  IOServiceNotificationDispatchSource* childWatch;
+  OSAction* childWatchAction;
+  IOService* child;
+  uint64_t childMatched, childTerminated;
   IODispatchQueue* waiter;
   IOTimerDispatchSource* awaitedTimer;
   OSAction* awaitedAction;
@@ -67,6 +72,9 @@ static void ReleaseResources(SdkProbe_IVars* ivars) {
   OSSafeReleaseNULL(ivars->awaitedTimer);
   OSSafeReleaseNULL(ivars->awaitedAction);
   OSSafeReleaseNULL(ivars->waiter);
+  OSSafeReleaseNULL(ivars->childWatch);
+  OSSafeReleaseNULL(ivars->childWatchAction);
+  OSSafeReleaseNULL(ivars->child);
   OSSafeReleaseNULL(ivars->defaultQueue);
 }
 
@@ -305,8 +313,42 @@ kern_return_t IMPL(SdkProbe, Start) {
     awaited->EndWait(token);
     me->Publish();
   });
+  // Services of this dext coming and going: a notification source for SdkProbeChild services,
+  // matched on IOUserClass as CreateUserClassMatchingDictionary builds the dictionary, then a
+  // child made with IOService::Create, which ChildNotification terminates once it is matched.
+  OSDictionary* matching = OSDictionary::withCapacity(1);
+  OSDictionary* userClass = OSDictionary::withCapacity(1);
+  OSString* childClass = OSString::withCString("SdkProbeChild");
+  userClass->setObject("IOUserClass", childClass);
+  matching->setObject("IOPropertyMatch", userClass);
+  ret = IOServiceNotificationDispatchSource::Create(matching, 0, defaultQueue, &ivars->childWatch);
+  OSSafeReleaseNULL(childClass);
+  OSSafeReleaseNULL(userClass);
+  OSSafeReleaseNULL(matching);
+  if (ret != kIOReturnSuccess) return ret;
+  ret = CreateActionChildNotification(0, &ivars->childWatchAction);
+  if (ret != kIOReturnSuccess) return ret;
+  ivars->childWatch->SetHandler(ivars->childWatchAction);
+  ivars->childWatch->SetEnableWithCompletion(true, nullptr);
+  ret = Create(this, "ChildProperties", &ivars->child);
+  if (ret != kIOReturnSuccess) return ret;
+
   Publish();
   return RegisterService();
+}
+
+void IMPL(SdkProbe, ChildNotification) {
+  SdkProbe_IVars* state = ivars;
+  ivars->childWatch->DeliverNotifications(^(uint64_t type, IOService* service, uint64_t) {
+    if (service != state->child) return;
+    if (type == kIOServiceNotificationTypeMatched) {
+      state->childMatched++;
+      service->Terminate(0);
+    } else if (type == kIOServiceNotificationTypeTerminated) {
+      state->childTerminated++;
+    }
+  });
+  Publish();
 }
 
 void IMPL(SdkProbe, AwaitedTimer) {
@@ -407,6 +449,8 @@ void SdkProbe::Publish() {
   set("SleepsTimedOut", ivars->sleepsTimedOut);
   set("MemoryOK", ivars->memoryOK);
   set("ConcatLength", ivars->concatLength);
+  set("ChildMatched", ivars->childMatched);
+  set("ChildTerminated", ivars->childTerminated);
   set("AwaitedFires", ivars->awaitedFires);
   set("WaitResult", ivars->waitResult);
   set("WaitedNs", ivars->waitedNs);

@@ -64,9 +64,9 @@ void LifecycleChecker::on_not_simulated(const monitor::NotSimulated& e) {
   const std::string who = e.service.empty() ? std::string("the harness") : std::string(e.service);
   add(e.time, "dext.not-simulated", e.service, e.location,
       std::string(e.api) + " from " + who + " asked for " + std::string(e.what) +
-          ", which dexthil does not simulate yet; it returned kIOReturnUnsupported",
-      "A Mac would have carried this call out. The dext saw an error instead, so what it does from here on (its "
-      "error path) is not what it does on a Mac; docs/driverkit.md lists what is not simulated yet.");
+          ", which dexthil does not simulate yet; " + std::string(e.outcome),
+      "A Mac would have carried this call out. The dext got something else, so what it does from here on is not "
+      "what it does on a Mac; docs/driverkit.md lists what is not simulated yet.");
 }
 
 void LifecycleChecker::on_stopped(const monitor::ServiceStopped& e) {

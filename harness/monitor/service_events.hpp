@@ -51,8 +51,8 @@ struct FamilyNotSimulated {
   std::string_view family;    // the family whose kernel half it names
 };
 
-// A dext called something a Mac would carry out and dexthil cannot yet: the call returned
-// kIOReturnUnsupported instead (e.g. CPU access to device memory, one DMA mapping over several
+// A dext called something a Mac would carry out and dexthil cannot yet, and got something else
+// (mostly kIOReturnUnsupported: CPU access to device memory, one DMA mapping over several
 // buffers).
 struct NotSimulated {
   sim::SimTime time = 0;
@@ -60,6 +60,7 @@ struct NotSimulated {
   std::string_view location;  // its nub
   std::string_view api;       // "IOMemoryDescriptor::CreateMapping"
   std::string_view what;      // what was asked, in a phrase
+  std::string_view outcome;   // what the dext got instead: "it returned kIOReturnUnsupported"
 };
 
 // Something a service left running when Stop returned, in the words of the part that saw it

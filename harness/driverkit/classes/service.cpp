@@ -70,7 +70,10 @@ kern_return_t IOService::SetPowerState_Impl(uint32_t powerFlags) {
 
 kern_return_t IOService::NewUserClient_Impl(uint32_t, IOUserClient**) { return kIOReturnUnsupported; }
 
-kern_return_t IOService::RegisterService() { return kIOReturnSuccess; }
+kern_return_t IOService::RegisterService() {
+  if (Kernel* k = Kernel::active()) k->service_registered(this);
+  return kIOReturnSuccess;
+}
 kern_return_t IOService::Create(IOService* provider, const char* propertiesKey, IOService** result) {
   return Kernel::current().create_service(this, provider, propertiesKey, result);
 }

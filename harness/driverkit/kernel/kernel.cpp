@@ -196,11 +196,12 @@ DextProcess* Kernel::current_process() {
   return it == queue_owner_.end() ? nullptr : it->second;
 }
 
-void Kernel::not_simulated(std::string_view api, std::string_view what) {
+void Kernel::not_simulated(std::string_view api, std::string_view what, std::string_view outcome) {
   const DextProcess* p = current_process();
   const ServiceRecord* main = p && !p->services.empty() ? p->services.front().get() : nullptr;
   monitor_.emit(monitor::NotSimulated{sim_.now(), main ? std::string_view(main->name) : std::string_view(),
-                                      p && p->nub ? std::string_view(p->nub->location) : std::string_view(), api, what});
+                                      p && p->nub ? std::string_view(p->nub->location) : std::string_view(), api, what,
+                                      outcome});
 }
 
 void Kernel::queue_created(IODispatchQueue* queue) {

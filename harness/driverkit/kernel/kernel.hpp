@@ -41,6 +41,7 @@ class OSObject;
 class IOService;
 class IODispatchQueue;
 class IOTimerDispatchSource;
+class IOServiceNotificationDispatchSource;
 class OSDictionary;
 class OSArray;
 
@@ -91,6 +92,7 @@ struct ServiceRecord {
   std::map<std::string, IODispatchQueue*> queues;  // "Default" and the names given to SetDispatchQueue
   enum class Stage { kCreated, kStarting, kStarted, kStartFailed, kStopping, kStopped } stage = Stage::kCreated;
   bool released = false;  // stopped, and the kernel's references dropped
+  bool registered = false;  // RegisterService called: notification sources can match it
   bool super_start_called = false;
   bool super_stop_called = false;
   // Stop returned this, and the kernel waits for Stop(provider, SUPERDISPATCH), which a dext may
@@ -222,9 +224,10 @@ class Kernel {
   // Runs `work` on the queue a message to `target.method` is routed to, or else on `fallback`.
   void post(OSObject* target, std::uint64_t msgid, IODispatchQueue* fallback, std::function<void()> work);
   DextProcess* current_process();  // the process whose code is running, if any
-  // A call the calling dext made that dexthil cannot carry out yet (dext.not-simulated); the
-  // caller returns kIOReturnUnsupported.
-  void not_simulated(std::string_view api, std::string_view what);
+  // A call the calling dext made that dexthil cannot carry out yet (dext.not-simulated), and
+  // what the dext got instead.
+  void not_simulated(std::string_view api, std::string_view what,
+                     std::string_view outcome = "it returned kIOReturnUnsupported");
   void queue_created(IODispatchQueue* queue);
   void queue_freed(IODispatchQueue* queue);
   void timer_created(IOTimerDispatchSource* timer) { timers_.insert(timer); }
@@ -245,6 +248,11 @@ class Kernel {
   OSObject* search_property(IOService* service, const char* name, bool up_the_service_plane,
                             const OSDictionary* user_properties);
   IOService* provider_of(const IOService* service);
+  // IOServiceNotificationDispatchSource: a new source hears of the registered services it
+  // matches at once; RegisterService makes a service visible to the sources (matched).
+  void notification_source_added(IOServiceNotificationDispatchSource* source);
+  void notification_source_removed(IOServiceNotificationDispatchSource* source);
+  void service_registered(IOService* service);
   // One registry entry's properties (a dext service's or a nub's) as a new dictionary, and in
   // *above the entry it is attached to (null for a nub).
   OSDictionary* entry_properties(IOService* entry, IOService** above);
@@ -294,6 +302,11 @@ class Kernel {
   void send_power_state(ServiceRecord* record, PowerState state);
   void join_power_tree(ServiceRecord* record);
   void stop_service(ServiceRecord* record);
+  // Its termination begins: the notification sources that matched it hear of it.
+  void service_terminating(ServiceRecord* record);
+  // Whether a registered dext service matches an IOService matching dictionary (the keys
+  // IOServiceNotificationDispatchSource.h lists).
+  bool service_matches(const OSDictionary* matching, ServiceRecord* record);
   // The process dies: `kind` names the cause (dext.queue-assertion, dext.exception, dext.signal, ...),
   // `report` is the crash as macOS reports it and `explanation` what it means.
   void crash(DextProcess* process, const std::string& kind, const std::string& report, const std::string& explanation);
@@ -333,6 +346,7 @@ class Kernel {
   bool matching_started_ = false;
   std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
+  std::vector<IOServiceNotificationDispatchSource*> notification_sources_;
   bool sleeping_ = false;  // between system_sleep() and system_wake(): a synced PM assertion is refused
   sim::Random uninitialised_;  // what fill_from_seed writes
   util::InsertionOrderedSet<IOTimerDispatchSource*> timers_;

@@ -160,6 +160,7 @@ void Kernel::stop_service(ServiceRecord* rec) {
   if (p->crashed || rec->stage != ServiceRecord::Stage::kStarted) return;
   rec->stage = ServiceRecord::Stage::kStopping;
   rec->in_power_tree = false;  // leaving the tree: no more power changes
+  service_terminating(rec);    // kIOMessageServiceIsTerminated comes before Stop
   if (p->family) p->family->stopping(*this, *rec);
   rec->super_stop_called = false;  // only a call made for this Stop counts
   rec->stop_result = rec->service->Stop(rec->provider);

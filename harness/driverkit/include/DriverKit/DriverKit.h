@@ -10,6 +10,7 @@ extern "C++" {  // also when included inside extern "C", as C libraries in dexts
 #include <DriverKit/IOLib.h>
 #include <DriverKit/IOMemoryDescriptor.h>
 #include <DriverKit/IOService.h>
+#include <DriverKit/IOServiceNotificationDispatchSource.h>
 #include <DriverKit/IOTimerDispatchSource.h>
 #include <DriverKit/IOUserClient.h>
 #include <DriverKit/IOTypes.h>

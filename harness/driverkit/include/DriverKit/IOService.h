@@ -53,8 +53,9 @@ class IOService : public OSObject {
   kern_return_t NewUserClient(uint32_t type, IOUserClient** userClient, OSDispatchMethod supermethod = NULL);
 
   // Calls into the kernel.
-  // Makes the service visible for matching; nothing in the simulated machine matches on a
-  // dext's service yet, so it only succeeds.
+  // Makes the service visible to matching: IOServiceNotificationDispatchSource sources of the
+  // same dext that match it hear of it (nothing in the simulated machine matches drivers on a
+  // dext's service yet).
   kern_return_t RegisterService();
   // A new service of the class the personality's dictionary `propertiesKey` names (IOUserClass),
   // in this dext process, attached to `provider` and started; e.g. a user client from

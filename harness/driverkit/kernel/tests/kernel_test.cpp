@@ -625,6 +625,29 @@ TEST(DriverKitKernel, OSActionWaitTakesOneWaiterAndOnlyFromDextCode) {
   target->release();
 }
 
+TEST(DriverKitKernel, ANotificationSourceOnAMatchKeyDexthilLacksSaysSo) {
+  // The delivering paths run in dexts/sdkprobe (driverkit_sdk_test); IOParentMatch is not
+  // simulated, so such a source matches nothing and the run says why.
+  BareKernel bare("direct");
+  IODispatchQueue* queue = nullptr;
+  ASSERT_EQ(IODispatchQueue::Create("Test", 0, 0, &queue), kIOReturnSuccess);
+  OSDictionary* matching = OSDictionary::withCapacity(1);
+  OSDictionary* parent = OSDictionary::withCapacity(1);
+  matching->setObject("IOParentMatch", parent);
+  IOServiceNotificationDispatchSource* source = nullptr;
+  EXPECT_EQ(IOServiceNotificationDispatchSource::Create(nullptr, 0, queue, &source), kIOReturnBadArgument);
+  ASSERT_EQ(IOServiceNotificationDispatchSource::Create(matching, 0, queue, &source), kIOReturnSuccess);
+  auto found = testing::findings_with_check(bare.m.findings, "dext.not-simulated");
+  ASSERT_EQ(found.size(), 1u) << testing::findings_text(bare.m.findings);
+  EXPECT_EQ(found[0].what,
+            "IOServiceNotificationDispatchSource::Create from the harness asked for matching on IOParentMatch, "
+            "which dexthil does not simulate yet; the source was made and will match nothing");
+  source->release();
+  parent->release();
+  matching->release();
+  queue->release();
+}
+
 TEST(DriverKitKernel, AConcatenationOfDescriptorsIsItsPartsEndToEnd) {
   BareKernel bare("direct-no-iommu");
   IOPCIDevice* pci = bare.pci();

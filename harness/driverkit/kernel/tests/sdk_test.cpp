@@ -31,7 +31,18 @@ struct ResourcesMachine {
     EXPECT_TRUE(loaded) << error;
   }
   void run_for(sim::SimTime t) { sim.run_until(sim.now() + t); }
-  const ServiceRecord* service() const { return testing::last_service(kernel); }
+  // The probe itself (the first service), not the child it makes.
+  const ServiceRecord* service() const {
+    const auto all = kernel.services();
+    return all.empty() ? nullptr : all.front();
+  }
+  std::vector<const ServiceRecord*> probes() const {
+    std::vector<const ServiceRecord*> out;
+    for (const ServiceRecord* rec : kernel.services()) {
+      if (rec->class_name == "SdkProbe") out.push_back(rec);
+    }
+    return out;
+  }
   std::uint64_t property(const char* key) const { return testing::published_number(service(), key); }
   std::string all_findings() const { return testing::findings_text(findings); }
 
@@ -80,9 +91,9 @@ TEST(DriverKitSdk, EachMatchCategoryOfANubGetsItsOwnService) {
   ResourcesMachine m(path.string());
   m.kernel.start_matching();
   m.run_for(5 * sim::kMillisecond);
-  ASSERT_EQ(m.kernel.services().size(), 2u) << m.all_findings();
+  ASSERT_EQ(m.probes().size(), 2u) << m.all_findings();
   EXPECT_EQ(m.kernel.processes().size(), 2u);
-  for (const ServiceRecord* rec : m.kernel.services()) EXPECT_EQ(rec->stage, ServiceRecord::Stage::kStarted);
+  for (const ServiceRecord* rec : m.probes()) EXPECT_EQ(rec->stage, ServiceRecord::Stage::kStarted);
 }
 
 TEST(DriverKitSdk, AResourceTheMacDoesNotPublishMatchesNothing) {
@@ -132,6 +143,10 @@ TEST(DriverKitSdk, TheSdkSurfaceBehavesAsOnAMac) {
   EXPECT_EQ(m.property("SleepsTimedOut"), 2u);
   EXPECT_EQ(m.property("SleptNs"), 150'000u);
   EXPECT_EQ(m.property("QueueCancelled"), 1u);
+  // Its IOServiceNotificationDispatchSource saw the child it made with IOService::Create
+  // matched (once it called RegisterService) and, after it called Terminate, terminated.
+  EXPECT_EQ(m.property("ChildMatched"), 1u);
+  EXPECT_EQ(m.property("ChildTerminated"), 1u);
   // OSAction::Wait from a queue of its own: back once AwaitedTimer had run on Default. Its timer
   // fired at 2 ms, but TimerOccurred held Default until 2.15 ms (the lock, then its 150 us of
   // sleeps), so the invocation ran then. Then a 1 ms timeout with nothing to wait for, then
