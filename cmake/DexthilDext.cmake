@@ -52,8 +52,11 @@ set(DEXTHIL_DEXT_WARNINGS -Wno-trigraphs -Wno-missing-field-initializers -Wno-mi
 
 # The target's predefined macros as Apple's clang sets them for a dext: __APPLE__ and __MACH__,
 # and none of Linux's, so code (and libraries a dext embeds) that picks its platform with
-# #ifdef __APPLE__ takes the macOS path, as it does in Xcode. The host's C and C++ headers only
-# choose how to name the current thread by __linux__, which no dext header depends on.
+# #ifdef __APPLE__ takes the macOS path, as it does in Xcode. What else looks at them: libstdc++
+# names the current thread by __linux__, and clang's own headers choose max_align_t's
+# definition and whether float.h and tgmath.h include the C library's by __APPLE__. The C and
+# C++ headers a dext uses compile either way, and no type the dext shares with the harness
+# depends on them.
 set(DEXTHIL_DEXT_TARGET_MACROS -D__APPLE__=1 -D__MACH__=1 -U__linux__ -U__linux -Ulinux -U__gnu_linux__)
 
 function(dexthil_add_dext name)

@@ -319,8 +319,11 @@ kern_return_t IMPL(SdkProbe, Start) {
   OSDictionary* matching = OSDictionary::withCapacity(1);
   OSDictionary* userClass = OSDictionary::withCapacity(1);
   OSString* childClass = OSString::withCString("SdkProbeChild");
+  OSString* kernelClass = OSString::withCString("IOUserService");
   userClass->setObject("IOUserClass", childClass);
   matching->setObject("IOPropertyMatch", userClass);
+  matching->setObject("IOProviderClass", kernelClass);  // the IOClass of its Create dictionary
+  OSSafeReleaseNULL(kernelClass);
   ret = IOServiceNotificationDispatchSource::Create(matching, 0, defaultQueue, &ivars->childWatch);
   OSSafeReleaseNULL(childClass);
   OSSafeReleaseNULL(userClass);

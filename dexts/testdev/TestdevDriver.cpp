@@ -84,6 +84,9 @@ struct TestdevDriver_IVars {
 #if defined(TESTDEV_BUG_ABORT_AT_LOAD)
 // Planted: a library initializer that gives up, as one that finds no usable clock might.
 __attribute__((constructor)) static void CheckClockAtLoad() { abort(); }
+#elif defined(TESTDEV_BUG_EXIT_AT_LOAD)
+// Planted: a library initializer that ends the process instead.
+__attribute__((constructor)) static void CheckClockAtLoad() { exit(3); }
 #endif
 
 bool TestdevDriver::init() {

@@ -16,6 +16,7 @@ struct OSActionWaitToken {
   kern_return_t result = kIOReturnSuccess;
   bool timed_out = false;
   std::unique_ptr<dexthil::driverkit::FiberRuntime::Blocker> waiter;  // while a Wait is blocked
+  dexthil::sim::EventId timeout = 0;                                  // its deadline's event, 0: none
 };
 
 kern_return_t OSAction::Create(OSObject* target, uint64_t targetmsgid, uint64_t msgid, size_t referenceSize,
@@ -32,6 +33,11 @@ kern_return_t OSAction::Create(OSObject* target, uint64_t targetmsgid, uint64_t 
 }
 
 void OSAction::free() {
+  // A Wait holds a reference, so no Wait is blocked here; a deadline event may still be queued
+  // if the waiting process died.
+  if (wait_token_ && wait_token_->timeout) {
+    if (Kernel* kernel = Kernel::active()) kernel->sim().cancel(wait_token_->timeout);
+  }
   delete wait_token_;
   wait_token_ = nullptr;
   OSSafeReleaseNULL(target_);
@@ -60,20 +66,24 @@ kern_return_t OSAction::Wait(OSActionWaitToken* token, uint64_t options, uint64_
   }
   if (!token->ended && until != dexthil::sim::kNever && until <= sim.now()) return kIOReturnTimeout;
   if (!token->ended) {
+    retain();  // the action, and so the token, outlive the wait whoever else releases it
     token->waiter = std::make_unique<dexthil::driverkit::FiberRuntime::Blocker>(kernel->runtime());
     token->timed_out = false;
-    dexthil::sim::EventId timeout{};
     if (until != dexthil::sim::kNever) {
-      timeout = sim.at(until, [token] {
+      token->timeout = sim.at(until, [token] {
+        token->timeout = 0;
         if (token->ended) return;  // the invocation came at the same instant, first
         token->timed_out = true;
         token->waiter->signal();
       });
     }
     token->waiter->wait();
-    if (!token->timed_out && until != dexthil::sim::kNever) sim.cancel(timeout);
+    if (token->timeout) sim.cancel(token->timeout);
+    token->timeout = 0;
     token->waiter.reset();
-    if (token->timed_out) return kIOReturnTimeout;
+    const bool timed_out = token->timed_out;
+    release();
+    if (timed_out) return kIOReturnTimeout;
   }
   token->ended = false;
   return token->result;

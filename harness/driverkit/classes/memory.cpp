@@ -23,6 +23,15 @@ DEXTHIL_DEFINE_METACLASS(IODMACommand, OSObject);
 
 // ---- IOMemoryDescriptor, IOMemoryMap ----
 
+namespace {
+// One mapping over a range that spans several of a concatenation's buffers: a Mac maps them at
+// consecutive addresses; dexthil cannot yet.
+void spans_buffers(Kernel& kernel, const char* api, const char* mapping, std::size_t buffers) {
+  kernel.not_simulated(api, std::string("one ") + mapping + " mapping over " + std::to_string(buffers) +
+                                " separate buffers (a concatenation made by CreateWithMemoryDescriptors)");
+}
+}  // namespace
+
 kern_return_t IOMemoryDescriptor::GetLength(uint64_t* returnLength) {
   if (!returnLength) return kIOReturnBadArgument;
   *returnLength = length_;
@@ -54,12 +63,9 @@ kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t addre
   // The dext sees its memory at the host bytes themselves, so only a range that is one run of
   // them can be mapped; a concatenation of separate buffers has no single view yet.
   const std::vector<Run> parts = runs(offset, length);
-  if (parts.size() != 1 || !parts[0].host) {
-    if (Kernel* k = Kernel::active()) {
-      k->not_simulated("IOMemoryDescriptor::CreateMapping",
-                       "one CPU mapping over " + std::to_string(parts.size()) +
-                           " separate buffers (a concatenation made by CreateWithMemoryDescriptors)");
-    }
+  if (parts.empty()) return kIOReturnBadArgument;  // nothing to map
+  if (parts.size() > 1) {
+    if (Kernel* k = Kernel::active()) spans_buffers(*k, "IOMemoryDescriptor::CreateMapping", "CPU", parts.size());
     return kIOReturnUnsupported;
   }
   *map = IOMemoryMap::make(this, reinterpret_cast<uint64_t>(parts[0].host), offset, length);
@@ -94,6 +100,7 @@ kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(uint64_t memoryDescr
     d->device_memory_ = ofDescriptor->device_memory_;
   } else {
     d->slices_.push_back({ofDescriptor, offset, length});  // a range of a concatenation
+    d->device_memory_ = ofDescriptor->device_memory_;
   }
   d->length_ = length;
   d->direction_ = memoryDescriptorCreateOptions & kIOMemoryDirectionOutIn;
@@ -121,6 +128,7 @@ kern_return_t IOMemoryDescriptor::CreateWithMemoryDescriptors(uint64_t memoryDes
     part->retain();
     d->slices_.push_back({part, 0, part->length_});
     d->length_ += part->length_;
+    d->device_memory_ = d->device_memory_ || part->device_memory_;  // no bytes behind it to copy
   }
   d->direction_ = memoryDescriptorCreateOptions & kIOMemoryDirectionOutIn;
   *memory = d;
@@ -146,39 +154,33 @@ std::vector<IOMemoryDescriptor::Run> IOMemoryDescriptor::runs(uint64_t offset, u
     return out;
   }
   uint64_t at = 0;  // where the current slice starts in this descriptor
+  uint64_t covered = 0;
   for (const Slice& slice : slices_) {
     const uint64_t end = at + slice.length;
     if (end > offset && at < offset + length) {
       const uint64_t from = std::max(offset, at) - at;
       const uint64_t to = std::min(offset + length, end) - at;
-      for (const Run& r : slice.of->runs(slice.offset + from, to - from)) add(r);
+      for (const Run& r : slice.of->runs(slice.offset + from, to - from)) {
+        add(r);
+        covered += r.length;
+      }
     }
     at = end;
   }
+  // A part shortened since (SetLength) no longer holds its slice: no runs rather than a gap.
+  if (covered != length) out.clear();
   return out;
 }
 
-bool IOMemoryDescriptor::read_bytes(uint64_t offset, uint64_t length, uint8_t* bytes) const {
+bool IOMemoryDescriptor::copy_bytes(uint64_t offset, uint64_t length, uint8_t* bytes, bool into_descriptor) const {
   const std::vector<Run> parts = runs(offset, length);
   if (parts.empty() && length != 0) return false;
   for (const Run& r : parts) {
     if (!r.host) return false;
   }
   for (const Run& r : parts) {
-    std::memcpy(bytes, r.host, r.length);
-    bytes += r.length;
-  }
-  return true;
-}
-
-bool IOMemoryDescriptor::write_bytes(uint64_t offset, uint64_t length, const uint8_t* bytes) {
-  const std::vector<Run> parts = runs(offset, length);
-  if (parts.empty() && length != 0) return false;
-  for (const Run& r : parts) {
-    if (!r.host) return false;
-  }
-  for (const Run& r : parts) {
-    std::memcpy(r.host, bytes, r.length);
+    if (into_descriptor) std::memcpy(r.host, bytes, r.length);
+    else std::memcpy(bytes, r.host, r.length);
     bytes += r.length;
   }
   return true;
@@ -313,10 +315,9 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t options, IOMemoryDescriptor* 
   // The DART would map a concatenation's separate buffers at consecutive addresses; dexthil's
   // mapper takes one contiguous range per preparation so far.
   const std::vector<IOMemoryDescriptor::Run> parts = memory->runs(offset, length);
-  if (parts.size() != 1) {
-    kernel.not_simulated("IODMACommand::PrepareForDMA",
-                         "one DMA mapping over " + std::to_string(parts.size()) +
-                             " separate buffers (a concatenation made by CreateWithMemoryDescriptors)");
+  if (parts.empty()) return kIOReturnBadArgument;
+  if (parts.size() > 1) {
+    spans_buffers(kernel, "IODMACommand::PrepareForDMA", "DMA", parts.size());
     return kIOReturnUnsupported;
   }
   dexthil::platform::DmaMapper& mapper = provider->mapper();

@@ -199,6 +199,7 @@ kern_return_t IOService::CopyDispatchQueue(const char* name, IODispatchQueue** q
 }
 
 void IOService::free() {
+  if (Kernel* k = Kernel::active()) k->service_freed(this);
   OSSafeReleaseNULL(properties_);
   OSObject::free();
 }

@@ -17,9 +17,16 @@ kern_return_t IOServiceNotificationDispatchSource::Create(OSDictionary* matching
   if (!matching || !queue || !notification) return kIOReturnBadArgument;
   Kernel& kernel = Kernel::current();
   IOServiceNotificationDispatchSource* s = OSTypeAlloc(IOServiceNotificationDispatchSource);
-  matching->retain();
-  s->matching_ = matching;
-  if (const dexthil::driverkit::DextProcess* p = kernel.current_process()) s->server_name_ = p->server_name;
+  // The RPC carries a copy of the dictionary, as xnu receives it.
+  s->matching_ = OSDictionary::withCapacity(matching->getCount());
+  matching->iterateObjects([s](const char* key, const OSMetaClassBase* value) {
+    s->matching_->setObject(key, value);
+    return false;
+  });
+  if (const dexthil::driverkit::DextProcess* p = kernel.current_process()) {
+    s->server_name_ = p->server_name;
+    s->owner_ = p->id;
+  }
   s->set_queue(queue);
   *notification = s;
   kernel.notification_source_added(s);
@@ -47,6 +54,8 @@ void IOServiceNotificationDispatchSource::notify(uint64_t type, IOService* servi
   // As xnu: ServiceNotificationReady when a kind goes from none pending to some.
   if (list.size() == 1 && action_) action_->post(queue_, action_);
 }
+
+void IOServiceNotificationDispatchSource::forget(const IOService* service) { std::erase(matched_, service); }
 
 bool IOServiceNotificationDispatchSource::delivered_matched(const IOService* service) const {
   return std::find(matched_.begin(), matched_.end(), service) != matched_.end();

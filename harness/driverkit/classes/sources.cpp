@@ -129,7 +129,11 @@ void IOInterruptDispatchSource::interrupt(uint64_t time_ticks) {
     if (enabled() && action_ && count) {
       std::tuple<OSAction*, uint64_t, uint64_t> args{action_, count, last_time_};
       IORPC rpc{action_->targetMsgID(), &args, nullptr};
-      action_->target()->_InvokeMessage(rpc);
+      OSAction* action = action_;
+      action->retain();  // the handler may cancel the source and let go of it
+      action->target()->_InvokeMessage(rpc);
+      action->wait_ended(kIOReturnSuccess);
+      action->release();
     }
     release();
   });

@@ -4,10 +4,14 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include <atomic>
@@ -64,24 +68,37 @@ bool locate(const std::string& loaded_as, DextLibraryInfo* info) {
   return search.found;
 }
 
-// In the child of probe_initializers: where the crash happened, into the pipe, then the signal's
-// default action.
+// In the child of probe_initializers: the dext's own frames, as offsets into its file, into the
+// pipe (dladdr: glibc's backtrace_symbols names a frame by its nearest dynamic symbol, not its
+// offset), then the signal's default action.
 int g_probe_pipe = -1;
+const char* g_probe_file = nullptr;
 void probe_crashed(int signal) {
-  void* frames[32];
-  const int n = backtrace(frames, 32);
-  backtrace_symbols_fd(frames, n, g_probe_pipe);
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  for (int i = 0; i < n; ++i) {
+    Dl_info info{};
+    if (!dladdr(frames[i], &info) || !info.dli_fname || std::strcmp(info.dli_fname, g_probe_file) != 0) continue;
+    char line[32];
+    const int length = std::snprintf(line, sizeof line, "%lx\n",
+                                     static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(frames[i]) -
+                                                                reinterpret_cast<std::uintptr_t>(info.dli_fbase)));
+    if (write(g_probe_pipe, line, static_cast<size_t>(length)) < 0) break;
+  }
   ::signal(signal, SIG_DFL);
   raise(signal);
 }
 
+// How long a dext's static initializers may run, in wall time, before they count as hung.
+constexpr int kProbeLimitMs = 10000;
+
 // A dext's static initializers run when its library is loaded, which on a Mac is the dext
-// process starting. One that crashes would take the harness down with it, so they run first in
-// a child process: a crash there is the dext's, reported as a load error with the signal and
-// where it happened. The child's output is dropped (the real load prints it).
+// process starting. One that crashes, exits or hangs would take the harness with it, so they
+// run first in a child process, and what they did there fails the load in their words. The
+// child's output is dropped (the real load prints it).
 bool probe_initializers(const std::string& file, const std::string& shown_as, std::string* error) {
   int fds[2];
-  if (pipe(fds) != 0) return true;  // cannot probe: load as before
+  if (pipe2(fds, O_CLOEXEC) != 0) return true;  // cannot probe: load as before
   const pid_t child = fork();
   if (child < 0) {
     close(fds[0]);
@@ -91,28 +108,46 @@ bool probe_initializers(const std::string& file, const std::string& shown_as, st
   if (child == 0) {
     close(fds[0]);
     g_probe_pipe = fds[1];
+    g_probe_file = file.c_str();
     const int null = open("/dev/null", O_WRONLY);
     if (null >= 0) {
       dup2(null, STDOUT_FILENO);
       dup2(null, STDERR_FILENO);
     }
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) ::signal(sig, probe_crashed);
-    dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-    _exit(0);  // a failed dlopen is reported by the real load, with dlerror's text
+    dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);  // a failed dlopen is reported by the real load
+    const char loaded[] = "loaded\n";
+    if (write(fds[1], loaded, sizeof loaded - 1) < 0) _exit(1);
+    _exit(0);
   }
   close(fds[1]);
-  std::string where;
+  std::string said;
   char buffer[4096];
-  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) where.append(buffer, static_cast<size_t>(n));
+  bool hung = false;
+  for (;;) {
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = poll(&p, 1, kProbeLimitMs);
+    if (ready == 0) {
+      hung = true;
+      kill(child, SIGKILL);
+      break;
+    }
+    if (ready < 0 && errno == EINTR) continue;
+    const ssize_t n = ready > 0 ? read(fds[0], buffer, sizeof buffer) : -1;
+    if (n <= 0) break;
+    said.append(buffer, static_cast<size_t>(n));
+  }
   close(fds[0]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFSIGNALED(status)) return true;
-  // backtrace_symbols_fd's lines are "file(+0xOFFSET)[0xADDRESS]": the dext's own frames, in order.
+  if (!hung && WIFEXITED(status) && said.find("loaded\n") != std::string::npos) return true;
   std::vector<std::uintptr_t> offsets;
-  for (std::size_t at = 0; (at = where.find(file + "(+0x", at)) != std::string::npos; ++at) {
-    offsets.push_back(std::stoull(where.substr(at + file.size() + 2), nullptr, 16));
+  for (std::size_t at = 0; at < said.size();) {
+    const std::size_t end = said.find('\n', at);
+    const std::string line = said.substr(at, end - at);
+    if (!line.empty() && line != "loaded") offsets.push_back(std::stoull(line, nullptr, 16));
+    at = end == std::string::npos ? said.size() : end + 1;
   }
   const std::map<std::uintptr_t, std::string> named = addr2line(file, offsets);
   std::string frames;
@@ -121,9 +156,21 @@ bool probe_initializers(const std::string& file, const std::string& shown_as, st
     frames += "\n  " + (it != named.end() ? it->second + " " : std::string()) + "(" +
               std::filesystem::path(shown_as).filename().string() + "+" + util::hex(o) + ")";
   }
-  *error = shown_as + ": error: the dext crashed while loading: " + fault_guard::signal_name(WTERMSIG(status)) +
-           " in its static initializers, which run as its process starts, before any DriverKit call; on a Mac the "
-           "process would die at launch" + (frames.empty() ? std::string(".") : ", in:" + frames);
+  std::string what;
+  if (hung) {
+    what = "its static initializers did not return within " + std::to_string(kProbeLimitMs / 1000) +
+           " s of wall time, so the dext process never gets past its launch";
+  } else if (WIFSIGNALED(status)) {
+    what = std::string("the dext crashed while loading: ") + fault_guard::signal_name(WTERMSIG(status)) +
+           " in its static initializers, so the dext process dies at launch";
+  } else {
+    what = "its static initializers ended the process (exit status " + std::to_string(WEXITSTATUS(status)) +
+           "), so the dext process dies at launch";
+  }
+  *error = shown_as + ": error: " + what +
+           ". Static initializers run as the process starts, before any DriverKit call. dexthil runs the dext as "
+           "built for this host, so one that reads the CPU (CPUID, the time-stamp counter) sees this machine, not "
+           "a Mac" + (frames.empty() ? std::string(".") : ". Where:" + frames);
   return false;
 }
 

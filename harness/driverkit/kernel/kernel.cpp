@@ -198,6 +198,9 @@ DextProcess* Kernel::current_process() {
 
 void Kernel::not_simulated(std::string_view api, std::string_view what, std::string_view outcome) {
   const DextProcess* p = current_process();
+  // Once per process and call: a dext that retries is not a flood of findings.
+  std::string key = std::to_string(p ? p->id : 0) + "\n" + std::string(api) + "\n" + std::string(what);
+  if (!not_simulated_seen_.insert(std::move(key)).second) return;
   const ServiceRecord* main = p && !p->services.empty() ? p->services.front().get() : nullptr;
   monitor_.emit(monitor::NotSimulated{sim_.now(), main ? std::string_view(main->name) : std::string_view(),
                                       p && p->nub ? std::string_view(p->nub->location) : std::string_view(), api, what,
@@ -336,6 +339,8 @@ OSDictionary* Kernel::registry_properties(IOService* service, const OSDictionary
       }
     }
   } else if (rec) {
+    // A service IOService::Create made: its registry entry holds the dictionary it came from.
+    if (!rec->io_class.empty()) set("IOClass", OSString::withCString(rec->io_class.c_str()));
     set("IOUserClass", OSString::withCString(rec->class_name.c_str()));
   }
   if (user_properties) {

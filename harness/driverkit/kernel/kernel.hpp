@@ -88,6 +88,7 @@ struct ServiceRecord {
   IOService* service = nullptr;
   IOService* provider = nullptr;
   std::string class_name;  // the dext class (IOUserClass)
+  std::string io_class;    // a service IOService::Create made: its dictionary's IOClass
   std::string name;        // "Class@location" (the nub's), for findings
   std::map<std::string, IODispatchQueue*> queues;  // "Default" and the names given to SetDispatchQueue
   enum class Stage { kCreated, kStarting, kStarted, kStartFailed, kStopping, kStopped } stage = Stage::kCreated;
@@ -253,6 +254,7 @@ class Kernel {
   void notification_source_added(IOServiceNotificationDispatchSource* source);
   void notification_source_removed(IOServiceNotificationDispatchSource* source);
   void service_registered(IOService* service);
+  void service_freed(const IOService* service);  // sources forget it
   // One registry entry's properties (a dext service's or a nub's) as a new dictionary, and in
   // *above the entry it is attached to (null for a nub).
   OSDictionary* entry_properties(IOService* entry, IOService** above);
@@ -347,6 +349,7 @@ class Kernel {
   std::vector<std::unique_ptr<UserClientConnection>> connections_;
   std::uint64_t next_assertion_id_ = 1;
   std::vector<IOServiceNotificationDispatchSource*> notification_sources_;
+  std::set<std::string> not_simulated_seen_;  // process, call and what: reported once
   bool sleeping_ = false;  // between system_sleep() and system_wake(): a synced PM assertion is refused
   sim::Random uninitialised_;  // what fill_from_seed writes
   util::InsertionOrderedSet<IOTimerDispatchSource*> timers_;

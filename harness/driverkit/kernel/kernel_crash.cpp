@@ -10,6 +10,8 @@
 //    IORematchCount is within dextrelaunch (1000). A service that never started is only detached.
 #include "harness/driverkit/kernel/kernel.hpp"
 
+#include <DriverKit/IOServiceNotificationDispatchSource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -46,6 +48,8 @@ void Kernel::crash(DextProcess* p, const std::string& kind, const std::string& r
   if (p->crashed) return;
   p->crashed = true;
   for (IODispatchQueue* q : p->queues) q->host().abandon();
+  // Its notification sources died with it: a relaunched process of the same dext has its own.
+  std::erase_if(notification_sources_, [p](IOServiceNotificationDispatchSource* s) { return s->owner() == p->id; });
   for (auto& rec : p->services) {
     if (rec->ack_waiter) rec->ack_waiter->signal();  // the kernel stops waiting on a dead process
     rec->ack_pending.reset();

@@ -34,7 +34,9 @@ bool has_all(const OSDictionary* entry, const OSDictionary* wanted) {
   return all;
 }
 
-constexpr const char* kUnsimulatedMatchKeys[] = {"IOParentMatch", "IOPathMatch", "IOLocationMatch"};
+bool unsimulated_match_key(std::string_view key) {
+  return key == "IOParentMatch" || key == "IOPathMatch" || key == "IOLocationMatch";
+}
 }  // namespace
 
 bool Kernel::service_matches(const OSDictionary* matching, ServiceRecord* rec) {
@@ -73,8 +75,7 @@ bool Kernel::service_matches(const OSDictionary* matching, ServiceRecord* rec) {
       const auto* wanted = OSDynamicCast(OSNumber, value);
       std::uint64_t id = 0;
       ok = wanted && rec->service->GetRegistryEntryID(&id) == kIOReturnSuccess && id == wanted->unsigned64BitValue();
-    } else if (std::find(std::begin(kUnsimulatedMatchKeys), std::end(kUnsimulatedMatchKeys), k) !=
-               std::end(kUnsimulatedMatchKeys)) {
+    } else if (unsimulated_match_key(k)) {
       ok = false;
     }
     // Other keys are for a family's own matching (matchPropertyTable), which an IOUserService
@@ -89,8 +90,7 @@ void Kernel::notification_source_added(IOServiceNotificationDispatchSource* sour
   notification_sources_.push_back(source);
   source->matching()->iterateObjects([this](const char* key, const OSMetaClassBase*) {
     const std::string_view k(key);
-    if (std::find(std::begin(kUnsimulatedMatchKeys), std::end(kUnsimulatedMatchKeys), k) !=
-        std::end(kUnsimulatedMatchKeys)) {
+    if (unsimulated_match_key(k)) {
       not_simulated("IOServiceNotificationDispatchSource::Create", "matching on " + std::string(k),
                     "the source was made and will match nothing");
     }
@@ -109,6 +109,10 @@ void Kernel::notification_source_added(IOServiceNotificationDispatchSource* sour
 
 void Kernel::notification_source_removed(IOServiceNotificationDispatchSource* source) {
   std::erase(notification_sources_, source);
+}
+
+void Kernel::service_freed(const IOService* service) {
+  for (IOServiceNotificationDispatchSource* s : notification_sources_) s->forget(service);
 }
 
 void Kernel::service_registered(IOService* service) {

@@ -112,8 +112,10 @@ std::shared_ptr<UserClientConnection::Mapping> UserClientConnection::map_memory(
 
 std::vector<std::uint8_t> UserClientConnection::read(const Mapping& mapping, std::uint64_t offset,
                                                      std::uint64_t length) const {
+  // Bounds first: the length is the application's, and may be anything.
+  if (!mapping.memory || offset > mapping.memory->length() || length > mapping.memory->length() - offset) return {};
   std::vector<std::uint8_t> bytes(length);
-  if (!mapping.memory || !mapping.memory->read_bytes(offset, length, bytes.data())) return {};
+  if (!mapping.memory->read_bytes(offset, length, bytes.data())) return {};
   return bytes;
 }
 
@@ -201,6 +203,7 @@ kern_return_t Kernel::create_service(IOService* self, IOService* provider, const
   rec->process = p;
   rec->provider = provider;
   rec->class_name = properties->second.user_class;
+  rec->io_class = properties->second.io_class;
   rec->name = rec->class_name + "@" + p->nub->location;
   rec->kernel_queue = make_kernel_queue("kernel." + rec->name);
   p->services.push_back(std::move(record));

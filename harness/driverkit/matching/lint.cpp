@@ -35,11 +35,17 @@ void match_category(const Personality& p, const std::string& at, std::vector<Lin
     auto named = p.usb_keys.find(class_key);
     constexpr std::uint32_t kVendorSpecific = 0xFF;
     if (named == p.usb_keys.end() || named->second.wildcard || named->second.value == kVendorSpecific) return;
-    out->push_back({"plist.match-category", at + ".IOMatchCategory",
-                    finding + " of " + class_key + " " + std::to_string(named->second.value),
-                    std::string("A USB ") + (usb_device ? "device" : "interface") + " of a standard class (" + class_key +
-                        " " + std::to_string(named->second.value) + ", not 255, vendor-specific) has a system class "
-                        "driver of its own. There IOMatchCategory " + consequence +
+    const std::string value = std::to_string(named->second.value);
+    // Device class 0 gives the class per interface: the system's composite-device driver takes
+    // such a device and configures it; any other standard class has a class driver.
+    const std::string competitor = usb_device && named->second.value == 0
+                                       ? "A USB device of bDeviceClass 0 (class given per interface) is taken by "
+                                         "the system's composite-device driver, which configures it."
+                                       : std::string("A USB ") + (usb_device ? "device" : "interface") +
+                                             " of a standard class (" + class_key + " " + value +
+                                             ", not 255, vendor-specific) has a system class driver of its own.";
+    out->push_back({"plist.match-category", at + ".IOMatchCategory", finding + " of " + class_key + " " + value,
+                    competitor + " There IOMatchCategory " + consequence +
                         " Apple's samples use it on USB only for vendor-specific devices, which Darwin leaves to "
                         "their driver."});
     return;

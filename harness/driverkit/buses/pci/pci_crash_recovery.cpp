@@ -61,6 +61,10 @@ BusPlugin::CrashRecovery PciBus::client_crashed(Nub& nub, const IOService* clien
   if (!p) return r;
   // xnu unregisters the provider's interrupts when a started client died unexpectedly.
   if (started) p->sources = {};
+  // The reset below clears the function's MSI set-up: the next process starts from the default
+  // interrupt list, as a new nub's driver would.
+  p->msi_vectors = 0;
+  p->interrupts_configured = false;
   const bool was_open = client && p->open_client == client;
   if (was_open) p->open_client = nullptr;  // the kernel closes what the dead client had open
   // The dead process's DMA commands: the kernel frees them, which unmaps their DART mappings, once

@@ -72,10 +72,15 @@ class IOMemoryDescriptor : public OSObject {
   std::vector<Run> runs(uint64_t offset, uint64_t length) const;
   // Copies between the descriptor's bytes from `offset` and `bytes`, across its runs; false
   // when the range is out of bounds or has no host bytes (device memory).
-  bool read_bytes(uint64_t offset, uint64_t length, uint8_t* bytes) const;
-  bool write_bytes(uint64_t offset, uint64_t length, const uint8_t* bytes);
+  bool read_bytes(uint64_t offset, uint64_t length, uint8_t* bytes) const {
+    return copy_bytes(offset, length, bytes, false);
+  }
+  bool write_bytes(uint64_t offset, uint64_t length, const uint8_t* bytes) {
+    return copy_bytes(offset, length, const_cast<uint8_t*>(bytes), true);
+  }
 
  protected:
+  bool copy_bytes(uint64_t offset, uint64_t length, uint8_t* bytes, bool into_descriptor) const;
   uint8_t* host_ = nullptr;
   uint64_t physical_ = 0;
   uint64_t length_ = 0;

@@ -57,13 +57,16 @@ class IOServiceNotificationDispatchSource : public IODispatchSource {
   kern_return_t CancelFunction(std::function<void()> done) override;
   const OSDictionary* matching() const { return matching_; }
   const std::string& server_name() const { return server_name_; }
+  std::uint64_t owner() const { return owner_; }  // the dext process that made it (0: the harness)
+  void forget(const IOService* service);          // a matched service is gone
   // The kernel: `service` matched (kIOServiceNotificationTypeMatched) or is terminating.
   void notify(uint64_t type, IOService* service);
   bool delivered_matched(const IOService* service) const;
 
  private:
-  OSDictionary* matching_ = nullptr;
+  OSDictionary* matching_ = nullptr;  // a copy: the caller may change its dictionary afterwards
   std::string server_name_;
+  std::uint64_t owner_ = 0;
   std::vector<IOService*> pending_[kIOServiceNotificationTypeLast + 1];  // retained, by type
   std::vector<const IOService*> matched_;  // whose termination this source reports
 };

@@ -51,6 +51,9 @@ class OSAction : public OSObject {
   uint64_t targetMsgID() const { return targetmsgid_; }
   uint64_t msgID() const { return msgid_; }
   bool cancelled() const { return cancelled_; }
+  // An invocation of the action ran (kIOReturnSuccess), or it was cancelled (kIOReturnAborted):
+  // what a Wait returns. Whoever invokes the target calls it after the method returned.
+  void wait_ended(kern_return_t result);
   // Sends the target method its arguments asynchronously, on the queue the method is routed
   // to or else on `queue` (the source's). Arguments are copied; references are not allowed.
   template <class... A>
@@ -61,7 +64,6 @@ class OSAction : public OSObject {
 
  private:
   void post_packed(IODispatchQueue* queue, std::shared_ptr<void> keep, void* args);
-  void wait_ended(kern_return_t result);  // an invocation ran, or the action was cancelled
   OSActionWaitToken* wait_token_ = nullptr;
   OSObject* target_ = nullptr;
   uint64_t targetmsgid_ = 0;
