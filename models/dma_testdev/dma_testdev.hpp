@@ -12,6 +12,7 @@
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
 #include "harness/sim/wave_request.hpp"
+#include "models/common/register_bus.hpp"
 #include "models/common/rtl_assertions.hpp"
 
 class Vdma_testdev;
@@ -67,15 +68,7 @@ class DmaTestdev final : public sim::ClockedModel, public pcie::MmioDevice {
   std::unique_ptr<Vdma_testdev> top_;
   std::unique_ptr<WaveWriter> waves_;
   std::unique_ptr<DmaHostSide<Vdma_testdev>> host_;
-  struct RegisterAccess {
-    bool write;
-    std::uint8_t address;  // of the 32-bit register
-    std::uint8_t byte_enables;
-    std::uint32_t data;  // write data, in the register's byte lanes
-    std::function<void(std::uint32_t)> done;  // a read's answer: the whole register
-  };
-  void queue_access(RegisterAccess access);
-  std::deque<RegisterAccess> register_bus_;  // one access per edge
+  RegisterBus registers_{0x100};  // BAR0's register block, one access per edge
   bool irq_was_high_ = false;
   std::uint64_t msis_sent_ = 0;
 };
