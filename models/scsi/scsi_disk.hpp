@@ -1,0 +1,83 @@
+#pragma once
+// A SCSI direct-access target (a disk) as the commands SPC and SBC define reach it: a CDB and the
+// data the initiator sends in; status, the data it returns and, on CHECK CONDITION, sense data
+// (fixed format, what autosense hands back) out. The blocks are kept sparse in memory: a block
+// never written reads as zeros. One logical unit, LUN 0; any other is not present.
+//
+// Commands: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard data; VPD pages 0x00, 0x80,
+// 0x83), READ CAPACITY(10) and (16), READ and WRITE (6), (10) and (16), MODE SENSE(6) and (10)
+// (the caching and control pages), SYNCHRONIZE CACHE(10), REPORT LUNS. Anything else is
+// CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE. How long a command takes
+// is the SCSI bus model's, not this one's.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace dexthil::models::scsi {
+
+// SAM status codes.
+enum Status : std::uint8_t { kGood = 0x00, kCheckCondition = 0x02 };
+
+// Sense keys, and the additional sense codes this target reports (ASC << 8 | ASCQ).
+enum SenseKey : std::uint8_t { kNoSense = 0x0, kIllegalRequest = 0x5, kAbortedCommand = 0xB };
+enum AdditionalSense : std::uint16_t {
+  kNoAdditionalSense = 0x0000,
+  kInvalidOperationCode = 0x2000,
+  kLbaOutOfRange = 0x2100,
+  kInvalidFieldInCdb = 0x2400,
+  kLogicalUnitNotSupported = 0x2500,
+  kDataPhaseError = 0x4B00,
+};
+
+struct DiskIdentity {
+  std::string vendor = "DEXTHIL";        // INQUIRY, 8 characters
+  std::string product = "ULTRA320 DISK";  // 16
+  std::string revision = "0001";          // 4
+  std::string serial = "0000000001";      // VPD 0x80
+  std::uint64_t naa = 0x5000000000000001;  // VPD 0x83: an NAA 5 (IEEE registered) identifier
+};
+
+struct Command {
+  std::span<const std::uint8_t> cdb;
+  std::uint8_t lun = 0;
+  std::span<const std::uint8_t> data_out;  // what the initiator sends (a WRITE's blocks)
+};
+
+struct Result {
+  std::uint8_t status = kGood;
+  std::vector<std::uint8_t> data_in;  // at most what the CDB's allocation or transfer length asks
+  std::vector<std::uint8_t> sense;    // fixed format, 18 bytes, on CHECK CONDITION
+};
+
+class Disk {
+ public:
+  Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_bytes = 512);
+
+  Result execute(const Command& command);
+
+  std::uint64_t blocks() const { return blocks_; }
+  std::uint32_t block_bytes() const { return block_bytes_; }
+  // How many bytes a WRITE with this CDB takes from the initiator (0 for any other command): what
+  // the HBA moves to the target before it executes the command.
+  std::uint64_t data_out_bytes(std::span<const std::uint8_t> cdb) const;
+
+ private:
+  Result check_condition(SenseKey key, AdditionalSense asc);
+  Result inquiry(std::span<const std::uint8_t> cdb);
+  Result read_capacity_10() const;
+  Result read_capacity_16(std::span<const std::uint8_t> cdb) const;
+  Result mode_sense(std::span<const std::uint8_t> cdb, bool ten);
+  Result report_luns(std::span<const std::uint8_t> cdb) const;
+  Result read_blocks(std::uint64_t lba, std::uint64_t count);
+  Result write_blocks(std::uint64_t lba, std::uint64_t count, std::span<const std::uint8_t> data);
+
+  DiskIdentity identity_;
+  std::uint64_t blocks_;
+  std::uint32_t block_bytes_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> written_;  // by LBA
+  std::vector<std::uint8_t> last_sense_;  // what REQUEST SENSE returns
+};
+
+}  // namespace dexthil::models::scsi

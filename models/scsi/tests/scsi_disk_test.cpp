@@ -1,0 +1,130 @@
+// The SCSI disk target: CDBs and the expected data written out byte by byte from SPC-3 and
+// SBC-2, in the order a host's scan sends them (INQUIRY, REPORT LUNS, TEST UNIT READY, READ
+// CAPACITY, MODE SENSE), then I/O and its errors.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/scsi/scsi_disk.hpp"
+
+namespace dexthil::models::scsi {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+struct Target {
+  Disk disk{DiskIdentity{}, 2048, 512};  // 1 MiB
+  Result run(const Bytes& cdb, const Bytes& data_out = {}, std::uint8_t lun = 0) {
+    return disk.execute({cdb, lun, data_out});
+  }
+};
+
+// The fixed-format sense of a CHECK CONDITION: key and ASC/ASCQ.
+void expect_sense(const Result& r, std::uint8_t key, std::uint8_t asc, std::uint8_t ascq) {
+  ASSERT_EQ(r.status, kCheckCondition);
+  ASSERT_EQ(r.sense.size(), 18u);
+  EXPECT_EQ(r.sense[0], 0x70);
+  EXPECT_EQ(r.sense[2], key);
+  EXPECT_EQ(r.sense[7], 10);
+  EXPECT_EQ(r.sense[12], asc);
+  EXPECT_EQ(r.sense[13], ascq);
+}
+
+TEST(ScsiDisk, StandardInquiryIsAWideTaggedDisk) {
+  Target t;
+  const Result r = t.run({0x12, 0x00, 0x00, 0x00, 0x24, 0x00});
+  ASSERT_EQ(r.status, kGood);
+  const Bytes expected = {
+      0x00, 0x00, 0x05, 0x02, 0x1F, 0x00, 0x00, 0x32,  // disk, SPC-3, format 2, 31 more, WBus16|Sync|CmdQue
+      'D',  'E',  'X',  'T',  'H',  'I',  'L',  ' ',   // vendor
+      'U',  'L',  'T',  'R',  'A',  '3',  '2',  '0',  ' ', 'D', 'I', 'S', 'K', ' ', ' ', ' ',  // product
+      '0',  '0',  '0',  '1',                            // revision
+  };
+  EXPECT_EQ(r.data_in, expected);
+  // A shorter allocation length gets the first bytes only.
+  EXPECT_EQ(t.run({0x12, 0x00, 0x00, 0x00, 0x05, 0x00}).data_in, (Bytes{0x00, 0x00, 0x05, 0x02, 0x1F}));
+  // A LUN that is not there: peripheral qualifier 3, no device type.
+  EXPECT_EQ(t.run({0x12, 0x00, 0x00, 0x00, 0x24, 0x00}, {}, 1).data_in.at(0), 0x7F);
+}
+
+TEST(ScsiDisk, VitalProductDataPages) {
+  Target t;
+  EXPECT_EQ(t.run({0x12, 0x01, 0x00, 0x00, 0xFF, 0x00}).data_in, (Bytes{0x00, 0x00, 0x00, 0x03, 0x00, 0x80, 0x83}));
+  EXPECT_EQ(t.run({0x12, 0x01, 0x80, 0x00, 0xFF, 0x00}).data_in,
+            (Bytes{0x00, 0x80, 0x00, 0x0A, '0', '0', '0', '0', '0', '0', '0', '0', '0', '1'}));
+  EXPECT_EQ(t.run({0x12, 0x01, 0x83, 0x00, 0xFF, 0x00}).data_in,
+            (Bytes{0x00, 0x83, 0x00, 0x0C, 0x01, 0x03, 0x00, 0x08, 0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01}));
+  expect_sense(t.run({0x12, 0x01, 0xB0, 0x00, 0xFF, 0x00}), kIllegalRequest, 0x24, 0x00);  // no such page
+  expect_sense(t.run({0x12, 0x00, 0x80, 0x00, 0xFF, 0x00}), kIllegalRequest, 0x24, 0x00);  // page without EVPD
+}
+
+TEST(ScsiDisk, ScanCommands) {
+  Target t;
+  // REPORT LUNS: one LUN, 0.
+  EXPECT_EQ(t.run({0xA0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x01, 0x00, 0, 0}).data_in,
+            (Bytes{0x00, 0x00, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(t.run({0x00, 0, 0, 0, 0, 0}).status, kGood);  // TEST UNIT READY
+  // READ CAPACITY(10): last LBA 2047, 512-byte blocks.
+  EXPECT_EQ(t.run({0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}).data_in, (Bytes{0x00, 0x00, 0x07, 0xFF, 0x00, 0x00, 0x02, 0x00}));
+  // READ CAPACITY(16): SERVICE ACTION IN(16), action 0x10, allocation 32.
+  const Result cap16 = t.run({0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0});
+  ASSERT_EQ(cap16.data_in.size(), 32u);
+  EXPECT_EQ(Bytes(cap16.data_in.begin(), cap16.data_in.begin() + 12),
+            (Bytes{0, 0, 0, 0, 0, 0, 0x07, 0xFF, 0x00, 0x00, 0x02, 0x00}));
+  // MODE SENSE(6), the caching page: header, a block descriptor (2048 blocks of 512), the page.
+  const Result caching = t.run({0x1A, 0x00, 0x08, 0x00, 0xFF, 0x00});
+  const Bytes expected = {
+      0x1F, 0x00, 0x00, 0x08,                          // 31 more bytes, block descriptor length 8
+      0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x02, 0x00,  // 2048 blocks, 512 bytes
+      0x08, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // caching page, 18 bytes, WCE
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  };
+  EXPECT_EQ(caching.data_in, expected);
+  // MODE SENSE(10), all pages, no block descriptor: an 8-byte header, caching, control.
+  const Result all = t.run({0x5A, 0x08, 0x3F, 0, 0, 0, 0, 0x00, 0xFF, 0});
+  ASSERT_EQ(all.data_in.size(), 8u + 20u + 12u);
+  EXPECT_EQ(Bytes(all.data_in.begin(), all.data_in.begin() + 8), (Bytes{0x00, 0x26, 0, 0, 0, 0, 0x00, 0x00}));
+  EXPECT_EQ(all.data_in.at(28), 0x0A);  // the control page follows the caching page
+  expect_sense(t.run({0x1A, 0x00, 0x19, 0x00, 0xFF, 0x00}), kIllegalRequest, 0x24, 0x00);  // no such page
+}
+
+TEST(ScsiDisk, WritesAreReadBackAndUnwrittenBlocksReadZero) {
+  Target t;
+  Bytes block(1024);
+  for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<std::uint8_t>(i * 7);
+  // WRITE(10) of 2 blocks at LBA 100.
+  const Bytes write10 = {0x2A, 0, 0x00, 0x00, 0x00, 0x64, 0, 0x00, 0x02, 0};
+  EXPECT_EQ(t.disk.data_out_bytes(write10), 1024u);
+  EXPECT_EQ(t.run(write10, block).status, kGood);
+  // READ(16) of 3 blocks from LBA 99: a zero block, then the two written.
+  const Result r = t.run({0x88, 0, 0, 0, 0, 0, 0, 0, 0, 0x63, 0, 0, 0, 0x03, 0, 0});
+  ASSERT_EQ(r.data_in.size(), 1536u);
+  EXPECT_EQ(Bytes(r.data_in.begin(), r.data_in.begin() + 512), Bytes(512, 0));
+  EXPECT_EQ(Bytes(r.data_in.begin() + 512, r.data_in.end()), block);
+  // READ(6) and WRITE(6): a transfer length of 0 means 256 blocks.
+  EXPECT_EQ(t.run({0x08, 0x00, 0x00, 0x64, 0x00, 0x00}).data_in.size(), 256u * 512u);
+  EXPECT_EQ(t.disk.data_out_bytes(Bytes{0x0A, 0x00, 0x00, 0x00, 0x01, 0x00}), 512u);
+  EXPECT_EQ(t.run({0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}).status, kGood);  // SYNCHRONIZE CACHE(10)
+}
+
+TEST(ScsiDisk, ErrorsAreCheckConditionsWithTheirSense) {
+  Target t;
+  // Past the last block: LBA OUT OF RANGE.
+  expect_sense(t.run({0x28, 0, 0x00, 0x00, 0x07, 0xFF, 0, 0x00, 0x02, 0}), kIllegalRequest, 0x21, 0x00);
+  // A write whose data phase does not carry the blocks named.
+  expect_sense(t.run({0x2A, 0, 0, 0, 0, 0, 0, 0x00, 0x02, 0}, Bytes(512)), kAbortedCommand, 0x4B, 0x00);
+  // An opcode the target does not have.
+  expect_sense(t.run({0xC1, 0, 0, 0, 0, 0}), kIllegalRequest, 0x20, 0x00);
+  // Any command but INQUIRY to a LUN that is not there.
+  expect_sense(t.run({0x00, 0, 0, 0, 0, 0}, {}, 2), kIllegalRequest, 0x25, 0x00);
+  // REQUEST SENSE returns the last sense, then NO SENSE.
+  const Result sense = t.run({0x03, 0, 0, 0, 0x12, 0});
+  ASSERT_EQ(sense.status, kGood);
+  EXPECT_EQ(sense.data_in.at(2), kIllegalRequest);
+  EXPECT_EQ(sense.data_in.at(12), 0x25);
+  EXPECT_EQ(t.run({0x03, 0, 0, 0, 0x12, 0}).data_in.at(2), kNoSense);
+}
+
+}  // namespace
+}  // namespace dexthil::models::scsi
