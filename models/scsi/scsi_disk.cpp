@@ -1,6 +1,12 @@
 #include "models/scsi/scsi_disk.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace dexthil::models::scsi {
 
@@ -66,8 +72,65 @@ bool is_write(std::uint8_t opcode) { return opcode == kWrite6 || opcode == kWrit
 
 }  // namespace
 
-Disk::Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_bytes)
-    : identity_(std::move(identity)), blocks_(blocks), block_bytes_(block_bytes) {}
+// ---- stores ----
+
+bool MemoryStore::read(std::uint64_t offset, std::span<std::uint8_t> bytes) {
+  // Block by block: the part of each block the range covers.
+  for (std::size_t done = 0; done < bytes.size();) {
+    const std::uint64_t at = offset + done;
+    const std::uint64_t within = at % block_bytes_;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(block_bytes_ - within, bytes.size() - done));
+    auto it = blocks_.find(at / block_bytes_);
+    if (it == blocks_.end()) std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(done), n, 0);
+    else std::copy_n(it->second.begin() + static_cast<std::ptrdiff_t>(within), n, bytes.begin() + static_cast<std::ptrdiff_t>(done));
+    done += n;
+  }
+  return true;
+}
+
+bool MemoryStore::write(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  for (std::size_t done = 0; done < bytes.size();) {
+    const std::uint64_t at = offset + done;
+    const std::uint64_t within = at % block_bytes_;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(block_bytes_ - within, bytes.size() - done));
+    std::vector<std::uint8_t>& block = blocks_[at / block_bytes_];
+    if (block.empty()) block.assign(block_bytes_, 0);
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(done), n, block.begin() + static_cast<std::ptrdiff_t>(within));
+    done += n;
+  }
+  return true;
+}
+
+std::unique_ptr<FileStore> FileStore::open(const std::string& path, std::uint64_t bytes, std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  struct stat st{};
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      (static_cast<std::uint64_t>(st.st_size) < bytes && ftruncate(fd, static_cast<off_t>(bytes)) != 0)) {
+    const std::string why = fd >= 0 && !S_ISREG(st.st_mode) ? "not a regular file" : std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    *error = path + ": error: cannot open the disk image: " + why;
+    return nullptr;
+  }
+  return std::unique_ptr<FileStore>(new FileStore(fd));
+}
+
+FileStore::~FileStore() { ::close(fd_); }
+
+bool FileStore::read(std::uint64_t offset, std::span<std::uint8_t> bytes) {
+  return pread(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset)) == static_cast<ssize_t>(bytes.size());
+}
+
+bool FileStore::write(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  return pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset)) == static_cast<ssize_t>(bytes.size());
+}
+
+// ---- the target ----
+
+Disk::Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_bytes, std::unique_ptr<BlockStore> store)
+    : identity_(std::move(identity)),
+      blocks_(blocks),
+      block_bytes_(block_bytes),
+      store_(store ? std::move(store) : std::make_unique<MemoryStore>(block_bytes)) {}
 
 Result Disk::check_condition(SenseKey key, AdditionalSense asc) {
   // Fixed-format sense: response code 0x70 (current), the key, 10 more bytes, ASC and ASCQ.
@@ -245,10 +308,7 @@ Result Disk::report_luns(std::span<const std::uint8_t> cdb) const {
 Result Disk::read_blocks(std::uint64_t lba, std::uint64_t count) {
   if (lba > blocks_ || count > blocks_ - lba) return check_condition(kIllegalRequest, kLbaOutOfRange);
   std::vector<std::uint8_t> data(count * block_bytes_, 0);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    auto it = written_.find(lba + i);
-    if (it != written_.end()) std::copy(it->second.begin(), it->second.end(), data.begin() + i * block_bytes_);
-  }
+  if (!store_->read(lba * block_bytes_, data)) return check_condition(kMediumError, kUnrecoveredReadError);
   return {kGood, std::move(data), {}};
 }
 
@@ -256,10 +316,7 @@ Result Disk::write_blocks(std::uint64_t lba, std::uint64_t count, std::span<cons
   if (lba > blocks_ || count > blocks_ - lba) return check_condition(kIllegalRequest, kLbaOutOfRange);
   // The data phase must carry exactly the blocks the CDB names.
   if (data.size() != count * block_bytes_) return check_condition(kAbortedCommand, kDataPhaseError);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const auto block = data.subspan(i * block_bytes_, block_bytes_);
-    written_[lba + i].assign(block.begin(), block.end());
-  }
+  if (!store_->write(lba * block_bytes_, data)) return check_condition(kMediumError, kWriteError);
   return {kGood, {}, {}};
 }
 

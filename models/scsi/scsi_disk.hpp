@@ -1,8 +1,9 @@
 #pragma once
 // A SCSI direct-access target (a disk) as the commands SPC and SBC define reach it: a CDB and the
 // data the initiator sends in; status, the data it returns and, on CHECK CONDITION, sense data
-// (fixed format, what autosense hands back) out. The blocks are kept sparse in memory: a block
-// never written reads as zeros. One logical unit, LUN 0; any other is not present.
+// (fixed format, what autosense hands back) out. The blocks live in a BlockStore: sparse in
+// memory (a block never written reads as zeros) or in a disk image file. One logical unit,
+// LUN 0; any other is not present.
 //
 // Commands: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard data; VPD pages 0x00, 0x80,
 // 0x83), READ CAPACITY(10) and (16), READ and WRITE (6), (10) and (16), MODE SENSE(6) and (10)
@@ -10,6 +11,7 @@
 // CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE. How long a command takes
 // is the SCSI bus model's, not this one's.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -21,14 +23,51 @@ namespace dexthil::models::scsi {
 enum Status : std::uint8_t { kGood = 0x00, kCheckCondition = 0x02 };
 
 // Sense keys, and the additional sense codes this target reports (ASC << 8 | ASCQ).
-enum SenseKey : std::uint8_t { kNoSense = 0x0, kIllegalRequest = 0x5, kAbortedCommand = 0xB };
+enum SenseKey : std::uint8_t { kNoSense = 0x0, kMediumError = 0x3, kIllegalRequest = 0x5, kAbortedCommand = 0xB };
 enum AdditionalSense : std::uint16_t {
   kNoAdditionalSense = 0x0000,
+  kWriteError = 0x0C00,
+  kUnrecoveredReadError = 0x1100,
   kInvalidOperationCode = 0x2000,
   kLbaOutOfRange = 0x2100,
   kInvalidFieldInCdb = 0x2400,
   kLogicalUnitNotSupported = 0x2500,
   kDataPhaseError = 0x4B00,
+};
+
+// Where a disk's bytes are. false: the medium failed (MEDIUM ERROR to the initiator).
+class BlockStore {
+ public:
+  virtual ~BlockStore() = default;
+  virtual bool read(std::uint64_t offset, std::span<std::uint8_t> bytes) = 0;
+  virtual bool write(std::uint64_t offset, std::span<const std::uint8_t> bytes) = 0;
+};
+
+// Sparse in memory, by block: what was never written reads as zeros.
+class MemoryStore final : public BlockStore {
+ public:
+  explicit MemoryStore(std::uint32_t block_bytes) : block_bytes_(block_bytes) {}
+  bool read(std::uint64_t offset, std::span<std::uint8_t> bytes) override;
+  bool write(std::uint64_t offset, std::span<const std::uint8_t> bytes) override;
+
+ private:
+  std::uint32_t block_bytes_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> blocks_;  // by block number
+};
+
+// A disk image file, grown (sparse) to the disk's size if it is shorter; its contents persist
+// across runs.
+class FileStore final : public BlockStore {
+ public:
+  // nullptr and `error` ("PATH: error: cannot open the disk image: why") when it cannot be used.
+  static std::unique_ptr<FileStore> open(const std::string& path, std::uint64_t bytes, std::string* error);
+  ~FileStore() override;
+  bool read(std::uint64_t offset, std::span<std::uint8_t> bytes) override;
+  bool write(std::uint64_t offset, std::span<const std::uint8_t> bytes) override;
+
+ private:
+  explicit FileStore(int fd) : fd_(fd) {}
+  int fd_;
 };
 
 struct DiskIdentity {
@@ -53,7 +92,9 @@ struct Result {
 
 class Disk {
  public:
-  Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_bytes = 512);
+  // Blocks in memory unless `store` is given.
+  Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_bytes = 512,
+       std::unique_ptr<BlockStore> store = nullptr);
 
   Result execute(const Command& command);
 
@@ -76,7 +117,7 @@ class Disk {
   DiskIdentity identity_;
   std::uint64_t blocks_;
   std::uint32_t block_bytes_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> written_;  // by LBA
+  std::unique_ptr<BlockStore> store_;
   std::vector<std::uint8_t> last_sense_;  // what REQUEST SENSE returns
 };
 

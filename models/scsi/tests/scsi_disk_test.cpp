@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "models/scsi/scsi_disk.hpp"
@@ -124,6 +126,49 @@ TEST(ScsiDisk, ErrorsAreCheckConditionsWithTheirSense) {
   EXPECT_EQ(sense.data_in.at(2), kIllegalRequest);
   EXPECT_EQ(sense.data_in.at(12), 0x25);
   EXPECT_EQ(t.run({0x03, 0, 0, 0, 0x12, 0}).data_in.at(2), kNoSense);
+}
+
+TEST(ScsiDisk, ADiskImageFileKeepsItsBlocksAcrossRuns) {
+  const std::filesystem::path image = std::filesystem::temp_directory_path() / "dexthil-scsi-disk-test.img";
+  std::filesystem::remove(image);
+  Bytes block(512, 0xA5);
+  {
+    std::string error;
+    auto store = FileStore::open(image.string(), 2048 * 512, &error);
+    ASSERT_NE(store, nullptr) << error;
+    Disk disk(DiskIdentity{}, 2048, 512, std::move(store));
+    ASSERT_EQ(disk.execute({Bytes{0x2A, 0, 0, 0, 0x00, 0x07, 0, 0, 0x01, 0}, 0, block}).status, kGood);  // LBA 7
+  }
+  // Grown to the disk's size, sparse, and the block where LBA 7 is.
+  EXPECT_EQ(std::filesystem::file_size(image), 2048u * 512u);
+  std::ifstream in(image, std::ios::binary);
+  in.seekg(7 * 512);
+  Bytes on_disk(512);
+  in.read(reinterpret_cast<char*>(on_disk.data()), 512);
+  EXPECT_EQ(on_disk, block);
+  // A second run on the same image reads it back.
+  std::string error;
+  Disk again(DiskIdentity{}, 2048, 512, FileStore::open(image.string(), 2048 * 512, &error));
+  const Result r = again.execute({Bytes{0x28, 0, 0, 0, 0x00, 0x07, 0, 0, 0x01, 0}, 0, {}});
+  EXPECT_EQ(r.data_in, block);
+  std::filesystem::remove(image);
+  // Something that is not a file cannot be a disk image.
+  EXPECT_EQ(FileStore::open(std::filesystem::temp_directory_path().string(), 512, &error), nullptr);
+  EXPECT_EQ(error, std::filesystem::temp_directory_path().string() + ": error: cannot open the disk image: " +
+                       "Is a directory");
+}
+
+// A medium that fails every access.
+class FailingStore final : public BlockStore {
+ public:
+  bool read(std::uint64_t, std::span<std::uint8_t>) override { return false; }
+  bool write(std::uint64_t, std::span<const std::uint8_t>) override { return false; }
+};
+
+TEST(ScsiDisk, AFailingMediumIsAMediumError) {
+  Disk disk(DiskIdentity{}, 16, 512, std::make_unique<FailingStore>());
+  expect_sense(disk.execute({Bytes{0x28, 0, 0, 0, 0, 0, 0, 0, 0x01, 0}, 0, {}}), kMediumError, 0x11, 0x00);
+  expect_sense(disk.execute({Bytes{0x2A, 0, 0, 0, 0, 0, 0, 0, 0x01, 0}, 0, Bytes(512)}), kMediumError, 0x0C, 0x00);
 }
 
 }  // namespace
