@@ -70,6 +70,10 @@ const std::vector<CheckInfo>& known_checks() {
       {"pci.unsupported-request",
        "a memory request the function could not take (no BAR claims it, decoding off, D3hot, no device): UR, all ones"},
       {"pci.completion-timeout", "a read the device never answered ended at the PCIe completion timeout, all ones"},
+      {"lsi.bad-sgl",
+       "an LSI53C1030 request's scatter-gather list is malformed (a chain loop, an element past its frame or chain "
+       "segment, a zero-length element, a wrong direction flag): IOCStatus INVALID_SGL"},
+      {"lsi.dma-error", "an LSI53C1030 DMA (frame fetch, page buffer, data, reply or sense) completed with an error"},
   };
   return checks;
 }

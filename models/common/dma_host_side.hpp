@@ -5,9 +5,17 @@
 // DmaRequests for the upstream (memory, later the PCIe fabric) and feeds completions back as
 // response beats. Writes are taken whole, and nothing passes a write still waiting for data,
 // so requests reach the upstream in issue order, as PCIe ordering requires of posted writes.
+//
+// An lmem request (dma_pkg.sv) moves its bytes between host memory and the device's local
+// memory, which the model's C++ side holds: a write's payload is taken from local memory when
+// the request leaves the port, and a read's data lands there when its completion arrives, before
+// the one response beat that tells the RTL.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "harness/dma/transaction.hpp"
@@ -36,11 +44,22 @@ inline void unpack_beat(std::uint64_t value, std::size_t length, std::vector<std
 }
 inline std::size_t beats_for(std::size_t length) { return (length + 7) / 8; }
 
+// A device's local memory, as lmem requests reach it.
+class LocalMemory {
+ public:
+  // The `length` bytes at `laddr`; an empty span when they are not all local memory.
+  virtual std::span<std::uint8_t> local_bytes(std::uint32_t laddr, std::size_t length) = 0;
+
+ protected:
+  ~LocalMemory() = default;
+};
+
 template <class Top>
 class DmaHostSide {
  public:
-  DmaHostSide(sim::Simulator& sim, sim::ClockedModel& owner, dma::DmaUpstream& upstream, std::string requester)
-      : sim_(sim), owner_(owner), upstream_(upstream), requester_(std::move(requester)) {}
+  DmaHostSide(sim::Simulator& sim, sim::ClockedModel& owner, dma::DmaUpstream& upstream, std::string requester,
+              LocalMemory* local = nullptr)
+      : sim_(sim), owner_(owner), upstream_(upstream), requester_(std::move(requester)), local_(local) {}
 
   // Before the low-phase eval: drive the inputs for this cycle.
   void drive(Top& top) const {
@@ -73,7 +92,9 @@ class DmaHostSide {
       r.tag = f.tag;
       r.write = f.write;
       r.issued_at = sim_.now();
-      if (r.write && r.length > 0) {
+      if (f.lmem) {
+        submit_lmem(std::move(r), f.laddr);
+      } else if (r.write && r.length > 0) {
         r.data.reserve(r.length);
         assembling_.push_back(std::move(r));
       } else {
@@ -95,15 +116,34 @@ class DmaHostSide {
   }
 
  private:
-  void submit(dma::DmaRequest r) {
+  // Local memory the device does not have is a fault of the model, answered as a completer abort
+  // (its RTL sees an error it must handle) rather than touching memory it does not own.
+  void submit_lmem(dma::DmaRequest r, std::uint32_t laddr) {
+    const std::span<std::uint8_t> local = local_ ? local_->local_bytes(laddr, r.length) : std::span<std::uint8_t>{};
+    if (local.size() != r.length) {
+      beats_.push_back({r.tag, static_cast<std::uint8_t>(dma::CompletionStatus::kCompleterAbort), 0, true});
+      return;
+    }
+    if (r.write) r.data.assign(local.begin(), local.end());
+    submit(std::move(r), laddr);
+  }
+
+  void submit(dma::DmaRequest r, std::optional<std::uint32_t> laddr = std::nullopt) {
     const std::uint32_t length = r.length;
     const bool write = r.write;
     ++in_flight_;
-    upstream_.submit(std::move(r), [this, length, write, generation = generation_](dma::DmaCompletion c) {
+    upstream_.submit(std::move(r), [this, length, write, laddr, generation = generation_](dma::DmaCompletion c) {
       --in_flight_;
       if (generation != generation_) return;
       const auto status = static_cast<std::uint8_t>(c.status);
-      if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
+      if (laddr) {
+        // Into local memory; the RTL hears of it by one beat.
+        if (!write && c.status == dma::CompletionStatus::kSuccessful && c.data.size() == length) {
+          const std::span<std::uint8_t> local = local_->local_bytes(*laddr, length);
+          if (local.size() == length) std::memcpy(local.data(), c.data.data(), length);
+        }
+        beats_.push_back({c.tag, status, 0, true});
+      } else if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
         beats_.push_back({c.tag, status, 0, true});  // an error completion carries no data
       } else {
         const std::size_t n = beats_for(length);
@@ -117,6 +157,7 @@ class DmaHostSide {
   sim::ClockedModel& owner_;
   dma::DmaUpstream& upstream_;
   std::string requester_;
+  LocalMemory* local_;
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
   std::size_t in_flight_ = 0;

@@ -10,7 +10,7 @@ namespace dexthil::models {
 
 // The bit positions dma_pkg.sv documents.
 struct DmaReqLayout {
-  static constexpr unsigned kTag = 0, kLen = 8, kAddr = 21, kWrite = 85;
+  static constexpr unsigned kTag = 0, kLen = 8, kAddr = 21, kWrite = 85, kLaddr = 86, kLmem = 118;
 };
 struct DmaRspLayout {
   static constexpr unsigned kLast = 0, kData = 1, kStatus = 65, kTag = 68;
@@ -46,6 +46,8 @@ struct DmaReqFields {
   std::uint64_t addr = 0;
   std::uint16_t len = 0;
   std::uint8_t tag = 0;
+  bool lmem = false;        // the bytes move to or from local memory at laddr, not as beats
+  std::uint32_t laddr = 0;
 };
 
 struct DmaRspFields {
@@ -59,7 +61,8 @@ template <class Words>
 DmaReqFields unpack_req(const Words& w) {
   using L = DmaReqLayout;
   return {get_bits(w, L::kWrite, 1) != 0, get_bits(w, L::kAddr, 64), static_cast<std::uint16_t>(get_bits(w, L::kLen, 13)),
-          static_cast<std::uint8_t>(get_bits(w, L::kTag, 8))};
+          static_cast<std::uint8_t>(get_bits(w, L::kTag, 8)), get_bits(w, L::kLmem, 1) != 0,
+          static_cast<std::uint32_t>(get_bits(w, L::kLaddr, 32))};
 }
 
 template <class Words>
@@ -69,6 +72,8 @@ void pack_req(const DmaReqFields& f, Words& w) {
   set_bits(w, L::kLen, 13, f.len);
   set_bits(w, L::kAddr, 64, f.addr);
   set_bits(w, L::kWrite, 1, f.write);
+  set_bits(w, L::kLaddr, 32, f.laddr);
+  set_bits(w, L::kLmem, 1, f.lmem);
 }
 
 template <class Words>

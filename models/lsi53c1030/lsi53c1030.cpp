@@ -1,28 +1,103 @@
 #include "models/lsi53c1030/lsi53c1030.hpp"
 
-#include "Vlsi_sysif.h"
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "Vlsi_function.h"
 #include "models/common/verilated_clock.hpp"
 #include "models/common/verilated_top.hpp"
 
 namespace dexthil::models {
+namespace {
+
+std::string hex(std::uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// What each SGL result means, for findings (rtl/lsi_dma.sv's R_* codes).
+const char* describe(Lsi53c1030Function::DmaResult result) {
+  using R = Lsi53c1030Function::DmaResult;
+  switch (result) {
+    case R::kOk: return "moved";
+    case R::kBusError: return "a DMA request completed with an error";
+    case R::kPastEnd: return "an element runs past the end of its frame or chain segment (a length beyond the frame)";
+    case R::kZeroLength: return "a zero-length element while bytes remain to be moved";
+    case R::kChainDepth: return "more chain elements than IOCFacts' MaxChainDepth allows";
+    case R::kChainLoop: return "a chain element leads back to a chain segment already walked (a chain loop)";
+    case R::kBadType: return "an element that is neither a simple nor a chain element";
+    case R::kDirection: return "a simple element's direction flag (0x04, host to IOC) contradicts the transfer";
+    case R::kShort: return "the list ended (end-of-list flag) before the transfer's bytes were described";
+  }
+  return "?";
+}
+
+const char* function_name(std::uint8_t function) {
+  switch (function) {
+    case lsi::mpi::kScsiIo: return "SCSI_IO";
+    case lsi::mpi::kScsiTaskMgmt: return "SCSI_TASK_MGMT";
+    case lsi::mpi::kIocInit: return "IOC_INIT";
+    case lsi::mpi::kIocFacts: return "IOC_FACTS";
+    case lsi::mpi::kConfig: return "CONFIG";
+    case lsi::mpi::kPortFacts: return "PORT_FACTS";
+    case lsi::mpi::kPortEnable: return "PORT_ENABLE";
+    case lsi::mpi::kEventNotification: return "EVENT_NOTIFICATION";
+    case lsi::mpi::kEventAck: return "EVENT_ACK";
+    default: return "an unknown function";
+  }
+}
+
+// Host memory as the firmware sees it while it answers a config request: the page buffer, which
+// the SGL engine brought into local memory (a write) or will take out of it (a read).
+class StagedPageBuffer final : public lsi::HostMemory {
+ public:
+  StagedPageBuffer(std::span<std::uint8_t> staging, std::size_t fetched) : staging_(staging), fetched_(fetched) {}
+  bool read(std::uint64_t, std::span<std::uint8_t> bytes) override {
+    if (bytes.size() > fetched_) return false;
+    std::memcpy(bytes.data(), staging_.data(), bytes.size());
+    return true;
+  }
+  bool write(std::uint64_t, std::span<const std::uint8_t> bytes) override {
+    if (bytes.size() > staging_.size()) return false;
+    std::memcpy(staging_.data(), bytes.data(), bytes.size());
+    written_ = bytes.size();
+    return true;
+  }
+  std::size_t written() const { return written_; }
+
+ private:
+  std::span<std::uint8_t> staging_;
+  std::size_t fetched_;
+  std::size_t written_ = 0;
+};
+
+}  // namespace
 
 Lsi53c1030Function::Lsi53c1030Function(std::string name, sim::Simulator& sim, pcie::Fabric& fabric,
-                                       const pcie::Node& endpoint, std::size_t register_bar, lsi::IocIdentity identity)
+                                       const pcie::Node& endpoint, std::size_t register_bar, lsi::IocIdentity identity,
+                                       checks::FindingLog* findings)
     : name_(std::move(name)),
       sim_(sim),
       fabric_(fabric),
       endpoint_(endpoint),
       register_bar_(register_bar),
+      findings_(findings),
       assertions_(sim),
-      top_(make_verilated_top<Vlsi_sysif>(context_, sim.seed(), name_, false)),
-      firmware_(identity) {
+      top_(make_verilated_top<Vlsi_function>(context_, sim.seed(), name_, false)),
+      dma_host_(sim, *this, fabric.upstream(endpoint), name_, this),
+      firmware_(identity),
+      local_(lsi_local::kSize, 0) {
   top_->reg_valid = 0;
   top_->reg_write = 0;
   top_->reg_be = 0;
   top_->hs_reply_valid = 0;
-  top_->reqf_pop = 0;
   top_->rpost_push = 0;
   top_->rfree_pop = 0;
+  top_->cmd_valid = 0;
+  top_->slot_release = 0;
+  top_->fetch_enable = 0;
   reset_cycles(*top_);
   fabric_.attach_mmio(endpoint_, this);
   fabric_.on_reset(endpoint_, [this] { reset(); });
@@ -36,11 +111,31 @@ Lsi53c1030Function::~Lsi53c1030Function() {
 
 void Lsi53c1030Function::reset() {
   registers_.clear();
-  handshake_request_.clear();
-  handshake_reply_.clear();
   firmware_.hard_reset();
   reset_cycles(*top_);
+  forget_in_flight();
   irq_was_high_ = top_->irq;
+}
+
+void Lsi53c1030Function::forget_in_flight() {
+  dma_host_.reset();
+  handshake_request_.clear();
+  handshake_reply_.clear();
+  dma_queue_.clear();
+  dma_in_flight_ = false;
+  replies_waiting_.clear();
+  to_post_.clear();
+  slots_to_release_.clear();
+  ++generation_;
+}
+
+std::span<std::uint8_t> Lsi53c1030Function::local_bytes(std::uint32_t laddr, std::size_t length) {
+  if (laddr > local_.size() || length > local_.size() - laddr) return {};
+  return std::span<std::uint8_t>(local_).subspan(laddr, length);
+}
+
+std::span<const std::uint8_t> Lsi53c1030Function::frame_of(const Request& request) const {
+  return std::span<const std::uint8_t>(local_).subspan(lsi_local::frame(request.slot), request.bytes);
 }
 
 void Lsi53c1030Function::mmio_read(std::size_t bar, std::uint64_t offset, unsigned size, ReadDone done) {
@@ -58,64 +153,300 @@ void Lsi53c1030Function::mmio_write(std::size_t bar, std::uint64_t offset, unsig
   sim_.wake(*this);
 }
 
-void Lsi53c1030Function::handshake_request_done() {
-  const std::optional<lsi::IocFirmware::Reply> reply = firmware_.handle(handshake_request_, no_dma_);
-  handshake_request_.clear();
-  if (!reply) return;
-  // The reply goes out as 16-bit words, low half of each dword first: 2 x MsgLength of them.
-  const std::vector<std::uint8_t>& bytes = reply->frame.bytes();
-  for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-    handshake_reply_.push_back(static_cast<std::uint16_t>(bytes[i] | bytes[i + 1] << 8));
-  }
+// ------------------------------------------------------------------------------------------ DMA
+
+void Lsi53c1030Function::dma(DmaCommand command) {
+  dma_queue_.push_back(std::move(command));
+  sim_.wake(*this);
 }
+
+void Lsi53c1030Function::walk(const Request& request, std::size_t offset, bool to_host, std::uint32_t laddr,
+                              std::uint32_t length, std::function<void(const DmaDone&)> done) {
+  DmaCommand c;
+  c.walk = true;
+  c.to_host = to_host;
+  c.laddr = laddr;
+  c.length = length;
+  c.sgl_laddr = lsi_local::frame(request.slot) + static_cast<std::uint32_t>(offset);
+  c.sgl_end = lsi_local::frame(request.slot) + static_cast<std::uint32_t>(request.bytes);
+  c.done = std::move(done);
+  dma(std::move(c));
+}
+
+std::uint16_t Lsi53c1030Function::dma_failure(const Request& request, const char* what, const DmaDone& done) {
+  const lsi::mpi::Frame frame(frame_of(request));
+  const std::uint8_t function = frame.u8(lsi::mpi::kOffsetFunction);
+  const std::string request_text = std::string(function_name(function)) + " request (MsgContext " +
+                                   hex(frame.u32(lsi::mpi::kOffsetMsgContext)) + ", " +
+                                   (request.by_handshake() ? std::string("by doorbell handshake")
+                                                           : "frame at MFA " + hex(request.mfa)) + ")";
+  if (done.result == DmaResult::kBusError) {
+    // The fabric's own checks (the DART, the path) say why the completion failed.
+    if (findings_) {
+      findings_->add({"lsi.dma-error", name_, sim_.now(),
+                      std::string(what) + " of a " + request_text + " failed at " + hex(done.host_addr) + ": " +
+                          dma::describe(static_cast<dma::CompletionStatus>(done.status)),
+                      "the IOC answers with IOCStatus INVALID_SGL (0x0003); the reason the host bus refused the "
+                      "access is in the DART or PCIe finding at the same time",
+                      {}, {{"address", hex(done.host_addr)}, {"status", std::to_string(done.status)}}});
+    }
+    return lsi::mpi::kInvalidSgl;
+  }
+  if (findings_) {
+    const bool in_frame = done.depth == 0;
+    const std::uint32_t at = in_frame ? done.element - lsi_local::frame(request.slot) : done.element - lsi_local::kChainBuffer;
+    const std::string where = in_frame ? "at byte " + hex(at) + " of the request frame"
+                                       : "at byte " + hex(at) + " of chain segment " + std::to_string(done.depth) +
+                                             " (at " + hex(done.host_addr) + ")";
+    findings_->add({"lsi.bad-sgl", name_, sim_.now(),
+                    "bad scatter-gather list in the " + request_text + ": " + describe(done.result) + ", " + where,
+                    "the IOC cannot move the data a list like this describes, so it answers IOCStatus INVALID_SGL "
+                    "(0x0003) and moves nothing further; MPI 1.x SGE rules: FlagsLength is flags 31:24 and length "
+                    "23:0, a chain element's length is 15:0, every element lies inside its frame or chain segment",
+                    {},
+                    {{"result", describe(done.result)}, {"offset", hex(at)}, {"chain_depth", std::to_string(done.depth)},
+                     {"moved", std::to_string(done.moved)}}});
+  }
+  return lsi::mpi::kInvalidSgl;
+}
+
+// ------------------------------------------------------------------------------------ requests
+
+void Lsi53c1030Function::handle(const Request& request) {
+  const lsi::mpi::Frame frame(frame_of(request));
+  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kConfig) {
+    handle_config(request);
+    return;
+  }
+  StagedPageBuffer none({}, 0);
+  answer(request, firmware_.handle(frame_of(request), none));
+}
+
+// A config request's page buffer moves through the SGL engine: a write's data is brought in
+// before the firmware sees the request, a read's page goes out after it answered.
+void Lsi53c1030Function::handle_config(const Request& request) {
+  const lsi::mpi::Frame frame(frame_of(request));
+  const std::uint8_t action = frame.u8(0x00);
+  const std::uint32_t length =
+      std::min<std::uint32_t>(frame.u32(0x1C) & 0x00FFFFFF, lsi_local::kPageBufferBytes);
+  const bool has_data = action != lsi::mpi::kPageHeader && action != lsi::mpi::kDefault && action <= lsi::mpi::kReadNvram;
+  const bool write = action == lsi::mpi::kWriteCurrent || action == lsi::mpi::kWriteNvram;
+  const std::span<std::uint8_t> staging = local_bytes(lsi_local::kPageBuffer, lsi_local::kPageBufferBytes);
+  const std::uint64_t generation = generation_;
+  auto respond = [this, request, staging, has_data, write, generation](std::size_t fetched, std::uint16_t failed) {
+    StagedPageBuffer buffer(staging, fetched);
+    std::optional<lsi::IocFirmware::Reply> reply = firmware_.handle(frame_of(request), buffer);
+    if (reply && failed != lsi::mpi::kSuccess) reply->frame.set_u16(lsi::mpi::kOffsetIocStatus, failed);
+    if (!reply || !has_data || write || buffer.written() == 0) {
+      answer(request, std::move(reply));
+      return;
+    }
+    walk(request, 0x1C, true, lsi_local::kPageBuffer, static_cast<std::uint32_t>(buffer.written()),
+         [this, request, reply, generation](const DmaDone& done) mutable {
+           if (generation != generation_) return;
+           if (done.result != DmaResult::kOk) {
+             reply->frame.set_u16(lsi::mpi::kOffsetIocStatus, dma_failure(request, "the page buffer write", done));
+           }
+           answer(request, std::move(reply));
+         });
+  };
+  if (!write || length == 0) {
+    respond(0, lsi::mpi::kSuccess);
+    return;
+  }
+  walk(request, 0x1C, false, lsi_local::kPageBuffer, length, [this, request, respond, generation](const DmaDone& done) {
+    if (generation != generation_) return;
+    if (done.result != DmaResult::kOk) {
+      // The firmware finds nothing to read and answers INVALID_SGL itself.
+      dma_failure(request, "the page buffer read", done);
+      respond(0, lsi::mpi::kSuccess);
+      return;
+    }
+    respond(done.moved, lsi::mpi::kSuccess);
+  });
+}
+
+void Lsi53c1030Function::answer(const Request& request, std::optional<lsi::IocFirmware::Reply> reply) {
+  finished(request);
+  if (!reply) return;  // the IOC faulted: Doorbell says why
+  if (request.by_handshake() && !reply->via_reply_fifo) {
+    // The reply goes out as 16-bit words, low half of each dword first: 2 x MsgLength of them.
+    const std::vector<std::uint8_t>& bytes = reply->frame.bytes();
+    for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
+      handshake_reply_.push_back(static_cast<std::uint16_t>(bytes[i] | bytes[i + 1] << 8));
+    }
+    sim_.wake(*this);
+    return;
+  }
+  post_address_reply(reply->frame.bytes());
+}
+
+void Lsi53c1030Function::post_address_reply(std::vector<std::uint8_t> frame) {
+  replies_waiting_.push_back(std::move(frame));
+  sim_.wake(*this);
+}
+
+void Lsi53c1030Function::finished(const Request& request) {
+  if (!request.by_handshake()) slots_to_release_.push_back(request.slot);
+}
+
+// ---------------------------------------------------------------------------------- the edge
 
 sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   (void)now;
-  const std::optional<RegisterBus::Access> access = registers_.drive(*top_);
+  Vlsi_function& top = *top_;
+  const std::optional<RegisterBus::Access> access = registers_.drive(top);
   // The firmware's side, as it stands before this edge.
-  top_->fw_state = static_cast<std::uint8_t>(firmware_.state());
-  top_->fw_who_init = firmware_.who_init() & 0x7;
-  top_->fw_fault_code = firmware_.fault_code();
-  top_->hs_reply_valid = !handshake_reply_.empty();
+  top.fw_state = static_cast<std::uint8_t>(firmware_.state());
+  top.fw_who_init = firmware_.who_init() & 0x7;
+  top.fw_fault_code = firmware_.fault_code();
+  top.host_mfa_high = firmware_.host_mfa_high();
+  top.fetch_enable = firmware_.state() == lsi::mpi::IocState::kOperational;
+  top.hs_reply_valid = !handshake_reply_.empty();
   if (!handshake_reply_.empty()) {
-    top_->hs_reply_word = handshake_reply_.front();
-    top_->hs_reply_last = handshake_reply_.size() == 1;
+    top.hs_reply_word = handshake_reply_.front();
+    top.hs_reply_last = handshake_reply_.size() == 1;
   }
-  top_->clk = 0;
-  top_->eval();
-  const std::uint32_t read_data = top_->reg_rdata;
+  top.cmd_valid = !dma_queue_.empty() && !dma_in_flight_;
+  if (top.cmd_valid) {
+    const DmaCommand& c = dma_queue_.front();
+    top.cmd_walk = c.walk;
+    top.cmd_to_host = c.to_host;
+    top.cmd_host_addr = c.host_addr;
+    top.cmd_laddr = c.laddr;
+    top.cmd_length = c.length;
+    top.cmd_sgl_laddr = c.sgl_laddr;
+    top.cmd_sgl_end = c.sgl_end;
+  }
+  // Local memory's read port: the 12 bytes at the address the last edge asked for.
+  {
+    std::uint8_t element[12] = {};
+    const std::span<std::uint8_t> at = local_bytes(top.lm_raddr, 12);
+    if (!at.empty()) std::memcpy(element, at.data(), 12);
+    for (int i = 0; i < 3; ++i) {
+      top.lm_rdata[i] = static_cast<std::uint32_t>(element[4 * i] | element[4 * i + 1] << 8 | element[4 * i + 2] << 16 |
+                                                   static_cast<std::uint32_t>(element[4 * i + 3]) << 24);
+    }
+  }
+  // A free reply frame for the oldest reply waiting, and a finished reply for the host.
+  const bool take_free_frame = !replies_waiting_.empty() && top.rfree_valid;
+  const std::uint32_t free_frame = top.rfree_data;
+  top.rfree_pop = take_free_frame;
+  const bool post = !to_post_.empty() && !top.rpost_full;
+  top.rpost_push = post;
+  if (post) top.rpost_data = to_post_.front();
+  const bool release = !slots_to_release_.empty();
+  top.slot_release = release;
+  if (release) top.slot_release_index = static_cast<std::uint8_t>(slots_to_release_.front());
+  dma_host_.drive(top);
+
+  top.clk = 0;
+  top.eval();
+  const std::uint32_t read_data = top.reg_rdata;
   // What this edge hands the firmware.
-  const bool hard_reset = top_->fw_hard_reset;
-  const bool unit_reset = top_->fw_msg_unit_reset;
-  const bool reply_taken = top_->hs_reply_ready;
-  const bool request_dword = top_->hs_req_valid;
-  const std::uint32_t dword = top_->hs_req_data;
-  const bool request_last = top_->hs_req_last;
-  top_->clk = 1;
-  top_->eval();
-  top_->reg_valid = 0;
+  const bool hard_reset = top.fw_hard_reset;
+  const bool unit_reset = top.fw_msg_unit_reset;
+  const bool reply_taken = top.hs_reply_ready;
+  const bool request_dword = top.hs_req_valid;
+  const std::uint32_t dword = top.hs_req_data;
+  const bool request_last = top.hs_req_last;
+  const bool command_taken = top.cmd_valid && top.cmd_ready;
+  const bool frame_valid = top.frame_valid;
+  const Request fetched{top.frame_slot, top.frame_mfa, lsi_local::kFrameBytes};
+  const std::uint8_t frame_status = top.frame_status;
+  const bool dma_done = top.done_valid;
+  const DmaDone done{static_cast<DmaResult>(top.done_result), top.done_status, top.done_moved, top.done_host_addr,
+                     top.done_element, top.done_depth};
+  dma_host_.sample(top);
+  top.clk = 1;
+  top.eval();
+  top.reg_valid = 0;
+  top.cmd_valid = 0;
+  top.rfree_pop = 0;
+  top.rpost_push = 0;
+  top.slot_release = 0;
   RegisterBus::finish(access, read_data);
 
+  if (post) {
+    to_post_.pop_front();
+    ++replies_posted_;
+  }
+  if (release) slots_to_release_.pop_front();
   if (reply_taken) handshake_reply_.pop_front();
+  if (command_taken) dma_in_flight_ = true;
   if (request_dword) {
     for (int i = 0; i < 4; ++i) handshake_request_.push_back(static_cast<std::uint8_t>(dword >> (8 * i)));
-    if (request_last) handshake_request_done();
+    if (request_last) {
+      // The handshake's frame slot holds the request, as a fetched frame's slot does.
+      const std::size_t bytes = std::min<std::size_t>(handshake_request_.size(), lsi_local::kFrameBytes);
+      std::memcpy(&local_[lsi_local::frame(lsi_local::kHandshakeSlot)], handshake_request_.data(), bytes);
+      handshake_request_.clear();
+      handle(Request{lsi_local::kHandshakeSlot, 0, bytes});
+    }
   }
-  if (unit_reset) {
-    handshake_request_.clear();
-    handshake_reply_.clear();
-    firmware_.message_unit_reset();
+  if (take_free_frame) {
+    // Stage the reply and write it into the frame; post it once it is there.
+    std::vector<std::uint8_t> reply = std::move(replies_waiting_.front());
+    replies_waiting_.pop_front();
+    const std::uint32_t staging =
+        lsi_local::kReplyStaging + (staging_next_++ % lsi_local::kReplyStagingEntries) * lsi_local::kReplyStagingBytes;
+    const std::size_t bytes = std::min<std::size_t>(reply.size(), lsi_local::kReplyStagingBytes);
+    std::memcpy(&local_[staging], reply.data(), bytes);
+    DmaCommand c;
+    c.to_host = true;
+    c.host_addr = static_cast<std::uint64_t>(firmware_.host_mfa_high()) << 32 | free_frame;
+    c.laddr = staging;
+    c.length = static_cast<std::uint32_t>(bytes);
+    const std::uint64_t generation = generation_;
+    c.done = [this, free_frame, generation](const DmaDone& d) {
+      if (generation != generation_) return;
+      if (d.result != DmaResult::kOk && findings_) {
+        findings_->add({"lsi.dma-error", name_, sim_.now(),
+                        "writing a reply into the free reply frame at " + hex(free_frame) + " failed: " +
+                            dma::describe(static_cast<dma::CompletionStatus>(d.status)),
+                        "the reply is lost; the reason is in the DART or PCIe finding at the same time",
+                        {}, {{"address", hex(d.host_addr)}}});
+        return;
+      }
+      // An address reply: bit 31 set, the frame's address shifted right by one.
+      to_post_.push_back(0x8000'0000u | free_frame >> 1);
+    };
+    dma(std::move(c));
   }
-  if (hard_reset) {
-    handshake_request_.clear();
-    handshake_reply_.clear();
-    firmware_.hard_reset();
+  if (dma_done && !dma_queue_.empty()) {
+    DmaCommand finished_command = std::move(dma_queue_.front());
+    dma_queue_.pop_front();
+    dma_in_flight_ = false;
+    if (finished_command.done) finished_command.done(done);
+  }
+  if (frame_valid) {
+    ++frames_fetched_;
+    if (frame_status != 0) {
+      if (findings_) {
+        findings_->add({"lsi.dma-error", name_, sim_.now(),
+                        "fetching the request frame at MFA " + hex(fetched.mfa) + " failed: " +
+                            dma::describe(static_cast<dma::CompletionStatus>(frame_status)),
+                        "the IOC never sees this request, so the driver will wait for its reply until it times out; "
+                        "the reason the host bus refused the read is in the DART or PCIe finding at the same time",
+                        {}, {{"mfa", hex(fetched.mfa)}}});
+      }
+      slots_to_release_.push_back(fetched.slot);
+    } else {
+      handle(fetched);
+    }
+  }
+  if (unit_reset || hard_reset) {
+    forget_in_flight();  // the RTL's engines were reset with the message unit
+    if (hard_reset) firmware_.hard_reset();
+    else firmware_.message_unit_reset();
   }
 
-  if (top_->irq && !irq_was_high_ && fabric_.signal_msi(endpoint_)) ++interrupts_;
-  irq_was_high_ = top_->irq;
-  // Nothing moves without a register access, except a reply word on its way out.
-  return registers_.idle() && handshake_reply_.empty() ? sim::NextActivity::on_input() : sim::NextActivity::next_edge();
+  if (top.irq && !irq_was_high_ && fabric_.signal_msi(endpoint_)) ++interrupts_;
+  irq_was_high_ = top.irq;
+  const bool busy = !registers_.idle() || !handshake_reply_.empty() || (!dma_queue_.empty() && !dma_in_flight_) ||
+                    !to_post_.empty() || !slots_to_release_.empty() || (!replies_waiting_.empty() && top.rfree_valid) ||
+                    top.active || dma_host_.has_work(top);
+  return busy ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();
 }
 
 }  // namespace dexthil::models

@@ -1,35 +1,58 @@
 #pragma once
-// One function (one IOC, one SCSI channel) of the LSI53C1030 behind a fabric endpoint: the
-// system interface RTL (rtl/lsi_sysif.sv) with the firmware (firmware/ioc_firmware.hpp) beside
-// it. Registers answer in the memory BAR given; the interrupt is signalled as an MSI.
+// One function (one IOC, one SCSI channel) of the LSI53C1030 behind a fabric endpoint: the RTL
+// (rtl/lsi_function.sv: the system interface and the DMA engines) with the firmware
+// (firmware/ioc_firmware.hpp) and the IOC's local memory beside it. Registers answer in the memory
+// BAR given; the interrupt is signalled as an MSI.
 //
-// So far the firmware answers requests that arrive by Doorbell handshake. The request FIFO path
-// (frames fetched by DMA), the reply FIFOs' use, page-buffer DMA and SCSI I/O come with the DMA
-// engines (docs/lsi53c1030.md).
+// Requests come by Doorbell handshake (the dwords go into the handshake frame slot) or through
+// the request FIFO (the RTL fetches each frame into a slot of local memory). The firmware answers
+// them; a reply to a FIFO request is written by DMA into a free reply frame the host returned and
+// posted to the reply FIFO as an address reply. Page buffers and scatter-gather lists are walked
+// by the RTL's SGL engine. docs/lsi53c1030.md describes all of it.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "harness/checks/finding.hpp"
 #include "harness/pcie/fabric.hpp"
 #include "harness/sim/simulator.hpp"
 #include "lsi53c1030_registers.h"
+#include "models/common/dma_host_side.hpp"
 #include "models/common/register_bus.hpp"
 #include "models/common/rtl_assertions.hpp"
 #include "models/lsi53c1030/firmware/ioc_firmware.hpp"
 
-class Vlsi_sysif;
+class Vlsi_function;
 class VerilatedContext;
 
 namespace dexthil::models {
 
 namespace lsi_regs = ::lsi53c1030_registers;
 
-class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevice {
+// The IOC's local memory map (rtl/lsi_dma.sv uses the first two).
+namespace lsi_local {
+inline constexpr std::uint32_t kFrameBytes = lsi::IocFirmware::kRequestFrameDwords * 4;
+inline constexpr std::uint32_t kFifoSlots = lsi::IocFirmware::kQueueDepth;
+inline constexpr std::uint32_t kHandshakeSlot = kFifoSlots;  // past the fetched ones
+inline constexpr std::uint32_t kChainBuffer = 0x0001'0000;   // 64 KiB: a chain element's length is 16 bits
+inline constexpr std::uint32_t kReplyStaging = 0x0002'0000;  // reply frames on their way out, a ring
+inline constexpr std::uint32_t kReplyStagingEntries = 256;
+inline constexpr std::uint32_t kReplyStagingBytes = 128;
+inline constexpr std::uint32_t kPageBuffer = 0x0002'8000;  // a config page on its way in or out
+inline constexpr std::uint32_t kPageBufferBytes = 0x1000;
+inline constexpr std::uint32_t kSize = 0x0003'0000;
+inline constexpr std::uint32_t frame(std::uint32_t slot) { return slot * kFrameBytes; }
+}  // namespace lsi_local
+
+class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevice, private LocalMemory {
  public:
   Lsi53c1030Function(std::string name, sim::Simulator& sim, pcie::Fabric& fabric, const pcie::Node& endpoint,
-                     std::size_t register_bar, lsi::IocIdentity identity = {});
+                     std::size_t register_bar, lsi::IocIdentity identity = {}, checks::FindingLog* findings = nullptr);
   ~Lsi53c1030Function() override;
 
   std::string_view name() const override { return name_; }
@@ -39,32 +62,95 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
 
   const lsi::IocFirmware& firmware() const { return firmware_; }
   std::uint64_t interrupts_signalled() const { return interrupts_; }
+  std::uint64_t requests_fetched() const { return frames_fetched_; }
+  std::uint64_t replies_posted() const { return replies_posted_; }
   // A reset of the function (FLR, hot reset): the chip's hard reset.
   void reset();
 
- private:
-  // Page buffers need the DMA engines, which come later: any access fails (INVALID_SGL).
-  struct NoDmaYet final : lsi::HostMemory {
-    bool read(std::uint64_t, std::span<std::uint8_t>) override { return false; }
-    bool write(std::uint64_t, std::span<const std::uint8_t>) override { return false; }
+  // What the DMA engine reports for a command (rtl/lsi_dma.sv's done_* outputs).
+  enum class DmaResult : std::uint8_t {
+    kOk = 0,
+    kBusError = 1,
+    kPastEnd = 2,
+    kZeroLength = 3,
+    kChainDepth = 4,
+    kChainLoop = 5,
+    kBadType = 6,
+    kDirection = 7,
+    kShort = 8,
   };
-  void handshake_request_done();
+  struct DmaDone {
+    DmaResult result = DmaResult::kOk;
+    std::uint8_t status = 0;       // kBusError: the completion's status
+    std::uint32_t moved = 0;       // bytes moved
+    std::uint64_t host_addr = 0;   // kBusError: the failing address; SGL errors: the chain segment's (0: the frame)
+    std::uint32_t element = 0;     // SGL errors: the element's local address
+    std::uint8_t depth = 0;        // chain segments followed
+  };
+
+ private:
+  struct DmaCommand {
+    bool walk = false;
+    bool to_host = false;
+    std::uint64_t host_addr = 0;
+    std::uint32_t laddr = 0;
+    std::uint32_t length = 0;
+    std::uint32_t sgl_laddr = 0;
+    std::uint32_t sgl_end = 0;
+    std::function<void(const DmaDone&)> done;
+  };
+  // A request in the firmware's hands: where it came from and its frame in local memory.
+  struct Request {
+    std::uint32_t slot = 0;  // lsi_local::kHandshakeSlot for a handshake request
+    std::uint32_t mfa = 0;   // FIFO requests: the frame's address, low half
+    std::size_t bytes = 0;   // the frame's length
+    bool by_handshake() const { return slot == lsi_local::kHandshakeSlot; }
+  };
+
+  std::span<std::uint8_t> local_bytes(std::uint32_t laddr, std::size_t length) override;
+  std::span<const std::uint8_t> frame_of(const Request& request) const;
+
+  void dma(DmaCommand command);
+  // An SGL walk of the list at `offset` in the request's frame.
+  void walk(const Request& request, std::size_t offset, bool to_host, std::uint32_t laddr, std::uint32_t length,
+            std::function<void(const DmaDone&)> done);
+  void handle(const Request& request);
+  void handle_config(const Request& request);
+  void answer(const Request& request, std::optional<lsi::IocFirmware::Reply> reply);
+  void post_address_reply(std::vector<std::uint8_t> frame);
+  void finished(const Request& request);
+  // A reset: requests, replies and DMA in progress are gone.
+  void forget_in_flight();
+  // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
+  std::uint16_t dma_failure(const Request& request, const char* what, const DmaDone& done);
 
   std::string name_;
   sim::Simulator& sim_;
   pcie::Fabric& fabric_;
   const pcie::Node& endpoint_;
   std::size_t register_bar_;
+  checks::FindingLog* findings_;
   rtl_assertions::SimulatorLink assertions_;
   std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Vlsi_sysif> top_;
+  std::unique_ptr<Vlsi_function> top_;
+  DmaHostSide<Vlsi_function> dma_host_;
   RegisterBus registers_{0x100};
   lsi::IocFirmware firmware_;
-  NoDmaYet no_dma_;
+  std::vector<std::uint8_t> local_;  // lsi_local's map
+
   std::vector<std::uint8_t> handshake_request_;  // the dwords taken so far, as bytes
   std::deque<std::uint16_t> handshake_reply_;    // the reply's words still to offer
+  std::deque<DmaCommand> dma_queue_;             // front: offered to the RTL, or in its hands
+  bool dma_in_flight_ = false;
+  std::deque<std::vector<std::uint8_t>> replies_waiting_;  // address replies waiting for a free frame
+  std::deque<std::uint32_t> to_post_;                      // reply FIFO entries ready to push
+  std::deque<std::uint32_t> slots_to_release_;
+  std::uint32_t staging_next_ = 0;
+  std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
   bool irq_was_high_ = false;
   std::uint64_t interrupts_ = 0;
+  std::uint64_t frames_fetched_ = 0;
+  std::uint64_t replies_posted_ = 0;
 };
 
 }  // namespace dexthil::models

@@ -4,9 +4,15 @@
 // (models/common/dma_port_fields.hpp) reads and writes the same layout.
 package dma_pkg;
 
-  // A request, device to host: 86 bits.
-  //   [85] write  [84:21] addr  [20:8] len (1..4096 bytes)  [7:0] tag
+  // A request, device to host: 119 bits.
+  //   [118] lmem  [117:86] laddr  [85] write  [84:21] addr  [20:8] len (1..4096 bytes)  [7:0] tag
+  // An lmem request moves its bytes between host memory and the device's local memory at laddr
+  // (an IOC's SRAM, held by the model's C++ side) instead of as beats: an lmem write sends no
+  // write data beats, and an lmem read is answered by one beat (last, status, data 0) once the
+  // bytes are in local memory. The request, its tag, its ordering and its status are the same.
   typedef struct packed {
+    logic        lmem;
+    logic [31:0] laddr;
     logic        write;
     logic [63:0] addr;
     logic [12:0] len;

@@ -26,7 +26,8 @@ module dma_port
 #(
     parameter int unsigned REQ_DEPTH  = 4,
     parameter int unsigned DATA_DEPTH = 16,
-    parameter int unsigned RSP_DEPTH  = 16
+    parameter int unsigned RSP_DEPTH  = 16,
+    parameter bit          WRITE_BEATS = 1'b1  // 0: every write is an lmem request (dma_pkg.sv)
 ) (
     input  logic      clk,
     input  logic      rst_n,
@@ -93,22 +94,34 @@ module dma_port
   assign dev_wdata_ready = !wd_full;
   assign host_wdata_valid = !wd_empty;
 
-  sync_fifo #(
-      .WIDTH($bits(dma_data_t)),
-      .DEPTH(DATA_DEPTH)
-  ) u_wdata_fifo (
-      .clk      (clk),
-      .rst_n    (rst_n),
-      .push     (dev_wdata_valid && dev_wdata_ready),
-      .push_data(dev_wdata),
-      .full     (wd_full),
-      .pop      (host_wdata_valid && host_wdata_ready),
-      .pop_data (host_wdata),
-      .empty    (wd_empty),
-      .count    (wd_count),
-      .overflow (wd_ovf),
-      .underflow(wd_unf)
-  );
+  if (WRITE_BEATS) begin : g_wdata
+    sync_fifo #(
+        .WIDTH($bits(dma_data_t)),
+        .DEPTH(DATA_DEPTH)
+    ) u_wdata_fifo (
+        .clk      (clk),
+        .rst_n    (rst_n),
+        .push     (dev_wdata_valid && dev_wdata_ready),
+        .push_data(dev_wdata),
+        .full     (wd_full),
+        .pop      (host_wdata_valid && host_wdata_ready),
+        .pop_data (host_wdata),
+        .empty    (wd_empty),
+        .count    (wd_count),
+        .overflow (wd_ovf),
+        .underflow(wd_unf)
+    );
+  end else begin : g_no_wdata
+    // A device whose writes are all lmem requests has no write data channel.
+    assign wd_full = 1'b1;
+    assign wd_empty = 1'b1;
+    assign wd_count = '0;
+    assign wd_ovf = dev_wdata_valid;  // a beat offered here is a device error
+    assign wd_unf = 1'b0;
+    assign host_wdata = '0;
+    logic unused_wdata;
+    assign unused_wdata = ^{dev_wdata, host_wdata_ready};
+  end
 
   // ---------------------------------------------------------------- rsp
   logic rsp_full, rsp_empty, rsp_ovf, rsp_unf;

@@ -203,7 +203,7 @@ module dma_testdev
   assign chunk = (!x_cross_4k && to_page < by_max) ? to_page : by_max;
 
   assign dev_req_valid = state == S_REQ;
-  assign dev_req = '{write: x_dir, addr: cur_addr, len: chunk, tag: tag};
+  assign dev_req = '{lmem: 1'b0, laddr: '0, write: x_dir, addr: cur_addr, len: chunk, tag: tag};
 
   // ------------------------------------------------------------ beat pattern and lanes
   // Lane j of beat k is transfer offset offset + 8k + j; only the low 8 bits of it matter.

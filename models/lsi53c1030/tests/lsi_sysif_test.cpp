@@ -5,80 +5,13 @@
 
 #include <vector>
 
-#include "harness/pcie/config_space.hpp"
-#include "harness/pcie/tests/machine.hpp"
-#include "models/lsi53c1030/lsi53c1030.hpp"
+#include "models/lsi53c1030/tests/mpt_host.hpp"
 
 namespace dexthil::models {
 namespace {
 
-using pcie::testing::Machine;
-
-constexpr std::uint32_t kHandshake = 0x42u << 24;
-
-struct Driver {
-  explicit Driver(Machine& machine)
-      : m(machine), node(machine.node("dev")), ioc("lsi", machine.sim, *machine.fabric, node, 0) {
-    m.sim.attach(ioc, m.sim.add_clock("lsi.clk", 15'152));  // 66 MHz, the chip's PCI-X clock
-    bar = node.bar_addresses.at(0);
-    // MSI on, so every rising interrupt reaches the host.
-    const std::uint16_t msi = node.config.find_capability(pcie::cfg::kCapMsi);
-    m.fabric->config_write(node.bdf, msi + 4, 4, 0xFFFF'F000u);
-    m.fabric->config_write(node.bdf, msi + 12, 2, 0x41);
-    m.fabric->config_write(node.bdf, msi + 2, 2, 1);
-    m.fabric->set_msi_handler([this](const pcie::Node&, std::uint64_t, std::uint32_t) { ++msis; });
-  }
-  std::uint32_t read(std::uint32_t reg) {
-    const pcie::MmioResult r = m.mmio_read(bar + reg, 4);
-    EXPECT_TRUE(r.ok()) << r.why;
-    return static_cast<std::uint32_t>(r.value);
-  }
-  void write(std::uint32_t reg, std::uint32_t value) { EXPECT_TRUE(m.fabric->mmio_write(bar + reg, 4, value).ok()); }
-  // Polls HOST_INTERRUPT_STATUS until (status & mask) == want, as the drivers do; false after 1 ms.
-  bool wait_status(std::uint32_t mask, std::uint32_t want) {
-    for (int i = 0; i < 1000; ++i) {
-      if ((read(lsi_regs::kHostInterruptStatus) & mask) == want) return true;
-      m.sim.run_until(m.sim.now() + sim::kMicrosecond);
-    }
-    return false;
-  }
-  std::uint32_t state() { return read(lsi_regs::kDoorbell) >> lsi_regs::kDoorbellStateShift; }
-
-  // mpt_handshake_req_reply_wait, step by step: the request's dwords in, the reply's words out.
-  std::vector<std::uint16_t> handshake(const std::vector<std::uint32_t>& request) {
-    write(lsi_regs::kHostInterruptStatus, 0);
-    write(lsi_regs::kDoorbell, kHandshake | static_cast<std::uint32_t>(request.size()) << 16);
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
-    EXPECT_TRUE(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive);
-    write(lsi_regs::kHostInterruptStatus, 0);
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0));
-    for (std::uint32_t dword : request) {
-      write(lsi_regs::kDoorbell, dword);
-      EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0));
-    }
-    std::vector<std::uint16_t> words;
-    std::size_t expected = 2;  // until word 1 gives MsgLength
-    while (words.size() < expected) {
-      EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell))
-          << "no reply word " << words.size();
-      words.push_back(static_cast<std::uint16_t>(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellDataMask));
-      write(lsi_regs::kHostInterruptStatus, 0);
-      if (words.size() == 2) expected = 2u * (words[1] & 0xFF);
-    }
-    // The closing doorbell interrupt, then the handshake is over.
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
-    write(lsi_regs::kHostInterruptStatus, 0);
-    m.sim.run_until(m.sim.now() + sim::kMicrosecond);
-    EXPECT_FALSE(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive);
-    return words;
-  }
-
-  Machine& m;
-  pcie::Node& node;
-  Lsi53c1030Function ioc;
-  std::uint64_t bar = 0;
-  std::uint64_t msis = 0;
-};
+using testing::Machine;
+using Driver = testing::MptHost;
 
 TEST(LsiSysif, AfterResetTheIocIsReadyWithInterruptsMasked) {
   Machine m("direct");
