@@ -73,6 +73,9 @@ const std::vector<CheckInfo>& known_checks() {
       {"lsi.bad-sgl",
        "an LSI53C1030 request's scatter-gather list is malformed (a chain loop, an element past its frame or chain "
        "segment, a zero-length element, a wrong direction flag): IOCStatus INVALID_SGL"},
+      {"lsi.malformed-request",
+       "an LSI53C1030 request frame the IOC cannot take (a field out of range or contradicting another): refused "
+       "with an IOCStatus"},
       {"lsi.dma-error", "an LSI53C1030 DMA (frame fetch, page buffer, data, reply or sense) completed with an error"},
   };
   return checks;

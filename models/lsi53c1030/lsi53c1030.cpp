@@ -1,8 +1,9 @@
 #include "models/lsi53c1030/lsi53c1030.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
+
+#include "harness/util/hex.hpp"
 
 #include "Vlsi_function.h"
 #include "models/common/verilated_clock.hpp"
@@ -11,11 +12,7 @@
 namespace dexthil::models {
 namespace {
 
-std::string hex(std::uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
+using util::hex;
 
 // What each SGL result means, for findings (rtl/lsi_dma.sv's R_* codes).
 const char* describe(Lsi53c1030Function::DmaResult result) {
@@ -88,7 +85,9 @@ Lsi53c1030Function::Lsi53c1030Function(std::string name, sim::Simulator& sim, pc
       top_(make_verilated_top<Vlsi_function>(context_, sim.seed(), name_, false)),
       dma_host_(sim, *this, fabric.upstream(endpoint), name_, this),
       firmware_(identity),
-      local_(lsi_local::kSize, 0) {
+      local_(lsi_local::kSize, 0),
+      windows_(lsi_local::kFifoSlots),
+      channel_(sim, name_ + ".scsi") {
   top_->reg_valid = 0;
   top_->reg_write = 0;
   top_->reg_be = 0;
@@ -112,6 +111,7 @@ Lsi53c1030Function::~Lsi53c1030Function() {
 void Lsi53c1030Function::reset() {
   registers_.clear();
   firmware_.hard_reset();
+  channel_.reset_negotiation();
   reset_cycles(*top_);
   forget_in_flight();
   irq_was_high_ = top_->irq;
@@ -130,6 +130,12 @@ void Lsi53c1030Function::forget_in_flight() {
 }
 
 std::span<std::uint8_t> Lsi53c1030Function::local_bytes(std::uint32_t laddr, std::size_t length) {
+  if (laddr & lsi_local::kDataWindow) {
+    std::vector<std::uint8_t>& window = windows_[(laddr >> 24) & 0x7F];
+    const std::uint32_t offset = laddr & (lsi_local::kDataWindowBytes - 1);
+    if (offset > window.size() || length > window.size() - offset) return {};
+    return std::span<std::uint8_t>(window).subspan(offset, length);
+  }
   if (laddr > local_.size() || length > local_.size() - laddr) return {};
   return std::span<std::uint8_t>(local_).subspan(laddr, length);
 }
@@ -218,6 +224,10 @@ void Lsi53c1030Function::handle(const Request& request) {
     handle_config(request);
     return;
   }
+  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kScsiIo && !request.by_handshake()) {
+    handle_scsi_io(request);
+    return;
+  }
   StagedPageBuffer none({}, 0);
   answer(request, firmware_.handle(frame_of(request), none));
 }
@@ -302,6 +312,9 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   top.fw_fault_code = firmware_.fault_code();
   top.host_mfa_high = firmware_.host_mfa_high();
   top.fetch_enable = firmware_.state() == lsi::mpi::IocState::kOperational;
+  // PCIe's request size limits as software set them; a PCI-X function has none but 4 KiB.
+  top.max_write = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_payload(endpoint_).value_or(4096), 4096));
+  top.max_read = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_read_request(endpoint_).value_or(4096), 4096));
   top.hs_reply_valid = !handshake_reply_.empty();
   if (!handshake_reply_.empty()) {
     top.hs_reply_word = handshake_reply_.front();
@@ -437,7 +450,10 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   }
   if (unit_reset || hard_reset) {
     forget_in_flight();  // the RTL's engines were reset with the message unit
-    if (hard_reset) firmware_.hard_reset();
+    if (hard_reset) {
+      firmware_.hard_reset();
+      channel_.reset_negotiation();  // the IOC resets its SCSI bus as it comes up
+    }
     else firmware_.message_unit_reset();
   }
 

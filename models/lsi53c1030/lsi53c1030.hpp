@@ -26,6 +26,7 @@
 #include "models/common/register_bus.hpp"
 #include "models/common/rtl_assertions.hpp"
 #include "models/lsi53c1030/firmware/ioc_firmware.hpp"
+#include "models/lsi53c1030/scsi_channel.hpp"
 
 class Vlsi_function;
 class VerilatedContext;
@@ -45,8 +46,15 @@ inline constexpr std::uint32_t kReplyStagingEntries = 256;
 inline constexpr std::uint32_t kReplyStagingBytes = 128;
 inline constexpr std::uint32_t kPageBuffer = 0x0002'8000;  // a config page on its way in or out
 inline constexpr std::uint32_t kPageBufferBytes = 0x1000;
-inline constexpr std::uint32_t kSize = 0x0003'0000;
+inline constexpr std::uint32_t kSenseStaging = 0x0003'0000;  // a SCSI_IO's sense data, per frame slot
+inline constexpr std::uint32_t kSenseBytes = 0x100;          // SenseBufferLength is one byte
+inline constexpr std::uint32_t kSize = kSenseStaging + kFifoSlots * kSenseBytes;
+// A SCSI_IO's data, per frame slot: bit 31 set, the slot in 30:24, the offset in 23:0.
+inline constexpr std::uint32_t kDataWindow = 0x8000'0000;
+inline constexpr std::uint32_t kDataWindowBytes = 0x0100'0000;  // 16 MiB: the most one SCSI_IO moves here
 inline constexpr std::uint32_t frame(std::uint32_t slot) { return slot * kFrameBytes; }
+inline constexpr std::uint32_t data_window(std::uint32_t slot) { return kDataWindow | slot << 24; }
+inline constexpr std::uint32_t sense(std::uint32_t slot) { return kSenseStaging + slot * kSenseBytes; }
 }  // namespace lsi_local
 
 class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevice, private LocalMemory {
@@ -64,6 +72,9 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::uint64_t interrupts_signalled() const { return interrupts_; }
   std::uint64_t requests_fetched() const { return frames_fetched_; }
   std::uint64_t replies_posted() const { return replies_posted_; }
+  std::uint64_t scsi_ios_completed() const { return scsi_ios_completed_; }
+  // The channel's bus and targets: attach disks here before the host scans.
+  lsi::ScsiChannel& channel() { return channel_; }
   // A reset of the function (FLR, hot reset): the chip's hard reset.
   void reset();
 
@@ -116,6 +127,20 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
             std::function<void(const DmaDone&)> done);
   void handle(const Request& request);
   void handle_config(const Request& request);
+  // SCSI_IO (lsi53c1030_scsi_io.cpp): checked, its data-out fetched, run on the channel, its
+  // data-in moved while the bus carries it, sense written, and answered.
+  struct ScsiIo;
+  void handle_scsi_io(const Request& request);
+  void run_on_bus(const std::shared_ptr<ScsiIo>& io);
+  void complete_scsi_io(const std::shared_ptr<ScsiIo>& io);
+  void reply_scsi_io(const std::shared_ptr<ScsiIo>& io, std::uint16_t ioc_status, std::uint8_t scsi_state,
+                     std::uint32_t sense_count);
+  // A request the firmware refuses as malformed: the finding, and the reply with `ioc_status`.
+  void malformed(const Request& request, const std::string& what, std::uint16_t ioc_status);
+  // What the host asked for with `target` (SCSI Device page 1, else Port page 2), for the channel;
+  // and what it agreed, into Device page 0.
+  void ask_for_agreement(std::uint8_t target);
+  void report_agreement(std::uint8_t target);
   void answer(const Request& request, std::optional<lsi::IocFirmware::Reply> reply);
   void post_address_reply(std::vector<std::uint8_t> frame);
   void finished(const Request& request);
@@ -137,6 +162,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   RegisterBus registers_{0x100};
   lsi::IocFirmware firmware_;
   std::vector<std::uint8_t> local_;  // lsi_local's map
+  std::vector<std::vector<std::uint8_t>> windows_;  // lsi_local::data_window's, per frame slot
+  lsi::ScsiChannel channel_;
 
   std::vector<std::uint8_t> handshake_request_;  // the dwords taken so far, as bytes
   std::deque<std::uint16_t> handshake_reply_;    // the reply's words still to offer
@@ -151,6 +178,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::uint64_t interrupts_ = 0;
   std::uint64_t frames_fetched_ = 0;
   std::uint64_t replies_posted_ = 0;
+  std::uint64_t scsi_ios_completed_ = 0;
 };
 
 }  // namespace dexthil::models

@@ -247,6 +247,16 @@ void IocFirmware::default_pages() {
   }
 }
 
+const Frame* IocFirmware::find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target) const {
+  const auto found = pages_.find({type, number, target});
+  return found == pages_.end() ? nullptr : &found->second;
+}
+
+Frame* IocFirmware::find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target) {
+  const auto found = pages_.find({type, number, target});
+  return found == pages_.end() ? nullptr : &found->second;
+}
+
 IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory) {
   Reply r = reply_to(request, 6);
   const std::uint8_t action = request.u8(0x00);
@@ -294,6 +304,7 @@ IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory)
     }
     // Kept for later reads until a hard reset; the header stays the firmware's.
     if (bytes > 4) stored.set_bytes(4, std::span<const std::uint8_t>(data).subspan(4));
+    ++page_writes_;
   } else if (!memory.write(buffer, std::span<const std::uint8_t>(stored.bytes()).first(bytes))) {
     r.frame.set_u16(mpi::kOffsetIocStatus, mpi::kInvalidSgl);
   }

@@ -27,8 +27,9 @@
 //                                      fetched into the chain buffer, where the walk goes on
 //                The walk ends when the bytes are moved (extra elements are not read), or with
 //                a result that says what was wrong and where.
-// Every move is split at 4 KiB host boundaries (no PCIe request crosses one) into requests of at
-// most 4096 bytes, up to MAX_OUTSTANDING at once; the first failing completion stops the move.
+// Every move is split at 4 KiB host boundaries (no PCIe request crosses one) into requests no
+// larger than max_write or max_read, up to MAX_OUTSTANDING at once; the first failing completion
+// stops the move.
 module lsi_dma
   import dma_pkg::*;
 #(
@@ -46,6 +47,10 @@ module lsi_dma
     output logic        reqf_pop,
     input  logic [31:0] host_mfa_high,     // IOCInit's HostMfaHighAddr
     input  logic        fetch_enable,      // the IOC is OPERATIONAL
+    // the largest request the function may make (PCIe Device Control's Max Payload Size for
+    // writes, Max Read Request Size for reads; 4096 on a conventional PCI or PCI-X bus)
+    input  logic [12:0] max_write,
+    input  logic [12:0] max_read,
     // fetched frames, to the firmware: one edge each
     output logic        frame_valid,
     output logic [ 7:0] frame_slot,
@@ -132,9 +137,11 @@ module lsi_dma
   logic [31:0] start_laddr, start_len;
   logic        start_write;
 
-  logic [12:0] to_boundary, chunk;
+  logic [12:0] to_boundary, limit, most, chunk;
   assign to_boundary = 13'h1000 - {1'b0, mv_host[11:0]};
-  assign chunk = mv_left < {19'h0, to_boundary} ? mv_left[12:0] : to_boundary;
+  assign limit = mv_write ? max_write : max_read;
+  assign most = limit < to_boundary ? limit : to_boundary;
+  assign chunk = mv_left < {19'h0, most} ? mv_left[12:0] : most;
   logic can_issue;
   assign can_issue = mv_busy && mv_left != 0 && !mv_err && !tag_busy[next_tag];
   logic mv_done;  // all of it moved, or stopped by an error, and nothing in flight

@@ -17,6 +17,8 @@
 
 namespace dexthil::models::testing {
 
+namespace mpi = lsi::mpi;
+
 using pcie::testing::Machine;
 
 // Host memory the device reaches: physical address for the test, IOVA for the device.
@@ -179,6 +181,60 @@ struct MptHost {
   std::uint64_t msis = 0;
   HostBuffer requests, replies;
 };
+
+// FreeBSD mpt's order: IOCFacts and PortFacts by handshake, IOCInit, wait for OPERATIONAL, the
+// free reply frames, then EventNotification and PortEnable through the request FIFO.
+inline void bring_up_as_freebsd(MptHost& h) {
+  ASSERT_EQ(h.handshake({0x03000000, 0, 1}).size(), 30u);
+  ASSERT_EQ(h.handshake({0x05000000, 0, 2}).size(), 20u);
+  h.allocate_queues();
+  ASSERT_TRUE(h.ioc_init());
+  ASSERT_EQ(h.state(), 2u);
+  h.post_free_reply_frames();
+  mpi::Frame events(16);
+  events.set_u8(0x03, mpi::kEventNotification);
+  events.set_u8(0x0C, 1);
+  EXPECT_EQ(h.transact(0, events).u8(0x03), mpi::kEventNotification);
+  mpi::Frame enable(12);
+  enable.set_u8(0x03, mpi::kPortEnable);
+  EXPECT_EQ(h.transact(1, enable).u16(0x0E), mpi::kSuccess);
+}
+
+// A SCSI_IO request (MPI 1.x MSG_SCSI_IO_REQUEST); the SGL, from byte 0x30, is the caller's.
+inline lsi::mpi::Frame scsi_io_request(std::uint8_t target, const std::vector<std::uint8_t>& cdb,
+                                       std::uint32_t data_length, std::uint32_t direction, std::uint32_t context,
+                                       std::uint8_t sense_length = 0, std::uint32_t sense_address = 0) {
+  lsi::mpi::Frame f(0x30);
+  f.set_u8(0x00, target);
+  f.set_u8(0x03, lsi::mpi::kScsiIo);
+  f.set_u8(0x04, static_cast<std::uint8_t>(cdb.size()));
+  f.set_u8(0x05, sense_length);
+  f.set_u32(0x08, context);
+  f.set_u32(0x14, direction << 24);  // simple queue tag
+  f.set_bytes(0x18, cdb);
+  f.set_u32(0x28, data_length);
+  f.set_u32(0x2C, sense_address);
+  return f;
+}
+
+// Appends a simple element at `at` (32- or 64-bit address); returns the offset after it.
+inline std::size_t add_simple(lsi::mpi::Frame& f, std::size_t at, std::uint8_t flags, std::uint32_t length,
+                              std::uint64_t address) {
+  const bool wide = flags & lsi::mpi::kSgeAddress64;
+  f.set_u32(at, static_cast<std::uint32_t>(flags | lsi::mpi::kSgeTypeSimple) << 24 | length);
+  f.set_u32(at + 4, static_cast<std::uint32_t>(address));
+  if (wide) f.set_u32(at + 8, static_cast<std::uint32_t>(address >> 32));
+  return at + (wide ? 12 : 8);
+}
+// Appends a chain element: `length` bytes of elements at `address`, its next chain at `next` dwords.
+inline std::size_t add_chain(lsi::mpi::Frame& f, std::size_t at, std::uint16_t length, std::uint8_t next,
+                             std::uint64_t address, bool wide = true) {
+  const std::uint8_t flags = lsi::mpi::kSgeTypeChain | (wide ? lsi::mpi::kSgeAddress64 : 0);
+  f.set_u32(at, static_cast<std::uint32_t>(flags) << 24 | static_cast<std::uint32_t>(next) << 16 | length);
+  f.set_u32(at + 4, static_cast<std::uint32_t>(address));
+  if (wide) f.set_u32(at + 8, static_cast<std::uint32_t>(address >> 32));
+  return at + (wide ? 12 : 8);
+}
 
 // A Config request: action, page type and number, page address, and a page buffer SGE.
 inline lsi::mpi::Frame config_request(std::uint8_t action, std::uint8_t type, std::uint8_t number, std::uint32_t address,

@@ -1,0 +1,135 @@
+#include "models/lsi53c1030/scsi_channel.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace dexthil::models::lsi {
+namespace {
+
+// What the targets can do: Ultra320 disks (SPI-4: DT at factor 0x08, wide, QAS).
+constexpr std::uint8_t kFastestFactor = 0x08;
+// Messages around a command: IDENTIFY, and SIMPLE QUEUE TAG's two bytes when tagged; a PPR
+// exchange is 8 bytes each way; the end is STATUS and COMMAND COMPLETE, after a reselection's
+// IDENTIFY and the tag again.
+constexpr std::uint64_t kIdentifyBytes = 1;
+constexpr std::uint64_t kTagBytes = 2;
+constexpr std::uint64_t kPprExchangeBytes = 16;
+constexpr std::uint64_t kStatusBytes = 2;
+
+struct Transfer {
+  bool media = false;
+  bool write = false;
+  std::uint64_t lba = 0;
+  std::uint64_t blocks = 0;
+};
+
+std::uint64_t be(std::span<const std::uint8_t> bytes, std::size_t at, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n && at + i < bytes.size(); ++i) v = v << 8 | bytes[at + i];
+  return v;
+}
+
+// The media access a CDB asks for: READ and WRITE (6), (10), (16).
+Transfer transfer_of(std::span<const std::uint8_t> cdb) {
+  if (cdb.empty()) return {};
+  switch (cdb[0]) {
+    case 0x08:
+    case 0x0A: {
+      const std::uint64_t count = cdb.size() > 4 ? cdb[4] : 0;
+      return {true, cdb[0] == 0x0A, be(cdb, 1, 3) & 0x1FFFFF, count == 0 ? 256 : count};
+    }
+    case 0x28:
+    case 0x2A: return {true, cdb[0] == 0x2A, be(cdb, 2, 4), be(cdb, 7, 2)};
+    case 0x88:
+    case 0x8A: return {true, cdb[0] == 0x8A, be(cdb, 2, 8), be(cdb, 10, 4)};
+    default: return {};
+  }
+}
+
+}  // namespace
+
+ScsiChannel::ScsiChannel(sim::Simulator& sim, std::string name, scsi::BusTiming timing)
+    : sim_(sim), name_(std::move(name)), timing_(timing) {}
+
+void ScsiChannel::attach(std::uint8_t id, std::unique_ptr<scsi::Disk> disk, scsi::ServiceModel service) {
+  Target& t = targets_.at(id);
+  t.service = std::make_unique<scsi::ServiceTime>(service, disk->blocks(), disk->block_bytes(),
+                                                  sim_.random_stream(name_ + ".target" + std::to_string(id)));
+  t.disk = std::move(disk);
+}
+
+void ScsiChannel::request(std::uint8_t id, scsi::Agreement wanted) {
+  Target& t = targets_.at(id);
+  if (t.wanted.period_factor == wanted.period_factor && t.wanted.wide == wanted.wide && t.wanted.qas == wanted.qas) return;
+  t.wanted = wanted;
+  t.negotiated = false;
+}
+
+void ScsiChannel::reset_negotiation() {
+  for (Target& t : targets_) {
+    t.agreement = {};
+    t.negotiated = false;
+  }
+}
+
+sim::SimTime ScsiChannel::connect(sim::SimTime duration) {
+  const sim::SimTime start = std::max(sim_.now(), bus_free_at_);
+  bus_free_at_ = start + duration;
+  bus_busy_ += duration;
+  return bus_free_at_;
+}
+
+sim::SimTime ScsiChannel::service_time(Target& target, std::span<const std::uint8_t> cdb, bool write) {
+  const Transfer t = transfer_of(cdb);
+  if (!t.media) return 0;  // answered from the target's own data, in no time the bus would see
+  return target.service->command(t.lba, t.blocks * target.disk->block_bytes(), write);
+}
+
+void ScsiChannel::execute(const Command& command, DataIn data_in, Done done) {
+  if (!present(command.target)) {
+    // Nobody answers: the initiator holds the bus until its selection timeout.
+    const sim::SimTime end = connect(timing_.connection({}) + kSelectionTimeout);
+    sim_.at(end, [done = std::move(done)] { done(Outcome{false, {}}); });
+    return;
+  }
+  Target& target = targets_[command.target];
+  const bool negotiate = !target.negotiated;
+  scsi::Agreement agreed = target.agreement;
+  if (negotiate) {
+    agreed.period_factor = target.wanted.period_factor == 0 ? 0 : std::max(target.wanted.period_factor, kFastestFactor);
+    agreed.wide = target.wanted.wide;
+    agreed.qas = target.wanted.qas && agreed.period_factor != 0;
+  }
+  const std::uint64_t messages = kIdentifyBytes + (command.tagged ? kTagBytes : 0) + (negotiate ? kPprExchangeBytes : 0);
+  const sim::SimTime select = timing_.connection(target.agreement) + timing_.control(messages + command.cdb.size()) +
+                              timing_.data(agreed, command.data_out.size());
+  const sim::SimTime selected = connect(select);
+
+  // The CDB and data-out are the caller's until `done`; the command runs when the select phase ends.
+  std::vector<std::uint8_t> cdb(command.cdb.begin(), command.cdb.end());
+  sim_.at(selected, [this, &target, command, cdb = std::move(cdb), agreed, negotiate, data_in = std::move(data_in),
+                     done = std::move(done)]() mutable {
+    if (negotiate) {
+      target.agreement = agreed;
+      target.negotiated = true;
+    }
+    auto outcome = std::make_shared<Outcome>();
+    outcome->result = target.disk->execute({cdb, command.lun, command.data_out});
+    const Transfer transfer = transfer_of(cdb);
+    const sim::SimTime ready = std::max(sim_.now(), target.busy_until) + service_time(target, cdb, transfer.write);
+    target.busy_until = ready;
+    sim_.at(ready, [this, &target, command, outcome, data_in = std::move(data_in), done = std::move(done)] {
+      const std::uint64_t in_bytes = outcome->result.data_in.size();
+      const sim::SimTime lead = timing_.connection(target.agreement) + timing_.control(kIdentifyBytes + (command.tagged ? kTagBytes : 0));
+      const sim::SimTime data = timing_.data(target.agreement, in_bytes);
+      const sim::SimTime end = connect(lead + data + timing_.control(kStatusBytes));
+      const sim::SimTime data_start = end - timing_.control(kStatusBytes) - data;
+      if (in_bytes > 0 && data_in) {
+        sim_.at(data_start, [outcome, data_in, phase_end = data_start + data] { data_in(outcome->result, phase_end); });
+      }
+      sim_.at(end, [outcome, done] { done(std::move(*outcome)); });
+    });
+  });
+}
+
+}  // namespace dexthil::models::lsi
