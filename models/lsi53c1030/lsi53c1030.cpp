@@ -86,12 +86,13 @@ Lsi53c1030Function::Lsi53c1030Function(std::string name, sim::Simulator& sim, pc
       dma_host_(sim, *this, fabric.upstream(endpoint), name_, this),
       firmware_(identity),
       local_(lsi_local::kSize, 0),
-      windows_(lsi_local::kFifoSlots),
+      window_of_(lsi_local::kFifoSlots),
       channel_(sim, name_ + ".scsi") {
   top_->reg_valid = 0;
   top_->reg_write = 0;
   top_->reg_be = 0;
   top_->hs_reply_valid = 0;
+  top_->hs_reply_none = 0;
   top_->rpost_push = 0;
   top_->rfree_pop = 0;
   top_->cmd_valid = 0;
@@ -119,6 +120,8 @@ void Lsi53c1030Function::reset() {
 
 void Lsi53c1030Function::forget_in_flight() {
   dma_host_.reset();
+  ios_.clear();
+  close_handshake_ = false;
   handshake_request_.clear();
   handshake_reply_.clear();
   dma_queue_.clear();
@@ -131,7 +134,9 @@ void Lsi53c1030Function::forget_in_flight() {
 
 std::span<std::uint8_t> Lsi53c1030Function::local_bytes(std::uint32_t laddr, std::size_t length) {
   if (laddr & lsi_local::kDataWindow) {
-    std::vector<std::uint8_t>& window = windows_[(laddr >> 24) & 0x7F];
+    const std::shared_ptr<ScsiIo>& owner = window_of_[(laddr >> 24) & 0x7F];
+    if (!owner) return {};
+    std::vector<std::uint8_t>& window = data_of(*owner);
     const std::uint32_t offset = laddr & (lsi_local::kDataWindowBytes - 1);
     if (offset > window.size() || length > window.size() - offset) return {};
     return std::span<std::uint8_t>(window).subspan(offset, length);
@@ -228,6 +233,10 @@ void Lsi53c1030Function::handle(const Request& request) {
     handle_scsi_io(request);
     return;
   }
+  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kScsiTaskMgmt) {
+    handle_task_management(request);
+    return;
+  }
   StagedPageBuffer none({}, 0);
   answer(request, firmware_.handle(frame_of(request), none));
 }
@@ -316,6 +325,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   top.max_write = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_payload(endpoint_).value_or(4096), 4096));
   top.max_read = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_read_request(endpoint_).value_or(4096), 4096));
   top.hs_reply_valid = !handshake_reply_.empty();
+  top.hs_reply_none = close_handshake_;
   if (!handshake_reply_.empty()) {
     top.hs_reply_word = handshake_reply_.front();
     top.hs_reply_last = handshake_reply_.size() == 1;
@@ -360,6 +370,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   const bool hard_reset = top.fw_hard_reset;
   const bool unit_reset = top.fw_msg_unit_reset;
   const bool reply_taken = top.hs_reply_ready;
+  const bool handshake_closed = top.hs_closed;
   const bool request_dword = top.hs_req_valid;
   const std::uint32_t dword = top.hs_req_data;
   const bool request_last = top.hs_req_last;
@@ -386,6 +397,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   }
   if (release) slots_to_release_.pop_front();
   if (reply_taken) handshake_reply_.pop_front();
+  if (handshake_closed) close_handshake_ = false;
   if (command_taken) dma_in_flight_ = true;
   if (request_dword) {
     for (int i = 0; i < 4; ++i) handshake_request_.push_back(static_cast<std::uint8_t>(dword >> (8 * i)));
@@ -459,7 +471,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
 
   if (top.irq && !irq_was_high_ && fabric_.signal_msi(endpoint_)) ++interrupts_;
   irq_was_high_ = top.irq;
-  const bool busy = !registers_.idle() || !handshake_reply_.empty() || (!dma_queue_.empty() && !dma_in_flight_) ||
+  const bool busy = !registers_.idle() || !handshake_reply_.empty() || close_handshake_ || (!dma_queue_.empty() && !dma_in_flight_) ||
                     !to_post_.empty() || !slots_to_release_.empty() || (!replies_waiting_.empty() && top.rfree_valid) ||
                     top.active || dma_host_.has_work(top);
   return busy ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();

@@ -135,6 +135,13 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void complete_scsi_io(const std::shared_ptr<ScsiIo>& io);
   void reply_scsi_io(const std::shared_ptr<ScsiIo>& io, std::uint16_t ioc_status, std::uint8_t scsi_state,
                      std::uint32_t sense_count);
+  // SCSI_TASK_MGMT: abort a task or a task set, reset a logical unit, a target or the bus. The
+  // tasks it ends are answered SCSI_TASK_TERMINATED first, then the request, always through the
+  // reply FIFO.
+  void handle_task_management(const Request& request);
+  // A SCSI_IO whose callbacks must do nothing: reset, or ended by task management.
+  bool stale(const ScsiIo& io) const;
+  static std::vector<std::uint8_t>& data_of(ScsiIo& io);
   // A request the firmware refuses as malformed: the finding, and the reply with `ioc_status`.
   void malformed(const Request& request, const std::string& what, std::uint16_t ioc_status);
   // What the host asked for with `target` (SCSI Device page 1, else Port page 2), for the channel;
@@ -162,8 +169,10 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   RegisterBus registers_{0x100};
   lsi::IocFirmware firmware_;
   std::vector<std::uint8_t> local_;  // lsi_local's map
-  std::vector<std::vector<std::uint8_t>> windows_;  // lsi_local::data_window's, per frame slot
+  std::vector<std::shared_ptr<ScsiIo>> window_of_;  // whose data lsi_local::data_window(slot) is
   lsi::ScsiChannel channel_;
+  std::vector<std::shared_ptr<ScsiIo>> ios_;  // SCSI_IOs not answered yet
+  bool close_handshake_ = false;              // end the handshake without reply words (task management)
 
   std::vector<std::uint8_t> handshake_request_;  // the dwords taken so far, as bytes
   std::deque<std::uint16_t> handshake_reply_;    // the reply's words still to offer

@@ -41,14 +41,20 @@ struct Lsi53c1030Function::ScsiIo {
   Direction direction = kNoData;
   bool tagged = true;
   std::vector<std::uint8_t> cdb;
+  std::vector<std::uint8_t> data;  // the data window (lsi_local::data_window of its slot)
   // Progress.
   bool bus_done = false;
   bool data_in_moving = false;
   std::uint32_t moved = 0;          // bytes that reached the host (reads) or the target (writes)
   bool overrun = false;             // the target had more to send than DataLength
+  bool terminated = false;          // answered by task management: what is still in flight is void
   std::uint16_t dma_status = mpi::kSuccess;
   lsi::ScsiChannel::Outcome outcome;
 };
+
+std::vector<std::uint8_t>& Lsi53c1030Function::data_of(ScsiIo& io) { return io.data; }
+
+bool Lsi53c1030Function::stale(const ScsiIo& io) const { return io.generation != generation_ || io.terminated; }
 
 void Lsi53c1030Function::malformed(const Request& request, const std::string& what, std::uint16_t ioc_status) {
   const mpi::Frame frame(frame_of(request));
@@ -117,16 +123,19 @@ void Lsi53c1030Function::handle_scsi_io(const Request& request) {
     return;
   }
   io->direction = static_cast<Direction>(direction);
+  ios_.push_back(io);
   io->cdb.assign(frame.bytes().begin() + kCdb, frame.bytes().begin() + kCdb + cdb_length);
-  std::vector<std::uint8_t>& window = windows_[request.slot];
-  window.resize(io->data_length);
+  // The window is the request's own, so what is still in flight for it after task management
+  // ended it cannot reach the next request in the same slot.
+  io->data.resize(io->data_length);
+  window_of_[request.slot] = io;
   if (io->direction != kWrite) {
     run_on_bus(io);
     return;
   }
   // A write's data comes in through its SGL before the command goes on the bus.
   walk(request, kSgl, false, lsi_local::data_window(request.slot), io->data_length, [this, io](const DmaDone& done) {
-    if (io->generation != generation_) return;
+    if (stale(*io)) return;
     if (done.result != DmaResult::kOk) {
       reply_scsi_io(io, dma_failure(io->request, "the data-out", done), 0, 0);
       return;
@@ -182,18 +191,18 @@ void Lsi53c1030Function::run_on_bus(const std::shared_ptr<ScsiIo>& io) {
   command.lun = io->lun;
   command.cdb = io->cdb;
   command.tagged = io->tagged;
-  if (io->direction == kWrite) command.data_out = std::span<const std::uint8_t>(windows_[io->request.slot]).first(io->moved);
+  if (io->direction == kWrite) command.data_out = std::span<const std::uint8_t>(io->data).first(io->moved);
   channel_.execute(
       command,
       [this, io](const scsi::Result& result, sim::SimTime) {
         // The data-in phase began: move what fits the host's buffer while the bus carries it.
-        if (io->generation != generation_ || io->direction != kRead) return;
+        if (stale(*io) || io->direction != kRead) return;
         const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(result.data_in.size(), io->data_length));
         io->overrun = result.data_in.size() > io->data_length;
-        std::memcpy(windows_[io->request.slot].data(), result.data_in.data(), n);
+        std::memcpy(io->data.data(), result.data_in.data(), n);
         io->data_in_moving = true;
         walk(io->request, kSgl, true, lsi_local::data_window(io->request.slot), n, [this, io](const DmaDone& done) {
-          if (io->generation != generation_) return;
+          if (stale(*io)) return;
           io->data_in_moving = false;
           io->moved = done.moved;
           if (done.result != DmaResult::kOk) io->dma_status = dma_failure(io->request, "the data-in", done);
@@ -201,7 +210,7 @@ void Lsi53c1030Function::run_on_bus(const std::shared_ptr<ScsiIo>& io) {
         });
       },
       [this, io](lsi::ScsiChannel::Outcome outcome) {
-        if (io->generation != generation_) return;
+        if (stale(*io)) return;
         io->outcome = std::move(outcome);
         io->bus_done = true;
         report_agreement(io->target);
@@ -240,7 +249,7 @@ void Lsi53c1030Function::complete_scsi_io(const std::shared_ptr<ScsiIo>& io) {
   c.laddr = lsi_local::sense(io->request.slot);
   c.length = static_cast<std::uint32_t>(sense);
   c.done = [this, io, status, sense](const DmaDone& done) {
-    if (io->generation != generation_) return;
+    if (stale(*io)) return;
     const bool ok = done.result == DmaResult::kOk;
     if (!ok) dma_failure(io->request, "the sense data", done);
     reply_scsi_io(io, status, ok ? kAutosenseValid : kAutosenseFailed, ok ? static_cast<std::uint32_t>(sense) : 0);
@@ -250,7 +259,8 @@ void Lsi53c1030Function::complete_scsi_io(const std::shared_ptr<ScsiIo>& io) {
 
 void Lsi53c1030Function::reply_scsi_io(const std::shared_ptr<ScsiIo>& io, std::uint16_t ioc_status,
                                        std::uint8_t scsi_state, std::uint32_t sense_count) {
-  if (io->generation != generation_) return;
+  if (stale(*io)) return;
+  std::erase(ios_, io);
   finished(io->request);
   ++scsi_ios_completed_;
   const std::uint8_t scsi_status = io->outcome.selected && io->bus_done ? io->outcome.result.status : 0;
@@ -278,6 +288,79 @@ void Lsi53c1030Function::reply_scsi_io(const std::shared_ptr<ScsiIo>& io, std::u
   reply.set_u32(kTransferCount, io->moved);
   reply.set_u32(kSenseCount, sense_count);
   post_address_reply(reply.bytes());
+}
+
+// ---------------------------------------------------------------------------- task management
+
+namespace {
+// SCSI_TASK_MGMT request (MPI 1.x MSG_SCSI_TASK_MGMT) and reply fields.
+constexpr std::size_t kTaskType = 0x05, kTaskMsgContext = 0x30, kTerminationCount = 0x14;
+enum TaskType : std::uint8_t {
+  kAbortTask = 0x01,
+  kAbortTaskSet = 0x02,
+  kTargetReset = 0x03,
+  kResetBus = 0x04,
+  kLogicalUnitReset = 0x05,
+};
+constexpr std::uint8_t kTaskReplyDwords = 6;
+// A message to the target: IDENTIFY and the task management message (ABORT TASK takes the tag
+// too); SPI's reset hold time for a bus reset.
+constexpr std::uint64_t kTaskMessageBytes = 4;
+constexpr sim::SimTime kResetHold = 25 * sim::kMicrosecond;
+}  // namespace
+
+void Lsi53c1030Function::handle_task_management(const Request& request) {
+  const mpi::Frame frame(frame_of(request));
+  const std::uint8_t type = frame.u8(kTaskType);
+  const std::uint8_t target = frame.u8(kTargetId);
+  const std::uint8_t lun = frame.u8(kLun + 1);
+  const std::uint32_t task_context = frame.u32(kTaskMsgContext);
+  mpi::Frame reply(kTaskReplyDwords * 4u);
+  reply.set_u8(0x00, target);
+  reply.set_u8(0x01, frame.u8(kBus));
+  reply.set_u8(mpi::kOffsetMsgLength, kTaskReplyDwords);
+  reply.set_u8(mpi::kOffsetFunction, mpi::kScsiTaskMgmt);
+  reply.set_u8(kTaskType, type);
+  reply.set_u8(mpi::kOffsetMsgFlags, frame.u8(mpi::kOffsetMsgFlags));
+  reply.set_u32(mpi::kOffsetMsgContext, frame.u32(mpi::kOffsetMsgContext));
+  // The reply always comes through the reply FIFO; a handshake that carried the request just ends.
+  if (request.by_handshake()) close_handshake_ = true;
+  finished(request);
+
+  auto matches = [=](const ScsiIo& io) {
+    switch (type) {
+      case kAbortTask: return io.target == target && io.lun == lun && io.context == task_context;
+      case kAbortTaskSet:
+      case kLogicalUnitReset: return io.target == target && io.lun == lun;
+      case kTargetReset: return io.target == target;
+      case kResetBus: return true;
+      default: return false;
+    }
+  };
+  if (type < kAbortTask || type > kLogicalUnitReset || frame.u8(kBus) != 0 || target >= lsi::ScsiChannel::kIds) {
+    reply.set_u16(mpi::kOffsetIocStatus, type < kAbortTask || type > kLogicalUnitReset ? mpi::kInvalidField
+                                                                                        : mpi::kScsiInvalidTargetId);
+    post_address_reply(reply.bytes());
+    return;
+  }
+  // The message reaches the target (or the bus is reset) before anything is terminated.
+  const sim::SimTime took = type == kResetBus ? kResetHold : channel_.message(target, kTaskMessageBytes);
+  const std::uint64_t generation = generation_;
+  sim_.after(took, [this, type, target, matches, reply, generation]() mutable {
+    if (generation != generation_) return;
+    if (type == kResetBus) channel_.reset_negotiation();
+    if (type == kTargetReset) channel_.reset_negotiation(target);
+    std::uint32_t terminated = 0;
+    const std::vector<std::shared_ptr<ScsiIo>> outstanding = ios_;
+    for (const std::shared_ptr<ScsiIo>& io : outstanding) {
+      if (!matches(*io)) continue;
+      reply_scsi_io(io, mpi::kScsiTaskTerminated, kTerminated, 0);
+      io->terminated = true;  // after its reply: whatever of it is still on the bus or in DMA is void
+      ++terminated;
+    }
+    reply.set_u32(kTerminationCount, terminated);
+    post_address_reply(reply.bytes());
+  });
 }
 
 }  // namespace dexthil::models

@@ -66,10 +66,17 @@ void ScsiChannel::request(std::uint8_t id, scsi::Agreement wanted) {
 }
 
 void ScsiChannel::reset_negotiation() {
-  for (Target& t : targets_) {
-    t.agreement = {};
-    t.negotiated = false;
-  }
+  for (std::uint8_t id = 0; id < kIds; ++id) reset_negotiation(id);
+}
+
+void ScsiChannel::reset_negotiation(std::uint8_t id) {
+  targets_.at(id).agreement = {};
+  targets_.at(id).negotiated = false;
+}
+
+sim::SimTime ScsiChannel::message(std::uint8_t id, std::uint64_t bytes) {
+  const scsi::Agreement& agreed = targets_.at(id).agreement;
+  return connect(timing_.connection(agreed) + timing_.control(bytes)) - sim_.now();
 }
 
 sim::SimTime ScsiChannel::connect(sim::SimTime duration) {

@@ -65,6 +65,11 @@ class ScsiChannel {
   // A bus reset (the IOC's hard reset): agreements are gone, every target is asynchronous and
   // narrow until negotiated again. Commands in progress finish as their events were scheduled.
   void reset_negotiation();
+  void reset_negotiation(std::uint8_t id);  // a target reset: that target's alone
+
+  // A connection that carries only messages to a target (task management): how long until the
+  // message is delivered.
+  sim::SimTime message(std::uint8_t id, std::uint64_t bytes);
 
   void execute(const Command& command, DataIn data_in, Done done);
 

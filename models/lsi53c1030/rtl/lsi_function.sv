@@ -33,6 +33,8 @@ module lsi_function
     input  logic [15:0] hs_reply_word,
     input  logic        hs_reply_last,
     output logic        hs_reply_ready,
+    input  logic        hs_reply_none,
+    output logic        hs_closed,
     input  logic        rpost_push,
     input  logic [31:0] rpost_data,
     output logic        rpost_full,
@@ -90,7 +92,7 @@ module lsi_function
   lsi_sysif u_sysif (
       .clk, .rst_n, .reg_valid, .reg_write, .reg_addr, .reg_wdata, .reg_be, .reg_rdata, .irq,
       .fw_state, .fw_who_init, .fw_fault_code, .fw_msg_unit_reset, .fw_hard_reset,
-      .hs_req_valid, .hs_req_data, .hs_req_last, .hs_reply_valid, .hs_reply_word, .hs_reply_last, .hs_reply_ready,
+      .hs_req_valid, .hs_req_data, .hs_req_last, .hs_reply_valid, .hs_reply_word, .hs_reply_last, .hs_reply_ready, .hs_reply_none, .hs_closed,
       .reqf_valid, .reqf_data, .reqf_pop, .rpost_push, .rpost_data, .rpost_full,
       .rfree_valid, .rfree_data, .rfree_pop, .fifo_overflow);
 

@@ -15,7 +15,9 @@
 //   the firmware offers the reply's 16-bit words one at a time; each sits in Doorbell[15:0] with
 //     the doorbell interrupt set until the host writes HOST_INTERRUPT_STATUS;
 //   after the last word, one more doorbell interrupt (an edge after the host cleared the last
-//     word's, so it is an interrupt of its own); the host's write ends the handshake.
+//     word's, so it is an interrupt of its own); the host's write ends the handshake. A request
+//     whose reply goes through the reply FIFO (task management) has no words: the firmware says
+//     so (hs_reply_none) and the closing interrupt follows the request.
 // IOC_MESSAGE_UNIT_RESET (0x40) and IO_UNIT_RESET (0x41) pulse fw_msg_unit_reset and empty the
 // FIFOs. Other functions are ignored.
 // HOST_INTERRUPT_STATUS.ioc_doorbell is set by every Doorbell write and cleared at the next edge,
@@ -61,6 +63,8 @@ module lsi_sysif
     input  logic [15:0] hs_reply_word,
     input  logic        hs_reply_last,
     output logic        hs_reply_ready,     // the offered word is taken at this edge
+    input  logic        hs_reply_none,      // the reply goes through the reply FIFO: just close
+    output logic        hs_closed,          // hs_reply_none is taken at this edge
     output logic        reqf_valid,         // the request FIFO's oldest frame address
     output logic [31:0] reqf_data,
     input  logic        reqf_pop,
@@ -160,6 +164,7 @@ module lsi_sysif
   assign hs_req_data = reg_wdata;
   assign hs_req_last = hs_req_valid && hs_left == 8'd1;
   assign hs_reply_ready = hs == HS_WAIT && hs_reply_valid;
+  assign hs_closed = hs == HS_WAIT && !hs_reply_valid && hs_reply_none;
   assign fw_msg_unit_reset = unit_reset;
   assign fw_hard_reset = reset_adapter;
 
@@ -189,6 +194,8 @@ module lsi_sysif
             hs_word <= hs_reply_word;
             hs_was_last <= hs_reply_last;
             hs <= HS_WORD;
+          end else if (hs_reply_none) begin
+            hs <= HS_CLOSE;
           end
         HS_WORD:
           if (wr_status) hs <= hs_was_last ? HS_CLOSE : HS_WAIT;

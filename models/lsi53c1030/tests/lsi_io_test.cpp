@@ -357,5 +357,110 @@ TEST(LsiIo, NegotiatedUltra320SetsDevicePage0AndTheDataPhaseTakesItsTime) {
   EXPECT_LT(took, at_320 + 100 * sim::kMicrosecond);  // plus connections, messages and the host's DMA
 }
 
+// A task management request (MPI 1.x MSG_SCSI_TASK_MGMT): 13 dwords.
+mpi::Frame task_management(std::uint8_t type, std::uint8_t target, std::uint32_t context, std::uint32_t task_context) {
+  mpi::Frame f(0x34);
+  f.set_u8(0x00, target);
+  f.set_u8(0x03, mpi::kScsiTaskMgmt);
+  f.set_u8(0x05, type);
+  f.set_u32(0x08, context);
+  f.set_u32(0x30, task_context);
+  return f;
+}
+
+// A read the disk takes 10 ms over, aborted while it is there: the read is answered
+// SCSI_TASK_TERMINATED, then the abort with its TerminationCount; the next request in the same
+// frame slot moves its own data, untouched by the aborted one.
+TEST(LsiIo, AbortTaskEndsTheTaskFirstThenAnswersWithTheCount) {
+  scsi::ServiceModel slow;
+  slow.fixed = 10 * sim::kMillisecond;
+  Bench b(slow);
+  bring_up_as_freebsd(b.h);
+  const HostBuffer data = b.h.allocate(16384);
+  mpi::Frame r = scsi_io_request(0, read10(0, 8), 4096, kRead, 0x90);
+  add_simple(r, 0x30, kEnd, 4096, data.iova);
+  b.h.post(2, r);
+  b.h.run_for(100 * sim::kMicrosecond);
+  b.h.post(3, task_management(0x01, 0, 0x91, 0x90));
+  std::optional<std::uint32_t> entry = b.h.next_reply();
+  ASSERT_TRUE(entry);
+  mpi::Frame reply = b.h.reply_frame(*entry);
+  EXPECT_EQ(reply.u8(0x03), mpi::kScsiIo);
+  EXPECT_EQ(reply.u32(0x08), 0x90u);
+  EXPECT_EQ(reply.u16(0x0E), mpi::kScsiTaskTerminated);
+  EXPECT_EQ(reply.u8(0x0D), 0x08);
+  entry = b.h.next_reply();
+  ASSERT_TRUE(entry);
+  reply = b.h.reply_frame(*entry);
+  EXPECT_EQ(reply.u8(0x03), mpi::kScsiTaskMgmt);
+  EXPECT_EQ(reply.u8(0x02), 6);
+  EXPECT_EQ(reply.u8(0x05), 0x01);
+  EXPECT_EQ(reply.u32(0x08), 0x91u);
+  EXPECT_EQ(reply.u16(0x0E), mpi::kSuccess);
+  EXPECT_EQ(reply.u32(0x14), 1u);
+
+  // Slot 2 again, while the aborted read is still at the disk: a write whose bytes must land.
+  const std::vector<std::uint8_t> written = pattern(4096, 0x77);
+  b.m.memory.write(data.pa + 8192, written);
+  mpi::Frame w = scsi_io_request(0, write10(64, 8), 4096, kWrite, 0x92);
+  add_simple(w, 0x30, kEnd | kToIoc, 4096, data.iova + 8192);
+  b.h.post(2, w);
+  ASSERT_EQ(b.h.next_reply(100 * sim::kMillisecond), std::optional<std::uint32_t>(0x92u));
+  mpi::Frame back = scsi_io_request(0, read10(64, 8), 4096, kRead, 0x93);
+  add_simple(back, 0x30, kEnd, 4096, data.iova + 4096);
+  b.h.post(2, back);
+  ASSERT_EQ(b.h.next_reply(100 * sim::kMillisecond), std::optional<std::uint32_t>(0x93u));
+  EXPECT_EQ(b.read_host(data, 4096, 4096), written);
+  EXPECT_FALSE(b.h.next_reply(50 * sim::kMillisecond));  // the aborted read never answers again
+  EXPECT_TRUE(b.m.findings.empty()) << listed(b.m.findings);
+}
+
+// Linux sends task management by handshake: the handshake ends with its closing doorbell
+// interrupt and no reply words, and the replies come through the reply FIFO.
+TEST(LsiIo, ATargetResetByHandshakeIsAnsweredThroughTheReplyFifo) {
+  scsi::ServiceModel slow;
+  slow.fixed = 10 * sim::kMillisecond;
+  Bench b(slow);
+  bring_up_as_freebsd(b.h);
+  const HostBuffer data = b.h.allocate(16384);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    mpi::Frame r = scsi_io_request(0, read10(8 * i, 8), 4096, kRead, 0xA0 + i);
+    add_simple(r, 0x30, kEnd, 4096, data.iova + 4096 * i);
+    b.h.post(2 + i, r);
+  }
+  b.h.run_for(100 * sim::kMicrosecond);
+  const mpi::Frame reset = task_management(0x03, 0, 0xA9, 0);
+  std::vector<std::uint32_t> dwords(13);
+  for (std::size_t i = 0; i < dwords.size(); ++i) dwords[i] = reset.u32(4 * i);
+  b.h.write(lsi_regs::kHostInterruptStatus, 0);
+  b.h.write(lsi_regs::kDoorbell, MptHost::kHandshake | 13u << 16);
+  ASSERT_TRUE(b.h.wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
+  b.h.write(lsi_regs::kHostInterruptStatus, 0);
+  for (std::uint32_t d : dwords) {
+    b.h.write(lsi_regs::kDoorbell, d);
+    ASSERT_TRUE(b.h.wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0));
+  }
+  // mpt_send_handshake_request waits for one more doorbell interrupt, then clears it.
+  ASSERT_TRUE(b.h.wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
+  b.h.write(lsi_regs::kHostInterruptStatus, 0);
+  b.h.run_for(sim::kMicrosecond);
+  EXPECT_FALSE(b.h.read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive);
+  std::vector<std::uint32_t> terminated;
+  for (int i = 0; i < 3; ++i) {
+    const std::optional<std::uint32_t> entry = b.h.next_reply();
+    ASSERT_TRUE(entry);
+    const mpi::Frame r = b.h.reply_frame(*entry);
+    EXPECT_EQ(r.u16(0x0E), mpi::kScsiTaskTerminated);
+    terminated.push_back(r.u32(0x08));
+  }
+  EXPECT_EQ(terminated, (std::vector<std::uint32_t>{0xA0, 0xA1, 0xA2}));
+  const std::optional<std::uint32_t> entry = b.h.next_reply();
+  ASSERT_TRUE(entry);
+  const mpi::Frame r = b.h.reply_frame(*entry);
+  EXPECT_EQ(r.u8(0x03), mpi::kScsiTaskMgmt);
+  EXPECT_EQ(r.u32(0x14), 3u);
+  EXPECT_FALSE(b.h.ioc.channel().negotiated(0));  // a target reset forgets the agreement
+}
+
 }  // namespace
 }  // namespace dexthil::models
