@@ -1,6 +1,7 @@
 #include "models/lsi53c1030/lsi53c1030.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "harness/util/hex.hpp"
@@ -15,7 +16,7 @@ namespace {
 using util::hex;
 
 // What each SGL result means, for findings (rtl/lsi_dma.sv's R_* codes).
-const char* describe(Lsi53c1030Function::DmaResult result) {
+const char* sgl_problem(Lsi53c1030Function::DmaResult result) {
   using R = Lsi53c1030Function::DmaResult;
   switch (result) {
     case R::kOk: return "moved";
@@ -120,6 +121,8 @@ void Lsi53c1030Function::reset() {
 
 void Lsi53c1030Function::forget_in_flight() {
   dma_host_.reset();
+  free_frames_.clear();  // the reset emptied the free FIFO
+  frames_with_host_.clear();
   ios_.clear();
   close_handshake_ = false;
   handshake_request_.clear();
@@ -160,6 +163,7 @@ void Lsi53c1030Function::mmio_read(std::size_t bar, std::uint64_t offset, unsign
 
 void Lsi53c1030Function::mmio_write(std::size_t bar, std::uint64_t offset, unsigned size, std::uint64_t value) {
   if (bar != register_bar_) return;
+  if (offset == lsi_regs::kReplyFifo && size == 4) reply_frame_returned(static_cast<std::uint32_t>(value));
   registers_.write(offset, size, value);
   sim_.wake(*this);
 }
@@ -184,13 +188,15 @@ void Lsi53c1030Function::walk(const Request& request, std::size_t offset, bool t
   dma(std::move(c));
 }
 
-std::uint16_t Lsi53c1030Function::dma_failure(const Request& request, const char* what, const DmaDone& done) {
+std::string Lsi53c1030Function::describe(const Request& request) const {
   const lsi::mpi::Frame frame(frame_of(request));
-  const std::uint8_t function = frame.u8(lsi::mpi::kOffsetFunction);
-  const std::string request_text = std::string(function_name(function)) + " request (MsgContext " +
-                                   hex(frame.u32(lsi::mpi::kOffsetMsgContext)) + ", " +
-                                   (request.by_handshake() ? std::string("by doorbell handshake")
-                                                           : "frame at MFA " + hex(request.mfa)) + ")";
+  return std::string(function_name(frame.u8(lsi::mpi::kOffsetFunction))) + " request (MsgContext " +
+         hex(frame.u32(lsi::mpi::kOffsetMsgContext)) + ", " +
+         (request.by_handshake() ? std::string("by doorbell handshake") : "frame at MFA " + hex(request.mfa)) + ")";
+}
+
+std::uint16_t Lsi53c1030Function::dma_failure(const Request& request, const char* what, const DmaDone& done) {
+  const std::string request_text = describe(request);
   if (done.result == DmaResult::kBusError) {
     // The fabric's own checks (the DART, the path) say why the completion failed.
     if (findings_) {
@@ -210,12 +216,12 @@ std::uint16_t Lsi53c1030Function::dma_failure(const Request& request, const char
                                        : "at byte " + hex(at) + " of chain segment " + std::to_string(done.depth) +
                                              " (at " + hex(done.host_addr) + ")";
     findings_->add({"lsi.bad-sgl", name_, sim_.now(),
-                    "bad scatter-gather list in the " + request_text + ": " + describe(done.result) + ", " + where,
+                    "bad scatter-gather list in the " + request_text + ": " + sgl_problem(done.result) + ", " + where,
                     "the IOC cannot move the data a list like this describes, so it answers IOCStatus INVALID_SGL "
                     "(0x0003) and moves nothing further; MPI 1.x SGE rules: FlagsLength is flags 31:24 and length "
                     "23:0, a chain element's length is 15:0, every element lies inside its frame or chain segment",
                     {},
-                    {{"result", describe(done.result)}, {"offset", hex(at)}, {"chain_depth", std::to_string(done.depth)},
+                    {{"result", sgl_problem(done.result)}, {"offset", hex(at)}, {"chain_depth", std::to_string(done.depth)},
                      {"moved", std::to_string(done.moved)}}});
   }
   return lsi::mpi::kInvalidSgl;
@@ -286,6 +292,15 @@ void Lsi53c1030Function::handle_config(const Request& request) {
 }
 
 void Lsi53c1030Function::answer(const Request& request, std::optional<lsi::IocFirmware::Reply> reply) {
+  if (reply && !reply->problem.empty() && findings_) {
+    const std::uint16_t status = reply->frame.u16(lsi::mpi::kOffsetIocStatus);
+    findings_->add({"lsi.config-write", name_, sim_.now(),
+                    "refused page write in the " + describe(request) + ": " + reply->problem,
+                    "the IOC keeps the page as it was and answers IOCStatus " + hex(status) +
+                        (status == lsi::mpi::kConfigCantCommit ? " (CONFIG_CANT_COMMIT)" : " (CONFIG_INVALID_DATA)") +
+                        "; a page write carries the whole page, its header as the PAGE_HEADER action returned it",
+                    {}, {{"status", hex(status)}}});
+  }
   finished(request);
   if (!reply) return;  // the IOC faulted: Doorbell says why
   if (request.by_handshake() && !reply->via_reply_fifo) {
@@ -303,6 +318,72 @@ void Lsi53c1030Function::answer(const Request& request, std::optional<lsi::IocFi
 void Lsi53c1030Function::post_address_reply(std::vector<std::uint8_t> frame) {
   replies_waiting_.push_back(std::move(frame));
   sim_.wake(*this);
+}
+
+void Lsi53c1030Function::doorbell_violation(std::uint8_t code, std::uint32_t written) {
+  if (!findings_) return;
+  char value[16];
+  std::snprintf(value, sizeof value, "0x%08x", written);
+  std::string what = "Doorbell write " + std::string(value);
+  std::string why;
+  switch (code) {
+    case 1:
+      what += " outside a handshake: function " + hex(written >> 24) + " is not a Doorbell function";
+      why = "the IOC ignores it; the Doorbell takes MessageUnitReset (0x40), IO_UNIT_RESET (0x41) and HANDSHAKE "
+            "(0x42 << 24 | dwords << 16), and requests come by a handshake or through the request FIFO";
+      break;
+    case 2:
+      what += ": a HANDSHAKE of " + std::to_string(written >> 16 & 0xFF) + " dwords, longer than a request frame (" +
+              std::to_string(lsi::IocFirmware::kRequestFrameDwords) + " dwords, IOCFacts RequestFrameSize)";
+      why = "the IOC ignores it and stays idle, so the request's dwords that follow are Doorbell writes outside a "
+            "handshake";
+      break;
+    case 3:
+      what += " before the host acknowledged the handshake's start";
+      why = "after HANDSHAKE the host waits for the doorbell interrupt and clears it (any write to "
+            "HOST_INTERRUPT_STATUS) before the first request dword; the IOC ignores this write, so the request "
+            "arrives without it";
+      break;
+    default:
+      what += " while the IOC is sending its reply";
+      why = "the host reads each reply word from Doorbell[15:0] and clears its doorbell interrupt, and writes "
+            "Doorbell again only after the handshake's closing interrupt; the IOC ignores this write";
+      break;
+  }
+  findings_->add({"lsi.doorbell-protocol", name_, sim_.now(), what, why, {}, {{"written", value}}});
+}
+
+void Lsi53c1030Function::reply_frame_returned(std::uint32_t frame) {
+  if (frames_with_host_.erase(frame) == 0 && free_frames_.contains(frame) && findings_) {
+    findings_->add({"lsi.reply-frame-returned-twice", name_, sim_.now(),
+                    "the driver returned the reply frame at " + hex(frame) +
+                        " to REPLY_FIFO while it was already free (never used for a reply since)",
+                    "the IOC will write two replies into the same frame, and the driver will read one of them "
+                    "twice or lose one; return a frame once, after reading the reply in it",
+                    {}, {{"frame", hex(frame)}}});
+  }
+  free_frames_.insert(frame);
+}
+
+void Lsi53c1030Function::finish_run() {
+  if (replies_waiting_.empty() || !findings_) return;
+  std::string frames;
+  std::size_t listed = 0;
+  for (std::uint32_t f : frames_with_host_) {
+    if (listed++ == 8) {
+      frames += ", ...";
+      break;
+    }
+    frames += (frames.empty() ? "" : ", ") + hex(f);
+  }
+  findings_->add({"lsi.reply-frame-not-returned", name_, sim_.now(),
+                  std::to_string(replies_waiting_.size()) + " replies waited for a free reply frame until the end: " +
+                      std::to_string(frames_with_host_.size()) + " frames hold replies the driver never returned (" +
+                      (frames.empty() ? std::string("none: it never posted any") : frames) + ")",
+                  "the IOC writes every address reply into a frame the driver gave it through REPLY_FIFO; a driver "
+                  "that reads a reply must write the frame's address back, or the IOC runs out and its replies stop",
+                  {}, {{"waiting", std::to_string(replies_waiting_.size())},
+                       {"not_returned", std::to_string(frames_with_host_.size())}}});
 }
 
 void Lsi53c1030Function::finished(const Request& request) {
@@ -371,6 +452,8 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   const bool unit_reset = top.fw_msg_unit_reset;
   const bool reply_taken = top.hs_reply_ready;
   const bool handshake_closed = top.hs_closed;
+  const std::uint8_t violation = top.hs_violation ? top.hs_violation_code : 0;
+  const std::uint32_t written = top.reg_wdata;
   const bool request_dword = top.hs_req_valid;
   const std::uint32_t dword = top.hs_req_data;
   const bool request_last = top.hs_req_last;
@@ -396,6 +479,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
     ++replies_posted_;
   }
   if (release) slots_to_release_.pop_front();
+  if (violation) doorbell_violation(violation, written);
   if (reply_taken) handshake_reply_.pop_front();
   if (handshake_closed) close_handshake_ = false;
   if (command_taken) dma_in_flight_ = true;
@@ -410,6 +494,8 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
     }
   }
   if (take_free_frame) {
+    if (auto it = free_frames_.find(free_frame); it != free_frames_.end()) free_frames_.erase(it);
+    frames_with_host_.insert(free_frame);
     // Stage the reply and write it into the frame; post it once it is there.
     std::vector<std::uint8_t> reply = std::move(replies_waiting_.front());
     replies_waiting_.pop_front();

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -77,6 +78,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   lsi::ScsiChannel& channel() { return channel_; }
   // A reset of the function (FLR, hot reset): the chip's hard reset.
   void reset();
+  // The run ends: replies still waiting for a free reply frame are a finding.
+  void finish_run();
 
   // What the DMA engine reports for a command (rtl/lsi_dma.sv's done_* outputs).
   enum class DmaResult : std::uint8_t {
@@ -151,6 +154,12 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void answer(const Request& request, std::optional<lsi::IocFirmware::Reply> reply);
   void post_address_reply(std::vector<std::uint8_t> frame);
   void finished(const Request& request);
+  // "CONFIG request (MsgContext 0x5, frame at MFA 0x80000100)", for findings.
+  std::string describe(const Request& request) const;
+  // A Doorbell write the handshake protocol does not allow (rtl/lsi_sysif.sv's codes).
+  void doorbell_violation(std::uint8_t code, std::uint32_t written);
+  // The host wrote a frame's address to REPLY_FIFO.
+  void reply_frame_returned(std::uint32_t frame);
   // A reset: requests, replies and DMA in progress are gone.
   void forget_in_flight();
   // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
@@ -181,6 +190,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::deque<std::vector<std::uint8_t>> replies_waiting_;  // address replies waiting for a free frame
   std::deque<std::uint32_t> to_post_;                      // reply FIFO entries ready to push
   std::deque<std::uint32_t> slots_to_release_;
+  std::multiset<std::uint32_t> free_frames_;  // reply frames the host returned and the IOC has not used
+  std::set<std::uint32_t> frames_with_host_;  // reply frames holding a reply the host has not returned
   std::uint32_t staging_next_ = 0;
   std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
   bool irq_was_high_ = false;

@@ -1,6 +1,7 @@
 #include "models/lsi53c1030/firmware/ioc_firmware.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 namespace dexthil::models::lsi {
@@ -257,6 +258,31 @@ Frame* IocFirmware::find_page(std::uint8_t type, std::uint8_t number, std::uint8
   return found == pages_.end() ? nullptr : &found->second;
 }
 
+IocFirmware::Refusal IocFirmware::refuse_write(const Frame& stored, std::span<const std::uint8_t> data) {
+  char text[200];
+  const std::uint8_t attributes = stored.u8(3) & 0xF0;
+  const std::uint8_t type = stored.u8(3) & 0x0F;
+  if (attributes != mpi::kChangeable && attributes != mpi::kPersistent) {
+    std::snprintf(text, sizeof text, "a read-only page (type %u, page %u: attributes 0x%02x in its header)", type,
+                  stored.u8(2), attributes);
+    return {mpi::kConfigCantCommit, text};
+  }
+  const Frame written(data);
+  if (data.size() >= 4 && (written.u8(1) != stored.u8(1) || written.u8(2) != stored.u8(2) || (written.u8(3) & 0x0F) != type)) {
+    std::snprintf(text, sizeof text,
+                  "a corrupt page header: the data's PageLength %u, PageNumber %u, PageType %u (bytes 1-3) are not "
+                  "the page's %u, %u, %u",
+                  written.u8(1), written.u8(2), written.u8(3) & 0x0F, stored.u8(1), stored.u8(2), type);
+    return {mpi::kConfigInvalidData, text};
+  }
+  if (type == mpi::kScsiPort && stored.u8(2) == 1 && data.size() >= 8 && (written.u32(4) & 0xFF) > kTargets - 1) {
+    std::snprintf(text, sizeof text, "SCSI Port page 1 Configuration (0x04) gives SCSI ID %u; a wide bus has IDs 0-15",
+                  written.u32(4) & 0xFF);
+    return {mpi::kConfigInvalidData, text};
+  }
+  return {};
+}
+
 IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory) {
   Reply r = reply_to(request, 6);
   const std::uint8_t action = request.u8(0x00);
@@ -300,6 +326,11 @@ IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory)
     std::vector<std::uint8_t> data(bytes);
     if (!memory.read(buffer, data)) {
       r.frame.set_u16(mpi::kOffsetIocStatus, mpi::kInvalidSgl);
+      return r;
+    }
+    if (Refusal refusal = refuse_write(stored, data); refusal.status != mpi::kSuccess) {
+      r.frame.set_u16(mpi::kOffsetIocStatus, refusal.status);
+      r.problem = std::move(refusal.why);
       return r;
     }
     // Kept for later reads until a hard reset; the header stays the firmware's.

@@ -77,6 +77,8 @@ class IocFirmware {
   struct Reply {
     mpi::Frame frame;             // MsgLength dwords
     bool via_reply_fifo = false;  // answered through the reply FIFO even if it came by doorbell
+    // What was wrong with the request, for a finding (empty: nothing); the IOCStatus says it too.
+    std::string problem = {};
   };
   // A config page as the firmware itself sees it (nullptr: no such page), header included: the
   // SCSI core reads what the host asked for (SCSI Device page 1, Port page 2) and reports what
@@ -97,6 +99,15 @@ class IocFirmware {
   Reply event_notification(const mpi::Frame& request);
   Reply event_ack(const mpi::Frame& request) const;
   Reply config(const mpi::Frame& request, HostMemory& memory);
+  // Why a page write cannot be taken (status kSuccess: it can): a read-only page
+  // (CONFIG_CANT_COMMIT), a header that is not the page's or a value out of range
+  // (CONFIG_INVALID_DATA). No source gives the real firmware's answers; these are MPI's codes
+  // for the two cases.
+  struct Refusal {
+    std::uint16_t status = mpi::kSuccess;
+    std::string why;
+  };
+  static Refusal refuse_write(const mpi::Frame& stored, std::span<const std::uint8_t> data);
   static Reply reply_to(const mpi::Frame& request, std::uint8_t dwords, std::uint16_t status = mpi::kSuccess);
 
   // Config pages: (type, number, target) -> the page, its 4-byte header included. Target is 0

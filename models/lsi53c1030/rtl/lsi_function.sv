@@ -42,6 +42,8 @@ module lsi_function
     output logic [31:0] rfree_data,
     input  logic        rfree_pop,
     output logic        fifo_overflow,
+    output logic        hs_violation,
+    output logic [ 2:0] hs_violation_code,
     // the firmware's side of the DMA engines (lsi_dma)
     input  logic [31:0] host_mfa_high,
     input  logic        fetch_enable,
@@ -94,7 +96,8 @@ module lsi_function
       .fw_state, .fw_who_init, .fw_fault_code, .fw_msg_unit_reset, .fw_hard_reset,
       .hs_req_valid, .hs_req_data, .hs_req_last, .hs_reply_valid, .hs_reply_word, .hs_reply_last, .hs_reply_ready, .hs_reply_none, .hs_closed,
       .reqf_valid, .reqf_data, .reqf_pop, .rpost_push, .rpost_data, .rpost_full,
-      .rfree_valid, .rfree_data, .rfree_pop, .fifo_overflow);
+      .rfree_valid, .rfree_data, .rfree_pop, .fifo_overflow,
+      .hs_violation, .hs_violation_code);
 
   // The reset pulses come from register writes at an edge; the engines start over at the next.
   logic engine_reset_q;

@@ -38,7 +38,8 @@
 module lsi_sysif
   import lsi53c1030_regs::*;
 #(
-    parameter int unsigned FIFO_DEPTH = 128
+    parameter int unsigned FIFO_DEPTH = 128,
+    parameter int unsigned MAX_REQUEST_DWORDS = 32  // IOCFacts RequestFrameSize
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -74,7 +75,12 @@ module lsi_sysif
     output logic        rfree_valid,        // the oldest free reply frame the host returned
     output logic [31:0] rfree_data,
     input  logic        rfree_pop,
-    output logic        fifo_overflow       // sticky: a host write found a FIFO full
+    output logic        fifo_overflow,      // sticky: a host write found a FIFO full
+    // a Doorbell write the handshake protocol does not allow at this point (this edge); the IOC
+    // ignores it: 1 not a Doorbell function, 2 a handshake longer than a request frame, 3 before
+    // the host acknowledged the handshake's start, 4 while the IOC is sending its reply
+    output logic        hs_violation,
+    output logic [ 2:0] hs_violation_code
 );
 
   localparam logic [7:0] F_MESSAGE_UNIT_RESET = 8'h40;
@@ -128,6 +134,25 @@ module lsi_sysif
   logic        diag_we, disable_arm, reset_history;
   logic        fifo_clear;   // empties the FIFOs at the next edge
 
+  logic hs_start;  // a handshake the IOC takes
+  assign hs_start = hs == HS_IDLE && wr_doorbell && reg_wdata[31:24] == F_HANDSHAKE &&
+                    32'(reg_wdata[23:16]) <= MAX_REQUEST_DWORDS;
+  always_comb begin
+    hs_violation_code = 3'd0;
+    if (wr_doorbell) begin
+      unique case (hs)
+        HS_IDLE:
+          if (reg_wdata[31:24] == F_HANDSHAKE && !hs_start) hs_violation_code = 3'd2;
+          else if (reg_wdata[31:24] != F_HANDSHAKE && reg_wdata[31:24] != F_MESSAGE_UNIT_RESET &&
+                   reg_wdata[31:24] != F_IO_UNIT_RESET) hs_violation_code = 3'd1;
+        HS_ACK: hs_violation_code = 3'd3;
+        HS_REQ: ;
+        default: hs_violation_code = 3'd4;
+      endcase
+    end
+  end
+  assign hs_violation = hs_violation_code != 3'd0;
+
   logic reset_adapter;
   assign reset_adapter = wr_diag && diag_we && reg_be[0] && reg_wdata[2];
   logic unit_reset;
@@ -177,7 +202,7 @@ module lsi_sysif
     end else begin
       unique case (hs)
         HS_IDLE:
-          if (wr_doorbell && reg_wdata[31:24] == F_HANDSHAKE) begin
+          if (hs_start) begin
             hs_left <= reg_wdata[23:16];
             hs <= HS_ACK;
           end
@@ -210,7 +235,7 @@ module lsi_sysif
   // The doorbell interrupt: set when the function is taken, when a reply word is in place and
   // for the closing event; any IntStatus write clears it.
   logic db_event;
-  assign db_event = (hs == HS_IDLE && wr_doorbell && reg_wdata[31:24] == F_HANDSHAKE) ||
+  assign db_event = hs_start ||
                     (hs == HS_WAIT && hs_reply_valid) || hs == HS_CLOSE;
 
   always_ff @(posedge clk) begin
