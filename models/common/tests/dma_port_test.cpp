@@ -115,21 +115,27 @@ TEST(DmaPort, StrayFinalResponseRaisesTheStickyError) {
   EXPECT_TRUE(p.error);
 }
 
-// dma_pkg.sv's layouts, written out by hand: a request is {write, addr, len, tag} from bit 85
-// down, a response {tag, status, data, last} from bit 75 down, in 32-bit words, least first.
+// dma_pkg.sv's layouts, written out by hand: a request is {lmem, laddr, write, addr, len, tag}
+// from bit 118 down, a response {tag, status, data, last} from bit 75 down, in 32-bit words,
+// least first.
 TEST(DmaPort, PackedStructFieldsSitWhereThePackageSaysTheyDo) {
-  std::uint32_t req[3] = {};
-  pack_req({true, 0x0123456789abcdefull, 0x1000, 0xa5}, req);
-  // tag 0xa5 in [7:0]; len 0x1000 in [20:8]; addr in [84:21]; write in [85].
-  const unsigned __int128 expected_req = (static_cast<unsigned __int128>(1) << 85) |
+  std::uint32_t req[4] = {};
+  pack_req({true, 0x0123456789abcdefull, 0x1000, 0xa5, true, 0x8012'3456u}, req);
+  // tag 0xa5 in [7:0]; len 0x1000 in [20:8]; addr in [84:21]; write in [85]; laddr in
+  // [117:86]; lmem in [118].
+  const unsigned __int128 expected_req = (static_cast<unsigned __int128>(1) << 118) |
+                                         (static_cast<unsigned __int128>(0x8012'3456u) << 86) |
+                                         (static_cast<unsigned __int128>(1) << 85) |
                                          (static_cast<unsigned __int128>(0x0123456789abcdefull) << 21) |
                                          (static_cast<unsigned __int128>(0x1000) << 8) | 0xa5;
-  for (int w = 0; w < 3; ++w) EXPECT_EQ(req[w], static_cast<std::uint32_t>(expected_req >> (32 * w))) << w;
+  for (int w = 0; w < 4; ++w) EXPECT_EQ(req[w], static_cast<std::uint32_t>(expected_req >> (32 * w))) << w;
   const DmaReqFields r = unpack_req(req);
   EXPECT_TRUE(r.write);
   EXPECT_EQ(r.addr, 0x0123456789abcdefull);
   EXPECT_EQ(r.len, 0x1000);
   EXPECT_EQ(r.tag, 0xa5);
+  EXPECT_TRUE(r.lmem);
+  EXPECT_EQ(r.laddr, 0x8012'3456u);
 
   std::uint32_t rsp[3] = {0xffffffff, 0xffffffff, 0xffffffff};  // packing overwrites, never ORs
   pack_rsp({0x3c, 5, 0xfedcba9876543210ull, false}, rsp);
