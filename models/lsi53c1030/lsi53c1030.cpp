@@ -164,6 +164,11 @@ void Lsi53c1030Function::mmio_read(std::size_t bar, std::uint64_t offset, unsign
 void Lsi53c1030Function::mmio_write(std::size_t bar, std::uint64_t offset, unsigned size, std::uint64_t value) {
   if (bar != register_bar_) return;
   if (offset == lsi_regs::kReplyFifo && size == 4) reply_frame_returned(static_cast<std::uint32_t>(value));
+  // PCIe's request size limits as software set them (a PCI-X function has none but 4 KiB). Read
+  // here because no DMA starts without a register write first, and Device Control is config
+  // space, which a driver sets up before.
+  max_write_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_payload(endpoint_).value_or(4096), 4096));
+  max_read_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_read_request(endpoint_).value_or(4096), 4096));
   registers_.write(offset, size, value);
   sim_.wake(*this);
 }
@@ -402,9 +407,8 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   top.fw_fault_code = firmware_.fault_code();
   top.host_mfa_high = firmware_.host_mfa_high();
   top.fetch_enable = firmware_.state() == lsi::mpi::IocState::kOperational;
-  // PCIe's request size limits as software set them; a PCI-X function has none but 4 KiB.
-  top.max_write = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_payload(endpoint_).value_or(4096), 4096));
-  top.max_read = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_read_request(endpoint_).value_or(4096), 4096));
+  top.max_write = max_write_;
+  top.max_read = max_read_;
   top.hs_reply_valid = !handshake_reply_.empty();
   top.hs_reply_none = close_handshake_;
   if (!handshake_reply_.empty()) {
@@ -559,7 +563,9 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   irq_was_high_ = top.irq;
   const bool busy = !registers_.idle() || !handshake_reply_.empty() || close_handshake_ || (!dma_queue_.empty() && !dma_in_flight_) ||
                     !to_post_.empty() || !slots_to_release_.empty() || (!replies_waiting_.empty() && top.rfree_valid) ||
-                    top.active || dma_host_.has_work(top);
+                    top.active || dma_host_.has_work(top) ||
+                    // registered pulses this edge raised, which the next edge hands to the firmware
+                    top.frame_valid || top.done_valid;
   return busy ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();
 }
 

@@ -194,6 +194,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::set<std::uint32_t> frames_with_host_;  // reply frames holding a reply the host has not returned
   std::uint32_t staging_next_ = 0;
   std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
+  std::uint16_t max_write_ = 128, max_read_ = 128;  // bytes per DMA request (PCIe's MPS and MRRS)
   bool irq_was_high_ = false;
   std::uint64_t interrupts_ = 0;
   std::uint64_t frames_fetched_ = 0;

@@ -13,13 +13,16 @@
 namespace dexthil::pcie::testing {
 
 struct Machine {
-  explicit Machine(const std::string& name, std::uint64_t seed = 1, const std::string& text = "") : sim(seed) {
+  // `checkers` false leaves the DART fault and DMA path checkers out (for benchmarks' ratios).
+  explicit Machine(const std::string& name, std::uint64_t seed = 1, const std::string& text = "", bool checkers = true)
+      : sim(seed) {
     std::string error;
     auto t = text.empty() ? load_topology("fixtures/topologies/" + name + ".toml", &error)
                           : load_topology_text(text, name + ".toml", &error);
     if (!t) throw std::runtime_error(error);
     fabric = std::make_unique<Fabric>(std::move(*t), sim, memory, tables);
     platform = std::make_unique<platform::PciePlatform>(*fabric);
+    if (!checkers) return;
     dart_checker = std::make_unique<checks::DartFaultChecker>(findings, *platform);
     path_checker = std::make_unique<checks::DmaPathChecker>(findings, *platform);
     fabric->add_observer(dart_checker.get());

@@ -108,6 +108,24 @@ TEST(LsiFifo, TheReplyInterruptRisesWhenUnmaskedAndClearsWhenTheFifoReadsEmpty) 
   EXPECT_EQ(h.read(lsi_regs::kHostInterruptStatus) & lsi_regs::kHostInterruptStatusReply, 0u);
 }
 
+// Nothing but the REQUEST_FIFO write: the IOC fetches, answers and posts on its own clock, and
+// the reply interrupt is what tells the host (no polling register reads keep the model awake).
+TEST(LsiFifo, APostedRequestIsFetchedAndAnsweredWithoutFurtherRegisterAccess) {
+  Machine m("direct");
+  MptHost h(m);
+  bring_up_as_freebsd(h);
+  EXPECT_EQ(h.read(lsi_regs::kReplyFifo), 0xFFFF'FFFFu);
+  h.write(lsi_regs::kHostInterruptMask, 0x1);
+  const std::uint64_t msis = h.msis;
+  mpi::Frame enable(12);
+  enable.set_u8(0x03, mpi::kPortEnable);
+  h.post(2, enable);
+  h.run_for(100 * sim::kMicrosecond);
+  EXPECT_EQ(h.ioc.requests_fetched(), 3u);
+  EXPECT_EQ(h.ioc.replies_posted(), 3u);
+  EXPECT_EQ(h.msis, msis + 1);
+}
+
 TEST(LsiFifo, AReplyWaitsForAFreeReplyFrame) {
   Machine m("direct");
   MptHost h(m);

@@ -3,8 +3,8 @@
 // do through the registers: the Doorbell handshake step by step, request frames in DMA memory
 // posted to the request FIFO, free reply frames returned to the reply FIFO, replies popped from
 // it. Host memory goes through the DART as a dext's would (prepared under the function's own SID).
-#include <gtest/gtest.h>
-
+// A step that goes wrong throws std::runtime_error saying which: a test fails with it, and the
+// benchmark (bench/lsi_bench.cpp), which drives the IOC the same way, stops with it.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -20,6 +20,10 @@ namespace dexthil::models::testing {
 namespace mpi = lsi::mpi;
 
 using pcie::testing::Machine;
+
+inline void require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error("MptHost: " + what);
+}
 
 // Host memory the device reaches: physical address for the test, IOVA for the device.
 struct HostBuffer {
@@ -68,10 +72,12 @@ struct MptHost {
   // ---------------------------------------------------------------- registers
   std::uint32_t read(std::uint32_t reg) {
     const pcie::MmioResult r = m.mmio_read(bar + reg, 4);
-    EXPECT_TRUE(r.ok()) << r.why;
+    require(r.ok(), "register read failed: " + r.why);
     return static_cast<std::uint32_t>(r.value);
   }
-  void write(std::uint32_t reg, std::uint32_t value) { EXPECT_TRUE(m.fabric->mmio_write(bar + reg, 4, value).ok()); }
+  void write(std::uint32_t reg, std::uint32_t value) {
+    require(m.fabric->mmio_write(bar + reg, 4, value).ok(), "register write failed");
+  }
   void run_for(sim::SimTime t) { m.sim.run_until(m.sim.now() + t); }
   // Polls HOST_INTERRUPT_STATUS until (status & mask) == want, as the drivers do; false after 1 ms.
   bool wait_status(std::uint32_t mask, std::uint32_t want) {
@@ -87,30 +93,30 @@ struct MptHost {
   std::vector<std::uint16_t> handshake(const std::vector<std::uint32_t>& request) {
     write(lsi_regs::kHostInterruptStatus, 0);
     write(lsi_regs::kDoorbell, kHandshake | static_cast<std::uint32_t>(request.size()) << 16);
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
-    EXPECT_TRUE(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive);
+    require(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell),
+            "the handshake's start was not acknowledged");
+    require(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive, "the handshake is not active");
     write(lsi_regs::kHostInterruptStatus, 0);
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0));
+    require(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0), "the IOC did not take the Doorbell write");
     for (std::uint32_t dword : request) {
       write(lsi_regs::kDoorbell, dword);
-      EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0));
+      require(wait_status(lsi_regs::kHostInterruptStatusIocDoorbell, 0), "the IOC did not take a request dword");
     }
     std::vector<std::uint16_t> words;
     std::size_t expected = 2;  // until word 1 gives MsgLength
     while (words.size() < expected) {
-      if (!wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell)) {
-        ADD_FAILURE() << "no reply word " << words.size();
-        return words;
-      }
+      require(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell),
+              "no reply word " + std::to_string(words.size()));
       words.push_back(static_cast<std::uint16_t>(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellDataMask));
       write(lsi_regs::kHostInterruptStatus, 0);
       if (words.size() == 2) expected = 2u * (words[1] & 0xFF);
     }
     // The closing doorbell interrupt, then the handshake is over.
-    EXPECT_TRUE(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell));
+    require(wait_status(lsi_regs::kHostInterruptStatusDoorbell, lsi_regs::kHostInterruptStatusDoorbell),
+            "no closing doorbell interrupt");
     write(lsi_regs::kHostInterruptStatus, 0);
     run_for(sim::kMicrosecond);
-    EXPECT_FALSE(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive);
+    require(!(read(lsi_regs::kDoorbell) & lsi_regs::kDoorbellActive), "the handshake is still active after it closed");
     return words;
   }
 
@@ -155,7 +161,7 @@ struct MptHost {
   }
   // An address reply's frame, read from host memory, then returned to the free FIFO.
   lsi::mpi::Frame reply_frame(std::uint32_t entry, bool give_back = true) {
-    EXPECT_TRUE(entry & 0x8000'0000u) << "a context reply, not an address reply";
+    require(entry & 0x8000'0000u, "a context reply, not an address reply");
     const std::uint32_t address = entry << 1;
     std::vector<std::uint8_t> bytes(kReplyBytes);
     m.memory.read(replies.pa_of(address), bytes);
@@ -167,10 +173,7 @@ struct MptHost {
   lsi::mpi::Frame transact(std::uint32_t slot, const lsi::mpi::Frame& request) {
     post(slot, request);
     const std::optional<std::uint32_t> entry = next_reply();
-    if (!entry) {
-      ADD_FAILURE() << "no reply";
-      return lsi::mpi::Frame{};
-    }
+    require(entry.has_value(), "no reply");
     return reply_frame(*entry);
   }
 
@@ -185,19 +188,19 @@ struct MptHost {
 // FreeBSD mpt's order: IOCFacts and PortFacts by handshake, IOCInit, wait for OPERATIONAL, the
 // free reply frames, then EventNotification and PortEnable through the request FIFO.
 inline void bring_up_as_freebsd(MptHost& h) {
-  ASSERT_EQ(h.handshake({0x03000000, 0, 1}).size(), 30u);
-  ASSERT_EQ(h.handshake({0x05000000, 0, 2}).size(), 20u);
+  require(h.handshake({0x03000000, 0, 1}).size() == 30, "IOCFacts");
+  require(h.handshake({0x05000000, 0, 2}).size() == 20, "PortFacts");
   h.allocate_queues();
-  ASSERT_TRUE(h.ioc_init());
-  ASSERT_EQ(h.state(), 2u);
+  require(h.ioc_init(), "IOCInit");
+  require(h.state() == 2, "not OPERATIONAL after IOCInit");
   h.post_free_reply_frames();
   mpi::Frame events(16);
   events.set_u8(0x03, mpi::kEventNotification);
   events.set_u8(0x0C, 1);
-  EXPECT_EQ(h.transact(0, events).u8(0x03), mpi::kEventNotification);
+  require(h.transact(0, events).u8(0x03) == mpi::kEventNotification, "EventNotification");
   mpi::Frame enable(12);
   enable.set_u8(0x03, mpi::kPortEnable);
-  EXPECT_EQ(h.transact(1, enable).u16(0x0E), mpi::kSuccess);
+  require(h.transact(1, enable).u16(0x0E) == mpi::kSuccess, "PortEnable");
 }
 
 // A SCSI_IO request (MPI 1.x MSG_SCSI_IO_REQUEST); the SGL, from byte 0x30, is the caller's.
