@@ -86,6 +86,8 @@ class LsiRig {
     return !failed_ && m_.findings.empty();
   }
   std::uint64_t bytes_moved() const { return bytes_; }
+  std::uint64_t edges() const { return h_.ioc.edges_evaluated(); }
+  std::uint64_t scsi_ios() const { return h_.ioc.scsi_ios_completed(); }
   sim::SimTime simulated() const { return m_.sim.now(); }
 
  private:
@@ -200,6 +202,7 @@ void BM_LsiModelIo(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(rig.bytes_moved()));
   state.counters["simulated_iops"] = benchmark::Counter(static_cast<double>(ios), benchmark::Counter::kIsRate);
+  state.counters["edges_per_io"] = static_cast<double>(rig.edges()) / static_cast<double>(rig.scsi_ios());
   state.counters["simulated_MBps_in_sim_time"] =
       static_cast<double>(rig.bytes_moved()) / (static_cast<double>(rig.simulated()) / sim::kSecond) / 1e6;
 }

@@ -9,11 +9,15 @@
 // An lmem request (dma_pkg.sv) moves its bytes between host memory and the device's local
 // memory, which the model's C++ side holds: a write's payload is taken from local memory when
 // the request leaves the port, and a read's data lands there when its completion arrives, before
-// the one response beat that tells the RTL.
+// the one response beat that tells the RTL. With TLP limits set (set_tlp_limits), an lmem
+// request larger than them goes upstream as several, as a PCIe core segments a DMA engine's
+// request into TLPs within Max Payload Size and Max Read Request Size; the RTL still sees one
+// request and one response beat, with the first failing TLP's status.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,6 +107,12 @@ class DmaHostSide {
     }
   }
 
+  // The largest write TLP and read request the link allows (PCIe Device Control's MPS and MRRS).
+  void set_tlp_limits(std::uint32_t max_write, std::uint32_t max_read) {
+    max_write_ = max_write;
+    max_read_ = max_read;
+  }
+
   bool has_work(const Top& top) const { return top.host_req_valid || top.host_wdata_valid || !beats_.empty(); }
   // Requests handed upstream whose completion has not come back yet.
   std::size_t in_flight() const { return in_flight_; }
@@ -124,8 +134,47 @@ class DmaHostSide {
       beats_.push_back({r.tag, static_cast<std::uint8_t>(dma::CompletionStatus::kCompleterAbort), 0, true});
       return;
     }
-    if (r.write) r.data.assign(local.begin(), local.end());
-    submit(std::move(r), laddr);
+    const std::uint32_t limit = r.write ? max_write_ : max_read_;
+    if (r.length <= limit) {
+      if (r.write) r.data.assign(local.begin(), local.end());
+      submit(std::move(r), laddr);
+      return;
+    }
+    // Segmented: one response beat once every TLP is back.
+    struct Segmented {
+      std::uint32_t left = 0;
+      dma::CompletionStatus status = dma::CompletionStatus::kSuccessful;
+    };
+    auto whole = std::make_shared<Segmented>();
+    whole->left = (r.length + limit - 1) / limit;
+    for (std::uint32_t offset = 0; offset < r.length; offset += limit) {
+      dma::DmaRequest part;
+      part.requester = r.requester;
+      part.address = r.address + offset;
+      part.length = std::min(limit, r.length - offset);
+      part.tag = r.tag;
+      part.write = r.write;
+      part.issued_at = r.issued_at;
+      if (r.write) part.data.assign(local.begin() + offset, local.begin() + offset + part.length);
+      const std::uint32_t part_laddr = laddr + offset, part_length = part.length;
+      const std::uint8_t tag = r.tag;
+      const bool write = r.write;
+      ++in_flight_;
+      upstream_.submit(std::move(part), [this, whole, part_laddr, part_length, tag, write,
+                                         generation = generation_](dma::DmaCompletion c) {
+        --in_flight_;
+        if (generation != generation_) return;
+        if (c.status != dma::CompletionStatus::kSuccessful) {
+          if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
+        } else if (!write && c.data.size() == part_length) {
+          const std::span<std::uint8_t> into = local_->local_bytes(part_laddr, part_length);
+          if (into.size() == part_length) std::memcpy(into.data(), c.data.data(), part_length);
+        }
+        if (--whole->left > 0) return;
+        beats_.push_back({tag, static_cast<std::uint8_t>(whole->status), 0, true});
+        sim_.wake(owner_);
+      });
+    }
   }
 
   void submit(dma::DmaRequest r, std::optional<std::uint32_t> laddr = std::nullopt) {
@@ -158,6 +207,7 @@ class DmaHostSide {
   dma::DmaUpstream& upstream_;
   std::string requester_;
   LocalMemory* local_;
+  std::uint32_t max_write_ = 4096, max_read_ = 4096;  // lmem requests larger than these are segmented
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
   std::size_t in_flight_ = 0;

@@ -164,11 +164,11 @@ void Lsi53c1030Function::mmio_read(std::size_t bar, std::uint64_t offset, unsign
 void Lsi53c1030Function::mmio_write(std::size_t bar, std::uint64_t offset, unsigned size, std::uint64_t value) {
   if (bar != register_bar_) return;
   if (offset == lsi_regs::kReplyFifo && size == 4) reply_frame_returned(static_cast<std::uint32_t>(value));
-  // PCIe's request size limits as software set them (a PCI-X function has none but 4 KiB). Read
-  // here because no DMA starts without a register write first, and Device Control is config
-  // space, which a driver sets up before.
-  max_write_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_payload(endpoint_).value_or(4096), 4096));
-  max_read_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(pcie::Fabric::max_read_request(endpoint_).value_or(4096), 4096));
+  // The PCIe core cuts DMA into TLPs within the request size limits software set (a PCI-X
+  // function has none). Read here because no DMA starts without a register write first, and
+  // Device Control is config space, which a driver sets up before.
+  dma_host_.set_tlp_limits(pcie::Fabric::max_payload(endpoint_).value_or(4096),
+                           pcie::Fabric::max_read_request(endpoint_).value_or(4096));
   registers_.write(offset, size, value);
   sim_.wake(*this);
 }
@@ -400,6 +400,7 @@ void Lsi53c1030Function::finished(const Request& request) {
 sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   (void)now;
   Vlsi_function& top = *top_;
+  ++edges_;
   const std::optional<RegisterBus::Access> access = registers_.drive(top);
   // The firmware's side, as it stands before this edge.
   top.fw_state = static_cast<std::uint8_t>(firmware_.state());
@@ -407,8 +408,6 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   top.fw_fault_code = firmware_.fault_code();
   top.host_mfa_high = firmware_.host_mfa_high();
   top.fetch_enable = firmware_.state() == lsi::mpi::IocState::kOperational;
-  top.max_write = max_write_;
-  top.max_read = max_read_;
   top.hs_reply_valid = !handshake_reply_.empty();
   top.hs_reply_none = close_handshake_;
   if (!handshake_reply_.empty()) {

@@ -74,6 +74,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::uint64_t requests_fetched() const { return frames_fetched_; }
   std::uint64_t replies_posted() const { return replies_posted_; }
   std::uint64_t scsi_ios_completed() const { return scsi_ios_completed_; }
+  std::uint64_t edges_evaluated() const { return edges_; }
   // The channel's bus and targets: attach disks here before the host scans.
   lsi::ScsiChannel& channel() { return channel_; }
   // A reset of the function (FLR, hot reset): the chip's hard reset.
@@ -194,12 +195,12 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::set<std::uint32_t> frames_with_host_;  // reply frames holding a reply the host has not returned
   std::uint32_t staging_next_ = 0;
   std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
-  std::uint16_t max_write_ = 128, max_read_ = 128;  // bytes per DMA request (PCIe's MPS and MRRS)
   bool irq_was_high_ = false;
   std::uint64_t interrupts_ = 0;
   std::uint64_t frames_fetched_ = 0;
   std::uint64_t replies_posted_ = 0;
   std::uint64_t scsi_ios_completed_ = 0;
+  std::uint64_t edges_ = 0;
 };
 
 }  // namespace dexthil::models

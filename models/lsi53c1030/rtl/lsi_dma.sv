@@ -27,9 +27,10 @@
 //                                      fetched into the chain buffer, where the walk goes on
 //                The walk ends when the bytes are moved (extra elements are not read), or with
 //                a result that says what was wrong and where.
-// Every move is split at 4 KiB host boundaries (no PCIe request crosses one) into requests no
-// larger than max_write or max_read, up to MAX_OUTSTANDING at once; the first failing completion
-// stops the move.
+// Every move is split at 4 KiB host boundaries (no PCIe request crosses one) into requests of at
+// most 4096 bytes, up to MAX_OUTSTANDING at once; the first failing completion stops the move.
+// The function's PCIe core (the port's host side in the model) cuts each into TLPs within the
+// link's Max Payload Size and Max Read Request Size.
 module lsi_dma
   import dma_pkg::*;
 #(
@@ -47,10 +48,6 @@ module lsi_dma
     output logic        reqf_pop,
     input  logic [31:0] host_mfa_high,     // IOCInit's HostMfaHighAddr
     input  logic        fetch_enable,      // the IOC is OPERATIONAL
-    // the largest request the function may make (PCIe Device Control's Max Payload Size for
-    // writes, Max Read Request Size for reads; 4096 on a conventional PCI or PCI-X bus)
-    input  logic [12:0] max_write,
-    input  logic [12:0] max_read,
     // fetched frames, to the firmware: one edge each
     output logic        frame_valid,
     output logic [ 7:0] frame_slot,
@@ -137,11 +134,9 @@ module lsi_dma
   logic [31:0] start_laddr, start_len;
   logic        start_write;
 
-  logic [12:0] to_boundary, limit, most, chunk;
+  logic [12:0] to_boundary, chunk;
   assign to_boundary = 13'h1000 - {1'b0, mv_host[11:0]};
-  assign limit = mv_write ? max_write : max_read;
-  assign most = limit < to_boundary ? limit : to_boundary;
-  assign chunk = mv_left < {19'h0, most} ? mv_left[12:0] : most;
+  assign chunk = mv_left < {19'h0, to_boundary} ? mv_left[12:0] : to_boundary;
   logic can_issue;
   assign can_issue = mv_busy && mv_left != 0 && !mv_err && !tag_busy[next_tag];
   logic mv_done;  // all of it moved, or stopped by an error, and nothing in flight
@@ -201,19 +196,25 @@ module lsi_dma
   end
 
   // ------------------------------------------------------------ frame slots
-  logic [SLOTS-1:0] slot_used;
-  logic             slot_free;
+  // Free slots: those never used since reset (fresh and up), then the ones the firmware
+  // released, oldest first. (A priority encoder over a 128-bit map cost more evaluation time than
+  // the rest of the engines together.)
+  logic [SLOT_W:0]   fresh;
+  logic              released_empty, take_released;
+  logic [7:0]        released_head;
+  logic              slot_free;
   logic [SLOT_W-1:0] free_slot;
-  always_comb begin
-    slot_free = 1'b0;
-    free_slot = '0;
-    for (int i = SLOTS - 1; i >= 0; i--) begin
-      if (!slot_used[i]) begin
-        slot_free = 1'b1;
-        free_slot = SLOT_W'(i);
-      end
-    end
-  end
+  logic              release_valid;
+  assign release_valid = slot_release && 32'(slot_release_index) < SLOTS;
+  logic released_full, released_overflow, released_underflow;
+  logic [$clog2(SLOTS+1)-1:0] released_count;
+  sync_fifo #(.WIDTH(8), .DEPTH(SLOTS)) u_released (
+      .clk, .rst_n, .push(release_valid), .push_data(slot_release_index), .full(released_full),
+      .pop(take_released), .pop_data(released_head), .empty(released_empty), .count(released_count),
+      .overflow(released_overflow), .underflow(released_underflow));
+  assign slot_free = !released_empty || 32'(fresh) < SLOTS;
+  assign free_slot = !released_empty ? released_head[SLOT_W-1:0] : fresh[SLOT_W-1:0];
+  assign take_released = reqf_pop && !released_empty;
 
   // ------------------------------------------------------------ the walk's element
   logic [31:0] el_flags_length;
@@ -303,10 +304,10 @@ module lsi_dma
     done_valid <= 1'b0;
     if (!rst_n) begin
       state <= S_IDLE;
-      slot_used <= '0;
+      fresh <= '0;
       depth <= '0;
     end else begin
-      if (slot_release && 32'(slot_release_index) < SLOTS) slot_used[slot_release_index[SLOT_W-1:0]] <= 1'b0;
+      if (reqf_pop && released_empty) fresh <= fresh + 1'b1;
       if (el_error != R_OK) begin
         done_result <= el_error;
         done_element <= seg_pos;
@@ -334,7 +335,6 @@ module lsi_dma
             else if (cmd_walk || cmd_length == 0) state <= S_DONE;
             else state <= S_MOVE;
           end else if (reqf_pop) begin
-            slot_used[free_slot] <= 1'b1;
             fetch_slot <= free_slot;
             fetch_mfa <= reqf_data;
             state <= S_FETCH;
@@ -402,9 +402,12 @@ module lsi_dma
 
   logic waiting;  // only a completion can move the engine on
   assign waiting = (state == S_FETCH || state == S_MOVE) && !mv_done && !can_issue && !req_v;
-  assign active = (state != S_IDLE && !waiting) || cmd_valid || (fetch_enable && reqf_valid && slot_free);
+  // A command or a frame to fetch counts only when the engine is free to start it: while a move
+  // waits for its completions, they wait too, and the clock may stop.
+  assign active = state == S_IDLE ? cmd_valid || (fetch_enable && reqf_valid && slot_free) : !waiting;
 
   logic unused;
-  assign unused = ^{dev_wdata_ready, dev_rsp.data, dev_rsp.last, el_flags[7:6], el_flags[3]};
+  assign unused = ^{dev_wdata_ready, dev_rsp.data, dev_rsp.last, el_flags[7:6], el_flags[3], released_full,
+                    released_overflow, released_underflow, released_count, released_head[7:SLOT_W]};
 
 endmodule

@@ -47,8 +47,6 @@ module lsi_function
     // the firmware's side of the DMA engines (lsi_dma)
     input  logic [31:0] host_mfa_high,
     input  logic        fetch_enable,
-    input  logic [12:0] max_write,
-    input  logic [12:0] max_read,
     output logic        frame_valid,
     output logic [ 7:0] frame_slot,
     output logic [31:0] frame_mfa,
@@ -114,7 +112,7 @@ module lsi_function
   assign active = dma_active || host_req_valid || dev_rsp_valid;
 
   lsi_dma u_dma (
-      .clk, .rst_n(dma_rst_n), .reqf_valid, .reqf_data, .reqf_pop, .host_mfa_high, .fetch_enable, .max_write, .max_read,
+      .clk, .rst_n(dma_rst_n), .reqf_valid, .reqf_data, .reqf_pop, .host_mfa_high, .fetch_enable,
       .frame_valid, .frame_slot, .frame_mfa, .frame_status, .slot_release, .slot_release_index,
       .cmd_valid, .cmd_ready, .cmd_walk, .cmd_to_host, .cmd_host_addr, .cmd_laddr, .cmd_length, .cmd_sgl_laddr,
       .cmd_sgl_end, .done_valid, .done_result, .done_status, .done_moved, .done_host_addr, .done_element,
