@@ -70,20 +70,6 @@ const std::vector<CheckInfo>& known_checks() {
       {"pci.unsupported-request",
        "a memory request the function could not take (no BAR claims it, decoding off, D3hot, no device): UR, all ones"},
       {"pci.completion-timeout", "a read the device never answered ended at the PCIe completion timeout, all ones"},
-      {"lsi.bad-sgl",
-       "an LSI53C1030 request's scatter-gather list is malformed (a chain loop, an element past its frame or chain "
-       "segment, a zero-length element, a wrong direction flag): IOCStatus INVALID_SGL"},
-      {"lsi.malformed-request",
-       "an LSI53C1030 request frame the IOC cannot take (a field out of range or contradicting another): refused "
-       "with an IOCStatus"},
-      {"lsi.doorbell-protocol",
-       "a Doorbell write the LSI53C1030's handshake protocol does not allow at that point (ignored by the IOC)"},
-      {"lsi.config-write",
-       "an LSI53C1030 config page write the IOC refused: a read-only page, a corrupt header, a value out of range"},
-      {"lsi.reply-frame-returned-twice", "a driver returned an LSI53C1030 reply frame that was already free"},
-      {"lsi.reply-frame-not-returned",
-       "LSI53C1030 replies waited for a free reply frame until the end: the driver kept frames it had read"},
-      {"lsi.dma-error", "an LSI53C1030 DMA (frame fetch, page buffer, data, reply or sense) completed with an error"},
   };
   return checks;
 }

@@ -23,6 +23,11 @@ struct ParamValue {
   sim::SimTime duration = 0;
   bool boolean = false;
   std::string string;
+
+  // For ParamSpec defaults.
+  static ParamValue of_integer(std::int64_t v) { return {ParamKind::kInteger, v, 0, false, {}}; }
+  static ParamValue of_duration(sim::SimTime v) { return {ParamKind::kDuration, 0, v, false, {}}; }
+  static ParamValue of_string(std::string v) { return {ParamKind::kString, 0, 0, false, std::move(v)}; }
 };
 
 // What a model type accepts in its [model.params] table.

@@ -12,8 +12,8 @@ namespace {
 using scenario::ParamKind;
 using scenario::ParamValue;
 
-ParamValue integer(std::int64_t v) { return ParamValue{ParamKind::kInteger, v, 0, false, {}}; }
-ParamValue duration(sim::SimTime t) { return ParamValue{ParamKind::kDuration, 0, t, false, {}}; }
+ParamValue integer(std::int64_t v) { return ParamValue::of_integer(v); }
+ParamValue duration(sim::SimTime t) { return ParamValue::of_duration(t); }
 
 class DmaExerciserModel final : public runner::ScenarioModel {
  public:

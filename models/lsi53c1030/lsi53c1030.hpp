@@ -81,6 +81,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void reset();
   // The run ends: replies still waiting for a free reply frame are a finding.
   void finish_run();
+  // The device was pulled out ([[hotplug]]): it stops being clocked.
+  void unplug() { sim_.detach(*this); }
 
   // What the DMA engine reports for a command (rtl/lsi_dma.sv's done_* outputs).
   enum class DmaResult : std::uint8_t {
