@@ -13,14 +13,16 @@ const FamilyDefinition& scsi_controller() {
       {"IOUserSCSIParallelInterfaceController"},
       {{"IOUserSCSIParallelInterfaceController",
         "IOService",
-        {"UserInitializeController", "UserStartController", "UserStopController", "UserProcessParallelTask",
-         "UserProcessBundledParallelTasks", "UserMapHBAData", "UserGetDMASpecification", "UserCreateTargetForID",
-         "UserReportInitiatorIdentifier", "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount",
-         "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBAPerformDeviceManagement", "UserInitializeTargetForID",
-         "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing", "UserReportHBAConstraints",
-         "UserHandleTaskManagementRequest", "UserDoesHBASupportSCSIParallelFeature", "UserAbortTaskRequest",
-         "UserAbortTaskSetRequest", "UserClearACARequest", "UserClearTaskSetRequest", "UserLogicalUnitResetRequest",
-         "UserTargetResetRequest", "ParallelTaskCompletion"}}}};
+        // The messages of Apple's interface the dext implements (docs/research/
+        // scsicontrollerdriverkit-api.md, section 5), and the two completions it may list as overrides.
+        {"UserTargetPresentForID", "UserReportHBAHighestLogicalUnitNumber", "UserDoesHBASupportSCSIParallelFeature",
+         "UserInitializeTargetForID", "UserDoesHBAPerformAutoSense", "UserDoesHBASupportMultiPathing",
+         "UserAbortTaskRequest", "UserAbortTaskSetRequest", "UserClearACARequest", "UserClearTaskSetRequest",
+         "UserLogicalUnitResetRequest", "UserTargetResetRequest", "UserReportInitiatorIdentifier",
+         "UserReportHighestSupportedDeviceID", "UserReportMaximumTaskCount", "UserDoesHBAPerformDeviceManagement",
+         "UserInitializeController", "UserStartController", "UserProcessParallelTask", "UserGetDMASpecification",
+         "UserMapHBAData", "UserMapBundledParallelTaskCommandAndResponseBuffers", "UserProcessBundledParallelTasks",
+         "ParallelTaskCompletion", "BundledParallelTaskCompletion"}}}};
   return family;
 }
 

@@ -29,3 +29,12 @@
 #define kIOInterruptControllersKey "IOInterruptControllers"
 #define kIOInterruptSpecifiersKey "IOInterruptSpecifiers"
 #define kIOMaximumMappedIOByteCountKey "IOMaximumMappedIOByteCount"
+
+// The transfer constraints of a service that does DMA (a storage HBA reports them in
+// UserReportHBAConstraints), as IOKit names them.
+#define kIOMaximumSegmentCountReadKey "IOMaximumSegmentCountRead"
+#define kIOMaximumSegmentCountWriteKey "IOMaximumSegmentCountWrite"
+#define kIOMaximumSegmentByteCountReadKey "IOMaximumSegmentByteCountRead"
+#define kIOMaximumSegmentByteCountWriteKey "IOMaximumSegmentByteCountWrite"
+#define kIOMinimumSegmentAlignmentByteCountKey "IOMinimumSegmentAlignmentByteCount"
+#define kIOMaximumSegmentAddressableBitCountKey "IOMaximumSegmentAddressableBitCount"
