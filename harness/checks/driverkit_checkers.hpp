@@ -6,6 +6,7 @@
 #include "harness/checks/dext_process_checker.hpp"
 #include "harness/checks/dma_prepare_checker.hpp"
 #include "harness/checks/lifecycle_checker.hpp"
+#include "harness/checks/scsi_family_checker.hpp"
 
 namespace dexthil::checks {
 
@@ -14,12 +15,14 @@ struct DriverKitCheckers {
       : device_access(monitor, findings, trace),
         dma_prepare(monitor, findings, trace),
         lifecycle(monitor, findings, trace),
-        dext_process(monitor, findings, trace) {}
+        dext_process(monitor, findings, trace),
+        scsi_family(monitor, findings, trace) {}
 
   DeviceAccessChecker device_access;
   DmaPrepareChecker dma_prepare;
   LifecycleChecker lifecycle;
   DextProcessChecker dext_process;
+  ScsiFamilyChecker scsi_family;
 };
 
 }  // namespace dexthil::checks

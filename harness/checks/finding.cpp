@@ -58,6 +58,11 @@ const std::vector<CheckInfo>& known_checks() {
        "a personality's IOClass asks for a family's kernel half dexthil does not simulate yet: the service ran as a "
        "plain IOUserService"},
       {"dext.leak", "an object the dext created was still alive after its service was freed"},
+      {"scsi.hba-constraints",
+       "panic: a SCSI controller dext's UserInitializeController returned without the required HBA constraints"},
+      {"scsi.controller-failed", "a step of a SCSI controller's bring-up failed: the family does not bring it up"},
+      {"scsi.create-target-deadlock",
+       "UserCreateTargetForID called from the Default queue, which never returns on a Mac (answered kIOReturnBusy)"},
       {"lifecycle.start-failed", "a matched service's init or Start failed"},
       {"lifecycle.super-start", "Start succeeded without calling Start(provider, SUPERDISPATCH)"},
       {"lifecycle.super-stop", "Stop(provider, SUPERDISPATCH) never called, in Stop or after it"},

@@ -1,4 +1,6 @@
 #include "harness/runner/run.hpp"
+
+#include "harness/driverkit/families/scsi/scsi_family.hpp"
 #include "harness/runner/run_context.hpp"
 #include "harness/runner/usb_host.hpp"
 #include "harness/serial/serial_line.hpp"
@@ -16,6 +18,7 @@
 #include "harness/checks/dma_budget_checker.hpp"
 #include "harness/checks/dma_path_checker.hpp"
 #include "harness/checks/driverkit_checkers.hpp"
+#include "harness/driverkit/families/scsi/scsi_family.hpp"
 #include "harness/checks/serial_line_checker.hpp"
 #include "harness/dma/direct_memory.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
@@ -317,6 +320,8 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
                                                    *driverkit::KernelProfile::named(s.kernel_profile));
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *pcie_machine.platform));
+      // The families' kernel halves dexthil has (the others are dext.family-not-simulated).
+      kernel->add_family(std::make_unique<driverkit::ScsiFamily>(*kernel));
       usb_host.attach_kernel(*kernel);
     }
     // Sections owned by plug-ins ([[hotplug]], [[usb_device]], ...) take their part in the run.

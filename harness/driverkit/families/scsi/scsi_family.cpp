@@ -1,0 +1,208 @@
+#include "harness/driverkit/families/scsi/scsi_family.hpp"
+
+#include <DriverKit/IOKitKeys.h>
+#include <DriverKit/OSNumber.h>
+
+#include "harness/driverkit/kernel/kernel.hpp"
+#include "harness/driverkit/runtime/ioreturn_names.hpp"
+#include "harness/monitor/scsi_events.hpp"
+
+namespace dexthil::driverkit {
+namespace {
+
+// The keys the family reads after UserInitializeController, every one required.
+constexpr const char* kRequiredConstraints[] = {
+    kIOMaximumSegmentCountReadKey,          kIOMaximumSegmentCountWriteKey,
+    kIOMaximumSegmentByteCountReadKey,      kIOMaximumSegmentByteCountWriteKey,
+    kIOMinimumSegmentAlignmentByteCountKey, kIOMaximumSegmentAddressableBitCountKey,
+    kIOMinimumHBADataAlignmentMaskKey,
+};
+
+const std::string& location_of(const ServiceRecord& record) {
+  static const std::string none;
+  return record.process && record.process->nub ? record.process->nub->location : none;
+}
+
+}  // namespace
+
+const families::FamilyDefinition& ScsiFamily::definition() const { return families::scsi_controller(); }
+
+ScsiFamily::Controller* ScsiFamily::find(const IOService* service) {
+  auto it = controllers_.find(service);
+  return it == controllers_.end() ? nullptr : &it->second;
+}
+
+const ScsiFamily::Controller* ScsiFamily::controller(const IOService* service) const {
+  auto it = controllers_.find(service);
+  return it == controllers_.end() ? nullptr : &it->second;
+}
+
+void ScsiFamily::started(Kernel&, ServiceRecord& service) {
+  Controller& c = controllers_[service.service];
+  c.record = &service;
+  c.hba = OSDynamicCast(IOUserSCSIParallelInterfaceController, service.service);
+  if (!c.hba) {
+    failed(c, "Start", kIOReturnSuccess,
+           "succeeded, but the dext's class is not a subclass of IOUserSCSIParallelInterfaceController, which its "
+           "IOClass names");
+    return;
+  }
+  bring_up(c);
+}
+
+void ScsiFamily::stopping(Kernel&, ServiceRecord& service) { controllers_.erase(service.service); }
+
+bool ScsiFamily::failed(const Controller& c, std::string_view step, kern_return_t result, std::string_view why) {
+  const std::string name = result == kIOReturnSuccess ? std::string() : ioreturn_name(result);
+  kernel_.monitor().emit(monitor::ScsiControllerStepFailed{kernel_.sim().now(), c.record->name, location_of(*c.record),
+                                                           step, name, why});
+  return false;
+}
+
+bool ScsiFamily::bring_up(Controller& c) {
+  IOUserSCSIParallelInterfaceController& hba = *c.hba;
+  auto step = [&c](const char* name) { c.steps.emplace_back(name); };
+
+  step("UserInitializeController");
+  c.initializing = true;
+  const kern_return_t init = hba.UserInitializeController();
+  c.initializing = false;
+  if (init != kIOReturnSuccess) return failed(c, "UserInitializeController", init);
+  monitor::ScsiHbaConstraintsMissing missing{kernel_.sim().now(), c.record->name, location_of(*c.record),
+                                             c.constraints_reported, {}};
+  for (const char* key : kRequiredConstraints) {
+    if (!c.constraints.contains(key)) missing.missing.emplace_back(key);
+  }
+  if (!missing.missing.empty()) {
+    kernel_.monitor().emit(missing);
+    return false;
+  }
+
+  kern_return_t r = kIOReturnSuccess;
+  step("UserReportInitiatorIdentifier");
+  if ((r = hba.UserReportInitiatorIdentifier(&c.initiator_id)) != kIOReturnSuccess) {
+    return failed(c, "UserReportInitiatorIdentifier", r);
+  }
+  step("UserReportHighestSupportedDeviceID");
+  if ((r = hba.UserReportHighestSupportedDeviceID(&c.highest_id)) != kIOReturnSuccess) {
+    return failed(c, "UserReportHighestSupportedDeviceID", r);
+  }
+  step("UserReportMaximumTaskCount");
+  if ((r = hba.UserReportMaximumTaskCount(&c.max_tasks)) != kIOReturnSuccess) {
+    return failed(c, "UserReportMaximumTaskCount", r);
+  }
+  if (c.max_tasks == 0) {
+    return failed(c, "UserReportMaximumTaskCount", kIOReturnSuccess,
+                  "answered 0 tasks (the controller must take at least one, or it does not load)");
+  }
+  step("UserReportHBAHighestLogicalUnitNumber");
+  if ((r = hba.UserReportHBAHighestLogicalUnitNumber(&c.highest_lun)) != kIOReturnSuccess) {
+    return failed(c, "UserReportHBAHighestLogicalUnitNumber", r);
+  }
+  step("UserDoesHBAPerformAutoSense");
+  if ((r = hba.UserDoesHBAPerformAutoSense(&c.auto_sense)) != kIOReturnSuccess) {
+    return failed(c, "UserDoesHBAPerformAutoSense", r);
+  }
+  step("UserGetDMASpecification");
+  DMAOutputSegmentType segments = kDMAOutputSegmentHost64;
+  if ((r = hba.UserGetDMASpecification(&c.max_transfer, &c.alignment, &c.address_bits, &segments)) != kIOReturnSuccess) {
+    return failed(c, "UserGetDMASpecification", r);
+  }
+  // One identifier per task the family allocates; each must be its own.
+  step("UserMapHBAData");
+  std::set<std::uint32_t> seen;
+  for (std::uint32_t i = 0; i < c.max_tasks; ++i) {
+    std::uint32_t id = 0;
+    if ((r = hba.UserMapHBAData(&id)) != kIOReturnSuccess) return failed(c, "UserMapHBAData", r);
+    if (!seen.insert(id).second) {
+      return failed(c, "UserMapHBAData", kIOReturnSuccess,
+                    "gave task identifier " + std::to_string(id) + " twice (each task needs its own, as "
+                    "fControllerTaskIdentifier tells the dext which task a request is)");
+    }
+    c.task_ids.push_back(id);
+  }
+  // An error here opts out of bundled tasks: tasks come one by one through UserProcessParallelTask.
+  step("UserMapBundledParallelTaskCommandAndResponseBuffers");
+  if (hba.UserMapBundledParallelTaskCommandAndResponseBuffers(nullptr, nullptr) == kIOReturnSuccess) {
+    return failed(c, "UserMapBundledParallelTaskCommandAndResponseBuffers", kIOReturnSuccess,
+                  "took the bundled-task buffers, which dexthil does not simulate yet (the controller must opt out "
+                  "with an error for now)");
+  }
+  step("UserStartController");
+  if ((r = hba.UserStartController()) != kIOReturnSuccess) return failed(c, "UserStartController", r);
+  c.started = true;
+  step("UserDoesHBAPerformDeviceManagement");
+  bool manages = false;
+  if ((r = hba.UserDoesHBAPerformDeviceManagement(&manages)) != kIOReturnSuccess) {
+    return failed(c, "UserDoesHBAPerformDeviceManagement", r);
+  }
+  if (!manages) {
+    // The family scans every ID up to the highest (inclusive) and creates the present ones.
+    for (std::uint64_t id = 0; id <= c.highest_id; ++id) {
+      bool present = false;
+      if (hba.UserTargetPresentForID(id, &present) == kIOReturnSuccess && present) create_target(&hba, id, nullptr);
+    }
+  }
+  return true;
+}
+
+kern_return_t ScsiFamily::report_constraints(IOUserSCSIParallelInterfaceController* hba, OSDictionary* constraints) {
+  Controller* c = find(hba);
+  if (!c || !constraints) return kIOReturnBadArgument;
+  c->constraints_reported = true;
+  constraints->iterateObjects([c](const char* key, const OSMetaClassBase* value) {
+    if (const OSNumber* n = OSDynamicCast(OSNumber, value)) c->constraints[key] = n->unsigned64BitValue();
+    return false;
+  });
+  return kIOReturnSuccess;
+}
+
+kern_return_t ScsiFamily::create_target(IOUserSCSIParallelInterfaceController* hba, SCSIDeviceIdentifier target,
+                                        OSDictionary*) {
+  Controller* c = find(hba);
+  if (!c) return kIOReturnNotReady;
+  // The kernel runs UserInitializeTargetForID on the Default queue before this returns.
+  auto queue = c->record->queues.find(kIOServiceDefaultQueueName);
+  if (queue != c->record->queues.end() && queue->second->OnQueue()) {
+    kernel_.monitor().emit(monitor::ScsiCreateTargetDeadlock{kernel_.sim().now(), c->record->name,
+                                                            location_of(*c->record), target});
+    return kIOReturnBusy;
+  }
+  if (c->targets.contains(target)) return kIOReturnSuccess;
+  c->steps.push_back("UserInitializeTargetForID(" + std::to_string(target) + ")");
+  const kern_return_t r = hba->UserInitializeTargetForID(target);
+  if (r != kIOReturnSuccess) return r;
+  c->targets.insert(target);
+  return kIOReturnSuccess;
+}
+
+kern_return_t ScsiFamily::destroy_target(IOUserSCSIParallelInterfaceController* hba, SCSITargetIdentifier target) {
+  Controller* c = find(hba);
+  if (!c) return kIOReturnNotReady;
+  return c->targets.erase(target) ? kIOReturnSuccess : kIOReturnNotFound;
+}
+
+kern_return_t ScsiFamily::data_buffer(IOUserSCSIParallelInterfaceController*, SCSIDeviceIdentifier, uint64_t,
+                                      IOBufferMemoryDescriptor**) {
+  return kIOReturnUnsupported;  // comes with tasks
+}
+
+kern_return_t ScsiFamily::set_properties(IOUserSCSIParallelInterfaceController* hba, std::optional<SCSIDeviceIdentifier>,
+                                         OSDictionary* properties) {
+  return find(hba) && properties ? kIOReturnSuccess : kIOReturnBadArgument;
+}
+
+kern_return_t ScsiFamily::remove_properties(IOUserSCSIParallelInterfaceController* hba,
+                                            std::optional<SCSIDeviceIdentifier>, OSArray* keys) {
+  return find(hba) && keys ? kIOReturnSuccess : kIOReturnBadArgument;
+}
+
+kern_return_t ScsiFamily::media_parameters_changed(IOUserSCSIParallelInterfaceController* hba) {
+  return find(hba) ? kIOReturnSuccess : kIOReturnNotReady;
+}
+
+void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController*, OSAction*, const SCSIUserParallelResponse&) {}
+
+void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController*, OSAction*, const uint16_t*, uint16_t) {}
+
+}  // namespace dexthil::driverkit

@@ -1,0 +1,40 @@
+#pragma once
+// What the SCSI family's kernel half (harness/driverkit/families/scsi) sees of a controller dext,
+// for ScsiFamilyChecker. Plain data, valid only during the handler.
+#include <string_view>
+#include <vector>
+
+#include "harness/sim/time.hpp"
+
+namespace dexthil::monitor {
+
+// UserInitializeController returned, and the constraints UserReportHBAConstraints reported by
+// then lack required keys (the family reads them next, and a missing one panics a Mac).
+struct ScsiHbaConstraintsMissing {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  bool reported = false;                 // UserReportHBAConstraints was called at all
+  std::vector<std::string_view> missing;  // the keys, as their strings
+};
+
+// A step of a controller's bring-up failed, so the family does not go on with it.
+struct ScsiControllerStepFailed {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  std::string_view step;    // "UserInitializeController", "UserReportMaximumTaskCount", ...
+  std::string_view result;  // the IOReturn name the dext returned (empty when it returned success)
+  std::string_view why;     // what was wrong with what it answered, when it returned success
+};
+
+// The dext called UserCreateTargetForID from its Default queue, where the kernel must run
+// UserInitializeTargetForID before the call returns: on a Mac the two wait for each other.
+struct ScsiCreateTargetDeadlock {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  unsigned long long target = 0;
+};
+
+}  // namespace dexthil::monitor
