@@ -362,7 +362,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       if (r.error_occurred) continue;
-      const std::string& name = r.run_name.function_name;
+      // Benchmarks with arguments are told apart by their full name (BM_LsiModelIo/bytes:4096/...).
+      const std::string name = r.run_name.args.empty() ? r.run_name.function_name : r.run_name.str();
       const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
       if (median) {
         medians_[name] = r.GetAdjustedRealTime();
@@ -427,6 +428,29 @@ int main(int argc, char** argv) {
                 dma / 1e9, dma >= 2e9 ? "met" : "NOT MET");
   }
   if (dma > 0 && copy > 0) std::printf("%-58s %8.3f\n", "  ... divided by plain memcpy of the same bytes", dma / copy);
+  // The LSI53C1030 model (bench/lsi_bench.cpp): verified simulated data per wall second against
+  // memcpy of the same bytes, and the checkers' cost.
+  const char* kLsi = "BM_LsiModelIo/bytes:";
+  for (const char* io : {"4096/random:1/qd:32", "524288/random:0/qd:32"}) {
+    const std::string on = std::string(kLsi) + io + "/checkers:1", off = std::string(kLsi) + io + "/checkers:0";
+    const double with = reporter.bytes_per_second(on), without = reporter.bytes_per_second(off);
+    if (with > 0 && copy > 0) {
+      std::printf("%-58s %8.4f\n", (std::string("LSI ") + io + ": simulated bytes / memcpy bytes").c_str(), with / copy);
+    }
+    if (with > 0 && without > 0) {
+      std::printf("%-58s %8.2f\n", (std::string("LSI ") + io + ": checkers off / on").c_str(), without / with);
+    }
+  }
+  const double lsi_seq = reporter.bytes_per_second(std::string(kLsi) + "524288/random:0/qd:1/checkers:1");
+  if (lsi_seq > 0) {
+    std::printf("%-58s %8.2f GB/s  (goal >= 1.00 GB/s: %s)\n", "LSI model: 512 KiB sequential, QD 1, checkers on",
+                lsi_seq / 1e9, lsi_seq >= 1e9 ? "met" : "NOT MET");
+  }
+  const double lsi_iops = reporter.counter(std::string(kLsi) + "4096/random:1/qd:32/checkers:1.simulated_iops");
+  if (lsi_iops > 0) {
+    std::printf("%-58s %8.0f k  (goal >= 250 k: %s)\n", "LSI model: 4 KiB random IOPS, QD 32, checkers on",
+                lsi_iops / 1e3, lsi_iops >= 250e3 ? "met" : "NOT MET");
+  }
   benchmark::Shutdown();
   return 0;
 }
