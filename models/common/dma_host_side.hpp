@@ -18,7 +18,6 @@
 #include <cstring>
 #include <deque>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 
@@ -134,19 +133,15 @@ class DmaHostSide {
       beats_.push_back({r.tag, static_cast<std::uint8_t>(dma::CompletionStatus::kCompleterAbort), 0, true});
       return;
     }
-    const std::uint32_t limit = r.write ? max_write_ : max_read_;
-    if (r.length <= limit) {
-      if (r.write) r.data.assign(local.begin(), local.end());
-      submit(std::move(r), laddr);
-      return;
-    }
-    // Segmented: one response beat once every TLP is back.
+    // One TLP, or several with one response beat once every one is back (the first failing
+    // one's status). Only a segmented request needs the shared count.
     struct Segmented {
       std::uint32_t left = 0;
       dma::CompletionStatus status = dma::CompletionStatus::kSuccessful;
     };
-    auto whole = std::make_shared<Segmented>();
-    whole->left = (r.length + limit - 1) / limit;
+    const std::uint32_t limit = r.write ? max_write_ : max_read_;
+    const std::uint32_t parts = (r.length + limit - 1) / limit;
+    std::shared_ptr<Segmented> whole = parts > 1 ? std::make_shared<Segmented>(Segmented{parts}) : nullptr;
     for (std::uint32_t offset = 0; offset < r.length; offset += limit) {
       dma::DmaRequest part;
       part.requester = r.requester;
@@ -164,35 +159,31 @@ class DmaHostSide {
                                          generation = generation_](dma::DmaCompletion c) {
         --in_flight_;
         if (generation != generation_) return;
-        if (c.status != dma::CompletionStatus::kSuccessful) {
-          if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
-        } else if (!write && c.data.size() == part_length) {
+        if (c.status == dma::CompletionStatus::kSuccessful && !write && c.data.size() == part_length) {
           const std::span<std::uint8_t> into = local_->local_bytes(part_laddr, part_length);
           if (into.size() == part_length) std::memcpy(into.data(), c.data.data(), part_length);
         }
-        if (--whole->left > 0) return;
-        beats_.push_back({tag, static_cast<std::uint8_t>(whole->status), 0, true});
+        dma::CompletionStatus status = c.status;
+        if (whole) {
+          if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
+          if (--whole->left > 0) return;
+          status = whole->status;
+        }
+        beats_.push_back({tag, static_cast<std::uint8_t>(status), 0, true});
         sim_.wake(owner_);
       });
     }
   }
 
-  void submit(dma::DmaRequest r, std::optional<std::uint32_t> laddr = std::nullopt) {
+  void submit(dma::DmaRequest r) {
     const std::uint32_t length = r.length;
     const bool write = r.write;
     ++in_flight_;
-    upstream_.submit(std::move(r), [this, length, write, laddr, generation = generation_](dma::DmaCompletion c) {
+    upstream_.submit(std::move(r), [this, length, write, generation = generation_](dma::DmaCompletion c) {
       --in_flight_;
       if (generation != generation_) return;
       const auto status = static_cast<std::uint8_t>(c.status);
-      if (laddr) {
-        // Into local memory; the RTL hears of it by one beat.
-        if (!write && c.status == dma::CompletionStatus::kSuccessful && c.data.size() == length) {
-          const std::span<std::uint8_t> local = local_->local_bytes(*laddr, length);
-          if (local.size() == length) std::memcpy(local.data(), c.data.data(), length);
-        }
-        beats_.push_back({c.tag, status, 0, true});
-      } else if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
+      if (write || c.status != dma::CompletionStatus::kSuccessful || length == 0) {
         beats_.push_back({c.tag, status, 0, true});  // an error completion carries no data
       } else {
         const std::size_t n = beats_for(length);

@@ -112,11 +112,15 @@ Lsi53c1030Function::~Lsi53c1030Function() {
 
 void Lsi53c1030Function::reset() {
   registers_.clear();
-  firmware_.hard_reset();
-  channel_.reset_negotiation();
   reset_cycles(*top_);
   forget_in_flight();
+  hard_reset_ioc();
   irq_was_high_ = top_->irq;
+}
+
+void Lsi53c1030Function::hard_reset_ioc() {
+  firmware_.hard_reset();
+  channel_.reset_negotiation();  // the IOC resets its SCSI bus as it comes up
 }
 
 void Lsi53c1030Function::forget_in_flight() {
@@ -124,6 +128,7 @@ void Lsi53c1030Function::forget_in_flight() {
   free_frames_.clear();  // the reset emptied the free FIFO
   frames_with_host_.clear();
   ios_.clear();
+  window_of_.assign(lsi_local::kFifoSlots, nullptr);
   close_handshake_ = false;
   handshake_request_.clear();
   handshake_reply_.clear();
@@ -235,16 +240,16 @@ std::uint16_t Lsi53c1030Function::dma_failure(const Request& request, const char
 // ------------------------------------------------------------------------------------ requests
 
 void Lsi53c1030Function::handle(const Request& request) {
-  const lsi::mpi::Frame frame(frame_of(request));
-  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kConfig) {
+  const std::uint8_t function = frame_of(request)[lsi::mpi::kOffsetFunction];
+  if (function == lsi::mpi::kConfig) {
     handle_config(request);
     return;
   }
-  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kScsiIo && !request.by_handshake()) {
+  if (function == lsi::mpi::kScsiIo && !request.by_handshake()) {
     handle_scsi_io(request);
     return;
   }
-  if (frame.u8(lsi::mpi::kOffsetFunction) == lsi::mpi::kScsiTaskMgmt) {
+  if (function == lsi::mpi::kScsiTaskMgmt) {
     handle_task_management(request);
     return;
   }
@@ -263,10 +268,9 @@ void Lsi53c1030Function::handle_config(const Request& request) {
   const bool write = action == lsi::mpi::kWriteCurrent || action == lsi::mpi::kWriteNvram;
   const std::span<std::uint8_t> staging = local_bytes(lsi_local::kPageBuffer, lsi_local::kPageBufferBytes);
   const std::uint64_t generation = generation_;
-  auto respond = [this, request, staging, has_data, write, generation](std::size_t fetched, std::uint16_t failed) {
+  auto respond = [this, request, staging, has_data, write, generation](std::size_t fetched) {
     StagedPageBuffer buffer(staging, fetched);
     std::optional<lsi::IocFirmware::Reply> reply = firmware_.handle(frame_of(request), buffer);
-    if (reply && failed != lsi::mpi::kSuccess) reply->frame.set_u16(lsi::mpi::kOffsetIocStatus, failed);
     if (!reply || !has_data || write || buffer.written() == 0) {
       answer(request, std::move(reply));
       return;
@@ -281,7 +285,7 @@ void Lsi53c1030Function::handle_config(const Request& request) {
          });
   };
   if (!write || length == 0) {
-    respond(0, lsi::mpi::kSuccess);
+    respond(0);
     return;
   }
   walk(request, 0x1C, false, lsi_local::kPageBuffer, length, [this, request, respond, generation](const DmaDone& done) {
@@ -289,10 +293,10 @@ void Lsi53c1030Function::handle_config(const Request& request) {
     if (done.result != DmaResult::kOk) {
       // The firmware finds nothing to read and answers INVALID_SGL itself.
       dma_failure(request, "the page buffer read", done);
-      respond(0, lsi::mpi::kSuccess);
+      respond(0);
       return;
     }
-    respond(done.moved, lsi::mpi::kSuccess);
+    respond(done.moved);
   });
 }
 
@@ -389,6 +393,39 @@ void Lsi53c1030Function::finish_run() {
                   "that reads a reply must write the frame's address back, or the IOC runs out and its replies stop",
                   {}, {{"waiting", std::to_string(replies_waiting_.size())},
                        {"not_returned", std::to_string(frames_with_host_.size())}}});
+}
+
+// A free reply frame came for the oldest reply waiting: stage the reply and write it into the
+// frame; post it once it is there.
+void Lsi53c1030Function::write_oldest_reply(std::uint32_t free_frame) {
+  if (auto it = free_frames_.find(free_frame); it != free_frames_.end()) free_frames_.erase(it);
+  frames_with_host_.insert(free_frame);
+  std::vector<std::uint8_t> reply = std::move(replies_waiting_.front());
+  replies_waiting_.pop_front();
+  const std::uint32_t staging =
+      lsi_local::kReplyStaging + (staging_next_++ % lsi_local::kReplyStagingEntries) * lsi_local::kReplyStagingBytes;
+  const std::size_t bytes = std::min<std::size_t>(reply.size(), lsi_local::kReplyStagingBytes);
+  std::memcpy(&local_[staging], reply.data(), bytes);
+  DmaCommand c;
+  c.to_host = true;
+  c.host_addr = static_cast<std::uint64_t>(firmware_.host_mfa_high()) << 32 | free_frame;
+  c.laddr = staging;
+  c.length = static_cast<std::uint32_t>(bytes);
+  const std::uint64_t generation = generation_;
+  c.done = [this, free_frame, generation](const DmaDone& d) {
+    if (generation != generation_) return;
+    if (d.result != DmaResult::kOk && findings_) {
+      findings_->add({"lsi.dma-error", name_, sim_.now(),
+                      "writing a reply into the free reply frame at " + hex(free_frame) + " failed: " +
+                          dma::describe(static_cast<dma::CompletionStatus>(d.status)),
+                      "the reply is lost; the reason is in the DART or PCIe finding at the same time",
+                      {}, {{"address", hex(d.host_addr)}}});
+      return;
+    }
+    // An address reply: bit 31 set, the frame's address shifted right by one.
+    to_post_.push_back(0x8000'0000u | free_frame >> 1);
+  };
+  dma(std::move(c));
 }
 
 void Lsi53c1030Function::finished(const Request& request) {
@@ -496,37 +533,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
       handle(Request{lsi_local::kHandshakeSlot, 0, bytes});
     }
   }
-  if (take_free_frame) {
-    if (auto it = free_frames_.find(free_frame); it != free_frames_.end()) free_frames_.erase(it);
-    frames_with_host_.insert(free_frame);
-    // Stage the reply and write it into the frame; post it once it is there.
-    std::vector<std::uint8_t> reply = std::move(replies_waiting_.front());
-    replies_waiting_.pop_front();
-    const std::uint32_t staging =
-        lsi_local::kReplyStaging + (staging_next_++ % lsi_local::kReplyStagingEntries) * lsi_local::kReplyStagingBytes;
-    const std::size_t bytes = std::min<std::size_t>(reply.size(), lsi_local::kReplyStagingBytes);
-    std::memcpy(&local_[staging], reply.data(), bytes);
-    DmaCommand c;
-    c.to_host = true;
-    c.host_addr = static_cast<std::uint64_t>(firmware_.host_mfa_high()) << 32 | free_frame;
-    c.laddr = staging;
-    c.length = static_cast<std::uint32_t>(bytes);
-    const std::uint64_t generation = generation_;
-    c.done = [this, free_frame, generation](const DmaDone& d) {
-      if (generation != generation_) return;
-      if (d.result != DmaResult::kOk && findings_) {
-        findings_->add({"lsi.dma-error", name_, sim_.now(),
-                        "writing a reply into the free reply frame at " + hex(free_frame) + " failed: " +
-                            dma::describe(static_cast<dma::CompletionStatus>(d.status)),
-                        "the reply is lost; the reason is in the DART or PCIe finding at the same time",
-                        {}, {{"address", hex(d.host_addr)}}});
-        return;
-      }
-      // An address reply: bit 31 set, the frame's address shifted right by one.
-      to_post_.push_back(0x8000'0000u | free_frame >> 1);
-    };
-    dma(std::move(c));
-  }
+  if (take_free_frame) write_oldest_reply(free_frame);
   if (dma_done && !dma_queue_.empty()) {
     DmaCommand finished_command = std::move(dma_queue_.front());
     dma_queue_.pop_front();
@@ -552,10 +559,10 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   if (unit_reset || hard_reset) {
     forget_in_flight();  // the RTL's engines were reset with the message unit
     if (hard_reset) {
-      firmware_.hard_reset();
-      channel_.reset_negotiation();  // the IOC resets its SCSI bus as it comes up
+      hard_reset_ioc();
+    } else {
+      firmware_.message_unit_reset();
     }
-    else firmware_.message_unit_reset();
   }
 
   if (top.irq && !irq_was_high_ && fabric_.signal_msi(endpoint_)) ++interrupts_;

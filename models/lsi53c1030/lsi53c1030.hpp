@@ -149,7 +149,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   bool stale(const ScsiIo& io) const;
   static std::vector<std::uint8_t>& data_of(ScsiIo& io);
   // A request the firmware refuses as malformed: the finding, and the reply with `ioc_status`.
-  void malformed(const Request& request, const std::string& what, std::uint16_t ioc_status);
+  void malformed(const std::shared_ptr<ScsiIo>& io, const std::string& what, std::uint16_t ioc_status);
   // What the host asked for with `target` (SCSI Device page 1, else Port page 2), for the channel;
   // and what it agreed, into Device page 0.
   void ask_for_agreement(std::uint8_t target);
@@ -165,6 +165,9 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void reply_frame_returned(std::uint32_t frame);
   // A reset: requests, replies and DMA in progress are gone.
   void forget_in_flight();
+  // The IOC's own hard reset: the firmware's pages back to defaults, the SCSI bus's agreements gone.
+  void hard_reset_ioc();
+  void write_oldest_reply(std::uint32_t free_frame);
   // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
   std::uint16_t dma_failure(const Request& request, const char* what, const DmaDone& done);
 

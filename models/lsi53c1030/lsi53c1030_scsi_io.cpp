@@ -56,23 +56,16 @@ std::vector<std::uint8_t>& Lsi53c1030Function::data_of(ScsiIo& io) { return io.d
 
 bool Lsi53c1030Function::stale(const ScsiIo& io) const { return io.generation != generation_ || io.terminated; }
 
-void Lsi53c1030Function::malformed(const Request& request, const std::string& what, std::uint16_t ioc_status) {
-  const mpi::Frame frame(frame_of(request));
+void Lsi53c1030Function::malformed(const std::shared_ptr<ScsiIo>& io, const std::string& what,
+                                   std::uint16_t ioc_status) {
   if (findings_) {
-    findings_->add({"lsi.malformed-request", name_, sim_.now(),
-                    "malformed SCSI_IO request (MsgContext " + hex(frame.u32(mpi::kOffsetMsgContext)) +
-                        ", frame at MFA " + hex(request.mfa) + "): " + what,
+    findings_->add({"lsi.malformed-request", name_, sim_.now(), "malformed " + describe(io->request) + ": " + what,
                     "the IOC refuses it with IOCStatus " + hex(ioc_status) +
                         " and runs nothing on the bus; MPI 1.x MSG_SCSI_IO_REQUEST: TargetID 0x00, Bus 0x01, "
                         "CDBLength 0x04 (1-16), Control 0x14 (direction 25:24: 0 none, 1 write, 2 read), DataLength 0x28",
                     {},
-                    {{"context", hex(frame.u32(mpi::kOffsetMsgContext))}, {"mfa", hex(request.mfa)}}});
+                    {{"context", hex(io->context)}, {"mfa", hex(io->request.mfa)}}});
   }
-  auto io = std::make_shared<ScsiIo>();
-  io->request = request;
-  io->target = frame.u8(kTargetId);
-  io->context = frame.u32(mpi::kOffsetMsgContext);
-  io->generation = generation_;
   reply_scsi_io(io, ioc_status, 0, 0);
 }
 
@@ -104,19 +97,19 @@ void Lsi53c1030Function::handle_scsi_io(const Request& request) {
     return;
   }
   if (cdb_length == 0 || cdb_length > 16) {
-    malformed(request, "CDBLength " + std::to_string(cdb_length) + " at byte 0x04 (a CDB has 1 to 16 bytes)",
+    malformed(io, "CDBLength " + std::to_string(cdb_length) + " at byte 0x04 (a CDB has 1 to 16 bytes)",
               mpi::kInvalidField);
     return;
   }
   if (direction == 3 || (direction == kNoData) != (io->data_length == 0)) {
-    malformed(request,
+    malformed(io,
               "Control 0x14 gives data direction " + std::to_string(direction) + " with DataLength " +
                   std::to_string(io->data_length) + " at byte 0x28 (no data must have DataLength 0, and data a direction)",
               mpi::kInvalidField);
     return;
   }
   if (io->data_length > lsi_local::kDataWindowBytes) {
-    malformed(request,
+    malformed(io,
               "DataLength " + std::to_string(io->data_length) + " at byte 0x28 is more than dexthil's model of the IOC "
               "moves in one SCSI_IO (16 MiB)",
               mpi::kInvalidField);

@@ -60,7 +60,7 @@ void ScsiChannel::attach(std::uint8_t id, std::unique_ptr<scsi::Disk> disk, scsi
 
 void ScsiChannel::request(std::uint8_t id, scsi::Agreement wanted) {
   Target& t = targets_.at(id);
-  if (t.wanted.period_factor == wanted.period_factor && t.wanted.wide == wanted.wide && t.wanted.qas == wanted.qas) return;
+  if (t.wanted == wanted) return;
   t.wanted = wanted;
   t.negotiated = false;
 }

@@ -18,6 +18,8 @@ struct Agreement {
   bool wide = false;
   bool qas = false;
 
+  bool operator==(const Agreement&) const = default;
+
   // The transfer period in picoseconds: SPI's special factors 0x08 (6.25 ns, DT), 0x09 (12.5 ns),
   // 0x0A (25 ns), 0x0B (30.3 ns), 0x0C (50 ns); any other is 4 ns per unit. 0: asynchronous.
   sim::SimTime period() const;

@@ -335,7 +335,6 @@ IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory)
     }
     // Kept for later reads until a hard reset; the header stays the firmware's.
     if (bytes > 4) stored.set_bytes(4, std::span<const std::uint8_t>(data).subspan(4));
-    ++page_writes_;
   } else if (!memory.write(buffer, std::span<const std::uint8_t>(stored.bytes()).first(bytes))) {
     r.frame.set_u16(mpi::kOffsetIocStatus, mpi::kInvalidSgl);
   }

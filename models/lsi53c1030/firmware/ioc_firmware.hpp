@@ -85,8 +85,6 @@ class IocFirmware {
   // negotiation agreed (Device page 0).
   const mpi::Frame* find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target = 0) const;
   mpi::Frame* find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target = 0);
-  // How many page writes the host made: the SCSI core renegotiates after one.
-  std::uint64_t page_writes() const { return page_writes_; }
 
   // A request frame. No reply (nullopt) means the IOC faulted: fault_code() says why.
   std::optional<Reply> handle(std::span<const std::uint8_t> request, HostMemory& memory);
@@ -130,7 +128,6 @@ class IocFirmware {
   std::uint32_t host_mfa_high_ = 0;
   std::uint32_t sense_buffer_high_ = 0;
   std::map<PageKey, mpi::Frame> pages_;
-  std::uint64_t page_writes_ = 0;
 };
 
 }  // namespace dexthil::models::lsi

@@ -78,42 +78,35 @@ bool ScsiFamily::bring_up(Controller& c) {
     return false;
   }
 
-  kern_return_t r = kIOReturnSuccess;
-  step("UserReportInitiatorIdentifier");
-  if ((r = hba.UserReportInitiatorIdentifier(&c.initiator_id)) != kIOReturnSuccess) {
-    return failed(c, "UserReportInitiatorIdentifier", r);
-  }
-  step("UserReportHighestSupportedDeviceID");
-  if ((r = hba.UserReportHighestSupportedDeviceID(&c.highest_id)) != kIOReturnSuccess) {
-    return failed(c, "UserReportHighestSupportedDeviceID", r);
-  }
-  step("UserReportMaximumTaskCount");
-  if ((r = hba.UserReportMaximumTaskCount(&c.max_tasks)) != kIOReturnSuccess) {
-    return failed(c, "UserReportMaximumTaskCount", r);
+  // A question the controller must answer with success.
+  auto ask = [&](const char* name, auto&& call) {
+    step(name);
+    const kern_return_t r = call();
+    return r == kIOReturnSuccess || failed(c, name, r);
+  };
+  DMAOutputSegmentType segments = kDMAOutputSegmentHost64;
+  if (!ask("UserReportInitiatorIdentifier", [&] { return hba.UserReportInitiatorIdentifier(&c.initiator_id); }) ||
+      !ask("UserReportHighestSupportedDeviceID", [&] { return hba.UserReportHighestSupportedDeviceID(&c.highest_id); }) ||
+      !ask("UserReportMaximumTaskCount", [&] { return hba.UserReportMaximumTaskCount(&c.max_tasks); })) {
+    return false;
   }
   if (c.max_tasks == 0) {
     return failed(c, "UserReportMaximumTaskCount", kIOReturnSuccess,
                   "answered 0 tasks (the controller must take at least one, or it does not load)");
   }
-  step("UserReportHBAHighestLogicalUnitNumber");
-  if ((r = hba.UserReportHBAHighestLogicalUnitNumber(&c.highest_lun)) != kIOReturnSuccess) {
-    return failed(c, "UserReportHBAHighestLogicalUnitNumber", r);
-  }
-  step("UserDoesHBAPerformAutoSense");
-  if ((r = hba.UserDoesHBAPerformAutoSense(&c.auto_sense)) != kIOReturnSuccess) {
-    return failed(c, "UserDoesHBAPerformAutoSense", r);
-  }
-  step("UserGetDMASpecification");
-  DMAOutputSegmentType segments = kDMAOutputSegmentHost64;
-  if ((r = hba.UserGetDMASpecification(&c.max_transfer, &c.alignment, &c.address_bits, &segments)) != kIOReturnSuccess) {
-    return failed(c, "UserGetDMASpecification", r);
+  if (!ask("UserReportHBAHighestLogicalUnitNumber", [&] { return hba.UserReportHBAHighestLogicalUnitNumber(&c.highest_lun); }) ||
+      !ask("UserDoesHBAPerformAutoSense", [&] { return hba.UserDoesHBAPerformAutoSense(&c.auto_sense); }) ||
+      !ask("UserGetDMASpecification", [&] {
+        return hba.UserGetDMASpecification(&c.max_transfer, &c.alignment, &c.address_bits, &segments);
+      })) {
+    return false;
   }
   // One identifier per task the family allocates; each must be its own.
   step("UserMapHBAData");
   std::set<std::uint32_t> seen;
   for (std::uint32_t i = 0; i < c.max_tasks; ++i) {
     std::uint32_t id = 0;
-    if ((r = hba.UserMapHBAData(&id)) != kIOReturnSuccess) return failed(c, "UserMapHBAData", r);
+    if (const kern_return_t r = hba.UserMapHBAData(&id); r != kIOReturnSuccess) return failed(c, "UserMapHBAData", r);
     if (!seen.insert(id).second) {
       return failed(c, "UserMapHBAData", kIOReturnSuccess,
                     "gave task identifier " + std::to_string(id) + " twice (each task needs its own, as "
@@ -128,13 +121,11 @@ bool ScsiFamily::bring_up(Controller& c) {
                   "took the bundled-task buffers, which dexthil does not simulate yet (the controller must opt out "
                   "with an error for now)");
   }
-  step("UserStartController");
-  if ((r = hba.UserStartController()) != kIOReturnSuccess) return failed(c, "UserStartController", r);
+  if (!ask("UserStartController", [&] { return hba.UserStartController(); })) return false;
   c.started = true;
-  step("UserDoesHBAPerformDeviceManagement");
   bool manages = false;
-  if ((r = hba.UserDoesHBAPerformDeviceManagement(&manages)) != kIOReturnSuccess) {
-    return failed(c, "UserDoesHBAPerformDeviceManagement", r);
+  if (!ask("UserDoesHBAPerformDeviceManagement", [&] { return hba.UserDoesHBAPerformDeviceManagement(&manages); })) {
+    return false;
   }
   if (!manages) {
     // The family scans every ID up to the highest (inclusive) and creates the present ones.
