@@ -14,6 +14,7 @@ DEXTHIL_PACKAGES=(
   libboost-dev libboost-context-dev
   libplist-dev
   clang-14 libblocksruntime-dev  # dexts: C blocks need clang's -fblocks and the blocks runtime
+  fio  # the storage tests record real iologs with it and replay them
 )
 
 dexthil_install_packages() {

@@ -7,6 +7,7 @@
 #include "harness/checks/dma_prepare_checker.hpp"
 #include "harness/checks/lifecycle_checker.hpp"
 #include "harness/checks/scsi_family_checker.hpp"
+#include "harness/checks/storage_checker.hpp"
 
 namespace dexthil::checks {
 
@@ -16,13 +17,15 @@ struct DriverKitCheckers {
         dma_prepare(monitor, findings, trace),
         lifecycle(monitor, findings, trace),
         dext_process(monitor, findings, trace),
-        scsi_family(monitor, findings, trace) {}
+        scsi_family(monitor, findings, trace),
+        storage(monitor, findings, trace) {}
 
   DeviceAccessChecker device_access;
   DmaPrepareChecker dma_prepare;
   LifecycleChecker lifecycle;
   DextProcessChecker dext_process;
   ScsiFamilyChecker scsi_family;
+  StorageChecker storage;  // the block front end above the SCSI family
 };
 
 }  // namespace dexthil::checks

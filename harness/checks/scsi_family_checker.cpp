@@ -1,6 +1,9 @@
 #include "harness/checks/scsi_family_checker.hpp"
 
+#include <cstdio>
 #include <string>
+
+#include "harness/sim/time.hpp"
 
 namespace dexthil::checks {
 
@@ -39,6 +42,51 @@ ScsiFamilyChecker::ScsiFamilyChecker(monitor::Monitor& monitor, FindingLog& find
                    "returns, so a caller on that queue waits for itself. Call it from another queue, as Apple's "
                    "interface routes it (QUEUENAME(AuxiliaryQueue)), for example from an OSAction handler started "
                    "in UserStartController. dexthil answers the call kIOReturnBusy instead of hanging.",
+                   std::string(e.location)});
+  });
+  monitor.subscribe<monitor::ScsiCompletionDropped>([this](const monitor::ScsiCompletionDropped& e) {
+    findings_.add({"scsi.completion-version", std::string(e.service), e.time,
+                   "ParallelTaskCompletion for task " + std::to_string(e.task) + " (target " + std::to_string(e.target) +
+                       ") carried response version " + std::to_string(e.version) +
+                       ", not kScsiUserParallelTaskResponseCurrentVersion1 (1): the kernel dropped it",
+                   "The kernel's UserCompleteParallelTask returns without completing the I/O when "
+                   "SCSIUserParallelResponse.version does not match, so the task stays outstanding until its timeout "
+                   "and the I/O fails then. Set response.version = kScsiUserParallelTaskResponseCurrentVersion1 in "
+                   "every response.",
+                   std::string(e.location)});
+  });
+  monitor.subscribe<monitor::ScsiTaskCompletedTwice>([this](const monitor::ScsiTaskCompletedTwice& e) {
+    findings_.add({"scsi.task-completed-twice", std::string(e.service), e.time,
+                   "ParallelTaskCompletion for task " + std::to_string(e.task) + " (target " + std::to_string(e.target) +
+                       "), which had completed at " + sim::format_time(e.first),
+                   "Each task is completed once, on the action it came with. A second completion on a Mac may "
+                   "complete whatever I/O the kernel has given that task since, with the wrong status and data. "
+                   "Complete a task only from one place (the interrupt that retires it, or the abort that ends it).",
+                   std::string(e.location)});
+  });
+  monitor.subscribe<monitor::ScsiCompletionMismatch>([this](const monitor::ScsiCompletionMismatch& e) {
+    findings_.add({"scsi.completion-mismatch", std::string(e.service), e.time,
+                   "ParallelTaskCompletion on the action of task " + std::to_string(e.task) + " (target " +
+                       std::to_string(e.target) + ") names task " + std::to_string(e.response_task) + " (target " +
+                       std::to_string(e.response_target) + ")",
+                   "The response must carry the fControllerTaskIdentifier and fTargetID of the task it completes; "
+                   "a mix-up means the dext's bookkeeping of tasks is wrong, and the kernel completes the I/O the "
+                   "action belongs to.",
+                   std::string(e.location)});
+  });
+  monitor.subscribe<monitor::ScsiTaskTimedOut>([this](const monitor::ScsiTaskTimedOut& e) {
+    char opcode[8];
+    std::snprintf(opcode, sizeof opcode, "0x%02X", e.opcode);
+    findings_.add({"scsi.task-timeout", std::string(e.service), e.time,
+                   "task " + std::to_string(e.task) + " (target " + std::to_string(e.target) + ", opcode " + opcode +
+                       ") timed out after " + std::to_string(e.timeout_ms) +
+                       " ms: kSCSITaskStatus_TaskTimeoutOccurred",
+                   std::string(e.completion_dropped
+                                   ? "The dext did complete it, but with a response version the kernel dropped "
+                                     "(scsi.completion-version). "
+                                   : "The dext never completed it. ") +
+                       "The family sent UserAbortTaskRequest and failed the I/O; a Mac's storage stack retries, then "
+                       "gives the application an I/O error.",
                    std::string(e.location)});
   });
 }

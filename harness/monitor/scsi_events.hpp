@@ -37,4 +37,47 @@ struct ScsiCreateTargetDeadlock {
   unsigned long long target = 0;
 };
 
+// The kernel dropped a ParallelTaskCompletion whose response version is not
+// kScsiUserParallelTaskResponseCurrentVersion1: the task stays outstanding until its timeout.
+struct ScsiCompletionDropped {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  unsigned long long target = 0;
+  unsigned long long task = 0;     // its controller task identifier
+  unsigned long long version = 0;  // what the response carried
+};
+
+// ParallelTaskCompletion for a task whose command had completed already (on the same action).
+struct ScsiTaskCompletedTwice {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  unsigned long long target = 0;  // as the response named them
+  unsigned long long task = 0;
+  sim::SimTime first = 0;         // when it completed the first time
+};
+
+// A completion's response names another task or target than the one its action belongs to.
+struct ScsiCompletionMismatch {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  unsigned long long target = 0, task = 0;                    // the action's
+  unsigned long long response_target = 0, response_task = 0;  // what the response said
+};
+
+// A task's timeout passed before the dext completed it; the family sends UserAbortTaskRequest
+// and the storage stack sees kSCSITaskStatus_TaskTimeoutOccurred.
+struct ScsiTaskTimedOut {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  unsigned long long target = 0;
+  unsigned long long task = 0;
+  unsigned opcode = 0;               // the CDB's
+  unsigned long long timeout_ms = 0;
+  bool completion_dropped = false;   // a completion came and was dropped for its version
+};
+
 }  // namespace dexthil::monitor

@@ -310,6 +310,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
 
     // The kernel goes after the models: its dexts drive them, and it is torn down first.
     std::unique_ptr<driverkit::Kernel> kernel;
+    driverkit::ScsiFamily* scsi_family = nullptr;
     // The USB host stops forwarding to the kernel's USB bus before the kernel (declared above) goes.
     struct UsbKernelLink {
       UsbHost& host;
@@ -321,11 +322,13 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       // The buses publish their nubs; dexts are matched against them below.
       if (fabric) kernel->add_bus(std::make_unique<driverkit::PciBus>(*kernel, *pcie_machine.platform));
       // The families' kernel halves dexthil has (the others are dext.family-not-simulated).
-      kernel->add_family(std::make_unique<driverkit::ScsiFamily>(*kernel));
+      auto scsi = std::make_unique<driverkit::ScsiFamily>(*kernel);
+      scsi_family = scsi.get();
+      kernel->add_family(std::move(scsi));
       usb_host.attach_kernel(*kernel);
     }
     // Sections owned by plug-ins ([[hotplug]], [[usb_device]], ...) take their part in the run.
-    RunContext context{sim, s, findings, monitor, fabric, kernel.get(), usb_host, {}};
+    RunContext context{sim, s, findings, monitor, fabric, kernel.get(), usb_host, {}, scsi_family, {}, {}};
     for (std::size_t i = 0; i < models.size(); ++i) context.models.emplace_back(&s.models[i], models[i].get());
     for (const scenario::LoadedSection& section : s.sections) section.data->apply(context);
     if (kernel) {
@@ -353,6 +356,7 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
       result.notes.push_back("the machine panicked at " + sim::format_time(panic.time) + " (DART " + panic.dart +
                              " error, see kernel.panic): the run stopped there and its later events were not simulated");
     } else {
+      for (const auto& end : context.at_duration_end) end();
       if (kernel) {
         // Shutdown: every service is stopped and freed, then the end-of-run checks.
         kernel->terminate_all();
@@ -377,6 +381,9 @@ ScenarioResult run_scenario(const scenario::Scenario& s, const ModelCatalog& cat
         result.models.push_back({std::move(f.service), std::move(f.values)});
       }
     }
+    RunContext::Figures section_figures;
+    for (const auto& figures : context.figures) figures(section_figures);
+    for (auto& [owner, values] : section_figures) result.models.push_back({std::move(owner), std::move(values)});
     result.simulated = sim.now();
     result.events = stats.events;
     result.clock_edges = stats.clock_edges;

@@ -8,28 +8,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "harness/storage/scsi_commands.hpp"
+
 namespace dexthil::models::scsi {
 
 namespace {
 
-// Operation codes (SPC-3, SBC-2).
-enum Opcode : std::uint8_t {
-  kTestUnitReady = 0x00,
-  kRequestSense = 0x03,
-  kRead6 = 0x08,
-  kWrite6 = 0x0A,
-  kInquiry = 0x12,
-  kModeSense6 = 0x1A,
-  kReadCapacity10 = 0x25,
-  kRead10 = 0x28,
-  kWrite10 = 0x2A,
-  kSynchronizeCache10 = 0x35,
-  kModeSense10 = 0x5A,
-  kRead16 = 0x88,
-  kWrite16 = 0x8A,
-  kServiceActionIn16 = 0x9E,
-  kReportLuns = 0xA0,
-};
+namespace op = storage::cdb;  // the operation codes
+
 constexpr std::uint8_t kReadCapacity16ServiceAction = 0x10;
 
 // CDB fields are big-endian.
@@ -58,17 +44,17 @@ struct Span {
 };
 Span transfer(std::span<const std::uint8_t> cdb) {
   switch (cdb[0]) {
-    case kRead6:
-    case kWrite6: {
+    case op::kRead6:
+    case op::kWrite6: {
       const std::uint64_t count = be(cdb, 4, 1);
       return {be(cdb, 1, 3) & 0x1FFFFF, count == 0 ? 256 : count};  // 0 blocks means 256
     }
-    case kRead10:
-    case kWrite10: return {be(cdb, 2, 4), be(cdb, 7, 2)};
+    case op::kRead10:
+    case op::kWrite10: return {be(cdb, 2, 4), be(cdb, 7, 2)};
     default: return {be(cdb, 2, 8), be(cdb, 10, 4)};
   }
 }
-bool is_write(std::uint8_t opcode) { return opcode == kWrite6 || opcode == kWrite10 || opcode == kWrite16; }
+bool is_write(std::uint8_t opcode) { return opcode == op::kWrite6 || opcode == op::kWrite10 || opcode == op::kWrite16; }
 
 }  // namespace
 
@@ -156,20 +142,20 @@ Result Disk::execute(const Command& command) {
   const std::uint8_t opcode = cdb[0];
   if (command.lun != 0) {
     // Not there: INQUIRY says so (peripheral qualifier 3), anything else is refused.
-    if (opcode == kInquiry) {
+    if (opcode == op::kInquiry) {
       std::vector<std::uint8_t> data(36, 0);
       data[0] = 0x7F;
       data[4] = 31;
       return good(std::move(data), be(cdb, 3, 2));
     }
-    if (opcode != kRequestSense && opcode != kReportLuns) {
+    if (opcode != op::kRequestSense && opcode != op::kReportLuns) {
       return check_condition(kIllegalRequest, kLogicalUnitNotSupported);
     }
   }
   switch (opcode) {
-    case kTestUnitReady:
-    case kSynchronizeCache10: return {kGood, {}, {}};
-    case kRequestSense: {
+    case op::kTestUnitReady:
+    case op::kSynchronizeCache10: return {kGood, {}, {}};
+    case op::kRequestSense: {
       std::vector<std::uint8_t> sense = last_sense_;
       if (sense.empty()) {  // nothing to report: NO SENSE
         sense.assign(18, 0);
@@ -179,23 +165,23 @@ Result Disk::execute(const Command& command) {
       last_sense_.clear();
       return good(std::move(sense), be(cdb, 4, 1));
     }
-    case kInquiry: return inquiry(cdb);
-    case kReadCapacity10: return read_capacity_10();
-    case kServiceActionIn16:
+    case op::kInquiry: return inquiry(cdb);
+    case op::kReadCapacity10: return read_capacity_10();
+    case op::kServiceActionIn16:
       if ((cdb.size() > 1 ? cdb[1] & 0x1F : 0) == kReadCapacity16ServiceAction) return read_capacity_16(cdb);
       return check_condition(kIllegalRequest, kInvalidFieldInCdb);
-    case kModeSense6: return mode_sense(cdb, false);
-    case kModeSense10: return mode_sense(cdb, true);
-    case kReportLuns: return report_luns(cdb);
-    case kRead6:
-    case kRead10:
-    case kRead16: {
+    case op::kModeSense6: return mode_sense(cdb, false);
+    case op::kModeSense10: return mode_sense(cdb, true);
+    case op::kReportLuns: return report_luns(cdb);
+    case op::kRead6:
+    case op::kRead10:
+    case op::kRead16: {
       const Span s = transfer(cdb);
       return read_blocks(s.lba, s.count);
     }
-    case kWrite6:
-    case kWrite10:
-    case kWrite16: {
+    case op::kWrite6:
+    case op::kWrite10:
+    case op::kWrite16: {
       const Span s = transfer(cdb);
       return write_blocks(s.lba, s.count, command.data_out);
     }

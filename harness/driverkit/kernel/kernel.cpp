@@ -107,6 +107,7 @@ Kernel::~Kernel() {
       rec->queues.clear();
     }
   }
+  families_.clear();  // they may hold kernel objects prepared for DMA on the buses' nubs
   buses_.clear();
   ObjectRegistry::set_current_owner(0);
   g_active = previous_active_;

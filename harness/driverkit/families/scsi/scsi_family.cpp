@@ -38,7 +38,13 @@ const ScsiFamily::Controller* ScsiFamily::controller(const IOService* service) c
 }
 
 void ScsiFamily::started(Kernel&, ServiceRecord& service) {
+  // A service at the address of one that went away without Stop (its process crashed).
+  if (Controller* stale = find(service.service)) {
+    release_tasks(*stale);
+    controllers_.erase(service.service);
+  }
   Controller& c = controllers_[service.service];
+  c.id = next_controller_id_++;
   c.record = &service;
   c.hba = OSDynamicCast(IOUserSCSIParallelInterfaceController, service.service);
   if (!c.hba) {
@@ -50,7 +56,12 @@ void ScsiFamily::started(Kernel&, ServiceRecord& service) {
   bring_up(c);
 }
 
-void ScsiFamily::stopping(Kernel&, ServiceRecord& service) { controllers_.erase(service.service); }
+void ScsiFamily::stopping(Kernel&, ServiceRecord& service) {
+  Controller* c = find(service.service);
+  if (!c) return;
+  release_tasks(*c);
+  controllers_.erase(service.service);
+}
 
 bool ScsiFamily::failed(const Controller& c, std::string_view step, kern_return_t result, std::string_view why) {
   const std::string name = result == kIOReturnSuccess ? std::string() : ioreturn_name(result);
@@ -121,6 +132,7 @@ bool ScsiFamily::bring_up(Controller& c) {
                   "took the bundled-task buffers, which dexthil does not simulate yet (the controller must opt out "
                   "with an error for now)");
   }
+  allocate_tasks(c);
   if (!ask("UserStartController", [&] { return hba.UserStartController(); })) return false;
   c.started = true;
   bool manages = false;
@@ -163,19 +175,26 @@ kern_return_t ScsiFamily::create_target(IOUserSCSIParallelInterfaceController* h
   c->steps.push_back("UserInitializeTargetForID(" + std::to_string(target) + ")");
   const kern_return_t r = hba->UserInitializeTargetForID(target);
   if (r != kIOReturnSuccess) return r;
-  c->targets.insert(target);
+  target_created(*c, target);
   return kIOReturnSuccess;
+}
+
+void ScsiFamily::target_created(Controller& c, std::uint64_t target) {
+  c.targets.insert(target);
+  ports_.push_back(
+      std::make_unique<ScsiTargetPort>(*this, c.id, c.record->name, location_of(*c.record), target, c.max_transfer));
+  // The storage stack above starts on it once the creation has returned, as IOSCSIParallelFamily
+  // registers the device and the peripheral driver matches it later.
+  if (on_target_) {
+    ScsiTargetPort* port = ports_.back().get();
+    kernel_.sim().after(0, [this, port] { on_target_(*port); });
+  }
 }
 
 kern_return_t ScsiFamily::destroy_target(IOUserSCSIParallelInterfaceController* hba, SCSITargetIdentifier target) {
   Controller* c = find(hba);
   if (!c) return kIOReturnNotReady;
   return c->targets.erase(target) ? kIOReturnSuccess : kIOReturnNotFound;
-}
-
-kern_return_t ScsiFamily::data_buffer(IOUserSCSIParallelInterfaceController*, SCSIDeviceIdentifier, uint64_t,
-                                      IOBufferMemoryDescriptor**) {
-  return kIOReturnUnsupported;  // comes with tasks
 }
 
 kern_return_t ScsiFamily::set_properties(IOUserSCSIParallelInterfaceController* hba, std::optional<SCSIDeviceIdentifier>,
@@ -191,8 +210,6 @@ kern_return_t ScsiFamily::remove_properties(IOUserSCSIParallelInterfaceControlle
 kern_return_t ScsiFamily::media_parameters_changed(IOUserSCSIParallelInterfaceController* hba) {
   return find(hba) ? kIOReturnSuccess : kIOReturnNotReady;
 }
-
-void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController*, OSAction*, const SCSIUserParallelResponse&) {}
 
 void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController*, OSAction*, const uint16_t*, uint16_t) {}
 

@@ -11,8 +11,21 @@
 // UserMapHBAData once per task, UserMapBundledParallelTaskCommandAndResponseBuffers (an error
 // opts out of bundled tasks), UserStartController, UserDoesHBAPerformDeviceManagement; when the
 // HBA does not manage its devices, UserTargetPresentForID for IDs 0 to the highest and a target
-// for each present one. Tasks and the block front end come next (docs/lsi53c1030.md).
+// for each present one.
+//
+// Tasks (scsi_tasks.cpp): each created target is a storage::ScsiInitiator (ScsiTargetPort) for
+// the storage stack above. A command takes a free task of the controller's (one per
+// UserMapHBAData identifier; others wait), the kernel fills its data buffer, prepares it for
+// DMA through IODMACommand under the HBA's address bits (on the DART when the provider is a PCI
+// function), and sends UserProcessParallelTask with a new completion action from the target's
+// own kernel thread. ParallelTaskCompletion ends it: a response whose version is not
+// kScsiUserParallelTaskResponseCurrentVersion1 is dropped, as the kernel drops it, so the task
+// runs into its timeout; a second completion, a completion naming another task, and a timeout
+// (after which the family sends UserAbortTaskRequest) are events for ScsiFamilyChecker.
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,19 +33,78 @@
 
 #include "harness/driverkit/families/scsi/scsi_kernel_side.hpp"
 #include "harness/driverkit/kernel/family_plugin.hpp"
+#include "harness/driverkit/runtime/dispatch.hpp"
+#include "harness/sim/event_queue.hpp"
+#include "harness/storage/scsi_initiator.hpp"
+
+class IODMACommand;
+class OSAction;
 
 namespace dexthil::driverkit {
+
+class ScsiFamily;
+
+// One target of one controller, as the storage stack above sees it. It outlives its controller:
+// after the controller stopped, every command ends with DeviceNotPresent.
+class ScsiTargetPort final : public storage::ScsiInitiator {
+ public:
+  ScsiTargetPort(ScsiFamily& family, std::uint64_t controller, std::string controller_name, std::string location,
+                 std::uint64_t target, std::uint64_t max_transfer)
+      : family_(family), controller_(controller), controller_name_(std::move(controller_name)),
+        location_(std::move(location)), target_(target), max_transfer_(max_transfer) {}
+  std::string name() const override { return controller_name_ + " target " + std::to_string(target_); }
+  std::uint64_t max_transfer() const override { return max_transfer_; }
+  void submit(storage::ScsiCommand command, std::function<void(const storage::ScsiOutcome&)> done) override;
+  std::uint64_t target() const { return target_; }
+  const std::string& location() const { return location_; }  // the controller's nub ("dev")
+
+ private:
+  ScsiFamily& family_;
+  std::uint64_t controller_;
+  std::string controller_name_;
+  std::string location_;
+  std::uint64_t target_;
+  std::uint64_t max_transfer_;
+};
 
 class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
  public:
   explicit ScsiFamily(Kernel& kernel) : kernel_(kernel) {}
+  ~ScsiFamily() override;
 
   const families::FamilyDefinition& definition() const override;
   void started(Kernel& kernel, ServiceRecord& service) override;
   void stopping(Kernel& kernel, ServiceRecord& service) override;
 
+  // One of the controller's tasks (the kernel's SCSIParallelTask) and the command it carries.
+  struct Task {
+    std::uint32_t id = 0;                   // UserMapHBAData's: the task's fControllerTaskIdentifier
+    IOBufferMemoryDescriptor* buffer = nullptr;  // its data buffer, max_transfer bytes
+    IODMACommand* dma = nullptr;            // the buffer's preparation for the controller's device
+    // The command it carries, while one is outstanding.
+    std::uint64_t serial = 0;               // the submission, as fTaskTagIdentifier; 0: free
+    std::uint64_t target = 0;
+    storage::ScsiCommand command;
+    std::function<void(const storage::ScsiOutcome&)> done;
+    OSAction* action = nullptr;             // the completion action sent with it
+    sim::EventId timeout = 0;
+    bool in_process_call = false;           // inside UserProcessParallelTask
+    bool completed = false;                 // the dext completed it (or the family ended it)
+    sim::SimTime completed_at = 0;
+    bool version_dropped = false;           // a completion was dropped for its version
+    // The previous command's action and when it completed: a completion on it is a second one.
+    OSAction* previous_action = nullptr;
+    sim::SimTime previous_completed_at = 0;
+  };
+  struct Waiting {
+    std::uint64_t target;
+    storage::ScsiCommand command;
+    std::function<void(const storage::ScsiOutcome&)> done;
+  };
+
   // What the family knows of one controller.
   struct Controller {
+    std::uint64_t id = 0;  // never reused, unlike the service's address
     ServiceRecord* record = nullptr;
     IOUserSCSIParallelInterfaceController* hba = nullptr;
     bool initializing = false;  // inside UserInitializeController
@@ -50,9 +122,20 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     bool started = false;                  // UserStartController succeeded
     std::set<std::uint64_t> targets;       // created and initialised
     std::vector<std::string> steps;        // the messages sent, in order, for tests and traces
+    std::vector<Task> tasks;               // one per task_ids entry
+    std::deque<Waiting> waiting;           // commands waiting for a free task
+    std::map<std::uint64_t, std::unique_ptr<DispatchQueue>> target_threads;  // the kernel's, per target
+    std::uint64_t tasks_sent = 0, tasks_completed = 0, tasks_timed_out = 0;
   };
   // nullptr for a service the family does not serve.
   const Controller* controller(const IOService* service) const;
+  // Called with each target once it exists (created and initialised), for the storage stack above.
+  void on_target(std::function<void(ScsiTargetPort&)> listener) { on_target_ = std::move(listener); }
+  // The ports of every target created so far, in order (they outlive their controllers).
+  const std::vector<std::unique_ptr<ScsiTargetPort>>& ports() const { return ports_; }
+  // From ScsiTargetPort::submit.
+  void submit(std::uint64_t controller, std::uint64_t target, storage::ScsiCommand command,
+              std::function<void(const storage::ScsiOutcome&)> done);
 
   // ScsiControllerKernelSide.
   kern_return_t create_target(IOUserSCSIParallelInterfaceController* hba, SCSIDeviceIdentifier target,
@@ -76,9 +159,30 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   // A step answered with an error (or success with something wrong): the finding's event.
   bool failed(const Controller& c, std::string_view step, kern_return_t result, std::string_view why = {});
   Controller* find(const IOService* service);
+  Controller* find_id(std::uint64_t id);
+  void target_created(Controller& c, std::uint64_t target);
+  // scsi_tasks.cpp
+  bool allocate_tasks(Controller& c);
+  // Ends every command of the controller (the storage stack hears DeviceNotPresent unless
+  // `silently`) and releases the kernel's objects for its tasks.
+  void release_tasks(Controller& c, bool silently = false);
+  void start_task(Controller& c, Task& task, Waiting command);
+  void send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
+  // Ends the task's command with `outcome` (data from the buffer for a read) and frees the task
+  // once the client has heard, a Mach message later.
+  void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome);
+  void task_timed_out(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
+  Task* task_for(Controller& c, const OSAction* action);
+  // `done` hears `outcome` a Mach message from now, outside any dext's code.
+  void deliver_later(std::function<void(const storage::ScsiOutcome&)> done, storage::ScsiOutcome outcome);
 
   Kernel& kernel_;
   std::map<const IOService*, Controller> controllers_;
+  std::uint64_t next_controller_id_ = 1;
+  std::uint64_t next_serial_ = 1;
+  std::function<void(ScsiTargetPort&)> on_target_;
+  std::vector<std::unique_ptr<ScsiTargetPort>> ports_;
+  std::vector<std::unique_ptr<DispatchQueue>> retired_threads_;  // of controllers gone, kept to the run's end
 };
 
 }  // namespace dexthil::driverkit
