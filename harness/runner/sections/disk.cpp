@@ -95,7 +95,11 @@ class DiskData final : public scenario::SectionData {
           const storage::DiskIdentity& id = d.front->identity();
           v.emplace_back("blocks", std::to_string(id.blocks));
           v.emplace_back("block_size", std::to_string(id.block_size));
-          v.emplace_back("workload", d.workload_done ? "done" : d.front->workload_error().empty() ? "running" : "refused");
+          const char* workload = d.workload_done                       ? "done"
+                                 : !d.front->workload_error().empty()  ? "refused"
+                                 : d.probe == "published"              ? "running"
+                                                                       : "not started";
+          v.emplace_back("workload", workload);
           if (!d.front->workload_error().empty()) v.emplace_back("workload_error", d.front->workload_error());
           v.emplace_back("reads", std::to_string(f.reads));
           v.emplace_back("writes", std::to_string(f.writes));

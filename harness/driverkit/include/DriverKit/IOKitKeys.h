@@ -38,3 +38,7 @@
 #define kIOMaximumSegmentByteCountWriteKey "IOMaximumSegmentByteCountWrite"
 #define kIOMinimumSegmentAlignmentByteCountKey "IOMinimumSegmentAlignmentByteCount"
 #define kIOMaximumSegmentAddressableBitCountKey "IOMaximumSegmentAddressableBitCount"
+#define kIOMaximumBlockCountReadKey "IOMaximumBlockCountRead"
+#define kIOMaximumBlockCountWriteKey "IOMaximumBlockCountWrite"
+#define kIOMaximumByteCountReadKey "IOMaximumByteCountRead"
+#define kIOMaximumByteCountWriteKey "IOMaximumByteCountWrite"
