@@ -2,6 +2,10 @@
 // the provider and queues in Start, the controller's resources in UserInitializeController,
 // teardown in Stop and free.
 //
+// Variants built from these sources plant one mistake each (dexts/README.md):
+//   LSIMPT_BUG_POWER_QUEUE_IN_START  makes SetPowerState's queue in Start, as the field's dext did
+//   LSIMPT_BUG_ADDRESS_BITS_31       prepares its DMA memory, and reports its SGEs, with 31 address bits
+//
 // Two queues touch the task table: Default (UserProcessParallelTask, UserAbortTaskRequest) and
 // InterruptQueue (completions), so it is guarded by a lock, never held across a register access.
 
@@ -23,7 +27,11 @@ constexpr uint32_t kReplyFrames = 64;
 constexpr uint32_t kSenseBytes = 64;      // per task
 constexpr uint64_t kMaxTransfer = 512 * 1024;
 constexpr uint64_t kMaxSegment = 64 * 1024;  // one SGE each: 8 for the largest transfer, all in the frame
-constexpr uint8_t kAddressBits = 32;         // 32-bit SGEs, frames and sense buffers
+#if defined(LSIMPT_BUG_ADDRESS_BITS_31)
+constexpr uint8_t kAddressBits = 31;  // the field's value: below the DART's first IOVA, 0x80000000
+#else
+constexpr uint8_t kAddressBits = 32;  // 32-bit SGEs, frames and sense buffers
+#endif
 constexpr uint64_t kInitiatorId = 7;
 constexpr uint64_t kHighestTarget = 15;
 constexpr uint32_t kPollLimit = 100000;      // register polls 1 us apart: 100 ms
@@ -65,6 +73,7 @@ struct LsiMpt_IVars {
   uint8_t bar;  // memoryIndex of the register BAR
   IODispatchQueue* auxiliaryQueue;
   IODispatchQueue* interruptQueue;
+  IODispatchQueue* powerQueue;
   IOInterruptDispatchSource* interruptSource;
   OSAction* interruptAction;
   DmaMemory requests, replies, sense;
@@ -260,7 +269,13 @@ bool LsiMpt::init() {
   if (!ivars) return false;
   ivars->lock = IOLockAlloc();
   ivars->nextTaskId = 1;
-  return ivars->lock != nullptr;
+  if (!ivars->lock) return false;
+#if !defined(LSIMPT_BUG_POWER_QUEUE_IN_START)
+  // SetPowerState is routed to PowerQueue, and may come before Start: its queue must exist now.
+  if (IODispatchQueue::Create("PowerQueue", 0, 0, &ivars->powerQueue) != kIOReturnSuccess) return false;
+  if (SetDispatchQueue("PowerQueue", ivars->powerQueue) != kIOReturnSuccess) return false;
+#endif
+  return true;
 }
 
 void LsiMpt::free() {
@@ -268,6 +283,7 @@ void LsiMpt::free() {
     if (ivars->lock) IOLockFree(ivars->lock);
     OSSafeReleaseNULL(ivars->auxiliaryQueue);
     OSSafeReleaseNULL(ivars->interruptQueue);
+    OSSafeReleaseNULL(ivars->powerQueue);
   }
   IOSafeDeleteNULL(ivars, LsiMpt_IVars, 1);
   super::free();
@@ -290,6 +306,12 @@ kern_return_t IMPL(LsiMpt, Start) {
   ret = ivars->pci->GetBARInfo(0, &ivars->bar, &barSize, &barType);
   if (ret != kIOReturnSuccess) return ret;
 
+#if defined(LSIMPT_BUG_POWER_QUEUE_IN_START)
+  // The field's mistake: a SetPowerState sent during load finds no queue yet.
+  ret = IODispatchQueue::Create("PowerQueue", 0, 0, &ivars->powerQueue);
+  if (ret == kIOReturnSuccess) ret = SetDispatchQueue("PowerQueue", ivars->powerQueue);
+  if (ret != kIOReturnSuccess) return ret;
+#endif
   // The family does not make AuxiliaryQueue, where target creation runs.
   ret = IODispatchQueue::Create("AuxiliaryQueue", 0, 0, &ivars->auxiliaryQueue);
   if (ret == kIOReturnSuccess) ret = SetDispatchQueue("AuxiliaryQueue", ivars->auxiliaryQueue);
@@ -328,6 +350,12 @@ kern_return_t IMPL(LsiMpt, Stop) {
   OSSafeReleaseNULL(ivars->interruptSource);
   OSSafeReleaseNULL(ivars->interruptAction);
   return Stop(provider, SUPERDISPATCH);
+}
+
+kern_return_t IMPL(LsiMpt, SetPowerState) {
+  // The IOC keeps its state while the machine is on; the storage stack quiesces I/O before a
+  // power change, so there is nothing to save or restore here. Acknowledge.
+  return SetPowerState(powerFlags, SUPERDISPATCH);
 }
 
 // ---- Bring-up ----

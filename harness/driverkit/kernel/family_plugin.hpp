@@ -23,6 +23,11 @@ class FamilyPlugin {
     (void)kernel;
     (void)service;
   }
+  // The service's Stop has completed (its superclass Stop ran): the dext has let its device go.
+  virtual void stopped(Kernel& kernel, ServiceRecord& service) {
+    (void)kernel;
+    (void)service;
+  }
 };
 
 }  // namespace dexthil::driverkit

@@ -176,6 +176,7 @@ void Kernel::complete_stop(ServiceRecord* rec) {
   DextProcess* p = rec->process;
   if (p->crashed || rec->stage != ServiceRecord::Stage::kStopping) return;
   rec->stage = ServiceRecord::Stage::kStopped;
+  if (p->family) p->family->stopped(*this, *rec);
   const std::vector<monitor::LeftRunning> left = left_running_after_stop(rec);
   const kern_return_t stopped = *rec->stop_result;
   monitor_.emit(monitor::ServiceStopped{sim_.now(), rec->name, p->nub->location, rec->class_name,

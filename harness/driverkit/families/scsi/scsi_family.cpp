@@ -57,6 +57,10 @@ void ScsiFamily::started(Kernel&, ServiceRecord& service) {
 }
 
 void ScsiFamily::stopping(Kernel&, ServiceRecord& service) {
+  if (Controller* c = find(service.service)) end_commands(*c);
+}
+
+void ScsiFamily::stopped(Kernel&, ServiceRecord& service) {
   Controller* c = find(service.service);
   if (!c) return;
   release_tasks(*c);

@@ -74,7 +74,10 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
 
   const families::FamilyDefinition& definition() const override;
   void started(Kernel& kernel, ServiceRecord& service) override;
+  // Stop is coming: the storage stack's commands end (DeviceNotPresent) and no new one is sent,
+  // but the task buffers stay prepared for the device until Stop has quiesced it (stopped()).
   void stopping(Kernel& kernel, ServiceRecord& service) override;
+  void stopped(Kernel& kernel, ServiceRecord& service) override;
 
   // One of the controller's tasks (the kernel's SCSIParallelTask) and the command it carries.
   struct Task {
@@ -90,11 +93,13 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     sim::EventId timeout = 0;
     bool in_process_call = false;           // inside UserProcessParallelTask
     bool completed = false;                 // the dext completed it (or the family ended it)
+    bool ended_by_family = false;           // by a timeout or Stop: a late completion is no mistake
     sim::SimTime completed_at = 0;
     bool version_dropped = false;           // a completion was dropped for its version
     // The previous command's action and when it completed: a completion on it is a second one.
     OSAction* previous_action = nullptr;
     sim::SimTime previous_completed_at = 0;
+    bool previous_ended_by_family = false;
   };
   struct Waiting {
     std::uint64_t target;
@@ -120,6 +125,7 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     std::uint8_t address_bits = 0;
     std::vector<std::uint32_t> task_ids;  // UserMapHBAData's, in order
     bool started = false;                  // UserStartController succeeded
+    bool stopping = false;                 // Stop is coming: no new commands
     std::set<std::uint64_t> targets;       // created and initialised
     std::vector<std::string> steps;        // the messages sent, in order, for tests and traces
     std::vector<Task> tasks;               // one per task_ids entry
@@ -163,14 +169,16 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   void target_created(Controller& c, std::uint64_t target);
   // scsi_tasks.cpp
   bool allocate_tasks(Controller& c);
-  // Ends every command of the controller (the storage stack hears DeviceNotPresent unless
-  // `silently`) and releases the kernel's objects for its tasks.
-  void release_tasks(Controller& c, bool silently = false);
+  // Ends every command of the controller still outstanding or waiting (the storage stack hears
+  // DeviceNotPresent), keeping the tasks' buffers prepared.
+  void end_commands(Controller& c);
+  // Releases the kernel's objects for the controller's tasks (their DMA preparations included).
+  void release_tasks(Controller& c);
   void start_task(Controller& c, Task& task, Waiting command);
   void send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
   // Ends the task's command with `outcome` (data from the buffer for a read) and frees the task
   // once the client has heard, a Mach message later.
-  void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome);
+  void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma = true);
   void task_timed_out(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
   Task* task_for(Controller& c, const OSAction* action);
   // `done` hears `outcome` a Mach message from now, outside any dext's code.

@@ -58,16 +58,23 @@ bool ScsiFamily::allocate_tasks(Controller& c) {
 }
 
 ScsiFamily::~ScsiFamily() {
-  for (auto& [service, c] : controllers_) release_tasks(c, true);
+  for (auto& [service, c] : controllers_) release_tasks(c);
 }
 
-void ScsiFamily::release_tasks(Controller& c, bool silently) {
+void ScsiFamily::end_commands(Controller& c) {
+  c.stopping = true;
   for (Task& t : c.tasks) {
-    if (t.serial != 0 && !t.completed) {
-      // The controller goes away under the command: the storage stack hears the device is gone.
-      if (t.timeout && !silently) kernel_.sim().cancel(t.timeout);
-      if (t.done && !silently) deliver_later(std::move(t.done), failure(storage::kStatusDeviceNotPresent));
-    }
+    if (t.serial == 0 || t.completed) continue;
+    t.ended_by_family = true;
+    finish_task(c, t, failure(storage::kStatusDeviceNotPresent), false);
+  }
+  for (Waiting& w : c.waiting) deliver_later(std::move(w.done), failure(storage::kStatusDeviceNotPresent));
+  c.waiting.clear();
+}
+
+void ScsiFamily::release_tasks(Controller& c) {
+  for (Task& t : c.tasks) {
+    if (t.timeout) kernel_.sim().cancel(t.timeout);
     if (t.dma) {
       t.dma->CompleteDMA(kIODMACommandCompleteDMANoOptions);
       OSSafeReleaseNULL(t.dma);
@@ -77,9 +84,6 @@ void ScsiFamily::release_tasks(Controller& c, bool silently) {
     OSSafeReleaseNULL(t.buffer);
   }
   c.tasks.clear();
-  if (!silently) {
-    for (Waiting& w : c.waiting) deliver_later(std::move(w.done), failure(storage::kStatusDeviceNotPresent));
-  }
   c.waiting.clear();
   // A target's kernel thread may be inside a message to the dext; it stays until the run ends.
   for (auto& [target, thread] : c.target_threads) retired_threads_.push_back(std::move(thread));
@@ -89,7 +93,7 @@ void ScsiFamily::release_tasks(Controller& c, bool silently) {
 void ScsiFamily::submit(std::uint64_t controller, std::uint64_t target, storage::ScsiCommand command,
                         std::function<void(const storage::ScsiOutcome&)> done) {
   Controller* c = find_id(controller);
-  if (!c || !c->started || !c->targets.contains(target)) {
+  if (!c || !c->started || c->stopping || !c->targets.contains(target)) {
     deliver_later(std::move(done), failure(storage::kStatusDeviceNotPresent));
     return;
   }
@@ -244,6 +248,12 @@ void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController* hba, OSAc
     return;
   }
   const bool current = task->action == action && !task->completed;
+  if ((task->action == action && task->ended_by_family) ||
+      (task->previous_action == action && task->previous_ended_by_family)) {
+    // Ended by a timeout or Stop already: the dext finishing it late is what an abort asks for.
+    kernel_.trace(c->record->name, "a completion for task " + std::to_string(task->id) + " the family had already ended");
+    return;
+  }
   if (!current) {
     const sim::SimTime first = task->action == action ? task->completed_at : task->previous_completed_at;
     kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name, location,
@@ -268,15 +278,15 @@ void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController* hba, OSAc
   finish_task(*c, *task, std::move(outcome));
 }
 
-void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome) {
+void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma) {
   task.completed = true;
   task.completed_at = kernel_.sim().now();
   if (task.timeout) {
     kernel_.sim().cancel(task.timeout);
     task.timeout = 0;
   }
-  // The device's right to the buffer ends here.
-  if (task.dma) task.dma->CompleteDMA(kIODMACommandCompleteDMANoOptions);
+  // The device's right to the buffer ends here (when the dext completed the task: it is done with it).
+  if (task.dma && complete_dma) task.dma->CompleteDMA(kIODMACommandCompleteDMANoOptions);
   const std::uint64_t controller = c.id, serial = task.serial;
   const std::uint32_t slot = static_cast<std::uint32_t>(&task - c.tasks.data());
   // The storage stack hears a Mach message later; the task is free once it has.
@@ -303,6 +313,8 @@ void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome out
     freed.previous_action = freed.action;
     freed.previous_completed_at = freed.completed_at;
     freed.action = nullptr;
+    freed.previous_ended_by_family = freed.ended_by_family;
+    freed.ended_by_family = false;
     freed.serial = 0;
     freed.command = {};
     if (!c->waiting.empty()) {
@@ -333,6 +345,7 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
       hba->UserAbortTaskRequest(target, lun, serial, &response);
     }, "UserAbortTaskRequest");
   }
+  task.ended_by_family = true;
   finish_task(*c, task, failure(storage::kStatusTaskTimeout));
 }
 
