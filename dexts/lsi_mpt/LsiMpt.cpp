@@ -5,6 +5,9 @@
 // Variants built from these sources plant one mistake each (dexts/README.md):
 //   LSIMPT_BUG_POWER_QUEUE_IN_START  makes SetPowerState's queue in Start, as the field's dext did
 //   LSIMPT_BUG_ADDRESS_BITS_31       prepares its DMA memory, and reports its SGEs, with 31 address bits
+// and, built with parallel-queue/LsiMpt.iig (UserProcessParallelTask on ParallelIOQueue):
+//   LSIMPT_PARALLEL_QUEUE            makes ParallelIOQueue and sets it in Start
+//   LSIMPT_BUG_PARALLEL_QUEUE_UNSET  makes it in UserInitializeController and never sets it (the field's)
 //
 // Two queues touch the task table: Default (UserProcessParallelTask, UserAbortTaskRequest) and
 // InterruptQueue (completions), so it is guarded by a lock, never held across a register access.
@@ -74,6 +77,7 @@ struct LsiMpt_IVars {
   IODispatchQueue* auxiliaryQueue;
   IODispatchQueue* interruptQueue;
   IODispatchQueue* powerQueue;
+  IODispatchQueue* parallelQueue;  // the parallel-queue builds' ParallelIOQueue
   IOInterruptDispatchSource* interruptSource;
   OSAction* interruptAction;
   DmaMemory requests, replies, sense;
@@ -284,6 +288,7 @@ void LsiMpt::free() {
     OSSafeReleaseNULL(ivars->auxiliaryQueue);
     OSSafeReleaseNULL(ivars->interruptQueue);
     OSSafeReleaseNULL(ivars->powerQueue);
+    OSSafeReleaseNULL(ivars->parallelQueue);
   }
   IOSafeDeleteNULL(ivars, LsiMpt_IVars, 1);
   super::free();
@@ -312,6 +317,12 @@ kern_return_t IMPL(LsiMpt, Start) {
   if (ret == kIOReturnSuccess) ret = SetDispatchQueue("PowerQueue", ivars->powerQueue);
   if (ret != kIOReturnSuccess) return ret;
 #endif
+#if defined(LSIMPT_PARALLEL_QUEUE)
+  // UserProcessParallelTask is routed to ParallelIOQueue: the queue must be set before a task comes.
+  ret = IODispatchQueue::Create("ParallelIOQueue", 0, 0, &ivars->parallelQueue);
+  if (ret == kIOReturnSuccess) ret = SetDispatchQueue("ParallelIOQueue", ivars->parallelQueue);
+  if (ret != kIOReturnSuccess) return ret;
+#endif
   // The family does not make AuxiliaryQueue, where target creation runs.
   ret = IODispatchQueue::Create("AuxiliaryQueue", 0, 0, &ivars->auxiliaryQueue);
   if (ret == kIOReturnSuccess) ret = SetDispatchQueue("AuxiliaryQueue", ivars->auxiliaryQueue);
@@ -326,8 +337,12 @@ kern_return_t IMPL(LsiMpt, Start) {
 }
 
 kern_return_t IMPL(LsiMpt, Stop) {
-  if (ivars->pci) {
-    // Quiet the IOC first, so nothing it still has moves data into memory about to go.
+  uint16_t command = 0;
+  if (ivars->pci) ivars->pci->ConfigurationRead16(kIOPCIConfigurationOffsetCommand, &command);
+  // Quiet the IOC first, so nothing it still has moves data into memory about to go, unless a
+  // reset already did (the crash recovery of the chip's other function resets both, and leaves
+  // Memory Space off).
+  if (command & kIOPCICommandMemorySpace) {
     Write(ivars, mpt::kHostInterruptMask, mpt::kIntDoorbell | mpt::kIntReply);
     Write(ivars, mpt::kDoorbell, static_cast<uint32_t>(mpt::kMessageUnitReset) << mpt::kFunctionShift);
     WaitState(ivars, mpt::kStateReady);
@@ -361,6 +376,12 @@ kern_return_t IMPL(LsiMpt, SetPowerState) {
 // ---- Bring-up ----
 
 kern_return_t IMPL(LsiMpt, UserInitializeController) {
+#if defined(LSIMPT_BUG_PARALLEL_QUEUE_UNSET)
+  // The field's set-up: the queue made by hand, but never given to SetDispatchQueue.
+  if (IODispatchQueue::Create("ParallelIOQueue", 0, 0, &ivars->parallelQueue) != kIOReturnSuccess) {
+    return kIOReturnNoMemory;
+  }
+#endif
   const kern_return_t ret = BringUpIoc(ivars);
   if (ret != kIOReturnSuccess) {
     IOLog("LsiMpt: IOC bring-up failed: 0x%x\n", ret);

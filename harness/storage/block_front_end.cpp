@@ -106,7 +106,7 @@ double FrontEndFigures::simulated_mb_per_s() const {
 
 BlockFrontEnd::BlockFrontEnd(sim::Simulator& sim, monitor::Monitor& monitor, ScsiInitiator& disk,
                              FrontEndOptions options)
-    : sim_(sim), monitor_(monitor), disk_(disk), options_(options) {
+    : sim_(sim), monitor_(monitor), disk_(&disk), options_(options) {
   if (options_.queue_depth < 1 || options_.queue_depth > kMaxQueueDepth) {
     throw std::invalid_argument("queue depth must be 1 to 128, not " + std::to_string(options_.queue_depth));
   }
@@ -144,13 +144,13 @@ void BlockFrontEnd::probe_command(ScsiCommand command, std::uint32_t timeout_ms,
   command.timeout_ms = timeout_ms;
   probe_log_.emplace_back(cdb::name_of(command));
   ++figures_.probe_commands;
-  disk_.submit(std::move(command), std::move(then));
+  disk_->submit(std::move(command), std::move(then));
 }
 
 void BlockFrontEnd::probe_failed(std::string_view command, const ScsiOutcome* outcome, std::string_view why) {
   monitor::BlockProbeFailed e;
   e.time = sim_.now();
-  const std::string device = disk_.name();
+  const std::string device = disk_->name();
   e.device = device;
   e.command = command;
   if (outcome) e.failure = failure_of(*outcome);
@@ -420,9 +420,27 @@ bool BlockFrontEnd::overlaps(std::uint64_t lba, std::uint64_t blocks) const {
   return false;
 }
 
+void BlockFrontEnd::reattach(ScsiInitiator& disk, std::function<void(bool)> done) {
+  disk_ = &disk;
+  device_gone_ = false;
+  const DiskIdentity before = identity_;
+  probe([this, before, done = std::move(done)](bool ok) {
+    if (ok && (identity_.blocks != before.blocks || identity_.block_size != before.block_size)) {
+      ok = false;
+      probe_failed("READ CAPACITY(10)", nullptr, "reported another capacity or block size than before: not the same disk");
+    }
+    if (ok) {
+      ++figures_.reattached;
+      if (run_done_) pump();  // the workload goes on
+    }
+    done(ok);
+  });
+}
+
 void BlockFrontEnd::pump() {
+  if (device_gone_) return;  // until reattach()
   const std::uint64_t bs = identity_.block_size;
-  const std::uint64_t max_bytes = std::max<std::uint64_t>(bs, disk_.max_transfer() / bs * bs);
+  const std::uint64_t max_bytes = std::max<std::uint64_t>(bs, disk_->max_transfer() / bs * bs);
   while (in_flight_.size() < options_.queue_depth) {
     if (!held_) {
       if (workload_ended_) break;
@@ -508,7 +526,7 @@ void BlockFrontEnd::issue(const BlockOp& op) {
   command.timeout_ms = options_.io_timeout_ms;
   in_flight_[id] = {lba, blocks, cdb::name_of(command), sim_.now()};
   figures_.max_outstanding = std::max<unsigned>(figures_.max_outstanding, static_cast<unsigned>(in_flight_.size()));
-  disk_.submit(std::move(command), [this, id, op, sums](const ScsiOutcome& o) { completed(id, o, op, std::move(*sums)); });
+  disk_->submit(std::move(command), [this, id, op, sums](const ScsiOutcome& o) { completed(id, o, op, std::move(*sums)); });
 }
 
 void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, BlockOp op,
@@ -523,9 +541,13 @@ void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, Bloc
   }
   if (!complete) {
     ++figures_.errors;
+    if (outcome.response == ServiceResponse::kServiceDeliveryOrTargetFailure &&
+        outcome.status == kStatusDeviceNotPresent) {
+      device_gone_ = true;
+    }
     monitor::BlockIoFailed e;
     e.time = sim_.now();
-    const std::string device = disk_.name();
+    const std::string device = disk_->name();
     e.device = device;
     e.command = f.command;
     e.lba = f.lba;
@@ -552,7 +574,7 @@ void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, Bloc
 }
 
 void BlockFrontEnd::finish() {
-  const std::string device = disk_.name();
+  const std::string device = disk_->name();
   for (const auto& [id, f] : in_flight_) {
     monitor_.emit(monitor::BlockIoIncomplete{sim_.now(), device, f.command, f.lba, f.blocks, f.submitted});
   }
@@ -585,7 +607,7 @@ void BlockFrontEnd::verify(const BlockOp& op, const ScsiOutcome& outcome) {
   if (first.blocks_bad > 0) {
     ++figures_.mismatches;
     first.time = sim_.now();
-    const std::string device = disk_.name();
+    const std::string device = disk_->name();
     first.device = device;
     monitor_.emit(first);
   }

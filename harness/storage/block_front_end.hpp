@@ -85,6 +85,7 @@ struct FrontEndFigures {
   std::uint64_t blocks_unverified = 0;  // read, with nothing known of their content
   std::uint64_t mismatches = 0;         // reads with a differing block
   std::uint64_t errors = 0;             // commands that failed
+  std::uint64_t reattached = 0;         // times the disk came back through a new initiator
   unsigned max_outstanding = 0;
   sim::SimTime workload_start = 0, workload_end = 0;
   sim::SimTime latency_total = 0, latency_max = 0;  // per read/write command, submit to completion
@@ -100,6 +101,14 @@ class BlockFrontEnd {
   void probe(std::function<void(bool)> done);
   // Runs `workload` to its end at the queue depth; `done` once every command has completed.
   void run(std::unique_ptr<WorkloadSource> workload, std::function<void()> done);
+  // The same disk again through a new initiator (its controller restarted and created the target
+  // anew): the front end probes it, and once it is the same disk (capacity and block size) the
+  // workload goes on where it stopped; what was acknowledged before is still verified. `done`
+  // hears how the probe went.
+  void reattach(ScsiInitiator& disk, std::function<void(bool)> done);
+  // A command ended with DeviceNotPresent: the disk is gone and nothing more is sent until
+  // reattach().
+  bool device_gone() const { return device_gone_; }
 
   const DiskIdentity& identity() const { return identity_; }
   const FrontEndFigures& figures() const { return figures_; }
@@ -112,7 +121,7 @@ class BlockFrontEnd {
   // disk ("line 12: a write of 1000 bytes at offset 0 is not whole 512-byte blocks"). Empty
   // when it ran to its end.
   const std::string& workload_error() const { return workload_error_; }
-  ScsiInitiator& disk() { return disk_; }
+  ScsiInitiator& disk() { return *disk_; }
 
  private:
   struct InFlight {
@@ -144,7 +153,7 @@ class BlockFrontEnd {
 
   sim::Simulator& sim_;
   monitor::Monitor& monitor_;
-  ScsiInitiator& disk_;
+  ScsiInitiator* disk_;
   FrontEndOptions options_;
   DiskIdentity identity_;
   BlockLedger ledger_;
@@ -156,6 +165,7 @@ class BlockFrontEnd {
   std::optional<BlockOp> held_;  // the next operation, waiting for what it overlaps (or a sync for all)
   bool workload_ended_ = false;
   bool pump_scheduled_ = false;
+  bool device_gone_ = false;
   std::string workload_error_;  // a pump waits for the held operation's time
   std::map<std::uint64_t, InFlight> in_flight_;  // by command id
   std::uint64_t next_id_ = 1;

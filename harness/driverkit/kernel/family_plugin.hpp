@@ -28,6 +28,12 @@ class FamilyPlugin {
     (void)kernel;
     (void)service;
   }
+  // The service's process crashed (it gets no Stop). The provider's crash recovery, which stops
+  // the device's DMA, follows on the kernel's thread.
+  virtual void crashed(Kernel& kernel, ServiceRecord& service) {
+    (void)kernel;
+    (void)service;
+  }
 };
 
 }  // namespace dexthil::driverkit

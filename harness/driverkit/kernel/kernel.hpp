@@ -188,6 +188,10 @@ class Kernel {
   void device_removed(const std::string& location);
   // End-of-run checks (leaks, unacknowledged power changes). Call after the simulation ran out.
   void finish();
+  // Kills the process whose started service sits on the nub at `location`, as a crash would
+  // (fault injection: [[dext_crash]]); `why` goes into its crash report. False when no started
+  // service is there.
+  bool kill_process(const std::string& location, const std::string& why);
 
   // An application opens a connection to a started service (IOServiceOpen with `type`); the
   // kernel owns the connection. See user_client.hpp.

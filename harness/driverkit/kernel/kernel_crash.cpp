@@ -55,6 +55,7 @@ void Kernel::crash(DextProcess* p, const std::string& kind, const std::string& r
     rec->ack_pending.reset();
     end_requirements(rec.get());  // its services are gone: so is what they required of the platform
     monitor_.emit(monitor::ServiceEnded{sim_.now(), rec->name, p->nub->location});
+    if (p->family) p->family->crashed(*this, *rec);
   }
   const std::string where = main_service_name(p);
   Nub& nub = *p->nub;
@@ -124,6 +125,19 @@ void Kernel::crash(DextProcess* p, const std::string& kind, const std::string& r
     if (perform) perform();
     after_client_crashed(p, nubs, relaunch);
   });
+}
+
+bool Kernel::kill_process(const std::string& location, const std::string& why) {
+  for (auto& p : processes_) {
+    if (p->crashed || !p->nub || p->nub->location != location || p->services.empty()) continue;
+    if (p->services.front()->stage != ServiceRecord::Stage::kStarted) continue;
+    trace(main_service_name(p.get()), "killed: " + why);
+    crash(p.get(), "dext.signal", "EXC_CRASH (SIGKILL): the process was killed (" + why + ")",
+          "The dext's process ended without a chance to clean up, as a crash does: the kernel reacts as it "
+          "does to any crash of a started service (ClientCrashed, the provider's recovery, a relaunch).");
+    return true;
+  }
+  return false;
 }
 
 void Kernel::after_client_crashed(DextProcess* p, std::vector<Nub*> others, bool relaunch) {

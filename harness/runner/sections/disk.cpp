@@ -48,14 +48,21 @@ class DiskData final : public scenario::SectionData {
   }
 
   void apply(RunContext& run) const override {
-    if (!run.scsi) return;  // no dexts: nothing creates targets (the loader needs [[dext]] for a [[disk]])
     auto runs = std::make_shared<std::vector<DiskRun>>(disks_.size());
     for (std::size_t i = 0; i < disks_.size(); ++i) (*runs)[i].spec = &disks_[i];
     sim::Simulator& sim = run.sim;
     monitor::Monitor& monitor = run.monitor;
-    run.scsi->on_target([runs, &sim, &monitor](driverkit::ScsiTargetPort& port) {
+    // Without dexts nothing creates targets: each [[disk]] ends as a probe failure.
+    if (run.scsi) run.scsi->on_target([runs, &sim, &monitor](driverkit::ScsiTargetPort& port) {
       for (DiskRun& d : *runs) {
-        if (d.front || d.spec->endpoint != port.location() || d.spec->target != port.target()) continue;
+        if (d.spec->endpoint != port.location() || d.spec->target != port.target()) continue;
+        if (d.front) {
+          // Its controller came back (a restarted dext): the same disk, probed again, and the
+          // workload goes on.
+          d.probe = "probing";
+          d.front->reattach(port, [&d](bool ok) { d.probe = ok ? "published" : "failed"; });
+          continue;
+        }
         storage::FrontEndOptions options = d.spec->options;
         options.seed = sim.random_stream("disk content " + d.spec->place()).next_u64();  // what writes carry
         d.front = std::make_unique<storage::BlockFrontEnd>(sim, monitor, port, options);
@@ -110,6 +117,7 @@ class DiskData final : public scenario::SectionData {
           v.emplace_back("blocks_unverified", std::to_string(f.blocks_unverified));
           v.emplace_back("mismatches", std::to_string(f.mismatches));
           v.emplace_back("errors", std::to_string(f.errors));
+          v.emplace_back("reattached", std::to_string(f.reattached));
           v.emplace_back("max_outstanding", std::to_string(f.max_outstanding));
           v.emplace_back("simulated_mb_per_s", decimal(f.simulated_mb_per_s()));
           const std::uint64_t commands = f.reads + f.writes + f.errors;

@@ -137,8 +137,10 @@ BusPlugin::CrashRecovery PciBus::client_crashed(Nub& nub, const IOService* clien
         fabric.config_read(f->bdf, static_cast<std::uint16_t>(cap + kDeviceStatus), 1);
       }
     }
-    free_commands();
     runtime.sleep_for(kPostedRequestWait);
+    // Requests the device issued before its Bus Master went off may still be on their way up
+    // (posted writes cross every hop): the mappings go only once they have landed.
+    free_commands();
     if (flr) {
       // IOPCIDevice::resetFunction: save, prepareFLR, flr, completeFLR, restore.
       const PciProvider::ConfigImage image = read_config_image(fabric, node.bdf);

@@ -60,6 +60,12 @@ void ScsiFamily::stopping(Kernel&, ServiceRecord& service) {
   if (Controller* c = find(service.service)) end_commands(*c);
 }
 
+void ScsiFamily::crashed(Kernel&, ServiceRecord& service) {
+  // Kept until the service's address is used again or the run ends: its tasks' preparations are
+  // the crash recovery's to end.
+  if (Controller* c = find(service.service)) end_commands(*c);
+}
+
 void ScsiFamily::stopped(Kernel&, ServiceRecord& service) {
   Controller* c = find(service.service);
   if (!c) return;

@@ -78,6 +78,9 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   // but the task buffers stay prepared for the device until Stop has quiesced it (stopped()).
   void stopping(Kernel& kernel, ServiceRecord& service) override;
   void stopped(Kernel& kernel, ServiceRecord& service) override;
+  // The commands end (DeviceNotPresent); the buffers stay prepared until the provider's crash
+  // recovery has stopped the device's DMA (it completes every preparation on the function).
+  void crashed(Kernel& kernel, ServiceRecord& service) override;
 
   // One of the controller's tasks (the kernel's SCSIParallelTask) and the command it carries.
   struct Task {
