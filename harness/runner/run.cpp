@@ -76,11 +76,16 @@ std::optional<std::string> judge_figure(const scenario::ExpectSpec& e, const Sce
   if (!value) return at + ", but " + owner + " has no figure " + name + " (it has: " + names + ")";
   if (e.equals && *value != *e.equals) return at + " to be " + *e.equals + ", was " + *value;
   if (e.at_least || e.at_most) {
-    std::int64_t n = 0;
+    // An integer, or a decimal figure such as a rate ("317.8").
+    double n = 0;
     auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
     if (ec != std::errc() || end != value->data() + value->size()) return at + " to be a number, was \"" + *value + "\"";
-    if (e.at_least && n < *e.at_least) return at + " at least " + std::to_string(*e.at_least) + ", was " + *value;
-    if (e.at_most && n > *e.at_most) return at + " at most " + std::to_string(*e.at_most) + ", was " + *value;
+    if (e.at_least && n < static_cast<double>(*e.at_least)) {
+      return at + " at least " + std::to_string(*e.at_least) + ", was " + *value;
+    }
+    if (e.at_most && n > static_cast<double>(*e.at_most)) {
+      return at + " at most " + std::to_string(*e.at_most) + ", was " + *value;
+    }
   }
   return std::nullopt;
 }

@@ -62,6 +62,9 @@ class Lsi53c1030Model final : public runner::ScenarioModel {
     } else {
       refuse(ctx, "service: \"" + kind + "\" is not fixed, mechanical or ssd");
     }
+    if (const std::int64_t rate = ctx.spec.integer("media_mb_per_s")) {
+      service.media_bytes_per_second = service.flash_bytes_per_second = static_cast<double>(rate) * 1e6;
+    }
     const std::uint64_t blocks = static_cast<std::uint64_t>(ctx.spec.integer("disk_mib")) << 11;  // 512-byte blocks
     const std::string& image = ctx.spec.params.at("disk_image").string;
     std::int64_t left = ctx.spec.integer("disks");
@@ -107,6 +110,9 @@ void register_lsi53c1030(runner::ModelCatalog& catalog) {
              Value::of_string("mechanical")},
             {"service_time", ParamKind::kDuration, "the time per command of a fixed service", Value::of_duration(100 * sim::kMicrosecond),
              0, sim::kSecond},
+            {"media_mb_per_s", ParamKind::kInteger,
+             "the disks' media rate in MB/s, for mechanical and ssd (0: theirs, 90 and 250)", Value::of_integer(0), 0,
+             10000},
             {"disk_image", ParamKind::kString,
              "a disk image file per disk (\"{id}\" becomes its target ID), kept across runs; empty: sparse in memory",
              Value::of_string("")}},

@@ -264,8 +264,10 @@ kern_return_t Kernel::deliver(OSObject* target, std::uint64_t msgid, const char*
                 routed + "\", ...): the message could only run off its queue, so libDriverKit asserted and the "
                 "process crashed. Only Start is exempt. Under kernel profile '" + profile_.name +
                 "' the message arrived " +
-                (rec->stage == ServiceRecord::Stage::kCreated ? "during load, before Start ran" : "before the queue existed") +
-                "; create the queue in init, or route the method to Default.");
+                (rec->stage == ServiceRecord::Stage::kCreated ? "during load, before Start ran"
+                                                              : "after Start, and no SetDispatchQueue had named the queue") +
+                "; create the queue and call SetDispatchQueue(\"" + routed + "\", queue) in init (or in Start, for a "
+                "method the kernel sends only after Start), or route the method to Default.");
       return kIOReturnIPCError;
     }
     queue = rec->queues[kIOServiceDefaultQueueName];
