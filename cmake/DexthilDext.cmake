@@ -84,9 +84,29 @@ function(dexthil_add_dext name)
     list(APPEND all_sources ${abs})
     list(APPEND forced_cxx ${abs})
   endforeach()
+  # Xcode also makes each generated header reachable as <bundle-id/Name.h> (public dexts include
+  # it so): the bundle identifier from the Info.plist, or from PRODUCT_BUNDLE_IDENTIFIER when the
+  # plist takes it from the build settings.
+  set(bundle_id)
+  file(READ ${D_PLIST} plist_text)
+  if(plist_text MATCHES "<key>CFBundleIdentifier</key>[ \t\r\n]*<string>([^<]*)</string>")
+    set(bundle_id ${CMAKE_MATCH_1})
+  endif()
+  foreach(setting ${D_BUILD_SETTINGS})
+    if(setting MATCHES "^PRODUCT_BUNDLE_IDENTIFIER=(.*)$")
+      string(REPLACE "$(PRODUCT_BUNDLE_IDENTIFIER)" "${CMAKE_MATCH_1}" bundle_id "${bundle_id}")
+    endif()
+  endforeach()
+  if(bundle_id MATCHES "[$/]")
+    set(bundle_id)  # unexpanded or not a name: no such folder
+  endif()
   foreach(iig ${D_IIG})
     get_filename_component(abs ${iig} ABSOLUTE)
     get_filename_component(base ${iig} NAME_WE)
+    if(bundle_id)
+      file(MAKE_DIRECTORY ${gen}/${bundle_id})
+      file(WRITE ${gen}/${bundle_id}/${base}.h "// <${bundle_id}/${base}.h>, as Xcode makes it reachable.\n#include \"../${base}.h\"\n")
+    endif()
     add_custom_command(
       OUTPUT ${gen}/${base}.h ${gen}/${base}.iig.cpp
       COMMAND ${DEXTHIL_IIG} ${abs} --header ${gen}/${base}.h --impl ${gen}/${base}.iig.cpp

@@ -16,7 +16,8 @@
 #include <SCSIControllerDriverKit/IOSCSIParallelControllerCharacteristics.h>
 #include <string.h>
 
-#include "ScsiProbeController.h"
+// Xcode's other way to reach a generated header, as some public dexts include theirs.
+#include <org.dexthil.ScsiProbeController/ScsiProbeController.h>
 
 // Each present target is a small RAM disk of 512-byte blocks.
 static constexpr uint64_t kBlockSize = 512;
