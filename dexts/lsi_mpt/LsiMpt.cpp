@@ -5,6 +5,8 @@
 // Variants built from these sources plant one mistake each (dexts/README.md):
 //   LSIMPT_BUG_POWER_QUEUE_IN_START  makes SetPowerState's queue in Start, as the field's dext did
 //   LSIMPT_BUG_ADDRESS_BITS_31       prepares its DMA memory, and reports its SGEs, with 31 address bits
+// LSIMPT_BUNDLED_TASKS takes the SCSI family's bundled tasks (macOS 15.4's shared command and
+// response buffers, several tasks a message) instead of UserProcessParallelTask;
 // and, built with parallel-queue/LsiMpt.iig (UserProcessParallelTask on ParallelIOQueue):
 //   LSIMPT_PARALLEL_QUEUE            makes ParallelIOQueue and sets it in Start
 //   LSIMPT_BUG_PARALLEL_QUEUE_UNSET  makes it in UserInitializeController and never sets it (the field's)
@@ -50,6 +52,7 @@ struct DmaMemory {
 
 struct Task {
   OSAction* completion;  // retained while the task is outstanding
+  int32_t slot;          // its bundled slot, or -1 when it came through UserProcessParallelTask
   SCSITargetIdentifier target;
   uint64_t tag;          // the kernel's fTaskTagIdentifier, for aborts
   uint64_t length;
@@ -83,6 +86,13 @@ struct LsiMpt_IVars {
   DmaMemory requests, replies, sense;
   IOLock* lock;
   Task tasks[kTasks];
+  // Bundled tasks: the family's shared buffers, mapped here (slot N: command N, response N).
+  IOBufferMemoryDescriptor* bundleCommandBuffer;
+  IOBufferMemoryDescriptor* bundleResponseBuffer;
+  IOMemoryMap* bundleCommandMap;
+  IOMemoryMap* bundleResponseMap;
+  const SCSIUserParallelTask* bundleCommands;
+  SCSIUserParallelResponse* bundleResponses;
   uint32_t nextTaskId;
   uint32_t nextManagementFrame;
 };
@@ -361,6 +371,10 @@ kern_return_t IMPL(LsiMpt, Stop) {
   ReleaseDma(&ivars->requests);
   ReleaseDma(&ivars->replies);
   ReleaseDma(&ivars->sense);
+  OSSafeReleaseNULL(ivars->bundleCommandMap);
+  OSSafeReleaseNULL(ivars->bundleResponseMap);
+  OSSafeReleaseNULL(ivars->bundleCommandBuffer);
+  OSSafeReleaseNULL(ivars->bundleResponseBuffer);
   if (ivars->pci) ivars->pci->Close(this, 0);
   OSSafeReleaseNULL(ivars->interruptSource);
   OSSafeReleaseNULL(ivars->interruptAction);
@@ -477,9 +491,29 @@ kern_return_t IMPL(LsiMpt, UserMapHBAData) {
 }
 
 kern_return_t IMPL(LsiMpt, UserMapBundledParallelTaskCommandAndResponseBuffers) {
+#if defined(LSIMPT_BUNDLED_TASKS)
+  // Several tasks a message, and no copies of them: the commands and responses live in these.
+  if (!parallelCommandIOMemoryDescriptor || !parallelResponseIOMemoryDescriptor) return kIOReturnBadArgument;
+  kern_return_t ret = parallelCommandIOMemoryDescriptor->CreateMapping(0, 0, 0, 0, 0, &ivars->bundleCommandMap);
+  if (ret == kIOReturnSuccess) {
+    ret = parallelResponseIOMemoryDescriptor->CreateMapping(0, 0, 0, 0, 0, &ivars->bundleResponseMap);
+  }
+  if (ret != kIOReturnSuccess) {
+    OSSafeReleaseNULL(ivars->bundleCommandMap);
+    return ret;
+  }
+  parallelCommandIOMemoryDescriptor->retain();
+  parallelResponseIOMemoryDescriptor->retain();
+  ivars->bundleCommandBuffer = parallelCommandIOMemoryDescriptor;
+  ivars->bundleResponseBuffer = parallelResponseIOMemoryDescriptor;
+  ivars->bundleCommands = reinterpret_cast<const SCSIUserParallelTask*>(ivars->bundleCommandMap->GetAddress());
+  ivars->bundleResponses = reinterpret_cast<SCSIUserParallelResponse*>(ivars->bundleResponseMap->GetAddress());
+  return kIOReturnSuccess;
+#else
   (void)parallelCommandIOMemoryDescriptor;
   (void)parallelResponseIOMemoryDescriptor;
   return kIOReturnUnsupported;  // one task at a time through UserProcessParallelTask
+#endif
 }
 
 kern_return_t IMPL(LsiMpt, UserTargetPresentForID) {
@@ -495,32 +529,34 @@ kern_return_t IMPL(LsiMpt, UserInitializeTargetForID) {
 
 // ---- I/O ----
 
-kern_return_t IMPL(LsiMpt, UserProcessParallelTask) {
-  *response = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
-  const SCSIUserParallelTask& task = parallelRequest;
+namespace {
+
+// A task to the IOC: a SCSI_IO request in the task's own frame, posted to the request FIFO.
+// `slot` is the task's bundled slot, or -1.
+kern_return_t Submit(LsiMpt_IVars* iv, const SCSIUserParallelTask& task, OSAction* completion, int32_t slot) {
   const uint64_t id = task.fControllerTaskIdentifier;
-  if (task.version != kScsiUserParallelTaskCurrentVersion1 || id < 1 || id > kTasks ||
-      task.fCommandSize == 0 || task.fCommandSize > 16 || task.fRequestedTransferCount > kMaxTransfer ||
-      task.fTargetID > kHighestTarget || (task.fBufferIOVMAddr + task.fRequestedTransferCount) >> kAddressBits) {
+  if (task.version != kScsiUserParallelTaskCurrentVersion1 || id < 1 || id > kTasks || task.fCommandSize == 0 ||
+      task.fCommandSize > 16 || task.fRequestedTransferCount > kMaxTransfer || task.fTargetID > kHighestTarget ||
+      (task.fBufferIOVMAddr + task.fRequestedTransferCount) >> kAddressBits) {
     return kIOReturnBadArgument;
   }
-  const uint32_t slot = static_cast<uint32_t>(id - 1);
-  IOLockLock(ivars->lock);
-  Task& t = ivars->tasks[slot];
+  const uint32_t index = static_cast<uint32_t>(id - 1);
+  IOLockLock(iv->lock);
+  Task& t = iv->tasks[index];
   if (t.busy) {
-    IOLockUnlock(ivars->lock);
+    IOLockUnlock(iv->lock);
     return kIOReturnBusy;
   }
   completion->retain();
   t.completion = completion;
+  t.slot = slot;
   t.target = task.fTargetID;
   t.tag = task.fTaskTagIdentifier;
   t.length = task.fRequestedTransferCount;
   t.busy = true;
-  IOLockUnlock(ivars->lock);
+  IOLockUnlock(iv->lock);
 
-  // The SCSI_IO request in the task's own frame.
-  uint8_t* frame = ivars->requests.cpu + slot * mpt::kFrameBytes;
+  uint8_t* frame = iv->requests.cpu + index * mpt::kFrameBytes;
   memset(frame, 0, mpt::kFrameBytes);
   frame[mpt::at::kIoTargetId] = static_cast<uint8_t>(task.fTargetID);
   frame[mpt::at::kFunction] = mpt::kScsiIo;
@@ -534,7 +570,7 @@ kern_return_t IMPL(LsiMpt, UserProcessParallelTask) {
   put32(frame + mpt::at::kIoControl, control);
   memcpy(frame + mpt::at::kIoCdb, task.fCommandDescriptorBlock, task.fCommandSize);
   put32(frame + mpt::at::kIoDataLength, static_cast<uint32_t>(task.fRequestedTransferCount));
-  put32(frame + mpt::at::kIoSenseBufferLowAddr, static_cast<uint32_t>(ivars->sense.iova + slot * kSenseBytes));
+  put32(frame + mpt::at::kIoSenseBufferLowAddr, static_cast<uint32_t>(iv->sense.iova + index * kSenseBytes));
 
   // The SGL: the kernel prepared the buffer as one range; one simple element per segment of at
   // most kMaxSegment bytes (what UserInitializeController reported), the last one marked.
@@ -552,9 +588,34 @@ kern_return_t IMPL(LsiMpt, UserProcessParallelTask) {
     left -= length;
   } while (left > 0);
 
-  *response = kSCSIServiceResponse_Request_In_Process;
-  Write(ivars, mpt::kRequestFifo, static_cast<uint32_t>(ivars->requests.iova + slot * mpt::kFrameBytes));
+  Write(iv, mpt::kRequestFifo, static_cast<uint32_t>(iv->requests.iova + index * mpt::kFrameBytes));
   return kIOReturnSuccess;
+}
+
+}  // namespace
+
+kern_return_t IMPL(LsiMpt, UserProcessParallelTask) {
+  const kern_return_t ret = Submit(ivars, parallelRequest, completion, -1);
+  *response = ret == kIOReturnSuccess ? kSCSIServiceResponse_Request_In_Process
+                                      : kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
+  return ret;
+}
+
+void IMPL(LsiMpt, UserProcessBundledParallelTasks) {
+  for (uint16_t n = 0; n < parallelRequestSlotIndicesCount && n < kMaxBundledParallelTasks; ++n) {
+    const uint16_t slot = parallelRequestSlotIndices[n];
+    const SCSIUserParallelTask& task = ivars->bundleCommands[slot];
+    if (Submit(ivars, task, completion, slot) == kIOReturnSuccess) continue;
+    // Refused: its slot goes back at once with the failure.
+    SCSIUserParallelResponse& r = ivars->bundleResponses[slot];
+    r = {};
+    r.version = kScsiUserParallelTaskResponseCurrentVersion1;
+    r.fTargetID = task.fTargetID;
+    r.fControllerTaskIdentifier = task.fControllerTaskIdentifier;
+    r.fServiceResponse = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
+    r.fCompletionStatus = kSCSITaskStatus_DeliveryFailure;
+    BundledParallelTaskCompletion(completion, &slot, 1);
+  }
 }
 
 kern_return_t IMPL(LsiMpt, UserAbortTaskRequest) {
@@ -585,6 +646,15 @@ void IMPL(LsiMpt, InterruptOccurred) {
   (void)action;
   (void)count;
   (void)time;
+  // Bundled tasks' slots, handed back in one message per interrupt (or per 32).
+  uint16_t bundleSlots[kMaxBundledParallelTasks];
+  uint16_t bundleCount = 0;
+  OSAction* bundleAction = nullptr;
+  auto flush = [&] {
+    if (bundleCount) BundledParallelTaskCompletion(bundleAction, bundleSlots, bundleCount);
+    bundleCount = 0;
+    OSSafeReleaseNULL(bundleAction);
+  };
   // Every entry the reply FIFO holds; reading it empty also clears the reply interrupt.
   for (;;) {
     const uint32_t entry = Read(ivars, mpt::kReplyFifo);
@@ -598,16 +668,27 @@ void IMPL(LsiMpt, InterruptOccurred) {
       context = reply[mpt::at::kFunction] == mpt::kScsiIo ? get32(reply + mpt::at::kMsgContext) : 0;
     }
     if (context >= 1 && context <= kTasks) {
-      const uint32_t slot = context - 1;
+      const uint32_t index = context - 1;
       IOLockLock(ivars->lock);
-      Task& task = ivars->tasks[slot];
+      Task& task = ivars->tasks[index];
       OSAction* completion = task.busy ? task.completion : nullptr;
+      const int32_t slot = task.slot;
       SCSIUserParallelResponse r = {};
-      if (completion) FillResponse(ivars, slot, reply, &r);
+      if (completion) FillResponse(ivars, index, reply, &r);
       task.completion = nullptr;
       task.busy = false;
       IOLockUnlock(ivars->lock);
-      if (completion) {
+      if (completion && slot >= 0) {
+        // Bundled: the response into its slot; the slots go back together below.
+        ivars->bundleResponses[slot] = r;
+        if (!bundleAction) {
+          bundleAction = completion;  // any of the family's actions takes any slot back
+          bundleAction->retain();
+        }
+        bundleSlots[bundleCount++] = static_cast<uint16_t>(slot);
+        completion->release();
+        if (bundleCount == kMaxBundledParallelTasks) flush();
+      } else if (completion) {
         ParallelTaskCompletion(completion, r);
         completion->release();
       }
@@ -615,4 +696,5 @@ void IMPL(LsiMpt, InterruptOccurred) {
     // Task management and other replies need nothing more; the frame goes back to the IOC.
     if (frameAddress) Write(ivars, mpt::kReplyFifo, frameAddress);
   }
+  flush();
 }

@@ -181,31 +181,34 @@ void BlockFrontEnd::probe_inquiry_header(unsigned attempt) {
 void BlockFrontEnd::probe_vpd(std::function<void()> then) {
   // A4: the VPD pages the disk lists, each asked for 4 bytes first, then the whole page. Failures
   // only leave the page out.
-  auto page = std::make_shared<std::function<void(std::vector<std::uint8_t>, std::size_t)>>();
-  *page = [this, page, then = std::move(then)](std::vector<std::uint8_t> pages, std::size_t at) {
-    if (at >= pages.size()) return then();
-    const std::uint8_t code = pages[at];
-    probe_command(cdb::inquiry(4, code, true), kShortTimeoutMs, [this, page, pages, at, code](const ScsiOutcome& head) {
-      if (!head.good() || head.transferred < 4 || head.data[1] != code) return (*page)(pages, at + 1);
-      const std::uint16_t full = static_cast<std::uint16_t>(4 + (head.data[2] << 8 | head.data[3]));
-      probe_command(cdb::inquiry(full, code, true), kShortTimeoutMs, [this, page, pages, at, code](const ScsiOutcome& o) {
-        std::vector<std::uint8_t> next = pages;
-        if (o.good() && o.transferred >= 4 && o.data[1] == code) {
-          const std::size_t n = std::min<std::size_t>(o.transferred, o.data.size()) - 4;
-          if (code == 0x00) {
-            // The supported pages: ask for the serial number (0x80) and identification (0x83).
-            for (std::size_t i = 0; i < n; ++i) {
-              if (o.data[4 + i] == 0x80 || o.data[4 + i] == 0x83) next.push_back(o.data[4 + i]);
-            }
-          } else if (code == 0x80) {
-            identity_.serial = trimmed(&o.data[4], n);
+  probe_vpd_page({0x00}, 0, std::move(then));
+}
+
+void BlockFrontEnd::probe_vpd_page(std::vector<std::uint8_t> pages, std::size_t at, std::function<void()> then) {
+  if (at >= pages.size()) return then();
+  const std::uint8_t code = pages[at];
+  probe_command(cdb::inquiry(4, code, true), kShortTimeoutMs,
+                [this, pages = std::move(pages), at, code, then = std::move(then)](const ScsiOutcome& head) mutable {
+    if (!head.good() || head.transferred < 4 || head.data[1] != code) {
+      return probe_vpd_page(std::move(pages), at + 1, std::move(then));
+    }
+    const std::uint16_t full = static_cast<std::uint16_t>(4 + (head.data[2] << 8 | head.data[3]));
+    probe_command(cdb::inquiry(full, code, true), kShortTimeoutMs,
+                  [this, pages = std::move(pages), at, code, then = std::move(then)](const ScsiOutcome& o) mutable {
+      if (o.good() && o.transferred >= 4 && o.data[1] == code) {
+        const std::size_t n = std::min<std::size_t>(o.transferred, o.data.size()) - 4;
+        if (code == 0x00) {
+          // The supported pages: ask for the serial number (0x80) and identification (0x83).
+          for (std::size_t i = 0; i < n; ++i) {
+            if (o.data[4 + i] == 0x80 || o.data[4 + i] == 0x83) pages.push_back(o.data[4 + i]);
           }
+        } else if (code == 0x80) {
+          identity_.serial = trimmed(&o.data[4], n);
         }
-        (*page)(std::move(next), at + 1);
-      });
+      }
+      probe_vpd_page(std::move(pages), at + 1, std::move(then));
     });
-  };
-  (*page)({0x00}, 0);
+  });
 }
 
 void BlockFrontEnd::probe_report_luns() {
@@ -359,25 +362,24 @@ void BlockFrontEnd::probe_geometry() {
   // MODE SENSE(10) DBD=1, (10) DBD=0, (6) DBD=1, (6) DBD=0 until a form answers in full; the
   // form found stays for the next page. Nothing here stops the media from being published.
   if (identity_.removable) return probe_published();
-  auto step = std::make_shared<std::function<void(std::uint8_t, unsigned)>>();
-  *step = [this, step](std::uint8_t page, unsigned form) {
-    if (page > 0x04) return probe_published();
-    if (form >= 4) return (*step)(page + 1, 0);
-    const bool ten = form < 2, dbd = form % 2 == 0;
-    ScsiCommand head = ten ? cdb::mode_sense10(page, 8, dbd) : cdb::mode_sense6(page, 8, dbd);
-    probe_command(std::move(head), kLongTimeoutMs, [this, step, page, form, ten, dbd](const ScsiOutcome& o) {
-      if (!o.good() || o.transferred != 8) return (*step)(page, form + 1);
-      const unsigned header = ten ? 8 : 4;
-      const unsigned bdl = ten ? (o.data[6] << 8 | o.data[7]) : o.data[3];
-      const unsigned full = header + bdl + 24;
-      ScsiCommand all = ten ? cdb::mode_sense10(page, static_cast<std::uint16_t>(full), dbd)
-                            : cdb::mode_sense6(page, static_cast<std::uint8_t>(std::min(full, 255u)), dbd);
-      probe_command(std::move(all), kLongTimeoutMs, [step, page, form](const ScsiOutcome&) {
-        (*step)(page + 1, form);
-      });
-    });
-  };
-  (*step)(0x03, 0);
+  probe_geometry_page(0x03, 0);
+}
+
+void BlockFrontEnd::probe_geometry_page(std::uint8_t page, unsigned form) {
+  if (page > 0x04) return probe_published();
+  if (form >= 4) return probe_geometry_page(page + 1, 0);
+  const bool ten = form < 2, dbd = form % 2 == 0;
+  ScsiCommand head = ten ? cdb::mode_sense10(page, 8, dbd) : cdb::mode_sense6(page, 8, dbd);
+  probe_command(std::move(head), kLongTimeoutMs, [this, page, form, ten, dbd](const ScsiOutcome& o) {
+    if (!o.good() || o.transferred != 8) return probe_geometry_page(page, form + 1);
+    const unsigned header = ten ? 8 : 4;
+    const unsigned bdl = ten ? (o.data[6] << 8 | o.data[7]) : o.data[3];
+    const unsigned full = header + bdl + 24;
+    ScsiCommand all = ten ? cdb::mode_sense10(page, static_cast<std::uint16_t>(full), dbd)
+                          : cdb::mode_sense6(page, static_cast<std::uint8_t>(std::min(full, 255u)), dbd);
+    probe_command(std::move(all), kLongTimeoutMs,
+                  [this, page, form](const ScsiOutcome&) { probe_geometry_page(page + 1, form); });
+  });
 }
 
 void BlockFrontEnd::probe_published() {

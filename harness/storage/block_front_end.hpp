@@ -134,6 +134,7 @@ class BlockFrontEnd {
   void probe_failed(std::string_view command, const ScsiOutcome* outcome, std::string_view why);
   void probe_inquiry_header(unsigned attempt);
   void probe_vpd(std::function<void()> then);
+  void probe_vpd_page(std::vector<std::uint8_t> pages, std::size_t at, std::function<void()> then);
   void probe_report_luns();
   void probe_lun_nub();
   void probe_inquiry36(unsigned attempt, std::function<void()> then);
@@ -142,6 +143,7 @@ class BlockFrontEnd {
   void probe_media_poll(unsigned round);
   void probe_capacity();
   void probe_geometry();
+  void probe_geometry_page(std::uint8_t page, unsigned form);
   void probe_published();
   // Workload.
   void pump();

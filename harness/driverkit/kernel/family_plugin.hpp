@@ -4,6 +4,10 @@
 // IOUserSCSIParallelInterfaceController, whose kernel half then drives the dext with the
 // family's messages (UserInitializeController, UserProcessParallelTask, ...). A family plug-in
 // supplies that kernel half; its definition (families/) lists the classes and messages.
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "harness/driverkit/families/family_definition.hpp"
 
 namespace dexthil::driverkit {
@@ -27,6 +31,12 @@ class FamilyPlugin {
   virtual void stopped(Kernel& kernel, ServiceRecord& service) {
     (void)kernel;
     (void)service;
+  }
+  // Figures of the family's own about a service (by its name, for every process it had), for
+  // reports and [[expect]] stat; appended after the kernel's.
+  virtual void add_figures(const std::string& service, std::vector<std::pair<std::string, std::string>>& out) const {
+    (void)service;
+    (void)out;
   }
   // The service's process crashed (it gets no Stop). The provider's crash recovery, which stops
   // the device's DMA, follows on the kernel's thread.

@@ -463,6 +463,9 @@ std::vector<ServiceFigures> Kernel::service_figures() const {
       f.values.insert(f.values.end(), rec->published.begin(), rec->published.end());
     }
   }
+  for (ServiceFigures& f : out) {
+    for (const auto& family : families_) family->add_figures(f.service, f.values);
+  }
   return out;
 }
 

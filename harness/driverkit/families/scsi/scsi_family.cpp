@@ -135,13 +135,10 @@ bool ScsiFamily::bring_up(Controller& c) {
     }
     c.task_ids.push_back(id);
   }
-  // An error here opts out of bundled tasks: tasks come one by one through UserProcessParallelTask.
+  // The shared command and response buffers, a slot per task; an error opts out of bundled
+  // tasks, and tasks come one by one through UserProcessParallelTask.
   step("UserMapBundledParallelTaskCommandAndResponseBuffers");
-  if (hba.UserMapBundledParallelTaskCommandAndResponseBuffers(nullptr, nullptr) == kIOReturnSuccess) {
-    return failed(c, "UserMapBundledParallelTaskCommandAndResponseBuffers", kIOReturnSuccess,
-                  "took the bundled-task buffers, which dexthil does not simulate yet (the controller must opt out "
-                  "with an error for now)");
-  }
+  c.bundled = map_bundle_buffers(c);
   allocate_tasks(c);
   if (!ask("UserStartController", [&] { return hba.UserStartController(); })) return false;
   c.started = true;
@@ -157,6 +154,25 @@ bool ScsiFamily::bring_up(Controller& c) {
     }
   }
   return true;
+}
+
+bool ScsiFamily::map_bundle_buffers(Controller& c) {
+  const std::uint64_t tasks = c.task_ids.size();
+  if (IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, tasks * sizeof(SCSIUserParallelTask), 0,
+                                       &c.bundle_commands) != kIOReturnSuccess ||
+      IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, tasks * sizeof(SCSIUserParallelResponse), 0,
+                                       &c.bundle_responses) != kIOReturnSuccess) {
+    OSSafeReleaseNULL(c.bundle_commands);
+    OSSafeReleaseNULL(c.bundle_responses);
+    return false;
+  }
+  if (c.hba->UserMapBundledParallelTaskCommandAndResponseBuffers(c.bundle_commands, c.bundle_responses) ==
+      kIOReturnSuccess) {
+    return true;
+  }
+  OSSafeReleaseNULL(c.bundle_commands);
+  OSSafeReleaseNULL(c.bundle_responses);
+  return false;
 }
 
 kern_return_t ScsiFamily::report_constraints(IOUserSCSIParallelInterfaceController* hba, OSDictionary* constraints) {
@@ -221,6 +237,5 @@ kern_return_t ScsiFamily::media_parameters_changed(IOUserSCSIParallelInterfaceCo
   return find(hba) ? kIOReturnSuccess : kIOReturnNotReady;
 }
 
-void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController*, OSAction*, const uint16_t*, uint16_t) {}
 
 }  // namespace dexthil::driverkit

@@ -22,6 +22,13 @@
 // kScsiUserParallelTaskResponseCurrentVersion1 is dropped, as the kernel drops it, so the task
 // runs into its timeout; a second completion, a completion naming another task, and a timeout
 // (after which the family sends UserAbortTaskRequest) are events for ScsiFamilyChecker.
+//
+// Bundled tasks (IOSCSIParallelFamily 343 on): a controller that takes the command and response
+// buffers UserMapBundledParallelTaskCommandAndResponseBuffers offers gets its tasks through
+// them: task slot N is command N and response N; the family writes the commands, sends
+// UserProcessBundledParallelTasks with up to kMaxBundledParallelTasks slots in one message (the
+// ones ready on the target's thread by then), and reads each response when the dext hands its
+// slot back through BundledParallelTaskCompletion.
 #include <deque>
 #include <functional>
 #include <map>
@@ -81,6 +88,9 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   // The commands end (DeviceNotPresent); the buffers stay prepared until the provider's crash
   // recovery has stopped the device's DMA (it completes every preparation on the function).
   void crashed(Kernel& kernel, ServiceRecord& service) override;
+  // scsi_tasks, scsi_task_messages (UserProcessParallelTask or UserProcessBundledParallelTasks
+  // messages sent), scsi_bundled, scsi_timeouts: over every process the service had.
+  void add_figures(const std::string& service, std::vector<std::pair<std::string, std::string>>& out) const override;
 
   // One of the controller's tasks (the kernel's SCSIParallelTask) and the command it carries.
   struct Task {
@@ -95,6 +105,8 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     OSAction* action = nullptr;             // the completion action sent with it
     sim::EventId timeout = 0;
     bool in_process_call = false;           // inside UserProcessParallelTask
+    bool bundle_pending = false;            // bundled: prepared, waiting for the target thread's next message
+    bool with_dext = false;                 // bundled: the dext owns the slot
     bool completed = false;                 // the dext completed it (or the family ended it)
     bool ended_by_family = false;           // by a timeout or Stop: a late completion is no mistake
     sim::SimTime completed_at = 0;
@@ -132,6 +144,12 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     std::set<std::uint64_t> targets;       // created and initialised
     std::vector<std::string> steps;        // the messages sent, in order, for tests and traces
     std::vector<Task> tasks;               // one per task_ids entry
+    // Bundled tasks: the shared buffers (slot N: the command and the response of task N).
+    bool bundled = false;
+    IOBufferMemoryDescriptor* bundle_commands = nullptr;
+    IOBufferMemoryDescriptor* bundle_responses = nullptr;
+    std::set<std::uint64_t> bundle_flush_queued;  // targets whose thread has a message to send queued
+    std::uint64_t bundled_messages = 0;
     std::deque<Waiting> waiting;           // commands waiting for a free task
     std::map<std::uint64_t, std::unique_ptr<DispatchQueue>> target_threads;  // the kernel's, per target
     std::uint64_t tasks_sent = 0, tasks_completed = 0, tasks_timed_out = 0;
@@ -179,6 +197,16 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   void release_tasks(Controller& c);
   void start_task(Controller& c, Task& task, Waiting command);
   void send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
+  // The request for the task's command, its buffer filled and prepared; false when that failed
+  // (the task is finished then).
+  bool prepare_request(Controller& c, Task& task, SCSIUserParallelTask& request);
+  // Bundled: sends the target's prepared slots in one UserProcessBundledParallelTasks.
+  void send_bundle(std::uint64_t controller, std::uint64_t target);
+  // A response for the task's current command (by its action or its slot).
+  void complete_task(Controller& c, Task& task, const SCSIUserParallelResponse& response);
+  // Starts the oldest waiting command on a task that just became free.
+  void start_waiting(Controller& c, Task& task);
+  bool map_bundle_buffers(Controller& c);
   // Ends the task's command with `outcome` (data from the buffer for a read) and frees the task
   // once the client has heard, a Mach message later.
   void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma = true);
@@ -194,6 +222,11 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   std::function<void(ScsiTargetPort&)> on_target_;
   std::vector<std::unique_ptr<ScsiTargetPort>> ports_;
   std::vector<std::unique_ptr<DispatchQueue>> retired_threads_;  // of controllers gone, kept to the run's end
+  struct History {
+    std::uint64_t tasks = 0, messages = 0, timeouts = 0;
+    bool bundled = false;
+  };
+  std::map<std::string, History> history_;  // by service name, across its processes
 };
 
 }  // namespace dexthil::driverkit

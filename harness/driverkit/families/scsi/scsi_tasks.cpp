@@ -85,6 +85,8 @@ void ScsiFamily::release_tasks(Controller& c) {
   }
   c.tasks.clear();
   c.waiting.clear();
+  OSSafeReleaseNULL(c.bundle_commands);
+  OSSafeReleaseNULL(c.bundle_responses);
   // A target's kernel thread may be inside a message to the dext; it stays until the run ends.
   for (auto& [target, thread] : c.target_threads) retired_threads_.push_back(std::move(thread));
   c.target_threads.clear();
@@ -98,7 +100,8 @@ void ScsiFamily::submit(std::uint64_t controller, std::uint64_t target, storage:
     return;
   }
   Waiting w{target, std::move(command), std::move(done)};
-  auto free_task = std::find_if(c->tasks.begin(), c->tasks.end(), [](const Task& t) { return t.serial == 0; });
+  auto free_task =
+      std::find_if(c->tasks.begin(), c->tasks.end(), [](const Task& t) { return t.serial == 0 && !t.with_dext; });
   if (free_task == c->tasks.end()) {
     c->waiting.push_back(std::move(w));
     return;
@@ -114,6 +117,7 @@ void ScsiFamily::start_task(Controller& c, Task& task, Waiting w) {
   task.completed = false;
   task.version_dropped = false;
   task.in_process_call = false;
+  task.bundle_pending = false;
   const std::uint32_t slot = static_cast<std::uint32_t>(&task - c.tasks.data());
   const std::uint64_t serial = task.serial;
   const std::uint64_t controller = c.id;
@@ -132,80 +136,105 @@ void ScsiFamily::start_task(Controller& c, Task& task, Waiting w) {
                          "UserProcessParallelTask");
 }
 
-void ScsiFamily::send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial) {
-  // The Mach message to the dext takes its time before anything else happens.
-  kernel_.runtime().sleep_for(kernel_.profile().kernel_call);
-  Controller* c = find_id(controller);
-  if (!c || slot >= c->tasks.size() || c->tasks[slot].serial != serial || c->tasks[slot].completed) return;
-  Task& task = c->tasks[slot];
+bool ScsiFamily::prepare_request(Controller& c, Task& task, SCSIUserParallelTask& request) {
   const ScsiCommand& cmd = task.command;
-  if (cmd.length > c->max_transfer) {
-    finish_task(*c, task, failure(storage::kStatusDeliveryFailure));
-    return;
+  if (cmd.length > c.max_transfer) {
+    finish_task(c, task, failure(storage::kStatusDeliveryFailure));
+    return false;
   }
-
-  SCSIUserParallelTask request{};
+  request = {};
   request.version = kScsiUserParallelTaskCurrentVersion1;
   request.fTargetID = task.target;
   request.fControllerTaskIdentifier = task.id;
   request.fRequestedTransferCount = cmd.length;
   request.fTaskAttribute = cmd.ordered ? kSCSITask_ORDERED : kSCSITask_SIMPLE;
-  request.fTaskTagIdentifier = serial;
+  request.fTaskTagIdentifier = task.serial;
   for (int i = 0; i < 8; ++i) request.fLogicalUnitBytes[i] = static_cast<std::uint8_t>(cmd.lun >> (8 * (7 - i)) & 0xff);
   std::memcpy(request.fCommandDescriptorBlock, cmd.cdb.data(), sizeof request.fCommandDescriptorBlock);
   request.fCommandSize = cmd.cdb_length;
   request.fTransferDirection = static_cast<std::uint8_t>(cmd.direction);
   request.fTimeoutInMilliSec = cmd.timeout_ms;
+  if (cmd.direction == ScsiCommand::Direction::kNone || cmd.length == 0) return true;
 
-  if (cmd.direction != ScsiCommand::Direction::kNone && cmd.length > 0) {
-    if (!task.buffer && IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, c->max_transfer, 0, &task.buffer) !=
-                            kIOReturnSuccess) {
-      finish_task(*c, task, failure(storage::kStatusDeliveryFailure));
-      return;
-    }
-    task.buffer->SetLength(cmd.length);  // what UserGetDataBuffer shows the dext
-    IOAddressSegment bytes{};
-    task.buffer->GetAddressRange(&bytes);
-    auto* data = reinterpret_cast<std::uint8_t*>(bytes.address);
-    if (cmd.direction == ScsiCommand::Direction::kToTarget) {
-      if (cmd.fill) cmd.fill({data, cmd.length});
-    } else {
-      std::memset(data, 0, cmd.length);  // what the device does not write reads as zeros
-    }
-    // The buffer as this command's memory descriptor: the device may only write a read's and
-    // only read a write's, and only its length.
-    const std::uint64_t direction =
-        cmd.direction == ScsiCommand::Direction::kFromTarget ? kIOMemoryDirectionIn : kIOMemoryDirectionOut;
-    IOMemoryDescriptor* md = nullptr;
-    IOMemoryDescriptor::CreateSubMemoryDescriptor(direction, 0, cmd.length, task.buffer, &md);
-    if (OSDynamicCast(IOPCIDevice, c->record->provider)) {
-      // Prepared for the controller's function, under the HBA's address bits: on the DART, or
-      // a bounce buffer without a mapper, as IODMACommand does for any driver.
-      if (!task.dma) {
-        IODMACommandSpecification spec{};
-        spec.maxAddressBits = c->address_bits;
-        IODMACommand::Create(c->record->provider, kIODMACommandCreateNoOptions, &spec, &task.dma);
-      }
-      IOAddressSegment segment{};
-      std::uint32_t segments = 1;
-      std::uint64_t flags = 0;
-      const kern_return_t prepared =
-          task.dma ? task.dma->PrepareForDMA(0, md, 0, cmd.length, &flags, &segments, &segment) : kIOReturnNoResources;
-      OSSafeReleaseNULL(md);
-      if (prepared != kIOReturnSuccess) {
-        finish_task(*c, task, failure(storage::kStatusDeliveryFailure));  // the preparation failure is its own event
-        return;
-      }
-      request.fBufferIOVMAddr = segment.address;
-    } else {
-      // No device to map for (a controller on IOUserResources): the buffer's own address.
-      request.fBufferIOVMAddr = task.buffer->physical_address();
-      OSSafeReleaseNULL(md);
-    }
+  if (!task.buffer && IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, c.max_transfer, 0, &task.buffer) !=
+                          kIOReturnSuccess) {
+    finish_task(c, task, failure(storage::kStatusDeliveryFailure));
+    return false;
   }
+  task.buffer->SetLength(cmd.length);  // what UserGetDataBuffer shows the dext
+  IOAddressSegment bytes{};
+  task.buffer->GetAddressRange(&bytes);
+  auto* data = reinterpret_cast<std::uint8_t*>(bytes.address);
+  if (cmd.direction == ScsiCommand::Direction::kToTarget) {
+    if (cmd.fill) cmd.fill({data, cmd.length});
+  } else {
+    std::memset(data, 0, cmd.length);  // what the device does not write reads as zeros
+  }
+  // The buffer as this command's memory descriptor: the device may only write a read's and
+  // only read a write's, and only its length.
+  const std::uint64_t direction =
+      cmd.direction == ScsiCommand::Direction::kFromTarget ? kIOMemoryDirectionIn : kIOMemoryDirectionOut;
+  IOMemoryDescriptor* md = nullptr;
+  IOMemoryDescriptor::CreateSubMemoryDescriptor(direction, 0, cmd.length, task.buffer, &md);
+  if (!OSDynamicCast(IOPCIDevice, c.record->provider)) {
+    // No device to map for (a controller on IOUserResources): the buffer's own address.
+    request.fBufferIOVMAddr = task.buffer->physical_address();
+    OSSafeReleaseNULL(md);
+    return true;
+  }
+  // Prepared for the controller's function, under the HBA's address bits: on the DART, or a
+  // bounce buffer without a mapper, as IODMACommand does for any driver.
+  if (!task.dma) {
+    IODMACommandSpecification spec{};
+    spec.maxAddressBits = c.address_bits;
+    IODMACommand::Create(c.record->provider, kIODMACommandCreateNoOptions, &spec, &task.dma);
+  }
+  IOAddressSegment segment{};
+  std::uint32_t segments = 1;
+  std::uint64_t flags = 0;
+  const kern_return_t prepared =
+      task.dma ? task.dma->PrepareForDMA(0, md, 0, cmd.length, &flags, &segments, &segment) : kIOReturnNoResources;
+  OSSafeReleaseNULL(md);
+  if (prepared != kIOReturnSuccess) {
+    finish_task(c, task, failure(storage::kStatusDeliveryFailure));  // the preparation failure is its own event
+    return false;
+  }
+  request.fBufferIOVMAddr = segment.address;
+  return true;
+}
+
+void ScsiFamily::send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial) {
+  Controller* c = find_id(controller);
+  if (!c || slot >= c->tasks.size() || c->tasks[slot].serial != serial || c->tasks[slot].completed) return;
+  if (c->bundled) {
+    // Into its slot of the shared command buffer; the target's next message carries it.
+    Task& task = c->tasks[slot];
+    SCSIUserParallelTask request{};
+    if (!prepare_request(*c, task, request)) return;
+    IOAddressSegment commands{};
+    c->bundle_commands->GetAddressRange(&commands);
+    std::memcpy(reinterpret_cast<std::uint8_t*>(commands.address) + slot * sizeof request, &request, sizeof request);
+    task.bundle_pending = true;
+    if (c->bundle_flush_queued.insert(task.target).second) {
+      const std::uint64_t target = task.target;
+      c->target_threads[target]->dispatch_async([this, controller, target] { send_bundle(controller, target); },
+                                               "UserProcessBundledParallelTasks");
+    }
+    return;
+  }
+  // The Mach message to the dext takes its time before anything else happens.
+  kernel_.runtime().sleep_for(kernel_.profile().kernel_call);
+  c = find_id(controller);
+  if (!c || slot >= c->tasks.size() || c->tasks[slot].serial != serial || c->tasks[slot].completed) return;
+  Task& task = c->tasks[slot];
+  SCSIUserParallelTask request{};
+  if (!prepare_request(*c, task, request)) return;
 
   OSAction::Create(c->hba, 0, IOUserSCSIParallelInterfaceController_ParallelTaskCompletion_ID, 0, &task.action);
   ++c->tasks_sent;
+  History& h = history_[c->record->name];
+  ++h.tasks;
+  ++h.messages;
   std::uint32_t response = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
   IOUserSCSIParallelInterfaceController* hba = c->hba;
   OSAction* action = task.action;
@@ -223,6 +252,46 @@ void ScsiFamily::send_task(std::uint64_t controller, std::uint32_t slot, std::ui
   }
 }
 
+void ScsiFamily::send_bundle(std::uint64_t controller, std::uint64_t target) {
+  // One Mach message for every slot ready by now, up to kMaxBundledParallelTasks.
+  kernel_.runtime().sleep_for(kernel_.profile().kernel_call);
+  Controller* c = find_id(controller);
+  if (!c) return;
+  c->bundle_flush_queued.erase(target);
+  std::uint16_t slots[kMaxBundledParallelTasks];
+  std::uint16_t count = 0;
+  for (std::size_t i = 0; i < c->tasks.size() && count < kMaxBundledParallelTasks; ++i) {
+    Task& t = c->tasks[i];
+    if (!t.bundle_pending || t.target != target || t.completed) continue;
+    slots[count++] = static_cast<std::uint16_t>(i);
+  }
+  if (count == 0) return;
+  OSAction* action = nullptr;
+  OSAction::Create(c->hba, 0, IOUserSCSIParallelInterfaceController_BundledParallelTaskCompletion_ID, 0, &action);
+  for (std::uint16_t n = 0; n < count; ++n) {
+    Task& t = c->tasks[slots[n]];
+    t.bundle_pending = false;
+    t.with_dext = true;
+    action->retain();
+    t.action = action;
+    ++c->tasks_sent;
+  }
+  ++c->bundled_messages;
+  History& h = history_[c->record->name];
+  h.tasks += count;
+  ++h.messages;
+  h.bundled = true;
+  // More than one message's worth: the rest go in the next.
+  for (const Task& t : c->tasks) {
+    if (t.bundle_pending && t.target == target && c->bundle_flush_queued.insert(target).second) {
+      c->target_threads[target]->dispatch_async([this, controller, target] { send_bundle(controller, target); },
+                                               "UserProcessBundledParallelTasks");
+    }
+  }
+  c->hba->UserProcessBundledParallelTasks(slots, count, action);
+  action->release();  // the tasks hold it
+}
+
 ScsiFamily::Task* ScsiFamily::task_for(Controller& c, const OSAction* action) {
   for (Task& t : c.tasks) {
     if (action && (t.action == action || t.previous_action == action)) return &t;
@@ -235,47 +304,100 @@ void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController* hba, OSAc
   Controller* c = find(hba);
   if (!c) return;
   Task* task = task_for(*c, action);
-  const std::string& location = location_of(*c->record);
   if (!task) {
     kernel_.trace(c->record->name, "ParallelTaskCompletion on an action the family never sent: ignored");
     return;
   }
+  // A completion on the previous command's action is that command's second one.
+  const bool current = task->action == action;
+  if (!current) {
+    if (task->previous_ended_by_family) {
+      kernel_.trace(c->record->name, "a completion for task " + std::to_string(task->id) + " the family had already ended");
+      return;
+    }
+    if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) return;  // dropped before anything else
+    kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name, location_of(*c->record),
+                                                           response.fTargetID, response.fControllerTaskIdentifier,
+                                                           task->previous_completed_at});
+    return;
+  }
+  complete_task(*c, *task, response);
+}
+
+void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController* hba, OSAction*, const uint16_t* slots,
+                                         uint16_t count) {
+  Controller* c = find(hba);
+  if (!c || !c->bundled || !slots) return;
+  IOAddressSegment responses{};
+  c->bundle_responses->GetAddressRange(&responses);
+  for (std::uint16_t n = 0; n < count && n < kMaxBundledParallelTasks; ++n) {
+    if (slots[n] >= c->tasks.size()) {
+      kernel_.trace(c->record->name, "BundledParallelTaskCompletion named slot " + std::to_string(slots[n]) +
+                                         ", past the controller's tasks: ignored");
+      continue;
+    }
+    Task& task = c->tasks[slots[n]];
+    if (task.serial == 0 && task.with_dext) {
+      // A command the family ended (timeout, Stop) comes back late: the slot is free now.
+      task.with_dext = false;
+      kernel_.trace(c->record->name, "slot " + std::to_string(slots[n]) + " handed back after the family ended its command");
+      start_waiting(*c, task);
+      continue;
+    }
+    SCSIUserParallelResponse response{};
+    std::memcpy(&response, reinterpret_cast<const std::uint8_t*>(responses.address) + slots[n] * sizeof response,
+                sizeof response);
+    if (!task.with_dext) {
+      // The dext handed back a slot it did not own: the task completed already (or never came).
+      if (task.ended_by_family || task.previous_ended_by_family) continue;
+      if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) continue;
+      kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name,
+                                                             location_of(*c->record), response.fTargetID,
+                                                             response.fControllerTaskIdentifier,
+                                                             task.completed ? task.completed_at : task.previous_completed_at});
+      continue;
+    }
+    complete_task(*c, task, response);
+  }
+}
+
+void ScsiFamily::complete_task(Controller& c, Task& task, const SCSIUserParallelResponse& response) {
+  const std::string& location = location_of(*c.record);
+  if (task.ended_by_family) {
+    // Ended by a timeout or Stop already: the dext finishing it late is what an abort asks for.
+    task.with_dext = false;
+    kernel_.trace(c.record->name, "a completion for task " + std::to_string(task.id) + " the family had already ended");
+    return;
+  }
   // The kernel checks the version first and drops what does not match, whatever it says.
   if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) {
-    task->version_dropped = true;
-    kernel_.monitor().emit(monitor::ScsiCompletionDropped{kernel_.sim().now(), c->record->name, location,
-                                                          task->target, task->id, response.version});
+    task.version_dropped = true;
+    kernel_.monitor().emit(monitor::ScsiCompletionDropped{kernel_.sim().now(), c.record->name, location, task.target,
+                                                          task.id, response.version});
     return;
   }
-  const bool current = task->action == action && !task->completed;
-  if ((task->action == action && task->ended_by_family) ||
-      (task->previous_action == action && task->previous_ended_by_family)) {
-    // Ended by a timeout or Stop already: the dext finishing it late is what an abort asks for.
-    kernel_.trace(c->record->name, "a completion for task " + std::to_string(task->id) + " the family had already ended");
-    return;
-  }
-  if (!current) {
-    const sim::SimTime first = task->action == action ? task->completed_at : task->previous_completed_at;
-    kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name, location,
+  if (task.completed) {
+    kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c.record->name, location,
                                                            response.fTargetID, response.fControllerTaskIdentifier,
-                                                           first});
+                                                           task.completed_at});
     return;
   }
-  if (response.fControllerTaskIdentifier != task->id || response.fTargetID != task->target) {
-    kernel_.monitor().emit(monitor::ScsiCompletionMismatch{kernel_.sim().now(), c->record->name, location, task->target,
-                                                           task->id, response.fTargetID,
+  task.with_dext = false;
+  if (response.fControllerTaskIdentifier != task.id || response.fTargetID != task.target) {
+    kernel_.monitor().emit(monitor::ScsiCompletionMismatch{kernel_.sim().now(), c.record->name, location, task.target,
+                                                           task.id, response.fTargetID,
                                                            response.fControllerTaskIdentifier});
   }
   ScsiOutcome outcome;
   outcome.response = static_cast<ServiceResponse>(response.fServiceResponse);
   outcome.status = static_cast<std::uint8_t>(response.fCompletionStatus);
-  outcome.transferred = std::min<std::uint64_t>(response.fBytesTransferred, task->command.length);
+  outcome.transferred = std::min<std::uint64_t>(response.fBytesTransferred, task.command.length);
   if (response.fSenseLength > 0) {
     const std::size_t n = std::min<std::size_t>(response.fSenseLength, sizeof response.fSenseBuffer);
     outcome.sense.assign(response.fSenseBuffer, response.fSenseBuffer + n);
   }
-  ++c->tasks_completed;
-  finish_task(*c, *task, std::move(outcome));
+  ++c.tasks_completed;
+  finish_task(c, task, std::move(outcome));
 }
 
 void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma) {
@@ -317,12 +439,16 @@ void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome out
     freed.ended_by_family = false;
     freed.serial = 0;
     freed.command = {};
-    if (!c->waiting.empty()) {
-      Waiting next = std::move(c->waiting.front());
-      c->waiting.pop_front();
-      start_task(*c, freed, std::move(next));
-    }
+    // A bundled slot the dext still owns (the family ended its command) is free once handed back.
+    if (!freed.with_dext) start_waiting(*c, freed);
   });
+}
+
+void ScsiFamily::start_waiting(Controller& c, Task& task) {
+  if (c.waiting.empty() || c.stopping) return;
+  Waiting next = std::move(c.waiting.front());
+  c.waiting.pop_front();
+  start_task(c, task, std::move(next));
 }
 
 void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial) {
@@ -331,6 +457,7 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
   Task& task = c->tasks[slot];
   task.timeout = 0;
   ++c->tasks_timed_out;
+  ++history_[c->record->name].timeouts;
   kernel_.monitor().emit(monitor::ScsiTaskTimedOut{kernel_.sim().now(), c->record->name, location_of(*c->record),
                                                    task.target, task.id, opcode_of(task.command),
                                                    task.command.timeout_ms, task.version_dropped});
@@ -347,6 +474,16 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
   }
   task.ended_by_family = true;
   finish_task(*c, task, failure(storage::kStatusTaskTimeout));
+}
+
+void ScsiFamily::add_figures(const std::string& service, std::vector<std::pair<std::string, std::string>>& out) const {
+  auto it = history_.find(service);
+  if (it == history_.end()) return;
+  const History& h = it->second;
+  out.emplace_back("scsi_tasks", std::to_string(h.tasks));
+  out.emplace_back("scsi_task_messages", std::to_string(h.messages));
+  out.emplace_back("scsi_bundled", h.bundled ? "true" : "false");
+  out.emplace_back("scsi_timeouts", std::to_string(h.timeouts));
 }
 
 kern_return_t ScsiFamily::data_buffer(IOUserSCSIParallelInterfaceController* hba, SCSIDeviceIdentifier target,
