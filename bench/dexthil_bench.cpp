@@ -451,6 +451,22 @@ int main(int argc, char** argv) {
     std::printf("%-58s %8.0f k  (goal >= 250 k: %s)\n", "LSI model: 4 KiB random IOPS, QD 32, checkers on",
                 lsi_iops / 1e3, lsi_iops >= 250e3 ? "met" : "NOT MET");
   }
+  // Through the dext (bench/lsi_dext_bench.cpp): the whole path, against the model alone.
+  const char* kDext = "BM_LsiDextIo/bytes:";
+  const double dext_seq = reporter.bytes_per_second(std::string(kDext) + "524288/qd:8/bundled:0");
+  if (dext_seq > 0) {
+    std::printf("%-58s %8.2f GB/s\n", "LSI through lsi_mpt: 512 KiB sequential, QD 8", dext_seq / 1e9);
+    if (lsi_seq > 0) std::printf("%-58s %8.2f\n", "  ... divided by the model alone (512 KiB, QD 1)", dext_seq / lsi_seq);
+  }
+  for (const char* bundled : {"0", "1"}) {
+    const double iops = reporter.counter(std::string(kDext) + "4096/qd:32/bundled:" + bundled + ".simulated_iops");
+    if (iops > 0) {
+      std::printf("%-58s %8.1f k\n",
+                  (std::string("LSI through lsi_mpt: 4 KiB random IOPS, QD 32") + (bundled[0] == '1' ? ", bundled" : ""))
+                      .c_str(),
+                  iops / 1e3);
+    }
+  }
   benchmark::Shutdown();
   return 0;
 }
