@@ -8,6 +8,7 @@
 //   SCSIPROBE_BUG_COMPLETES_TWICE       completes every READ twice
 //   SCSIPROBE_BUG_WRONG_TASK_ID         names the next task's identifier in its responses
 //   SCSIPROBE_BUG_LOSES_WRITES          drops what is written to LBA 8 (and acknowledges it)
+//   SCSIPROBE_BUG_BUNDLED_TWICE         (with SCSIPROBE_BUNDLED, bundled tasks) hands every batch of slots back twice
 #include <DriverKit/IOKitKeys.h>
 #include <DriverKit/IOLib.h>
 #include <DriverKit/IOMemoryMap.h>
@@ -28,6 +29,11 @@ struct ScsiProbeController_IVars {
   IODispatchQueue* auxiliary = nullptr;
   uint32_t next_task_id = 1;
   uint8_t* disk[2] = {};  // one per entry of kTargets
+  // Bundled builds: the family's shared buffers, mapped.
+  IOMemoryMap* commandMap = nullptr;
+  IOMemoryMap* responseMap = nullptr;
+  const SCSIUserParallelTask* bundleCommands = nullptr;
+  SCSIUserParallelResponse* bundleResponses = nullptr;
 };
 
 bool ScsiProbeController::init() {
@@ -39,6 +45,8 @@ bool ScsiProbeController::init() {
 void ScsiProbeController::free() {
   if (ivars) {
     OSSafeReleaseNULL(ivars->auxiliary);
+    OSSafeReleaseNULL(ivars->commandMap);
+    OSSafeReleaseNULL(ivars->responseMap);
     for (uint8_t*& d : ivars->disk) {
       if (d) IOFree(d, kDiskBlocks * kBlockSize);
       d = nullptr;
@@ -174,9 +182,20 @@ kern_return_t IMPL(ScsiProbeController, UserMapHBAData) {
 }
 
 kern_return_t IMPL(ScsiProbeController, UserMapBundledParallelTaskCommandAndResponseBuffers) {
+#if defined(SCSIPROBE_BUNDLED)
+  if (parallelCommandIOMemoryDescriptor->CreateMapping(0, 0, 0, 0, 0, &ivars->commandMap) != kIOReturnSuccess ||
+      parallelResponseIOMemoryDescriptor->CreateMapping(0, 0, 0, 0, 0, &ivars->responseMap) != kIOReturnSuccess) {
+    OSSafeReleaseNULL(ivars->commandMap);
+    return kIOReturnNoMemory;
+  }
+  ivars->bundleCommands = reinterpret_cast<const SCSIUserParallelTask*>(ivars->commandMap->GetAddress());
+  ivars->bundleResponses = reinterpret_cast<SCSIUserParallelResponse*>(ivars->responseMap->GetAddress());
+  return kIOReturnSuccess;
+#else
   (void)parallelCommandIOMemoryDescriptor;
   (void)parallelResponseIOMemoryDescriptor;
   return kIOReturnUnsupported;  // tasks one by one
+#endif
 }
 
 // ---- The RAM disk's SCSI commands ----
@@ -295,23 +314,18 @@ Outcome execute(const SCSIUserParallelTask& task, uint8_t* disk, uint8_t* data) 
 
 }  // namespace
 
-kern_return_t IMPL(ScsiProbeController, UserProcessParallelTask) {
-  *response = kSCSIServiceResponse_Request_In_Process;
-  if (parallelRequest.version != kScsiUserParallelTaskCurrentVersion1) return kIOReturnUnsupported;
-  const int i = disk_index(parallelRequest.fTargetID);
-  if (i < 0 || !ivars->disk[i]) return kIOReturnNotFound;
-
-  // The data: the kernel's buffer, mapped here (a real controller would DMA to fBufferIOVMAddr).
+// The response to one task: the command run against the target's RAM disk, through the
+// kernel's data buffer, mapped here (a real controller would DMA to fBufferIOVMAddr).
+static SCSIUserParallelResponse Respond(ScsiProbeController* self, uint8_t* disk, const SCSIUserParallelTask& task) {
   IOBufferMemoryDescriptor* buffer = nullptr;
   IOMemoryMap* map = nullptr;
   uint8_t* data = nullptr;
-  if (parallelRequest.fRequestedTransferCount > 0 &&
-      UserGetDataBuffer(parallelRequest.fTargetID, parallelRequest.fControllerTaskIdentifier, &buffer) ==
-          kIOReturnSuccess &&
+  if (task.fRequestedTransferCount > 0 &&
+      self->UserGetDataBuffer(task.fTargetID, task.fControllerTaskIdentifier, &buffer) == kIOReturnSuccess &&
       buffer->CreateMapping(0, 0, 0, 0, 0, &map) == kIOReturnSuccess) {
     data = reinterpret_cast<uint8_t*>(map->GetAddress());
   }
-  const Outcome o = execute(parallelRequest, ivars->disk[i], data);
+  const Outcome o = execute(task, disk, data);
   OSSafeReleaseNULL(map);
   OSSafeReleaseNULL(buffer);
 
@@ -321,11 +335,11 @@ kern_return_t IMPL(ScsiProbeController, UserProcessParallelTask) {
 #else
   r.version = kScsiUserParallelTaskResponseCurrentVersion1;
 #endif
-  r.fTargetID = parallelRequest.fTargetID;
+  r.fTargetID = task.fTargetID;
 #ifdef SCSIPROBE_BUG_WRONG_TASK_ID
-  r.fControllerTaskIdentifier = parallelRequest.fControllerTaskIdentifier + 1;
+  r.fControllerTaskIdentifier = task.fControllerTaskIdentifier + 1;
 #else
-  r.fControllerTaskIdentifier = parallelRequest.fControllerTaskIdentifier;
+  r.fControllerTaskIdentifier = task.fControllerTaskIdentifier;
 #endif
   r.fServiceResponse = kSCSIServiceResponse_TASK_COMPLETE;
   r.fCompletionStatus = o.status;
@@ -340,9 +354,42 @@ kern_return_t IMPL(ScsiProbeController, UserProcessParallelTask) {
     memcpy(r.fSenseBuffer, &sense, sizeof sense);
     r.fSenseLength = sizeof sense;
   }
+  return r;
+}
+
+kern_return_t IMPL(ScsiProbeController, UserProcessParallelTask) {
+  *response = kSCSIServiceResponse_Request_In_Process;
+  if (parallelRequest.version != kScsiUserParallelTaskCurrentVersion1) return kIOReturnUnsupported;
+  const int i = disk_index(parallelRequest.fTargetID);
+  if (i < 0 || !ivars->disk[i]) return kIOReturnNotFound;
+  const SCSIUserParallelResponse r = Respond(this, ivars->disk[i], parallelRequest);
   ParallelTaskCompletion(completion, r);
 #ifdef SCSIPROBE_BUG_COMPLETES_TWICE
   if (parallelRequest.fCommandDescriptorBlock[0] == 0x28) ParallelTaskCompletion(completion, r);
 #endif
   return kIOReturnSuccess;
+}
+
+void IMPL(ScsiProbeController, UserProcessBundledParallelTasks) {
+  // Bundled builds only (the others refuse the buffers): every slot at once, handed back together.
+  for (uint16_t n = 0; n < parallelRequestSlotIndicesCount; ++n) {
+    const uint16_t slot = parallelRequestSlotIndices[n];
+    const SCSIUserParallelTask& task = ivars->bundleCommands[slot];
+    const int i = disk_index(task.fTargetID);
+    SCSIUserParallelResponse& r = ivars->bundleResponses[slot];
+    if (i >= 0 && ivars->disk[i]) {
+      r = Respond(this, ivars->disk[i], task);
+    } else {
+      r = {};
+      r.version = kScsiUserParallelTaskResponseCurrentVersion1;
+      r.fTargetID = task.fTargetID;
+      r.fControllerTaskIdentifier = task.fControllerTaskIdentifier;
+      r.fServiceResponse = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
+      r.fCompletionStatus = kSCSITaskStatus_DeviceNotPresent;
+    }
+  }
+  BundledParallelTaskCompletion(completion, parallelRequestSlotIndices, parallelRequestSlotIndicesCount);
+#ifdef SCSIPROBE_BUG_BUNDLED_TWICE
+  BundledParallelTaskCompletion(completion, parallelRequestSlotIndices, parallelRequestSlotIndicesCount);
+#endif
 }

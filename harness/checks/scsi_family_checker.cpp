@@ -57,8 +57,10 @@ ScsiFamilyChecker::ScsiFamilyChecker(monitor::Monitor& monitor, FindingLog& find
   });
   monitor.subscribe<monitor::ScsiTaskCompletedTwice>([this](const monitor::ScsiTaskCompletedTwice& e) {
     findings_.add({"scsi.task-completed-twice", std::string(e.service), e.time,
-                   "ParallelTaskCompletion for task " + std::to_string(e.task) + " (target " + std::to_string(e.target) +
-                       "), which had completed at " + sim::format_time(e.first),
+                   std::string(e.bundled ? "BundledParallelTaskCompletion handed back the slot of task "
+                                         : "ParallelTaskCompletion for task ") +
+                       std::to_string(e.task) + " (target " + std::to_string(e.target) + "), which had completed at " +
+                       sim::format_time(e.first),
                    "Each task is completed once, on the action it came with. A second completion on a Mac may "
                    "complete whatever I/O the kernel has given that task since, with the wrong status and data. "
                    "Complete a task only from one place (the interrupt that retires it, or the abort that ends it).",

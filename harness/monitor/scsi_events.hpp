@@ -56,6 +56,7 @@ struct ScsiTaskCompletedTwice {
   unsigned long long target = 0;  // as the response named them
   unsigned long long task = 0;
   sim::SimTime first = 0;         // when it completed the first time
+  bool bundled = false;           // its slot handed back through BundledParallelTaskCompletion
 };
 
 // A completion's response names another task or target than the one its action belongs to.

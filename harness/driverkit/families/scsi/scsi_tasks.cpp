@@ -351,10 +351,9 @@ void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController* 
       // The dext handed back a slot it did not own: the task completed already (or never came).
       if (task.ended_by_family || task.previous_ended_by_family) continue;
       if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) continue;
-      kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name,
-                                                             location_of(*c->record), response.fTargetID,
-                                                             response.fControllerTaskIdentifier,
-                                                             task.completed ? task.completed_at : task.previous_completed_at});
+      kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{
+          kernel_.sim().now(), c->record->name, location_of(*c->record), response.fTargetID,
+          response.fControllerTaskIdentifier, task.completed ? task.completed_at : task.previous_completed_at, true});
       continue;
     }
     complete_task(*c, task, response);

@@ -234,5 +234,46 @@ TEST(ScsiTasks, AWriteTheDiskLostIsADataMismatchAtItsBlock) {
   EXPECT_EQ(s.disks[0]->figures().blocks_verified, 127u);
 }
 
+TEST(ScsiTasks, BundledTasksGoSeveralAMessageThroughTheSharedBuffers) {
+  storage::FrontEndOptions options;
+  options.queue_depth = 8;
+  options.fresh_media_zeroed = true;
+  StorageMachine s("bundled", options);
+  s.probe_all();
+  ASSERT_EQ(s.probed.size(), 2u) << s.findings();
+  ASSERT_NE(s.probed[0], nullptr) << s.findings();
+  const ScsiFamily::Controller* c = s.family->controller(testing::last_service(s.kernel)->service);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->bundled);
+  storage::SyntheticWorkload w;
+  w.pattern = storage::SyntheticWorkload::Pattern::kRandom;
+  w.io_bytes = 8192;
+  w.read_percent = 50;
+  w.total_bytes = 1 << 20;
+  w.region_bytes = 256 * 1024;
+  const std::uint64_t messages_before = c->bundled_messages, tasks_before = c->tasks_sent;
+  ASSERT_TRUE(s.run(*s.disks[0], storage::make_synthetic(w, s.m.sim.random_stream("io"))));
+  EXPECT_EQ(s.disks[0]->figures().reads + s.disks[0]->figures().writes, 128u);
+  EXPECT_EQ(s.disks[0]->figures().mismatches, 0u);
+  EXPECT_EQ(s.disks[0]->figures().blocks_verified, s.disks[0]->figures().reads * 16);  // every block of every read
+  EXPECT_EQ(s.disks[0]->figures().blocks_unverified, 0u);
+  EXPECT_EQ(c->tasks_sent - tasks_before, 128u);
+  // Four tasks (the controller's all) per message once the queue is full.
+  EXPECT_LT(c->bundled_messages - messages_before, 128u / 2);
+  EXPECT_TRUE(s.m.findings.empty()) << s.findings();
+}
+
+TEST(ScsiTasks, ABundledSlotHandedBackTwiceIsAFinding) {
+  StorageMachine s("bundled-twice");
+  s.probe_all();
+  ASSERT_EQ(s.probed.size(), 2u);
+  ASSERT_NE(s.probed[0], nullptr) << s.findings();  // the second hand-back changes nothing the stack sees
+  ASSERT_GE(s.count("scsi.task-completed-twice"), 1u) << s.findings();
+  EXPECT_EQ(s.m.findings.all()[0].what.rfind(
+                "BundledParallelTaskCompletion handed back the slot of task 1 (target 0), which had completed at ", 0),
+            0u)
+      << s.m.findings.all()[0].what;
+}
+
 }  // namespace
 }  // namespace dexthil::driverkit
