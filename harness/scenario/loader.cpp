@@ -432,6 +432,7 @@ class Reader : public toml_input::TomlReader {
       v.kind = spec.kind;
       const std::string kpath = join(ppath, spec.name);
       if (const toml::node* node = params.get(spec.name)) {
+        v.pos = pos(*node);
         switch (spec.kind) {
           case ParamKind::kInteger: v.integer = integer(*node, kpath, spec.min, spec.max); break;
           case ParamKind::kDuration:

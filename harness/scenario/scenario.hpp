@@ -23,6 +23,8 @@ struct ParamValue {
   sim::SimTime duration = 0;
   bool boolean = false;
   std::string string;
+  // Where the scenario gave it (its value's position); unset for a default.
+  std::optional<toml_input::Position> pos = std::nullopt;
 
   // For ParamSpec defaults.
   static ParamValue of_integer(std::int64_t v) { return {ParamKind::kInteger, v, 0, false, {}}; }
@@ -94,6 +96,12 @@ struct ModelSpec {
   SourcePos pos;
 
   std::int64_t integer(const std::string& key) const { return params.at(key).integer; }
+  // Where a parameter's value is, for an error about it: its own position when the scenario gave
+  // it, else the [[model]]'s.
+  const SourcePos& param_pos(const std::string& key) const {
+    const ParamValue& v = params.at(key);
+    return v.pos ? *v.pos : pos;
+  }
   sim::SimTime duration(const std::string& key) const { return params.at(key).duration; }
 };
 

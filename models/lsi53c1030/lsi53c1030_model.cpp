@@ -44,9 +44,11 @@ class Lsi53c1030Model final : public runner::ScenarioModel {
     return id;
   }
 
-  // "file:line:col: error: model "lsi0": what", for a parameter the loader's ranges cannot check.
-  [[noreturn]] static void refuse(const runner::ModelContext& ctx, const std::string& what) {
-    throw std::invalid_argument(ctx.spec.pos.str() + ": error: model \"" + ctx.spec.name + "\": " + what);
+  // "file:line:col: error: model "lsi0": what", at the parameter's value, for what the loader's
+  // ranges cannot check.
+  [[noreturn]] static void refuse(const runner::ModelContext& ctx, const std::string& param, const std::string& what) {
+    throw std::invalid_argument(ctx.spec.param_pos(param).str() + ": error: model \"" + ctx.spec.name + "\": " + param +
+                                ": " + what);
   }
 
   void attach_disks(const runner::ModelContext& ctx) {
@@ -60,7 +62,7 @@ class Lsi53c1030Model final : public runner::ScenarioModel {
     } else if (kind == "ssd") {
       service.kind = scsi::ServiceModel::Kind::kSolidState;
     } else {
-      refuse(ctx, "service: \"" + kind + "\" is not fixed, mechanical or ssd");
+      refuse(ctx, "service", "\"" + kind + "\" is not fixed, mechanical or ssd");
     }
     if (const std::int64_t rate = ctx.spec.integer("media_mb_per_s")) {
       service.media_bytes_per_second = service.flash_bytes_per_second = static_cast<double>(rate) * 1e6;
@@ -80,7 +82,7 @@ class Lsi53c1030Model final : public runner::ScenarioModel {
         if (const std::size_t at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, std::to_string(id));
         std::string error;
         store = scsi::FileStore::open(path, blocks * 512, &error);
-        if (!store) refuse(ctx, "disk_image: " + error);
+        if (!store) refuse(ctx, "disk_image", error);
       }
       function_->channel().attach(id, std::make_unique<scsi::Disk>(who, blocks, 512, std::move(store)), service);
     }

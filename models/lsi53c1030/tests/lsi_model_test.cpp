@@ -56,7 +56,8 @@ TEST(LsiModel, AnUnknownServiceKindIsAnErrorThatNamesWhere) {
   const runner::ScenarioResult r = runner::run_scenario(parse(scenario_text("tape")), catalog(), {});
   EXPECT_EQ(r.outcome, runner::Outcome::kHarnessError);
   ASSERT_EQ(r.failures.size(), 1u);
-  EXPECT_EQ(r.failures[0], "harness error: models/lsi53c1030/tests/inline.toml:6:1: error: model \"lsi0\": service: "
+  // At the value itself, not at [[model]].
+  EXPECT_EQ(r.failures[0], "harness error: models/lsi53c1030/tests/inline.toml:13:11: error: model \"lsi0\": service: "
                            "\"tape\" is not fixed, mechanical or ssd");
 }
 
