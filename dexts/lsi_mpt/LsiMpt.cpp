@@ -41,6 +41,7 @@ constexpr uint64_t kInitiatorId = 7;
 constexpr uint64_t kHighestTarget = 15;
 constexpr uint32_t kPollLimit = 100000;      // register polls 1 us apart: 100 ms
 static_assert(kMaxTransfer / kMaxSegment <= mpt::kMaxSimpleSgesInFrame, "the SGL must fit in the request frame");
+static_assert(kMaxSegment <= mpt::kSgeMaxLength, "a segment must fit in one simple element's length");
 
 // Memory the IOC reaches: the CPU's view and the device's (an IOVA on Apple silicon).
 struct DmaMemory {

@@ -102,10 +102,11 @@ class DiskData final : public scenario::SectionData {
           const storage::DiskIdentity& id = d.front->identity();
           v.emplace_back("blocks", std::to_string(id.blocks));
           v.emplace_back("block_size", std::to_string(id.block_size));
-          const char* workload = d.workload_done                       ? "done"
-                                 : !d.front->workload_error().empty()  ? "refused"
-                                 : d.probe == "published"              ? "running"
-                                                                       : "not started";
+          // A refused workload also ends (its done runs), so the refusal is asked first.
+          const char* workload = !d.front->workload_error().empty() ? "refused"
+                                 : d.workload_done                  ? "done"
+                                 : d.probe == "published"           ? "running"
+                                                                    : "not started";
           v.emplace_back("workload", workload);
           if (!d.front->workload_error().empty()) v.emplace_back("workload_error", d.front->workload_error());
           v.emplace_back("reads", std::to_string(f.reads));

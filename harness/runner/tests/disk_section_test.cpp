@@ -2,6 +2,9 @@
 // scenario file, and what the loader refuses with file:line:col.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "harness/runner/run.hpp"
 #include "harness/scenario/loader.hpp"
 #include "models/builtin_models.hpp"
@@ -66,6 +69,25 @@ TEST(DiskSection, SequentialWriteThenReadVerifiesEveryBlock) {
   EXPECT_EQ(r.outcome, Outcome::kPass);
   for (const std::string& f : r.failures) ADD_FAILURE() << f;
   EXPECT_TRUE(r.findings.empty());
+}
+
+TEST(DiskSection, AReplayTheDiskCannotTakeIsRefusedNotDone) {
+  const std::string log = ::testing::TempDir() + "dexthil-unaligned.iolog";
+  {
+    std::ofstream out(log);
+    out << "fio version 2 iolog\n/f add\n/f open\n/f write 0 4096\n/f read 100 512\n/f close\n";
+  }
+  std::string error;
+  auto s = parse(kHead + "[[disk]]\nendpoint = \"dev\"\niolog = \"" + log + "\"\n" +
+                     "[[expect]]\nstat = \"disk@dev.t0.workload\"\nequals = \"refused\"\n" +
+                     "[[expect]]\nstat = \"disk@dev.t0.workload_error\"\nequals = \"line 5: a read of 512 bytes at "
+                     "offset 100 is not whole 512-byte blocks\"\n",
+                 &error);
+  ASSERT_TRUE(s) << error;
+  const ScenarioResult r = run(*s);
+  EXPECT_EQ(r.outcome, Outcome::kPass);
+  for (const std::string& f : r.failures) ADD_FAILURE() << f;
+  std::remove(log.c_str());
 }
 
 TEST(DiskSection, BadSectionsAreRefusedWithTheirPlace) {

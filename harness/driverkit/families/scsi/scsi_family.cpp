@@ -18,12 +18,12 @@ constexpr const char* kRequiredConstraints[] = {
     kIOMinimumHBADataAlignmentMaskKey,
 };
 
-const std::string& location_of(const ServiceRecord& record) {
+}  // namespace
+
+const std::string& ScsiFamily::location_of(const ServiceRecord& record) {
   static const std::string none;
   return record.process && record.process->nub ? record.process->nub->location : none;
 }
-
-}  // namespace
 
 const families::FamilyDefinition& ScsiFamily::definition() const { return families::scsi_controller(); }
 
@@ -39,10 +39,7 @@ const ScsiFamily::Controller* ScsiFamily::controller(const IOService* service) c
 
 void ScsiFamily::started(Kernel&, ServiceRecord& service) {
   // A service at the address of one that went away without Stop (its process crashed).
-  if (Controller* stale = find(service.service)) {
-    release_tasks(*stale);
-    controllers_.erase(service.service);
-  }
+  retire(service.service);
   Controller& c = controllers_[service.service];
   c.id = next_controller_id_++;
   c.record = &service;
@@ -67,10 +64,15 @@ void ScsiFamily::crashed(Kernel&, ServiceRecord& service) {
 }
 
 void ScsiFamily::stopped(Kernel&, ServiceRecord& service) {
-  Controller* c = find(service.service);
+  retire(service.service);
+}
+
+void ScsiFamily::retire(const IOService* service) {
+  Controller* c = find(service);
   if (!c) return;
+  retired_counts_[c->record->name] += c->counts;
   release_tasks(*c);
-  controllers_.erase(service.service);
+  controllers_.erase(service);
 }
 
 bool ScsiFamily::failed(const Controller& c, std::string_view step, kern_return_t result, std::string_view why) {
@@ -85,9 +87,7 @@ bool ScsiFamily::bring_up(Controller& c) {
   auto step = [&c](const char* name) { c.steps.emplace_back(name); };
 
   step("UserInitializeController");
-  c.initializing = true;
   const kern_return_t init = hba.UserInitializeController();
-  c.initializing = false;
   if (init != kIOReturnSuccess) return failed(c, "UserInitializeController", init);
   monitor::ScsiHbaConstraintsMissing missing{kernel_.sim().now(), c.record->name, location_of(*c.record),
                                              c.constraints_reported, {}};
@@ -138,7 +138,7 @@ bool ScsiFamily::bring_up(Controller& c) {
   // The shared command and response buffers, a slot per task; an error opts out of bundled
   // tasks, and tasks come one by one through UserProcessParallelTask.
   step("UserMapBundledParallelTaskCommandAndResponseBuffers");
-  c.bundled = map_bundle_buffers(c);
+  c.bundled = c.counts.bundled = map_bundle_buffers(c);
   allocate_tasks(c);
   if (!ask("UserStartController", [&] { return hba.UserStartController(); })) return false;
   c.started = true;

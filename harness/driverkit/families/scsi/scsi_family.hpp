@@ -104,7 +104,6 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     std::function<void(const storage::ScsiOutcome&)> done;
     OSAction* action = nullptr;             // the completion action sent with it
     sim::EventId timeout = 0;
-    bool in_process_call = false;           // inside UserProcessParallelTask
     bool bundle_pending = false;            // bundled: prepared, waiting for the target thread's next message
     bool with_dext = false;                 // bundled: the dext owns the slot
     bool completed = false;                 // the dext completed it (or the family ended it)
@@ -122,12 +121,27 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     std::function<void(const storage::ScsiOutcome&)> done;
   };
 
+  // What went through a controller (a service's figures add up every process it had).
+  struct Counts {
+    std::uint64_t tasks_sent = 0, tasks_completed = 0;
+    std::uint64_t messages = 0;  // UserProcessParallelTask or UserProcessBundledParallelTasks
+    std::uint64_t timeouts = 0;
+    bool bundled = false;
+    Counts& operator+=(const Counts& o) {
+      tasks_sent += o.tasks_sent;
+      tasks_completed += o.tasks_completed;
+      messages += o.messages;
+      timeouts += o.timeouts;
+      bundled = bundled || o.bundled;
+      return *this;
+    }
+  };
+
   // What the family knows of one controller.
   struct Controller {
     std::uint64_t id = 0;  // never reused, unlike the service's address
     ServiceRecord* record = nullptr;
     IOUserSCSIParallelInterfaceController* hba = nullptr;
-    bool initializing = false;  // inside UserInitializeController
     bool constraints_reported = false;
     std::map<std::string, std::uint64_t> constraints;  // the numeric keys reported
     std::uint64_t initiator_id = 0;
@@ -149,10 +163,9 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     IOBufferMemoryDescriptor* bundle_commands = nullptr;
     IOBufferMemoryDescriptor* bundle_responses = nullptr;
     std::set<std::uint64_t> bundle_flush_queued;  // targets whose thread has a message to send queued
-    std::uint64_t bundled_messages = 0;
     std::deque<Waiting> waiting;           // commands waiting for a free task
     std::map<std::uint64_t, std::unique_ptr<DispatchQueue>> target_threads;  // the kernel's, per target
-    std::uint64_t tasks_sent = 0, tasks_completed = 0, tasks_timed_out = 0;
+    Counts counts;
   };
   // nullptr for a service the family does not serve.
   const Controller* controller(const IOService* service) const;
@@ -189,12 +202,17 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   Controller* find_id(std::uint64_t id);
   void target_created(Controller& c, std::uint64_t target);
   // scsi_tasks.cpp
-  bool allocate_tasks(Controller& c);
+  void allocate_tasks(Controller& c);
   // Ends every command of the controller still outstanding or waiting (the storage stack hears
   // DeviceNotPresent), keeping the tasks' buffers prepared.
   void end_commands(Controller& c);
   // Releases the kernel's objects for the controller's tasks (their DMA preparations included).
   void release_tasks(Controller& c);
+  // The controller is gone for good: its counts join its service's, its objects are released.
+  void retire(const IOService* service);
+  void completed_twice(const Controller& c, const SCSIUserParallelResponse& response, sim::SimTime first,
+                       bool bundled);
+  static const std::string& location_of(const ServiceRecord& record);
   void start_task(Controller& c, Task& task, Waiting command);
   void send_task(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
   // The request for the task's command, its buffer filled and prepared; false when that failed
@@ -222,11 +240,7 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   std::function<void(ScsiTargetPort&)> on_target_;
   std::vector<std::unique_ptr<ScsiTargetPort>> ports_;
   std::vector<std::unique_ptr<DispatchQueue>> retired_threads_;  // of controllers gone, kept to the run's end
-  struct History {
-    std::uint64_t tasks = 0, messages = 0, timeouts = 0;
-    bool bundled = false;
-  };
-  std::map<std::string, History> history_;  // by service name, across its processes
+  std::map<std::string, Counts> retired_counts_;  // by service name: its controllers gone
 };
 
 }  // namespace dexthil::driverkit

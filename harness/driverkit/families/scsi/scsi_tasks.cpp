@@ -19,11 +19,6 @@ using storage::ScsiCommand;
 using storage::ScsiOutcome;
 using storage::ServiceResponse;
 
-const std::string& location_of(const ServiceRecord& record) {
-  static const std::string none;
-  return record.process && record.process->nub ? record.process->nub->location : none;
-}
-
 ScsiOutcome failure(std::uint8_t status) {
   ScsiOutcome o;
   o.response = ServiceResponse::kServiceDeliveryOrTargetFailure;
@@ -51,10 +46,9 @@ void ScsiFamily::deliver_later(std::function<void(const storage::ScsiOutcome&)> 
                       [done = std::move(done), outcome = std::move(outcome)] { done(outcome); });
 }
 
-bool ScsiFamily::allocate_tasks(Controller& c) {
+void ScsiFamily::allocate_tasks(Controller& c) {
   c.tasks.resize(c.task_ids.size());
   for (std::size_t i = 0; i < c.task_ids.size(); ++i) c.tasks[i].id = c.task_ids[i];
-  return true;
 }
 
 ScsiFamily::~ScsiFamily() {
@@ -116,7 +110,6 @@ void ScsiFamily::start_task(Controller& c, Task& task, Waiting w) {
   task.done = std::move(w.done);
   task.completed = false;
   task.version_dropped = false;
-  task.in_process_call = false;
   task.bundle_pending = false;
   const std::uint32_t slot = static_cast<std::uint32_t>(&task - c.tasks.data());
   const std::uint64_t serial = task.serial;
@@ -231,20 +224,16 @@ void ScsiFamily::send_task(std::uint64_t controller, std::uint32_t slot, std::ui
   if (!prepare_request(*c, task, request)) return;
 
   OSAction::Create(c->hba, 0, IOUserSCSIParallelInterfaceController_ParallelTaskCompletion_ID, 0, &task.action);
-  ++c->tasks_sent;
-  History& h = history_[c->record->name];
-  ++h.tasks;
-  ++h.messages;
+  ++c->counts.tasks_sent;
+  ++c->counts.messages;
   std::uint32_t response = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
   IOUserSCSIParallelInterfaceController* hba = c->hba;
   OSAction* action = task.action;
-  task.in_process_call = true;
   const kern_return_t r = hba->UserProcessParallelTask(request, &response, action);
   // The controller may have gone (the dext crashed or stopped) while the message ran.
   c = find_id(controller);
   if (!c || c->tasks[slot].serial != serial) return;
   Task& t = c->tasks[slot];
-  t.in_process_call = false;
   // Anything but Request_In_Process ends the task at once, as IOSCSIParallelFamily's kext does,
   // unless the dext already completed it inside the call.
   if (!t.completed && (r != kIOReturnSuccess || response != kSCSIServiceResponse_Request_In_Process)) {
@@ -274,13 +263,9 @@ void ScsiFamily::send_bundle(std::uint64_t controller, std::uint64_t target) {
     t.with_dext = true;
     action->retain();
     t.action = action;
-    ++c->tasks_sent;
   }
-  ++c->bundled_messages;
-  History& h = history_[c->record->name];
-  h.tasks += count;
-  ++h.messages;
-  h.bundled = true;
+  c->counts.tasks_sent += count;
+  ++c->counts.messages;
   // More than one message's worth: the rest go in the next.
   for (const Task& t : c->tasks) {
     if (t.bundle_pending && t.target == target && c->bundle_flush_queued.insert(target).second) {
@@ -316,9 +301,7 @@ void ScsiFamily::task_completed(IOUserSCSIParallelInterfaceController* hba, OSAc
       return;
     }
     if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) return;  // dropped before anything else
-    kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c->record->name, location_of(*c->record),
-                                                           response.fTargetID, response.fControllerTaskIdentifier,
-                                                           task->previous_completed_at});
+    completed_twice(*c, response, task->previous_completed_at, false);
     return;
   }
   complete_task(*c, *task, response);
@@ -351,9 +334,7 @@ void ScsiFamily::bundled_tasks_completed(IOUserSCSIParallelInterfaceController* 
       // The dext handed back a slot it did not own: the task completed already (or never came).
       if (task.ended_by_family || task.previous_ended_by_family) continue;
       if (response.version != kScsiUserParallelTaskResponseCurrentVersion1) continue;
-      kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{
-          kernel_.sim().now(), c->record->name, location_of(*c->record), response.fTargetID,
-          response.fControllerTaskIdentifier, task.completed ? task.completed_at : task.previous_completed_at, true});
+      completed_twice(*c, response, task.completed ? task.completed_at : task.previous_completed_at, true);
       continue;
     }
     complete_task(*c, task, response);
@@ -376,9 +357,7 @@ void ScsiFamily::complete_task(Controller& c, Task& task, const SCSIUserParallel
     return;
   }
   if (task.completed) {
-    kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c.record->name, location,
-                                                           response.fTargetID, response.fControllerTaskIdentifier,
-                                                           task.completed_at});
+    completed_twice(c, response, task.completed_at, false);
     return;
   }
   task.with_dext = false;
@@ -395,8 +374,15 @@ void ScsiFamily::complete_task(Controller& c, Task& task, const SCSIUserParallel
     const std::size_t n = std::min<std::size_t>(response.fSenseLength, sizeof response.fSenseBuffer);
     outcome.sense.assign(response.fSenseBuffer, response.fSenseBuffer + n);
   }
-  ++c.tasks_completed;
+  ++c.counts.tasks_completed;
   finish_task(c, task, std::move(outcome));
+}
+
+void ScsiFamily::completed_twice(const Controller& c, const SCSIUserParallelResponse& response, sim::SimTime first,
+                                 bool bundled) {
+  kernel_.monitor().emit(monitor::ScsiTaskCompletedTwice{kernel_.sim().now(), c.record->name, location_of(*c.record),
+                                                         response.fTargetID, response.fControllerTaskIdentifier, first,
+                                                         bundled});
 }
 
 void ScsiFamily::finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma) {
@@ -455,8 +441,7 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
   if (!c || slot >= c->tasks.size() || c->tasks[slot].serial != serial || c->tasks[slot].completed) return;
   Task& task = c->tasks[slot];
   task.timeout = 0;
-  ++c->tasks_timed_out;
-  ++history_[c->record->name].timeouts;
+  ++c->counts.timeouts;
   kernel_.monitor().emit(monitor::ScsiTaskTimedOut{kernel_.sim().now(), c->record->name, location_of(*c->record),
                                                    task.target, task.id, opcode_of(task.command),
                                                    task.command.timeout_ms, task.version_dropped});
@@ -476,13 +461,22 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
 }
 
 void ScsiFamily::add_figures(const std::string& service, std::vector<std::pair<std::string, std::string>>& out) const {
-  auto it = history_.find(service);
-  if (it == history_.end()) return;
-  const History& h = it->second;
-  out.emplace_back("scsi_tasks", std::to_string(h.tasks));
-  out.emplace_back("scsi_task_messages", std::to_string(h.messages));
-  out.emplace_back("scsi_bundled", h.bundled ? "true" : "false");
-  out.emplace_back("scsi_timeouts", std::to_string(h.timeouts));
+  Counts total;
+  bool any = false;
+  if (auto it = retired_counts_.find(service); it != retired_counts_.end()) {
+    total += it->second;
+    any = true;
+  }
+  for (const auto& [s, c] : controllers_) {
+    if (c.record->name != service) continue;
+    total += c.counts;
+    any = true;
+  }
+  if (!any) return;
+  out.emplace_back("scsi_tasks", std::to_string(total.tasks_sent));
+  out.emplace_back("scsi_task_messages", std::to_string(total.messages));
+  out.emplace_back("scsi_bundled", total.bundled ? "true" : "false");
+  out.emplace_back("scsi_timeouts", std::to_string(total.timeouts));
 }
 
 kern_return_t ScsiFamily::data_buffer(IOUserSCSIParallelInterfaceController* hba, SCSIDeviceIdentifier target,

@@ -124,7 +124,7 @@ TEST(ScsiTasks, RandomMixedIoAtQueueDepth8IsVerifiedBlockByBlock) {
   EXPECT_GT(f.simulated_mb_per_s(), 0.0);
   const ScsiFamily::Controller* c = s.family->controller(testing::last_service(s.kernel)->service);
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->tasks_sent, c->tasks_completed);
+  EXPECT_EQ(c->counts.tasks_sent, c->counts.tasks_completed);
   EXPECT_TRUE(s.m.findings.empty()) << s.findings();
 }
 
@@ -251,15 +251,15 @@ TEST(ScsiTasks, BundledTasksGoSeveralAMessageThroughTheSharedBuffers) {
   w.read_percent = 50;
   w.total_bytes = 1 << 20;
   w.region_bytes = 256 * 1024;
-  const std::uint64_t messages_before = c->bundled_messages, tasks_before = c->tasks_sent;
+  const std::uint64_t messages_before = c->counts.messages, tasks_before = c->counts.tasks_sent;
   ASSERT_TRUE(s.run(*s.disks[0], storage::make_synthetic(w, s.m.sim.random_stream("io"))));
   EXPECT_EQ(s.disks[0]->figures().reads + s.disks[0]->figures().writes, 128u);
   EXPECT_EQ(s.disks[0]->figures().mismatches, 0u);
   EXPECT_EQ(s.disks[0]->figures().blocks_verified, s.disks[0]->figures().reads * 16);  // every block of every read
   EXPECT_EQ(s.disks[0]->figures().blocks_unverified, 0u);
-  EXPECT_EQ(c->tasks_sent - tasks_before, 128u);
+  EXPECT_EQ(c->counts.tasks_sent - tasks_before, 128u);
   // Four tasks (the controller's all) per message once the queue is full.
-  EXPECT_LT(c->bundled_messages - messages_before, 128u / 2);
+  EXPECT_LT(c->counts.messages - messages_before, 128u / 2);
   EXPECT_TRUE(s.m.findings.empty()) << s.findings();
 }
 
