@@ -19,76 +19,83 @@ std::string describe(const platform::PreparedMapping& m) {
 
 }  // namespace
 
+void DmaPathChecker::report(const pcie::DmaPath& path, std::string check, std::string what, std::string why) {
+  const pcie::Node& ep = *path.endpoint;
+  log_.add(Finding{.check = std::move(check),
+                   .where = ep.name + " (" + ep.bdf.str() + ", " + ep.ids.str() + ")",
+                   .time = path.request.issued_at,
+                   .what = std::move(what),
+                   .why = std::move(why),
+                   .subject = ep.name});
+}
+
 void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
   const pcie::Node& ep = *path.endpoint;
   const dma::DmaRequest& r = path.request;
-  const std::string where = ep.name + " (" + ep.bdf.str() + ", " + ep.ids.str() + ")";
-  const sim::SimTime t = r.issued_at;
-  subject_ = ep.name;
 
   if (r.length > 0 && (r.address % 4096) + r.length > 4096) {
-    report({"pcie.crosses-4k", where, t, describe(path) + " crosses the 4 KiB boundary at " + util::hex((r.address | 0xfff) + 1, 16),
+    report(path, "pcie.crosses-4k", describe(path) + " crosses the 4 KiB boundary at " + util::hex((r.address | 0xfff) + 1, 16),
               "A PCIe memory request must not cross a 4 KiB boundary (PCIe Base spec, 2.2.7); a root complex treats such "
-              "a TLP as malformed. The device's DMA engine must split requests at 4 KiB."});
+              "a TLP as malformed. The device's DMA engine must split requests at 4 KiB.");
   }
   if (r.write) {
     if (auto mps = pcie::Fabric::max_payload(ep); mps && r.length > *mps) {
-      report({"pcie.max-payload", where, t, describe(path) + " exceeds the Max Payload Size of " + std::to_string(*mps) + " bytes",
-                "Device Control's Max_Payload_Size caps every write TLP the function sends; a larger one is malformed."});
+      report(path, "pcie.max-payload", describe(path) + " exceeds the Max Payload Size of " + std::to_string(*mps) + " bytes",
+                "Device Control's Max_Payload_Size caps every write TLP the function sends; a larger one is malformed.");
     }
   } else if (auto mrrs = pcie::Fabric::max_read_request(ep); mrrs && r.length > *mrrs) {
-    report({"pcie.max-read-request", where, t,
+    report(path, "pcie.max-read-request",
               describe(path) + " exceeds the Max Read Request Size of " + std::to_string(*mrrs) + " bytes",
-              "Device Control's Max_Read_Request_Size caps every read request the function issues."});
+              "Device Control's Max_Read_Request_Size caps every read request the function issues.");
   }
   if (ep.dma_address_bits < 64 && r.length > 0 && ((r.address + r.length - 1) >> ep.dma_address_bits) != 0) {
-    report({"dma.address-width", where, t,
+    report(path, "dma.address-width",
               describe(path) + " reaches beyond the " + std::to_string(ep.dma_address_bits) + "-bit addresses the device can drive",
               "The upper address bits are lost on the device's bus, so the DMA lands somewhere else. The driver must "
-              "give the DMA command a maxAddressBits the device supports."});
+              "give the DMA command a maxAddressBits the device supports.");
   }
-  if (path.translation.ok) check_mapping(path, where);
+  if (path.translation.ok) check_mapping(path);
 }
 
-void DmaPathChecker::check_mapping(const pcie::DmaPath& path, const std::string& where) {
+void DmaPathChecker::check_mapping(const pcie::DmaPath& path) {
   const dma::DmaRequest& r = path.request;
   const platform::DmaMapper& mapper = platform_.mapper(*path.root_port);
   const std::string& owner = path.endpoint->name;
-  const sim::SimTime t = r.issued_at;
   // Behind a DART a stray DMA got through only because its page is mapped for something else;
   // without an IOMMU nothing checks a device's addresses at all.
   const bool dart = mapper.translates();
-  const std::string unchecked = "Root port " + path.root_port->name + " has no IOMMU, so nothing stopped the device. ";
+  // Built only when a finding needs it: this runs on every DMA.
+  const auto unchecked = [&] { return "Root port " + path.root_port->name + " has no IOMMU, so nothing stopped the device. "; };
   if (const platform::PreparedMapping* m = mapper.live_containing(owner, r.address, r.length)) {
     if ((r.write && !m->direction.device_writes) || (!r.write && !m->direction.device_reads)) {
-      report({"dma.direction", where, t, describe(path) + " into a mapping prepared only for device " + (r.write ? "reads" : "writes"),
+      report(path, "dma.direction", describe(path) + " into a mapping prepared only for device " + (r.write ? "reads" : "writes"),
                 "The buffer " + describe(*m) + " was prepared for the other direction; " +
                     (dart ? "the DART let this through only because the 16 KiB page is also mapped another way."
-                          : unchecked + "Behind a DART this DMA faults.")});
+                          : unchecked() + "Behind a DART this DMA faults."));
     }
     return;
   }
   if (const platform::PreparedMapping* m = mapper.live_overlapping(owner, r.address, r.length)) {
-    report({"dma.outside-mapping", where, t, describe(path) + " runs past the prepared buffer " + describe(*m),
-              (dart ? std::string("The DART maps whole 16 KiB pages, so the overrun was not blocked, but ") : unchecked + "But ") +
+    report(path, "dma.outside-mapping", describe(path) + " runs past the prepared buffer " + describe(*m),
+              (dart ? std::string("The DART maps whole 16 KiB pages, so the overrun was not blocked, but ") : unchecked() + "But ") +
                   "those bytes belong to whatever else shares the memory: the device must stay inside the range "
-                  "PrepareForDMA returned."});
+                  "PrepareForDMA returned.");
     return;
   }
   if (const platform::PreparedMapping* m = mapper.completed_overlapping(owner, r.address, r.length)) {
-    report({"dma.after-complete", where, t,
+    report(path, "dma.after-complete",
               describe(path) + " after its buffer was completed at " + sim::format_time(*m->completed_at),
               "CompleteDMA ended the device's right to touch " + describe(*m) + ". " +
                   (dart ? "The page still translated (another mapping shares it, or a stale IOTLB entry), so on a Mac "
                           "this silently corrupts memory."
-                        : unchecked + "The memory may already belong to someone else: this silently corrupts it.")});
+                        : unchecked() + "The memory may already belong to someone else: this silently corrupts it."));
     return;
   }
-  report({"dma.outside-mapping", where, t, describe(path) + " hits no buffer prepared for this device",
+  report(path, "dma.outside-mapping", describe(path) + " hits no buffer prepared for this device",
             dart ? "The IOVA translates only because another mapping shares the 16 KiB page; the driver prepared nothing "
                    "there for this device."
-                 : unchecked + "The address is physical memory the driver never prepared for this device; behind a "
-                               "DART this DMA faults."});
+                 : unchecked() + "The address is physical memory the driver never prepared for this device; behind a "
+                               "DART this DMA faults.");
 }
 
 }  // namespace dexthil::checks

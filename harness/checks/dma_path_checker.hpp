@@ -17,14 +17,11 @@ class DmaPathChecker final : public pcie::DmaPathObserver {
   void on_dma(const pcie::DmaPath& path, const pcie::Fabric& fabric) override;
 
  private:
-  void check_mapping(const pcie::DmaPath& path, const std::string& where);
-  void report(Finding f) {
-    f.subject = subject_;
-    log_.add(std::move(f));
-  }
+  void check_mapping(const pcie::DmaPath& path);
+  // Where (the endpoint, its BDF and IDs), when and the subject come from the DMA.
+  void report(const pcie::DmaPath& path, std::string check, std::string what, std::string why);
   FindingLog& log_;
   const platform::PciePlatform& platform_;
-  std::string subject_;  // the endpoint of the DMA being checked
 };
 
 }  // namespace dexthil::checks

@@ -5,34 +5,37 @@
 namespace dexthil::sim {
 
 EventId EventQueue::schedule(SimTime when, EventCallback callback) {
-  EventId id = next_id_++;
   std::uint32_t slot;
   if (free_slots_.empty()) {
     slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(std::move(callback));
+    slots_.emplace_back();
   } else {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = std::move(callback);
   }
-  heap_.push_back(Entry{when, id, slot});
+  Slot& s = slots_[slot];
+  s.callback = std::move(callback);
+  s.pending = true;
+  heap_.push_back(Entry{when, next_order_++, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
-  return id;
+  // slot + 1 keeps 0 free to mean "no event" for callers.
+  return (static_cast<EventId>(s.generation) << 32) | (static_cast<EventId>(slot) + 1);
 }
 
 bool EventQueue::cancel(EventId id) {
-  if (id == 0 || id >= next_id_ || cancelled_.count(id)) return false;
-  // Only ids still in the heap can be cancelled; a linear scan is fine because cancellation is
-  // rare (timers being re-armed) compared with scheduling.
-  bool pending = std::any_of(heap_.begin(), heap_.end(), [id](const Entry& e) { return e.id == id; });
-  if (!pending) return false;
-  cancelled_.insert(id);
+  const std::uint64_t low = id & 0xffffffffu;
+  if (low == 0 || low > slots_.size()) return false;
+  Slot& s = slots_[low - 1];
+  if (s.generation != static_cast<std::uint32_t>(id >> 32) || !s.pending || s.cancelled) return false;
+  s.cancelled = true;
+  s.callback = nullptr;  // drop captured state now; the heap entry goes when it reaches the top
+  ++cancelled_;
   return true;
 }
 
 void EventQueue::drop_cancelled_head() const {
-  while (!cancelled_.empty() && !heap_.empty() && cancelled_.count(heap_.front().id)) {
-    cancelled_.erase(heap_.front().id);
+  while (cancelled_ != 0 && !heap_.empty() && slots_[heap_.front().slot].cancelled) {
+    --cancelled_;
     release(heap_.front().slot);
     std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
@@ -54,14 +57,18 @@ bool EventQueue::pop(SimTime* when, EventCallback* callback) {
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end(), Later{});
   *when = heap_.back().when;
-  *callback = std::move(slots_[heap_.back().slot]);
+  *callback = std::move(slots_[heap_.back().slot].callback);
   release(heap_.back().slot);
   heap_.pop_back();
   return true;
 }
 
 void EventQueue::release(std::uint32_t slot) const {
-  slots_[slot] = nullptr;  // drop captured state now, not when the slot is reused
+  Slot& s = slots_[slot];
+  s.callback = nullptr;  // drop captured state now, not when the slot is reused
+  s.pending = false;
+  s.cancelled = false;
+  ++s.generation;
   free_slots_.push_back(slot);
 }
 

@@ -61,14 +61,14 @@ bool is_write(std::uint8_t opcode) { return opcode == op::kWrite6 || opcode == o
 // ---- stores ----
 
 bool MemoryStore::read(std::uint64_t offset, std::span<std::uint8_t> bytes) {
-  // Block by block: the part of each block the range covers.
+  // Page by page: the part of each page the range covers; pages never written read as zeros.
   for (std::size_t done = 0; done < bytes.size();) {
     const std::uint64_t at = offset + done;
-    const std::uint64_t within = at % block_bytes_;
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(block_bytes_ - within, bytes.size() - done));
-    auto it = blocks_.find(at / block_bytes_);
-    if (it == blocks_.end()) std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(done), n, 0);
-    else std::copy_n(it->second.begin() + static_cast<std::ptrdiff_t>(within), n, bytes.begin() + static_cast<std::ptrdiff_t>(done));
+    const std::uint64_t within = at % kPageBytes;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kPageBytes - within, bytes.size() - done));
+    auto it = pages_.find(at / kPageBytes);
+    if (it == pages_.end()) std::memset(bytes.data() + done, 0, n);
+    else std::memcpy(bytes.data() + done, it->second.get() + within, n);
     done += n;
   }
   return true;
@@ -77,11 +77,11 @@ bool MemoryStore::read(std::uint64_t offset, std::span<std::uint8_t> bytes) {
 bool MemoryStore::write(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
   for (std::size_t done = 0; done < bytes.size();) {
     const std::uint64_t at = offset + done;
-    const std::uint64_t within = at % block_bytes_;
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(block_bytes_ - within, bytes.size() - done));
-    std::vector<std::uint8_t>& block = blocks_[at / block_bytes_];
-    if (block.empty()) block.assign(block_bytes_, 0);
-    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(done), n, block.begin() + static_cast<std::ptrdiff_t>(within));
+    const std::uint64_t within = at % kPageBytes;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kPageBytes - within, bytes.size() - done));
+    std::unique_ptr<std::uint8_t[]>& page = pages_[at / kPageBytes];
+    if (!page) page = std::make_unique<std::uint8_t[]>(kPageBytes);  // value-initialised: zeros
+    std::memcpy(page.get() + within, bytes.data() + done, n);
     done += n;
   }
   return true;
@@ -116,7 +116,7 @@ Disk::Disk(DiskIdentity identity, std::uint64_t blocks, std::uint32_t block_byte
     : identity_(std::move(identity)),
       blocks_(blocks),
       block_bytes_(block_bytes),
-      store_(store ? std::move(store) : std::make_unique<MemoryStore>(block_bytes)) {}
+      store_(store ? std::move(store) : std::make_unique<MemoryStore>()) {}
 
 Result Disk::check_condition(SenseKey key, AdditionalSense asc) {
   // Fixed-format sense: response code 0x70 (current), the key, 10 more bytes, ASC and ASCQ.

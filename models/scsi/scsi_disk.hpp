@@ -43,16 +43,16 @@ class BlockStore {
   virtual bool write(std::uint64_t offset, std::span<const std::uint8_t> bytes) = 0;
 };
 
-// Sparse in memory, by block: what was never written reads as zeros.
+// Sparse in memory, in 4 KiB pages: what was never written reads as zeros.
 class MemoryStore final : public BlockStore {
  public:
-  explicit MemoryStore(std::uint32_t block_bytes) : block_bytes_(block_bytes) {}
   bool read(std::uint64_t offset, std::span<std::uint8_t> bytes) override;
   bool write(std::uint64_t offset, std::span<const std::uint8_t> bytes) override;
 
  private:
-  std::uint32_t block_bytes_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> blocks_;  // by block number
+  // Pages rather than blocks: a 4 KiB I/O is one lookup, and one allocation when first written.
+  static constexpr std::uint64_t kPageBytes = 4096;
+  std::unordered_map<std::uint64_t, std::unique_ptr<std::uint8_t[]>> pages_;  // by page number
 };
 
 // A disk image file, grown (sparse) to the disk's size if it is shorter; its contents persist

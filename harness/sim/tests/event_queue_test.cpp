@@ -54,5 +54,26 @@ TEST(EventQueue, CancelledEventsNeverRun) {
   EXPECT_EQ(q.next_time(), kNever);
 }
 
+TEST(EventQueue, AnIdWhoseEventRanCannotCancelTheEventThatReusedItsSlot) {
+  EventQueue q;
+  std::string order;
+  EventId first = q.schedule(1, [&] { order += '1'; });
+  SimTime t;
+  EventCallback cb;
+  ASSERT_TRUE(q.pop(&t, &cb));
+  cb();
+  EventId second = q.schedule(2, [&] { order += '2'; });  // reuses the first event's slot
+  EXPECT_NE(first, second);
+  EXPECT_FALSE(q.cancel(first));
+  EXPECT_EQ(q.size(), 1u);
+  EventId third = q.schedule(3, [&] { order += '3'; });
+  EXPECT_TRUE(q.cancel(second));
+  EXPECT_FALSE(q.cancel(second));
+  EXPECT_FALSE(q.cancel(0));
+  EXPECT_FALSE(q.cancel(third + (EventId{1} << 32)));  // right slot, wrong generation
+  drain(q);
+  EXPECT_EQ(order, "13");
+}
+
 }  // namespace
 }  // namespace dexthil::sim
