@@ -5,14 +5,16 @@
 // Variants built from these sources plant one mistake each (dexts/README.md):
 //   LSIMPT_BUG_POWER_QUEUE_IN_START  makes SetPowerState's queue in Start, as the field's dext did
 //   LSIMPT_BUG_ADDRESS_BITS_31       prepares its DMA memory, and reports its SGEs, with 31 address bits
+//   LSIMPT_BUG_TASK_MANAGEMENT_STUB  answers task management FUNCTION_COMPLETE and sends the IOC nothing
 // LSIMPT_BUNDLED_TASKS takes the SCSI family's bundled tasks (macOS 15.4's shared command and
 // response buffers, several tasks a message) instead of UserProcessParallelTask;
 // and, built with parallel-queue/LsiMpt.iig (UserProcessParallelTask on ParallelIOQueue):
 //   LSIMPT_PARALLEL_QUEUE            makes ParallelIOQueue and sets it in Start
 //   LSIMPT_BUG_PARALLEL_QUEUE_UNSET  makes it in UserInitializeController and never sets it (the field's)
 //
-// Two queues touch the task table: Default (UserProcessParallelTask, UserAbortTaskRequest) and
-// InterruptQueue (completions), so it is guarded by a lock, never held across a register access.
+// Two queues touch the task table: Default (UserProcessParallelTask, task management) and
+// InterruptQueue (completions, task management replies), so it is guarded by a lock, never held
+// across a register access.
 
 #include <DriverKit/DriverKit.h>
 #include <DriverKit/IOKitKeys.h>
@@ -40,6 +42,8 @@ constexpr uint8_t kAddressBits = 32;  // 32-bit SGEs, frames and sense buffers
 constexpr uint64_t kInitiatorId = 7;
 constexpr uint64_t kHighestTarget = 15;
 constexpr uint32_t kPollLimit = 100000;      // register polls 1 us apart: 100 ms
+[[maybe_unused]] constexpr uint32_t kManagementPolls = 100000;  // a task management reply, 10 us apart: 1 s
+[[maybe_unused]] constexpr uint32_t kManagementContext = 0x40000000u;  // | frame index: never a task context
 static_assert(kMaxTransfer / kMaxSegment <= mpt::kMaxSimpleSgesInFrame, "the SGL must fit in the request frame");
 static_assert(kMaxSegment <= mpt::kSgeMaxLength, "a segment must fit in one simple element's length");
 
@@ -96,6 +100,11 @@ struct LsiMpt_IVars {
   SCSIUserParallelResponse* bundleResponses;
   uint32_t nextTaskId;
   uint32_t nextManagementFrame;
+  // The task management request waiting for its reply (the family sends one at a time, on the
+  // Default queue); InterruptOccurred fills in the answer.
+  uint32_t managementContext;  // 0: none
+  bool managementDone;
+  uint16_t managementStatus;   // the reply's IOCStatus
 };
 
 namespace {
@@ -619,27 +628,100 @@ void IMPL(LsiMpt, UserProcessBundledParallelTasks) {
   }
 }
 
+// ---- Task management ----
+// The family's requests arrive on the Default queue and are answered through *response once the
+// IOC has replied; the tasks a request terminates come back first, each with its own reply
+// (IOCStatus terminated), and complete as delivery failures, which the storage stack retries.
+
+namespace {
+
+kern_return_t TaskManagement(LsiMpt_IVars* iv, mpt::TaskType type, uint64_t target, uint64_t lun, uint32_t taskContext,
+                             uint32_t* response) {
+#if defined(LSIMPT_BUG_TASK_MANAGEMENT_STUB)
+  // The planted mistake: a stub that says it was done. The tasks it should have aborted run on.
+  (void)iv, (void)type, (void)target, (void)lun, (void)taskContext;
+  *response = kSCSIServiceResponse_FUNCTION_COMPLETE;
+  return kIOReturnSuccess;
+#else
+  IOLockLock(iv->lock);
+  const uint32_t frameIndex = kTasks + iv->nextManagementFrame++ % (kRequestFrames - kTasks);
+  iv->managementContext = kManagementContext | frameIndex;
+  iv->managementDone = false;
+  IOLockUnlock(iv->lock);
+  uint8_t* frame = iv->requests.cpu + frameIndex * mpt::kFrameBytes;
+  memset(frame, 0, mpt::kFrameBytes);
+  frame[mpt::at::kTmTargetId] = static_cast<uint8_t>(target);
+  frame[mpt::at::kFunction] = mpt::kScsiTaskMgmt;
+  frame[mpt::at::kTmTaskType] = type;
+  put32(frame + mpt::at::kMsgContext, kManagementContext | frameIndex);
+  frame[mpt::at::kTmLun + 1] = static_cast<uint8_t>(lun);
+  put32(frame + mpt::at::kTmTaskMsgContext, taskContext);
+  Write(iv, mpt::kRequestFifo, static_cast<uint32_t>(iv->requests.iova + frameIndex * mpt::kFrameBytes));
+  // The reply comes on InterruptQueue; this queue waits for it.
+  bool done = false;
+  uint16_t status = 0;
+  for (uint32_t i = 0; i < kManagementPolls && !done; ++i) {
+    IODelay(10);
+    IOLockLock(iv->lock);
+    done = iv->managementDone;
+    status = iv->managementStatus;
+    IOLockUnlock(iv->lock);
+  }
+  IOLockLock(iv->lock);
+  iv->managementContext = 0;
+  IOLockUnlock(iv->lock);
+  if (!done) {
+    *response = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
+    return kIOReturnTimeout;
+  }
+  *response = (status & mpt::kIocStatusMask) == mpt::kSuccess ? kSCSIServiceResponse_FUNCTION_COMPLETE
+                                                               : kSCSIServiceResponse_FUNCTION_REJECTED;
+  return kIOReturnSuccess;
+#endif
+}
+
+}  // namespace
+
 kern_return_t IMPL(LsiMpt, UserAbortTaskRequest) {
-  // ABORT_TASK for the task with this tag, through the request FIFO; the aborted task's own reply
-  // (terminated) completes it.
+  // ABORT_TASK names the task by its context (frame); the kernel names it by its tag.
   uint32_t context = 0;
   IOLockLock(ivars->lock);
   for (uint32_t i = 0; i < kTasks; ++i) {
     if (ivars->tasks[i].busy && ivars->tasks[i].tag == theQ && ivars->tasks[i].target == theT) context = i + 1;
   }
-  const uint32_t frameIndex = kTasks + ivars->nextManagementFrame++ % (kRequestFrames - kTasks);
   IOLockUnlock(ivars->lock);
-  *response = kSCSIServiceResponse_FUNCTION_COMPLETE;
-  if (!context) return kIOReturnSuccess;  // it completed meanwhile
-  uint8_t* frame = ivars->requests.cpu + frameIndex * mpt::kFrameBytes;
-  memset(frame, 0, mpt::kFrameBytes);
-  frame[mpt::at::kTmTargetId] = static_cast<uint8_t>(theT);
-  frame[mpt::at::kFunction] = mpt::kScsiTaskMgmt;
-  frame[mpt::at::kTmTaskType] = mpt::kTaskTypeAbortTask;
-  put32(frame + mpt::at::kMsgContext, 0x40000000u | frameIndex);  // never a task's context
-  frame[mpt::at::kTmLun + 1] = static_cast<uint8_t>(theL);
-  put32(frame + mpt::at::kTmTaskMsgContext, context);
-  Write(ivars, mpt::kRequestFifo, static_cast<uint32_t>(ivars->requests.iova + frameIndex * mpt::kFrameBytes));
+  if (!context) {  // it completed meanwhile: nothing left to abort
+    *response = kSCSIServiceResponse_FUNCTION_COMPLETE;
+    return kIOReturnSuccess;
+  }
+  return TaskManagement(ivars, mpt::kTaskTypeAbortTask, theT, theL, context, response);
+}
+
+kern_return_t IMPL(LsiMpt, UserAbortTaskSetRequest) {
+  return TaskManagement(ivars, mpt::kTaskTypeAbortTaskSet, theT, theL, 0, response);
+}
+
+kern_return_t IMPL(LsiMpt, UserLogicalUnitResetRequest) {
+  return TaskManagement(ivars, mpt::kTaskTypeLogicalUnitReset, theT, theL, 0, response);
+}
+
+kern_return_t IMPL(LsiMpt, UserTargetResetRequest) {
+  return TaskManagement(ivars, mpt::kTaskTypeTargetReset, theT, 0, 0, response);
+}
+
+kern_return_t IMPL(LsiMpt, UserClearTaskSetRequest) {
+  // The IOC's task management has no CLEAR TASK SET: rejected, as SAM allows.
+  (void)theT;
+  (void)theL;
+  *response = kSCSIServiceResponse_FUNCTION_REJECTED;
+  return kIOReturnSuccess;
+}
+
+kern_return_t IMPL(LsiMpt, UserClearACARequest) {
+  // Nor CLEAR ACA (the IOC never sets ACA: it does not take NACA commands).
+  (void)theT;
+  (void)theL;
+  *response = kSCSIServiceResponse_FUNCTION_REJECTED;
   return kIOReturnSuccess;
 }
 
@@ -667,6 +749,14 @@ void IMPL(LsiMpt, InterruptOccurred) {
       frameAddress = entry << 1;
       reply = ivars->replies.cpu + (frameAddress - static_cast<uint32_t>(ivars->replies.iova));
       context = reply[mpt::at::kFunction] == mpt::kScsiIo ? get32(reply + mpt::at::kMsgContext) : 0;
+      if (reply[mpt::at::kFunction] == mpt::kScsiTaskMgmt) {
+        IOLockLock(ivars->lock);
+        if (ivars->managementContext && get32(reply + mpt::at::kMsgContext) == ivars->managementContext) {
+          ivars->managementStatus = get16(reply + mpt::at::kIocStatus);
+          ivars->managementDone = true;
+        }
+        IOLockUnlock(ivars->lock);
+      }
     }
     if (context >= 1 && context <= kTasks) {
       const uint32_t index = context - 1;
@@ -694,7 +784,7 @@ void IMPL(LsiMpt, InterruptOccurred) {
         completion->release();
       }
     }
-    // Task management and other replies need nothing more; the frame goes back to the IOC.
+    // The frame goes back to the IOC.
     if (frameAddress) Write(ivars, mpt::kReplyFifo, frameAddress);
   }
   flush();

@@ -91,6 +91,47 @@ ScsiFamilyChecker::ScsiFamilyChecker(monitor::Monitor& monitor, FindingLog& find
                        "gives the application an I/O error.",
                    std::string(e.location)});
   });
+  monitor.subscribe<monitor::ScsiTaskManagementAnswered>([this](const monitor::ScsiTaskManagementAnswered& e) {
+    const std::string nexus = "target " + std::to_string(e.target) +
+                              (e.method == "UserTargetResetRequest" ? std::string() : " LUN " + std::to_string(e.lun));
+    const std::string call = std::string(e.method) + " (" + nexus + ")";
+    if (!e.response_set || e.response == 2 || e.response == 3 || e.response > 5) {
+      findings_.add({"scsi.tmf-response", std::string(e.service), e.time,
+                     call + " returned " + std::string(e.result) +
+                         (e.response_set ? " with *response " + std::to_string(e.response) + ", not a task management answer"
+                                         : " without setting *response"),
+                     "A task management request is answered through *response with a SCSIServiceResponse: "
+                     "kSCSIServiceResponse_FUNCTION_COMPLETE (4) when it was done, FUNCTION_REJECTED (5) when the "
+                     "controller does not offer it, SERVICE_DELIVERY_OR_TARGET_FAILURE (1) when it could not be "
+                     "delivered. The interface has no completion for these requests, so the answer is final.",
+                     std::string(e.location)});
+      return;
+    }
+    if (e.response == 0) {
+      Finding f{"scsi.tmf-response", std::string(e.service), e.time,
+                call + " answered kSCSIServiceResponse_Request_In_Process",
+                "SCSIControllerDriverKit has no completion for task management, so \"in process\" is never "
+                "followed by an answer; the kext family's asynchronous Complete* methods for it are empty. Public "
+                "dexts answer 0 from stubs, and nothing public shows the kernel acting on it "
+                "(docs/research/scsi-task-management.md): answer FUNCTION_COMPLETE once done, or FUNCTION_REJECTED.",
+                std::string(e.location)};
+      f.informational = true;
+      findings_.add(std::move(f));
+      return;
+    }
+    if (e.response == 4 && e.left > 0) {
+      findings_.add({"scsi.tmf-tasks-left", std::string(e.service), e.time,
+                     call + " answered kSCSIServiceResponse_FUNCTION_COMPLETE with " + std::to_string(e.left) + " of the " +
+                         std::to_string(e.covered) + " tasks it covered not completed (the first: task " +
+                         std::to_string(e.first_left) + ")",
+                     "When a task management function completes, SAM says the tasks it covers are aborted, and the "
+                     "family never completes them itself: the dext must complete each one through "
+                     "ParallelTaskCompletion (the storage stack then retries it) before it answers. A task left "
+                     "outstanding either completes later as if never aborted or, with READ and WRITE having no "
+                     "timeout, hangs its I/O.",
+                     std::string(e.location)});
+    }
+  });
 }
 
 }  // namespace dexthil::checks

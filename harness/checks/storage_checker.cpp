@@ -53,13 +53,28 @@ StorageChecker::StorageChecker(monitor::Monitor& monitor, FindingLog& findings, 
                    "sense and transferred byte count."});
   });
   monitor.subscribe<monitor::BlockIoFailed>([this](const monitor::BlockIoFailed& e) {
+    const std::string what = std::string(e.command) + " of " + std::to_string(e.blocks) + " blocks at LBA " +
+                             std::to_string(e.lba) + " ended " + outcome_text(e.failure) + " after " +
+                             std::to_string(e.transferred) + " bytes";
+    if (e.retries_left > 0) {
+      // Worth knowing (a Mac hides it from the application), not an error by itself.
+      Finding f{"storage.io-retried", std::string(e.device), e.time,
+                what + " (attempt " + std::to_string(e.attempt) + "): sent again, " + std::to_string(e.retries_left) +
+                    " retries left",
+                "IOBlockStorageServices sends a failed READ or WRITE again, up to 4 times, at once and unchanged, "
+                "unless the disk is gone (docs/research/scsi-task-management.md). The application sees nothing "
+                "unless every attempt fails, so a dext that fails I/O now and then looks healthy on a Mac."};
+      f.informational = true;
+      findings_.add(std::move(f));
+      return;
+    }
     findings_.add({"storage.io-error", std::string(e.device), e.time,
-                   std::string(e.command) + " of " + std::to_string(e.blocks) + " blocks at LBA " +
-                       std::to_string(e.lba) + " ended " + outcome_text(e.failure) + " after " +
-                       std::to_string(e.transferred) + " bytes: kIOReturnIOError",
+                   what + (e.attempt > 1 ? " on attempt " + std::to_string(e.attempt) + ", the last" : std::string()) +
+                       ": kIOReturnIOError",
                    "The block storage driver turns anything but a full transfer with GOOD status into "
-                   "kIOReturnIOError for the application; a write that fails leaves the blocks' content unknown, so "
-                   "dexthil stops verifying them until they are written again."});
+                   "kIOReturnIOError for the application once its retries are spent (none when the disk is gone); "
+                   "a write that fails leaves the blocks' content unknown, so dexthil stops verifying them until "
+                   "they are written again."});
   });
   monitor.subscribe<monitor::BlockDataMismatch>([this](const monitor::BlockDataMismatch& e) {
     char sums[80];

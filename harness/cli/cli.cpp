@@ -515,7 +515,9 @@ int command_list(const std::vector<std::string>& args, std::ostream& out, std::o
     return kExitPass;
   }
   if (o.list_sections) {
-    for (const auto& section : catalog.sections()) out << pad("[[" + std::string(section->key()) + "]]", 16) << section->summary() << "\n";
+    std::size_t width = 0;  // the longest name, and two spaces
+    for (const auto& section : catalog.sections()) width = std::max(width, section->key().size() + 6);
+    for (const auto& section : catalog.sections()) out << pad("[[" + std::string(section->key()) + "]]", width) << section->summary() << "\n";
     return kExitPass;
   }
   if (o.paths.empty()) {

@@ -81,4 +81,22 @@ struct ScsiTaskTimedOut {
   bool completion_dropped = false;   // a completion came and was dropped for its version
 };
 
+// The dext answered a task management request the family sent (UserAbortTaskRequest ...
+// UserTargetResetRequest): what it returned, and which of the tasks the request covered (the
+// nexus's tasks outstanding when it was sent) it had not completed by then.
+struct ScsiTaskManagementAnswered {
+  sim::SimTime time = 0;
+  std::string_view service;
+  std::string_view location;
+  std::string_view method;           // "UserLogicalUnitResetRequest"
+  unsigned long long target = 0, lun = 0;
+  unsigned long long tag = 0;        // UserAbortTaskRequest's task tag
+  std::string_view result;           // the kern_return_t's name: "kIOReturnSuccess"
+  bool response_set = false;         // the dext wrote *response
+  unsigned response = 0;             // SCSIServiceResponse, when set
+  unsigned long long covered = 0;
+  unsigned long long left = 0;       // covered tasks still outstanding at the answer
+  unsigned long long first_left = 0; // the first of them (its fControllerTaskIdentifier)
+};
+
 }  // namespace dexthil::monitor

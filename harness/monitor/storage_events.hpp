@@ -25,7 +25,8 @@ struct BlockProbeFailed {
   std::string_view why;      // what was wrong when the command itself succeeded
 };
 
-// A read or write the front end issued failed.
+// A read or write the front end issued failed. The storage stack sends it again while
+// `retries_left` > 0; at 0 the application hears kIOReturnIOError.
 struct BlockIoFailed {
   sim::SimTime time = 0;
   std::string_view device;
@@ -34,6 +35,8 @@ struct BlockIoFailed {
   std::uint64_t blocks = 0;
   std::uint64_t transferred = 0;  // bytes the controller reported
   ScsiFailure failure;
+  unsigned attempt = 1;       // 1: the first time it was sent
+  unsigned retries_left = 0;  // 0: the last attempt (or the disk is gone)
 };
 
 // A block read back differs from what the disk acknowledged writing there.

@@ -496,7 +496,7 @@ void BlockFrontEnd::pump() {
   }
 }
 
-void BlockFrontEnd::issue(const BlockOp& op) {
+void BlockFrontEnd::issue(const BlockOp& op, unsigned attempt, std::uint64_t generation) {
   const std::uint32_t bs = identity_.block_size;
   const std::uint64_t id = next_id_++;
   ScsiCommand command;
@@ -511,10 +511,11 @@ void BlockFrontEnd::issue(const BlockOp& op) {
     blocks = static_cast<std::uint32_t>(op.length / bs);
     if (op.kind == BlockOp::Kind::kWrite) {
       command = cdb::write(lba, blocks, bs);
+      if (generation == 0) generation = ++generation_;
       sums->resize(blocks);
       // The content goes straight into the task's buffer; its checksums are what the disk must
       // give back once it has acknowledged the write.
-      command.fill = [seed = options_.seed, lba, bs, generation = ++generation_, sums](std::span<std::uint8_t> bytes) {
+      command.fill = [seed = options_.seed, lba, bs, generation, sums](std::span<std::uint8_t> bytes) {
         for (std::size_t b = 0; b < sums->size(); ++b) {
           auto block = bytes.subspan(b * bs, bs);
           fill_block_pattern(block, seed, lba + b, generation);
@@ -528,11 +529,13 @@ void BlockFrontEnd::issue(const BlockOp& op) {
   command.timeout_ms = options_.io_timeout_ms;
   in_flight_[id] = {lba, blocks, cdb::name_of(command), sim_.now()};
   figures_.max_outstanding = std::max<unsigned>(figures_.max_outstanding, static_cast<unsigned>(in_flight_.size()));
-  disk_->submit(std::move(command), [this, id, op, sums](const ScsiOutcome& o) { completed(id, o, op, std::move(*sums)); });
+  disk_->submit(std::move(command), [this, id, op, attempt, generation, sums](const ScsiOutcome& o) {
+    completed(id, o, op, attempt, generation, std::move(*sums));
+  });
 }
 
-void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, BlockOp op,
-                              std::vector<std::uint64_t> written) {
+void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, BlockOp op, unsigned attempt,
+                              std::uint64_t generation, std::vector<std::uint64_t> written) {
   const InFlight f = in_flight_.at(id);
   in_flight_.erase(id);
   const bool complete = outcome.good() && (op.kind == BlockOp::Kind::kSync || outcome.transferred == op.length);
@@ -542,11 +545,12 @@ void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, Bloc
     figures_.latency_max = std::max(figures_.latency_max, latency);
   }
   if (!complete) {
-    ++figures_.errors;
     if (outcome.response == ServiceResponse::kServiceDeliveryOrTargetFailure &&
         outcome.status == kStatusDeviceNotPresent) {
       device_gone_ = true;
     }
+    // Reads and writes are sent again while retries last; a gone disk is not retried.
+    const bool retry = op.kind != BlockOp::Kind::kSync && !device_gone_ && attempt <= kReadWriteRetries;
     monitor::BlockIoFailed e;
     e.time = sim_.now();
     const std::string device = disk_->name();
@@ -556,7 +560,16 @@ void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, Bloc
     e.blocks = f.blocks;
     e.transferred = outcome.transferred;
     e.failure = failure_of(outcome);
+    e.attempt = attempt;
+    e.retries_left = retry ? kReadWriteRetries + 1 - attempt : 0;
     monitor_.emit(e);
+    if (retry) {
+      ++figures_.retries;
+      issue(op, attempt + 1, generation);
+      pump();
+      return;
+    }
+    ++figures_.errors;
     // A write that failed may have reached some blocks: what they hold is unknown now.
     if (op.kind == BlockOp::Kind::kWrite) {
       for (std::uint64_t b = 0; b < f.blocks; ++b) ledger_.forget(f.lba + b);

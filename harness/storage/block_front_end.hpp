@@ -84,13 +84,18 @@ struct FrontEndFigures {
   std::uint64_t blocks_verified = 0;    // read back and equal to what was written (or fresh zeros)
   std::uint64_t blocks_unverified = 0;  // read, with nothing known of their content
   std::uint64_t mismatches = 0;         // reads with a differing block
-  std::uint64_t errors = 0;             // commands that failed
+  std::uint64_t errors = 0;             // commands that failed on their last attempt
+  std::uint64_t retries = 0;            // reads and writes sent again after a failure
   std::uint64_t reattached = 0;         // times the disk came back through a new initiator
   unsigned max_outstanding = 0;
   sim::SimTime workload_start = 0, workload_end = 0;
   sim::SimTime latency_total = 0, latency_max = 0;  // per read/write command, submit to completion
   double simulated_mb_per_s() const;  // (read + written bytes) over the workload's simulated time
 };
+
+// IOBlockStorageServices sends a failed READ or WRITE again this many times, at once and
+// unchanged, unless the disk is gone (kNumberRetries; docs/research/scsi-task-management.md).
+inline constexpr unsigned kReadWriteRetries = 4;
 
 class BlockFrontEnd {
  public:
@@ -149,8 +154,10 @@ class BlockFrontEnd {
   void pump();
   bool overlaps(std::uint64_t lba, std::uint64_t blocks) const;
   std::string misfit(const BlockOp& op) const;  // why the disk cannot take it, or empty
-  void issue(const BlockOp& op);
-  void completed(std::uint64_t id, const ScsiOutcome& outcome, BlockOp op, std::vector<std::uint64_t> written);
+  // `attempt` 1 is the first; a write's retries carry its first attempt's content (`generation`).
+  void issue(const BlockOp& op, unsigned attempt = 1, std::uint64_t generation = 0);
+  void completed(std::uint64_t id, const ScsiOutcome& outcome, BlockOp op, unsigned attempt, std::uint64_t generation,
+                 std::vector<std::uint64_t> written);
   void verify(const BlockOp& op, const ScsiOutcome& outcome);
 
   sim::Simulator& sim_;

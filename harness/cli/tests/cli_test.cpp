@@ -209,8 +209,10 @@ TEST(Cli, ListShowsScenariosModelsAndChecks) {
   EXPECT_NE(checks.out.find("budget.dma-latency"), std::string::npos);
   Result sections = run({"list", "--sections"});
   EXPECT_EQ(sections.code, kExitPass);
-  EXPECT_NE(sections.out.find("[[hotplug]]     surprise removal"), std::string::npos) << sections.out;
-  EXPECT_NE(sections.out.find("[[usb_device]]  a USB device"), std::string::npos) << sections.out;
+  // One column for the summaries, two spaces past the longest name.
+  EXPECT_NE(sections.out.find("[[hotplug]]               surprise removal"), std::string::npos) << sections.out;
+  EXPECT_NE(sections.out.find("[[usb_device]]            a USB device"), std::string::npos) << sections.out;
+  EXPECT_NE(sections.out.find("[[scsi_task_management]]  stimulus"), std::string::npos) << sections.out;
 }
 
 // A one-target Xcode project in the style Xcode writes, made for these tests.

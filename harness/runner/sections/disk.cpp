@@ -118,10 +118,11 @@ class DiskData final : public scenario::SectionData {
           v.emplace_back("blocks_unverified", std::to_string(f.blocks_unverified));
           v.emplace_back("mismatches", std::to_string(f.mismatches));
           v.emplace_back("errors", std::to_string(f.errors));
+          v.emplace_back("retries", std::to_string(f.retries));
           v.emplace_back("reattached", std::to_string(f.reattached));
           v.emplace_back("max_outstanding", std::to_string(f.max_outstanding));
           v.emplace_back("simulated_mb_per_s", decimal(f.simulated_mb_per_s()));
-          const std::uint64_t commands = f.reads + f.writes + f.errors;
+          const std::uint64_t commands = f.reads + f.writes + f.errors + f.retries;  // every attempt's latency counts
           v.emplace_back("mean_latency_us", decimal(commands ? static_cast<double>(f.latency_total) / commands /
                                                                    sim::kMicrosecond
                                                              : 0.0));

@@ -15,7 +15,8 @@ namespace dexthil::storage {
 namespace {
 
 // A disk of 512-byte blocks that answers each command `latency` after it came. It records what
-// it saw; `corrupt_lba` flips a byte of that block in every read.
+// it saw; `corrupt_lba` flips a byte of that block in every read; `fail_io` fails that many of
+// the next reads and writes with `fail_status` (a delivery failure), before they touch the data.
 class FakeDisk final : public ScsiInitiator {
  public:
   FakeDisk(sim::Simulator& sim, std::uint64_t blocks) : sim_(sim), data_(blocks * 512, 0) {}
@@ -67,6 +68,12 @@ class FakeDisk final : public ScsiInitiator {
         }
         case cdb::kRead10:
         case cdb::kWrite10: {
+          if (fail_io > 0) {
+            --fail_io;
+            o.response = ServiceResponse::kServiceDeliveryOrTargetFailure;
+            o.status = fail_status;
+            break;
+          }
           const std::uint64_t lba = be(2, 4), bytes = be(7, 2) * 512;
           if (c.cdb[0] == cdb::kWrite10) {
             std::memcpy(&data_[lba * 512], written.data(), bytes);
@@ -94,14 +101,16 @@ class FakeDisk final : public ScsiInitiator {
   sim::SimTime latency = 100 * sim::kMicrosecond;
   std::uint8_t inquiry_type = 0;
   std::optional<std::uint64_t> corrupt_lba;
+  unsigned fail_io = 0;
+  std::uint8_t fail_status = kStatusDeliveryFailure;
   unsigned outstanding = 0, max_outstanding = 0;
   std::vector<std::uint8_t> opcodes;
   std::vector<sim::SimTime> times;
+  std::vector<std::vector<std::uint8_t>> buffers_;  // each write's bytes, in order
 
  private:
   sim::Simulator& sim_;
   std::vector<std::uint8_t> data_;
-  std::vector<std::vector<std::uint8_t>> buffers_;
 };
 
 struct Bench {
@@ -109,6 +118,10 @@ struct Bench {
     disk.inquiry_type = type;
     monitor.subscribe<monitor::BlockProbeFailed>([this](const monitor::BlockProbeFailed& e) {
       problems.push_back(std::string(e.command) + ": " + std::string(e.why));
+    });
+    monitor.subscribe<monitor::BlockIoFailed>([this](const monitor::BlockIoFailed& e) {
+      failures.push_back(std::string(e.command) + " attempt " + std::to_string(e.attempt) + ", " +
+                         std::to_string(e.retries_left) + " left");
     });
     monitor.subscribe<monitor::BlockDataMismatch>([this](const monitor::BlockDataMismatch& e) {
       problems.push_back("mismatch at " + std::to_string(e.lba));
@@ -134,6 +147,7 @@ struct Bench {
   BlockFrontEnd front;
   std::optional<bool> probed;
   std::vector<std::string> problems;
+  std::vector<std::string> failures;  // BlockIoFailed events
 };
 
 TEST(BlockFrontEnd, ADiskThatIsNotDirectAccessIsAProbeFailure) {
@@ -222,6 +236,44 @@ TEST(BlockFrontEnd, ACommandStillOutstandingAtTheEndIsReported) {
   EXPECT_FALSE(b.run(make_replay({{BlockOp::Kind::kWrite, 4096, 512}})));
   b.front.finish();
   EXPECT_EQ(incomplete, (std::vector<std::string>{"WRITE(10) at 8"}));
+}
+
+TEST(BlockFrontEnd, AFailedWriteIsSentAgainWithTheSameContentAndThenVerifies) {
+  Bench b;
+  ASSERT_EQ(b.probed, true);
+  b.disk.fail_io = 2;
+  ASSERT_TRUE(b.run(make_replay({{BlockOp::Kind::kWrite, 4096, 1024}, {BlockOp::Kind::kRead, 4096, 1024}})));
+  EXPECT_EQ(b.failures, (std::vector<std::string>{"WRITE(10) attempt 1, 4 left", "WRITE(10) attempt 2, 3 left"}));
+  EXPECT_EQ(b.io_opcodes(), (std::vector<std::uint8_t>{cdb::kWrite10, cdb::kWrite10, cdb::kWrite10, cdb::kRead10}));
+  ASSERT_EQ(b.disk.buffers_.size(), 3u);
+  EXPECT_EQ(b.disk.buffers_[0], b.disk.buffers_[2]);  // the retry carries the first attempt's bytes
+  EXPECT_EQ(b.front.figures().retries, 2u);
+  EXPECT_EQ(b.front.figures().errors, 0u);
+  EXPECT_EQ(b.front.figures().writes, 1u);
+  EXPECT_EQ(b.front.figures().blocks_verified, 2u);
+  EXPECT_TRUE(b.problems.empty());
+}
+
+TEST(BlockFrontEnd, AReadFailingFiveTimesIsAnErrorAndAGoneDiskIsNotRetried) {
+  Bench b;
+  ASSERT_EQ(b.probed, true);
+  b.disk.fail_io = 5;
+  ASSERT_TRUE(b.run(make_replay({{BlockOp::Kind::kRead, 0, 512}})));
+  EXPECT_EQ(b.failures, (std::vector<std::string>{"READ(10) attempt 1, 4 left", "READ(10) attempt 2, 3 left",
+                                                  "READ(10) attempt 3, 2 left", "READ(10) attempt 4, 1 left",
+                                                  "READ(10) attempt 5, 0 left"}));
+  EXPECT_EQ(b.front.figures().retries, 4u);
+  EXPECT_EQ(b.front.figures().errors, 1u);
+  EXPECT_EQ(b.front.figures().reads, 0u);
+
+  b.failures.clear();
+  b.disk.fail_io = 1;
+  b.disk.fail_status = kStatusDeviceNotPresent;
+  const std::size_t sent = b.disk.opcodes.size();
+  b.run(make_replay({{BlockOp::Kind::kRead, 0, 512}, {BlockOp::Kind::kRead, 512, 512}}));
+  EXPECT_EQ(b.failures, (std::vector<std::string>{"READ(10) attempt 1, 0 left"}));
+  EXPECT_TRUE(b.front.device_gone());
+  EXPECT_EQ(b.disk.opcodes.size(), sent + 1);  // nothing more went to a gone disk
 }
 
 }  // namespace

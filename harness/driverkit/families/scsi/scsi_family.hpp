@@ -23,6 +23,10 @@
 // runs into its timeout; a second completion, a completion naming another task, and a timeout
 // (after which the family sends UserAbortTaskRequest) are events for ScsiFamilyChecker.
 //
+// Task management (scsi_task_management.cpp): the six User*Request calls, from the target's
+// thread, answered through *response; the family notes which of the nexus's outstanding tasks
+// a request covered and which the dext had not completed when it answered.
+//
 // Bundled tasks (IOSCSIParallelFamily 343 on): a controller that takes the command and response
 // buffers UserMapBundledParallelTaskCommandAndResponseBuffers offers gets its tasks through
 // them: task slot N is command N and response N; the family writes the commands, sends
@@ -126,12 +130,14 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
     std::uint64_t tasks_sent = 0, tasks_completed = 0;
     std::uint64_t messages = 0;  // UserProcessParallelTask or UserProcessBundledParallelTasks
     std::uint64_t timeouts = 0;
+    std::uint64_t task_management = 0;  // User*Request calls sent
     bool bundled = false;
     Counts& operator+=(const Counts& o) {
       tasks_sent += o.tasks_sent;
       tasks_completed += o.tasks_completed;
       messages += o.messages;
       timeouts += o.timeouts;
+      task_management += o.task_management;
       bundled = bundled || o.bundled;
       return *this;
     }
@@ -173,6 +179,22 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   void on_target(std::function<void(ScsiTargetPort&)> listener) { on_target_ = std::move(listener); }
   // The ports of every target created so far, in order (they outlive their controllers).
   const std::vector<std::unique_ptr<ScsiTargetPort>>& ports() const { return ports_; }
+  // Task management: SCSIControllerDriverKit's six requests (scsi_task_management.cpp).
+  enum class TaskManagement { kAbortTask, kAbortTaskSet, kClearAca, kClearTaskSet, kLogicalUnitReset, kTargetReset };
+  static const char* method_of(TaskManagement function);  // "UserLogicalUnitResetRequest"
+  struct TaskManagementAnswer {
+    kern_return_t result = 0;
+    bool response_set = false;  // the dext wrote *response
+    std::uint32_t response = 0;  // SCSIServiceResponse
+    std::uint64_t covered = 0;  // the nexus's tasks outstanding when the request was sent
+    std::uint64_t left = 0;     // of those, not completed when the dext answered
+  };
+  // Sends `function` for target/LUN (a target reset covers every LUN) to the running controller
+  // whose provider is `location`, from the target's kernel thread; ABORT TASK names the nexus's
+  // oldest outstanding task. `answered` hears the dext's answer. Returns why it could not be
+  // sent, or an empty string.
+  std::string request_task_management(const std::string& location, std::uint64_t target, std::uint64_t lun,
+                                      TaskManagement function, std::function<void(const TaskManagementAnswer&)> answered);
   // From ScsiTargetPort::submit.
   void submit(std::uint64_t controller, std::uint64_t target, storage::ScsiCommand command,
               std::function<void(const storage::ScsiOutcome&)> done);
@@ -229,6 +251,10 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   // once the client has heard, a Mach message later.
   void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma = true);
   void task_timed_out(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
+  // `covered`: (slot, serial) of the tasks the request covers, to see which are left at the answer.
+  void send_task_management(Controller& c, TaskManagement function, std::uint64_t target, std::uint64_t lun,
+                            std::uint64_t tag, std::vector<std::pair<std::uint32_t, std::uint64_t>> covered,
+                            std::function<void(const TaskManagementAnswer&)> answered);
   Task* task_for(Controller& c, const OSAction* action);
   // `done` hears `outcome` a Mach message from now, outside any dext's code.
   void deliver_later(std::function<void(const storage::ScsiOutcome&)> done, storage::ScsiOutcome outcome);

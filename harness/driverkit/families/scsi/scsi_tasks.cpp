@@ -446,16 +446,9 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
                                                    task.target, task.id, opcode_of(task.command),
                                                    task.command.timeout_ms, task.version_dropped});
   // The family asks the controller to abort it, from the target's thread, and the storage
-  // stack hears of the timeout now.
-  const std::uint64_t target = task.target, lun = task.command.lun;
-  if (auto it = c->target_threads.find(target); it != c->target_threads.end()) {
-    IOUserSCSIParallelInterfaceController* hba = c->hba;
-    it->second->dispatch_async([this, controller, hba, target, lun, serial] {
-      if (!find_id(controller)) return;
-      std::uint32_t response = 0;
-      hba->UserAbortTaskRequest(target, lun, serial, &response);
-    }, "UserAbortTaskRequest");
-  }
+  // stack hears of the timeout now (the family has ended the task: the abort covers nothing it
+  // waits for).
+  send_task_management(*c, TaskManagement::kAbortTask, task.target, task.command.lun, serial, {}, nullptr);
   task.ended_by_family = true;
   finish_task(*c, task, failure(storage::kStatusTaskTimeout));
 }
@@ -477,6 +470,7 @@ void ScsiFamily::add_figures(const std::string& service, std::vector<std::pair<s
   out.emplace_back("scsi_task_messages", std::to_string(total.messages));
   out.emplace_back("scsi_bundled", total.bundled ? "true" : "false");
   out.emplace_back("scsi_timeouts", std::to_string(total.timeouts));
+  out.emplace_back("scsi_task_management", std::to_string(total.task_management));
 }
 
 kern_return_t ScsiFamily::data_buffer(IOUserSCSIParallelInterfaceController* hba, SCSIDeviceIdentifier target,

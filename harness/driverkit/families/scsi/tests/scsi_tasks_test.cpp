@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "harness/checks/driverkit_checkers.hpp"
 #include "harness/driverkit/buses/pci/pci_bus.hpp"
@@ -273,6 +274,37 @@ TEST(ScsiTasks, ABundledSlotHandedBackTwiceIsAFinding) {
                 "BundledParallelTaskCompletion handed back the slot of task 1 (target 0), which had completed at ", 0),
             0u)
       << s.m.findings.all()[0].what;
+}
+
+TEST(ScsiTasks, TaskManagementSaysWhyItCannotBeSentAndAnUnansweredRequestIsAFinding) {
+  StorageMachine s("");
+  s.probe_all();
+  ASSERT_EQ(s.probed.size(), 2u) << s.findings();
+  const ScsiTargetPort& port = *s.family->ports()[0];
+  const std::string controller = port.name().substr(0, port.name().rfind(" target"));
+  using Function = ScsiFamily::TaskManagement;
+  EXPECT_EQ(s.family->request_task_management("nowhere", 0, 0, Function::kTargetReset, nullptr),
+            "no SCSI controller is running at nowhere");
+  EXPECT_EQ(s.family->request_task_management(port.location(), 1, 0, Function::kTargetReset, nullptr),
+            controller + " has no target 1");
+  // The RAM disks finish each task at once: nothing is outstanding to abort.
+  EXPECT_EQ(s.family->request_task_management(port.location(), 0, 0, Function::kAbortTask, nullptr),
+            controller + " has no outstanding task on target 0 LUN 0 to abort");
+
+  // scsiprobe implements no task management: the call comes back unsupported, *response unset.
+  std::optional<ScsiFamily::TaskManagementAnswer> answer;
+  ASSERT_EQ(s.family->request_task_management(port.location(), 0, 0, Function::kLogicalUnitReset,
+                                              [&](const ScsiFamily::TaskManagementAnswer& a) { answer = a; }),
+            "");
+  s.m.sim.run_until(s.m.sim.now() + 10 * sim::kMillisecond);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->result, kIOReturnUnsupported);
+  EXPECT_FALSE(answer->response_set);
+  EXPECT_EQ(answer->covered, 0u);
+  ASSERT_EQ(s.count("scsi.tmf-response"), 1u) << s.findings();
+  EXPECT_EQ(s.m.findings.all().back().what,
+            "UserLogicalUnitResetRequest (target 0 LUN 0) returned kIOReturnUnsupported (0xe00002c7) without setting "
+            "*response");
 }
 
 }  // namespace
