@@ -336,56 +336,98 @@ Fabric::MmioRoute Fabric::route_request(std::uint64_t address, unsigned size, bo
   return r;
 }
 
+// One read's state, shared by the events on its way: each captures only the pointer, so no
+// event copies the caller's callback (this runs for every register read).
+struct Fabric::PendingRead {
+  Fabric* fabric;
+  std::uint64_t address;
+  unsigned size;
+  const Node* ep;
+  sim::SimTime one_way;
+  std::size_t bar;
+  std::uint64_t offset;
+  std::function<void(const MmioResult&)> done;
+  sim::SimTime deadline = 0;  // the root port's completion timeout
+  bool answered = false;      // the completion is sent once: by the device's answer or by the timeout
+  std::uint64_t value = 0;    // the device's answer
+  void complete(const MmioResult& result) const {
+    fabric->sim_.trace().record_fields(
+        fabric->sim_.now(), ep ? std::string_view(ep->name) : std::string_view("fabric"),
+        {'R', address, result.value, static_cast<std::uint64_t>(result.status)}, [&] {
+          return "mmio rd " + util::hex(address) + " = " + util::hex(result.value) +
+                 (result.ok() ? "" : " (" + result.why + ")");
+        });
+    done(result);
+  }
+};
+
 void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(const MmioResult&)> done) {
   MmioRoute route = route_request(address, size, false);
   const sim::SimTime one_way = route.target ? one_way_latency(*route.target->endpoint) : 0;
-  const Node* ep = route.target ? route.target->endpoint : nullptr;
-  auto complete = [this, address, ep, done](const MmioResult& result) {
-    sim_.trace().record_fields(sim_.now(), ep ? std::string_view(ep->name) : std::string_view("fabric"),
-                               {'R', address, result.value, static_cast<std::uint64_t>(result.status)}, [&] {
-                                 return "mmio rd " + util::hex(address) + " = " + util::hex(result.value) +
-                                        (result.ok() ? "" : " (" + result.why + ")");
-                               });
-    done(result);
-  };
+  auto read = std::make_shared<PendingRead>(PendingRead{this, address, size,
+                                                        route.target ? route.target->endpoint : nullptr, one_way,
+                                                        route.target ? route.target->bar : 0,
+                                                        route.target ? route.target->offset : 0, std::move(done)});
   if (!route.device) {
     // Unsupported Request: the completion comes back from where the request died.
-    sim_.after(2 * one_way, [complete, refusal = std::move(route.refusal)] { complete(refusal); });
+    sim_.after(2 * one_way, [read, refusal = std::move(route.refusal)] { read->complete(refusal); });
     return;
   }
-  // The completion is sent once: by the device's answer or by the root port's timeout.
-  auto answered = std::make_shared<bool>(false);
-  const sim::EventId timeout = sim_.after(kCompletionTimeout, [answered, complete, ep, address, size] {
-    if (*answered) return;
-    *answered = true;
+  read->deadline = sim_.now() + kCompletionTimeout;
+  pending_reads_.push_back(read);
+  if (!read_timer_armed_) {
+    read_timer_armed_ = true;
+    sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
+  }
+  sim_.after(one_way, [read] {
+    Fabric& f = *read->fabric;
+    // Looked up on arrival: the device may have gone since the request was issued.
+    auto it = f.mmio_devices_.find(read->ep);
+    if (it == f.mmio_devices_.end() || !it->second) return;  // no answer: the completion timeout ends it
+    it->second->mmio_read(read->bar, read->offset, read->size, [read](std::uint64_t value) {
+      if (read->answered) return;  // too late: the root port gave up
+      read->answered = true;
+      read->value = value;
+      Fabric& f = *read->fabric;
+      f.drop_answered_reads();
+      // A completion heading up may not pass the function's earlier DMA.
+      const sim::SimTime back = std::max(f.sim_.now() + read->one_way, read->ep->last_dma_arrival);
+      read->ep->last_dma_arrival = back;
+      f.sim_.at(back, [read] {
+        MmioResult r;
+        r.value = read->value;
+        r.endpoint = read->ep;
+        read->complete(r);
+      });
+    });
+  });
+}
+
+void Fabric::drop_answered_reads() {
+  while (!pending_reads_.empty() && pending_reads_.front()->answered) pending_reads_.pop_front();
+}
+
+void Fabric::expire_reads() {
+  read_timer_armed_ = false;
+  drop_answered_reads();
+  while (!pending_reads_.empty() && pending_reads_.front()->deadline <= sim_.now()) {
+    const std::shared_ptr<PendingRead> read = std::move(pending_reads_.front());
+    pending_reads_.pop_front();
+    if (read->answered) continue;
+    read->answered = true;
     MmioResult r;
     r.status = MmioResult::Status::kCompletionTimeout;
-    r.value = size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
-    r.endpoint = ep;
-    r.why = ep->name + " never completed the read at " + util::hex(address) + " within the " +
+    r.value = read->size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * read->size)) - 1;
+    r.endpoint = read->ep;
+    r.why = read->ep->name + " never completed the read at " + util::hex(read->address) + " within the " +
             sim::format_time(kCompletionTimeout) + " completion timeout";
-    complete(r);
-  });
-  sim_.after(one_way, [this, target = *route.target, size, one_way, answered, timeout, complete, ep] {
-    // Looked up on arrival: the device may have gone since the request was issued.
-    auto it = mmio_devices_.find(ep);
-    if (it == mmio_devices_.end() || !it->second) return;  // no answer: the completion timeout ends it
-    it->second->mmio_read(target.bar, target.offset, size,
-                          [this, one_way, answered, timeout, complete, ep](std::uint64_t value) {
-                              if (*answered) return;  // too late: the root port gave up
-                              *answered = true;
-                              sim_.cancel(timeout);
-                              // A completion heading up may not pass the function's earlier DMA.
-                              const sim::SimTime back = std::max(sim_.now() + one_way, ep->last_dma_arrival);
-                              ep->last_dma_arrival = back;
-                              sim_.at(back, [complete, ep, value] {
-                                MmioResult r;
-                                r.value = value;
-                                r.endpoint = ep;
-                                complete(r);
-                              });
-                            });
-  });
+    read->complete(r);  // may issue reads, and arm the timer for the oldest
+    drop_answered_reads();
+  }
+  if (!pending_reads_.empty() && !read_timer_armed_) {
+    read_timer_armed_ = true;
+    sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
+  }
 }
 
 MmioResult Fabric::mmio_write(std::uint64_t address, unsigned size, std::uint64_t value) {

@@ -5,6 +5,7 @@
 // DART, and host memory. Software's part (enumeration, DMA mapping) is in harness/platform/.
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -213,6 +214,13 @@ class Fabric {
   std::map<const Node*, sim::SimTime> link_last_active_;  // keyed by the link's downstream node
 
   std::map<const Node*, MmioDevice*> mmio_devices_;
+  // Reads waiting for their completion, in issue order and so in deadline order: one timer
+  // watches the oldest, instead of a timeout event scheduled and cancelled for every read.
+  struct PendingRead;
+  void expire_reads();
+  void drop_answered_reads();
+  std::deque<std::shared_ptr<PendingRead>> pending_reads_;
+  bool read_timer_armed_ = false;
   std::optional<sim::SimTime> stall_bound_;
   std::map<const Node*, ResetHandler> reset_handlers_;
   std::map<const Node*, std::uint64_t> resets_;

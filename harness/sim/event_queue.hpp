@@ -2,15 +2,15 @@
 // The simulator's agenda: callbacks ordered by simulated time, and by scheduling order among
 // callbacks due at the same time, so that a run never depends on heap layout or addresses.
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "harness/sim/callback.hpp"
 #include "harness/sim/time.hpp"
 
 namespace dexthil::sim {
 
 using EventId = std::uint64_t;
-using EventCallback = std::function<void()>;
+using EventCallback = Callback;
 
 class EventQueue {
  public:

@@ -14,14 +14,16 @@ namespace dexthil::models {
 
 class RegisterBus {
  public:
+  using ReadDone = std::function<void(std::uint64_t)>;
   struct Access {
     bool write;
     std::uint8_t address;  // of the 32-bit register
     std::uint8_t byte_enables;
-    std::uint32_t data;                       // write data, in the register's byte lanes
-    std::function<void(std::uint32_t)> done;  // a read's answer: the whole register
+    std::uint32_t data;  // write data, in the register's byte lanes
+    ReadDone done;       // a read's answer: (register >> 8 * lane) & mask
+    std::uint8_t lane = 0;
+    std::uint32_t mask = 0xffffffffu;
   };
-  using ReadDone = std::function<void(std::uint64_t)>;
 
   // `bytes`: the size of the register block; accesses beyond it read 0 and are ignored.
   explicit RegisterBus(std::uint64_t bytes) : bytes_(bytes) {}
@@ -52,7 +54,7 @@ class RegisterBus {
   }
   // After the rising edge: a read gets the value sampled before it.
   static void finish(const std::optional<Access>& access, std::uint32_t read_data) {
-    if (access && !access->write && access->done) access->done(read_data);
+    if (access && !access->write && access->done) access->done((read_data >> (8 * access->lane)) & access->mask);
   }
 
  private:
@@ -68,15 +70,16 @@ inline void RegisterBus::read(std::uint64_t offset, unsigned size, ReadDone done
   }
   if (size == 8) {
     auto low = std::make_shared<std::uint32_t>(0);
-    queue({false, static_cast<std::uint8_t>(offset), 0xf, 0, [low](std::uint32_t v) { *low = v; }});
+    queue({false, static_cast<std::uint8_t>(offset), 0xf, 0, [low](std::uint64_t v) { *low = static_cast<std::uint32_t>(v); }});
     queue({false, static_cast<std::uint8_t>(offset + 4), 0xf, 0,
-           [low, done](std::uint32_t high) { done(std::uint64_t{high} << 32 | *low); }});
+           [low, done](std::uint64_t high) { done(high << 32 | *low); }});
     return;
   }
   const unsigned lane = offset & 3;
   const std::uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+  // The caller's callback as it is (no wrapper to allocate): finish() picks the bytes out.
   queue({false, static_cast<std::uint8_t>(offset & ~std::uint64_t{3}), static_cast<std::uint8_t>(((1u << size) - 1) << lane),
-         0, [done, lane, mask](std::uint32_t v) { done((v >> (8 * lane)) & mask); }});
+         0, std::move(done), static_cast<std::uint8_t>(lane), mask});
 }
 
 inline void RegisterBus::write(std::uint64_t offset, unsigned size, std::uint64_t value) {

@@ -138,5 +138,27 @@ TEST(Mmio, AReadTheDeviceNeverAnswersEndsAtTheCompletionTimeout) {
   EXPECT_EQ(r.why, "dev never completed the read at " + util::hex(t.bar0 + 4) + " within the 50 ms completion timeout");
 }
 
+TEST(Mmio, EachUnansweredReadTimesOutFiftyMillisecondsAfterItWasIssued) {
+  // One timer watches the oldest outstanding read: answered reads before and between must not
+  // move anyone's deadline.
+  MmioMachine t;
+  std::vector<std::pair<MmioResult::Status, sim::SimTime>> ended;
+  auto issue = [&] {
+    t.m.fabric->mmio_read(t.bar0 + 4, 4, [&](const MmioResult& r) { ended.emplace_back(r.status, t.m.sim.now()); });
+  };
+  const sim::SimTime start = t.m.sim.now();
+  issue();  // answered
+  t.m.sim.run_until(start + 5 * sim::kMillisecond);
+  t.device.never_answer = true;
+  issue();  // times out at 55 ms
+  t.m.sim.run_until(start + 20 * sim::kMillisecond);
+  issue();  // at 70 ms
+  t.m.sim.run_until(start + 200 * sim::kMillisecond);
+  ASSERT_EQ(ended.size(), 3u);
+  EXPECT_EQ(ended[0].first, MmioResult::Status::kOk);
+  EXPECT_EQ(ended[1], std::make_pair(MmioResult::Status::kCompletionTimeout, start + 55 * sim::kMillisecond));
+  EXPECT_EQ(ended[2], std::make_pair(MmioResult::Status::kCompletionTimeout, start + 70 * sim::kMillisecond));
+}
+
 }  // namespace
 }  // namespace dexthil::pcie
