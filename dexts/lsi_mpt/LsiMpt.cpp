@@ -674,8 +674,9 @@ kern_return_t TaskManagement(LsiMpt_IVars* iv, mpt::TaskType type, uint64_t targ
     *response = kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
     return kIOReturnTimeout;
   }
+  // The driver sends only task types the IOC offers: a failure is the target's or the bus's.
   *response = (status & mpt::kIocStatusMask) == mpt::kSuccess ? kSCSIServiceResponse_FUNCTION_COMPLETE
-                                                               : kSCSIServiceResponse_FUNCTION_REJECTED;
+                                                               : kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE;
   return kIOReturnSuccess;
 #endif
 }
@@ -738,10 +739,19 @@ void IMPL(LsiMpt, InterruptOccurred) {
     bundleCount = 0;
     OSSafeReleaseNULL(bundleAction);
   };
-  // Every entry the reply FIFO holds; reading it empty also clears the reply interrupt.
+  // A task management reply is announced only after the tasks it terminated have gone back to
+  // the kernel (below, flush), so the request is never answered while they are outstanding.
+  bool managementReplied = false;
+  uint16_t managementStatus = 0;
+  // Every entry the reply FIFO holds; reading it empty also clears the reply interrupt. A reply
+  // the IOC posts in the same cycle as that read keeps the interrupt raised, and an MSI goes
+  // only when it is raised anew: so before returning, the status must show it cleared.
   for (;;) {
     const uint32_t entry = Read(ivars, mpt::kReplyFifo);
-    if (entry == mpt::kReplyFifoEmpty) break;
+    if (entry == mpt::kReplyFifoEmpty) {
+      if (!(Read(ivars, mpt::kHostInterruptStatus) & mpt::kIntReply)) break;
+      continue;
+    }
     const uint8_t* reply = nullptr;
     uint32_t context = entry;
     uint32_t frameAddress = 0;
@@ -752,8 +762,8 @@ void IMPL(LsiMpt, InterruptOccurred) {
       if (reply[mpt::at::kFunction] == mpt::kScsiTaskMgmt) {
         IOLockLock(ivars->lock);
         if (ivars->managementContext && get32(reply + mpt::at::kMsgContext) == ivars->managementContext) {
-          ivars->managementStatus = get16(reply + mpt::at::kIocStatus);
-          ivars->managementDone = true;
+          managementReplied = true;
+          managementStatus = get16(reply + mpt::at::kIocStatus);
         }
         IOLockUnlock(ivars->lock);
       }
@@ -788,4 +798,10 @@ void IMPL(LsiMpt, InterruptOccurred) {
     if (frameAddress) Write(ivars, mpt::kReplyFifo, frameAddress);
   }
   flush();
+  if (managementReplied) {
+    IOLockLock(ivars->lock);
+    ivars->managementStatus = managementStatus;
+    ivars->managementDone = true;
+    IOLockUnlock(ivars->lock);
+  }
 }

@@ -78,9 +78,8 @@ constexpr uint32_t kIoTargetId = 0x00, kIoCdbLength = 0x04, kIoSenseBufferLength
                    kIoControl = 0x14, kIoCdb = 0x18, kIoDataLength = 0x28, kIoSenseBufferLowAddr = 0x2C, kIoSgl = 0x30;
 constexpr uint32_t kIoReplyScsiStatus = 0x0C, kIoReplyScsiState = 0x0D, kIoReplyTransferCount = 0x14,
                    kIoReplySenseCount = 0x18;
-// SCSI_TASK_MGMT request and reply.
+// SCSI_TASK_MGMT request.
 constexpr uint32_t kTmTargetId = 0x00, kTmTaskType = 0x05, kTmLun = 0x0C, kTmTaskMsgContext = 0x30;
-constexpr uint32_t kTmReplyTerminationCount = 0x14;
 }  // namespace at
 
 // SCSI_IO Control: the data direction in 25:24, the task attribute in 10:8 (0 simple, 1 head of

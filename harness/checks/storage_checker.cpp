@@ -59,8 +59,8 @@ StorageChecker::StorageChecker(monitor::Monitor& monitor, FindingLog& findings, 
     if (e.retries_left > 0) {
       // Worth knowing (a Mac hides it from the application), not an error by itself.
       Finding f{"storage.io-retried", std::string(e.device), e.time,
-                what + " (attempt " + std::to_string(e.attempt) + "): sent again, " + std::to_string(e.retries_left) +
-                    " retries left",
+                what + " (attempt " + std::to_string(e.attempt) + "): sent again, retry " + std::to_string(e.attempt) +
+                    " of " + std::to_string(e.attempt - 1 + e.retries_left),
                 "IOBlockStorageServices sends a failed READ or WRITE again, up to 4 times, at once and unchanged, "
                 "unless the disk is gone (docs/research/scsi-task-management.md). The application sees nothing "
                 "unless every attempt fails, so a dext that fails I/O now and then looks healthy on a Mac."};

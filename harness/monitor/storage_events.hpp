@@ -36,7 +36,7 @@ struct BlockIoFailed {
   std::uint64_t transferred = 0;  // bytes the controller reported
   ScsiFailure failure;
   unsigned attempt = 1;       // 1: the first time it was sent
-  unsigned retries_left = 0;  // 0: the last attempt (or the disk is gone)
+  unsigned retries_left = 0;  // sends still to come, this failure's included; 0: it was the last
 };
 
 // A block read back differs from what the disk acknowledged writing there.

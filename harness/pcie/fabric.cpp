@@ -118,7 +118,9 @@ Fabric::Fabric(Topology topology, sim::Simulator& sim, hostmem::SparseMemory& me
   }
 }
 
-Fabric::~Fabric() = default;
+Fabric::~Fabric() {
+  if (read_timer_) sim_.cancel(read_timer_);  // it would call into this fabric
+}
 
 Fabric::PortState& Fabric::port(const Node& root_port) const {
   for (const auto& p : ports_) {
@@ -348,7 +350,7 @@ struct Fabric::PendingRead {
   std::uint64_t offset;
   std::function<void(const MmioResult&)> done;
   sim::SimTime deadline = 0;  // the root port's completion timeout
-  bool answered = false;      // the completion is sent once: by the device's answer or by the timeout
+  bool settled = false;       // the completion is sent once: by the device's answer or by the timeout
   std::uint64_t value = 0;    // the device's answer
   void complete(const MmioResult& result) const {
     fabric->sim_.trace().record_fields(
@@ -375,21 +377,18 @@ void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(
   }
   read->deadline = sim_.now() + kCompletionTimeout;
   pending_reads_.push_back(read);
-  if (!read_timer_armed_) {
-    read_timer_armed_ = true;
-    sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
-  }
+  if (!read_timer_) read_timer_ = sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
   sim_.after(one_way, [read] {
     Fabric& f = *read->fabric;
     // Looked up on arrival: the device may have gone since the request was issued.
     auto it = f.mmio_devices_.find(read->ep);
     if (it == f.mmio_devices_.end() || !it->second) return;  // no answer: the completion timeout ends it
     it->second->mmio_read(read->bar, read->offset, read->size, [read](std::uint64_t value) {
-      if (read->answered) return;  // too late: the root port gave up
-      read->answered = true;
+      if (read->settled) return;  // too late: the root port gave up
+      read->settled = true;
       read->value = value;
       Fabric& f = *read->fabric;
-      f.drop_answered_reads();
+      f.drop_settled_reads();
       // A completion heading up may not pass the function's earlier DMA.
       const sim::SimTime back = std::max(f.sim_.now() + read->one_way, read->ep->last_dma_arrival);
       read->ep->last_dma_arrival = back;
@@ -403,18 +402,18 @@ void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(
   });
 }
 
-void Fabric::drop_answered_reads() {
-  while (!pending_reads_.empty() && pending_reads_.front()->answered) pending_reads_.pop_front();
+void Fabric::drop_settled_reads() {
+  while (!pending_reads_.empty() && pending_reads_.front()->settled) pending_reads_.pop_front();
 }
 
 void Fabric::expire_reads() {
-  read_timer_armed_ = false;
-  drop_answered_reads();
+  read_timer_ = 0;
+  drop_settled_reads();
   while (!pending_reads_.empty() && pending_reads_.front()->deadline <= sim_.now()) {
     const std::shared_ptr<PendingRead> read = std::move(pending_reads_.front());
     pending_reads_.pop_front();
-    if (read->answered) continue;
-    read->answered = true;
+    if (read->settled) continue;
+    read->settled = true;
     MmioResult r;
     r.status = MmioResult::Status::kCompletionTimeout;
     r.value = read->size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * read->size)) - 1;
@@ -422,11 +421,11 @@ void Fabric::expire_reads() {
     r.why = read->ep->name + " never completed the read at " + util::hex(read->address) + " within the " +
             sim::format_time(kCompletionTimeout) + " completion timeout";
     read->complete(r);  // may issue reads, and arm the timer for the oldest
-    drop_answered_reads();
+    drop_settled_reads();
   }
-  if (!pending_reads_.empty() && !read_timer_armed_) {
-    read_timer_armed_ = true;
-    sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
+  // Nothing waiting: no timer until the next read (this one may have fired with nothing to do).
+  if (!pending_reads_.empty() && !read_timer_) {
+    read_timer_ = sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
   }
 }
 

@@ -218,9 +218,9 @@ class Fabric {
   // watches the oldest, instead of a timeout event scheduled and cancelled for every read.
   struct PendingRead;
   void expire_reads();
-  void drop_answered_reads();
+  void drop_settled_reads();  // the oldest reads whose completion was sent
   std::deque<std::shared_ptr<PendingRead>> pending_reads_;
-  bool read_timer_armed_ = false;
+  sim::EventId read_timer_ = 0;  // 0: not armed
   std::optional<sim::SimTime> stall_bound_;
   std::map<const Node*, ResetHandler> reset_handlers_;
   std::map<const Node*, std::uint64_t> resets_;

@@ -1,9 +1,10 @@
 #pragma once
 // sim::Callback: what an event runs. A move-only void() callable that keeps captures of up to
 // kInlineBytes inside itself, so scheduling a typical event (a few pointers, a shared_ptr, a
-// std::function) allocates nothing; larger ones go to the heap. std::function cannot do this for
-// a lambda holding a shared_ptr: it stores only trivially copyable callables inline.
+// std::function) allocates nothing; larger ones go to the heap. libstdc++'s std::function keeps
+// only trivially copyable callables inline, so a lambda holding a shared_ptr always allocates.
 #include <cstddef>
+#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -24,7 +25,7 @@ class Callback {
       ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
       ops_ = &kInline<D>;
     } else {
-      *reinterpret_cast<D**>(storage_) = new D(std::forward<F>(f));
+      ::new (static_cast<void*>(storage_)) D*(new D(std::forward<F>(f)));
       ops_ = &kOnHeap<D>;
     }
   }
@@ -45,7 +46,11 @@ class Callback {
   ~Callback() { reset(); }
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
-  void operator()() { ops_->call(storage_); }
+  // Calling an empty one throws, as std::function does.
+  void operator()() {
+    if (!ops_) throw std::bad_function_call();
+    ops_->call(storage_);
+  }
 
  private:
   struct Ops {
@@ -53,19 +58,24 @@ class Callback {
     void (*move)(void* to, void* from) noexcept;  // leaves `from` destroyed
     void (*destroy)(void* storage) noexcept;
   };
+  // The object placed in the storage: the callable itself, or a pointer to it on the heap.
+  template <class T>
+  static T* held(void* storage) noexcept {
+    return std::launder(static_cast<T*>(storage));
+  }
   template <class D>
   static constexpr Ops kInline = {
-      [](void* s) { (*static_cast<D*>(s))(); },
+      [](void* s) { (*held<D>(s))(); },
       [](void* to, void* from) noexcept {
-        ::new (to) D(std::move(*static_cast<D*>(from)));
-        static_cast<D*>(from)->~D();
+        ::new (to) D(std::move(*held<D>(from)));
+        held<D>(from)->~D();
       },
-      [](void* s) noexcept { static_cast<D*>(s)->~D(); }};
+      [](void* s) noexcept { held<D>(s)->~D(); }};
   template <class D>
   static constexpr Ops kOnHeap = {
-      [](void* s) { (**static_cast<D**>(s))(); },
-      [](void* to, void* from) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
-      [](void* s) noexcept { delete *static_cast<D**>(s); }};
+      [](void* s) { (**held<D*>(s))(); },
+      [](void* to, void* from) noexcept { ::new (to) D*(*held<D*>(from)); },
+      [](void* s) noexcept { delete *held<D*>(s); }};
 
   void reset() noexcept {
     if (ops_) ops_->destroy(storage_);

@@ -28,8 +28,10 @@ bool EventQueue::cancel(EventId id) {
   Slot& s = slots_[low - 1];
   if (s.generation != static_cast<std::uint32_t>(id >> 32) || !s.pending || s.cancelled) return false;
   s.cancelled = true;
-  s.callback = nullptr;  // drop captured state now; the heap entry goes when it reaches the top
   ++cancelled_;
+  // Captured state goes now (the heap entry when it reaches the top), and last: a captured
+  // object's destructor may schedule events, which can move `s`.
+  EventCallback dropped = std::move(s.callback);
   return true;
 }
 
@@ -64,8 +66,7 @@ bool EventQueue::pop(SimTime* when, EventCallback* callback) {
 }
 
 void EventQueue::release(std::uint32_t slot) const {
-  Slot& s = slots_[slot];
-  s.callback = nullptr;  // drop captured state now, not when the slot is reused
+  Slot& s = slots_[slot];  // its callback is gone already: run (moved out) or cancelled
   s.pending = false;
   s.cancelled = false;
   ++s.generation;

@@ -543,6 +543,7 @@ void BlockFrontEnd::completed(std::uint64_t id, const ScsiOutcome& outcome, Bloc
     const sim::SimTime latency = sim_.now() - f.submitted;
     figures_.latency_total += latency;
     figures_.latency_max = std::max(figures_.latency_max, latency);
+    ++figures_.latency_samples;
   }
   if (!complete) {
     if (outcome.response == ServiceResponse::kServiceDeliveryOrTargetFailure &&

@@ -89,7 +89,8 @@ struct FrontEndFigures {
   std::uint64_t reattached = 0;         // times the disk came back through a new initiator
   unsigned max_outstanding = 0;
   sim::SimTime workload_start = 0, workload_end = 0;
-  sim::SimTime latency_total = 0, latency_max = 0;  // per read/write command, submit to completion
+  sim::SimTime latency_total = 0, latency_max = 0;  // per read/write attempt, submit to completion
+  std::uint64_t latency_samples = 0;                // read/write attempts completed
   double simulated_mb_per_s() const;  // (read + written bytes) over the workload's simulated time
 };
 

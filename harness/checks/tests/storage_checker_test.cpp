@@ -35,7 +35,7 @@ TEST(StorageChecker, ARetriedFailureIsInformationalAndTheLastAttemptIsTheError) 
   EXPECT_TRUE(all[0].informational);
   EXPECT_EQ(all[0].what,
             "WRITE(10) of 8 blocks at LBA 2048 ended kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE, "
-            "kSCSITaskStatus_DeliveryFailure after 0 bytes (attempt 1): sent again, 4 retries left");
+            "kSCSITaskStatus_DeliveryFailure after 0 bytes (attempt 1): sent again, retry 1 of 4");
   EXPECT_EQ(all[1].check, "storage.io-error");
   EXPECT_FALSE(all[1].informational);
   EXPECT_EQ(all[1].what,

@@ -122,10 +122,10 @@ class DiskData final : public scenario::SectionData {
           v.emplace_back("reattached", std::to_string(f.reattached));
           v.emplace_back("max_outstanding", std::to_string(f.max_outstanding));
           v.emplace_back("simulated_mb_per_s", decimal(f.simulated_mb_per_s()));
-          const std::uint64_t commands = f.reads + f.writes + f.errors + f.retries;  // every attempt's latency counts
-          v.emplace_back("mean_latency_us", decimal(commands ? static_cast<double>(f.latency_total) / commands /
-                                                                   sim::kMicrosecond
-                                                             : 0.0));
+          v.emplace_back("mean_latency_us",
+                         decimal(f.latency_samples ? static_cast<double>(f.latency_total) / f.latency_samples /
+                                                         sim::kMicrosecond
+                                                   : 0.0));
         }
         out.emplace_back("disk@" + d.spec->place(), std::move(v));
       }

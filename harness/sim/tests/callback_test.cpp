@@ -62,5 +62,14 @@ TEST(Callback, HoldsAStdFunctionAndAMutableLambda) {
   EXPECT_EQ(calls, 5);  // 2 + 1 + 2: its state lives in the callback
 }
 
+TEST(Callback, CallingAnEmptyOneThrowsAsStdFunctionDoes) {
+  Callback empty;
+  EXPECT_THROW(empty(), std::bad_function_call);
+  Callback moved = [] {};
+  Callback taker = std::move(moved);
+  EXPECT_THROW(moved(), std::bad_function_call);  // NOLINT: moved from
+  EXPECT_NO_THROW(taker());
+}
+
 }  // namespace
 }  // namespace dexthil::sim

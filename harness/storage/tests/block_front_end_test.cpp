@@ -28,10 +28,10 @@ class FakeDisk final : public ScsiInitiator {
     opcodes.push_back(c.cdb[0]);
     times.push_back(sim_.now());
     if (c.direction == ScsiCommand::Direction::kToTarget && c.fill) {
-      buffers_.emplace_back(c.length);
-      c.fill(buffers_.back());
+      written_data.emplace_back(c.length);
+      c.fill(written_data.back());
     }
-    std::vector<std::uint8_t> written = c.direction == ScsiCommand::Direction::kToTarget ? buffers_.back()
+    std::vector<std::uint8_t> written = c.direction == ScsiCommand::Direction::kToTarget ? written_data.back()
                                                                                           : std::vector<std::uint8_t>{};
     sim_.after(latency, [this, c, written, done = std::move(done)] {
       --outstanding;
@@ -106,7 +106,7 @@ class FakeDisk final : public ScsiInitiator {
   unsigned outstanding = 0, max_outstanding = 0;
   std::vector<std::uint8_t> opcodes;
   std::vector<sim::SimTime> times;
-  std::vector<std::vector<std::uint8_t>> buffers_;  // each write's bytes, in order
+  std::vector<std::vector<std::uint8_t>> written_data;  // each write's bytes, in order
 
  private:
   sim::Simulator& sim_;
@@ -245,8 +245,8 @@ TEST(BlockFrontEnd, AFailedWriteIsSentAgainWithTheSameContentAndThenVerifies) {
   ASSERT_TRUE(b.run(make_replay({{BlockOp::Kind::kWrite, 4096, 1024}, {BlockOp::Kind::kRead, 4096, 1024}})));
   EXPECT_EQ(b.failures, (std::vector<std::string>{"WRITE(10) attempt 1, 4 left", "WRITE(10) attempt 2, 3 left"}));
   EXPECT_EQ(b.io_opcodes(), (std::vector<std::uint8_t>{cdb::kWrite10, cdb::kWrite10, cdb::kWrite10, cdb::kRead10}));
-  ASSERT_EQ(b.disk.buffers_.size(), 3u);
-  EXPECT_EQ(b.disk.buffers_[0], b.disk.buffers_[2]);  // the retry carries the first attempt's bytes
+  ASSERT_EQ(b.disk.written_data.size(), 3u);
+  EXPECT_EQ(b.disk.written_data[0], b.disk.written_data[2]);  // the retry carries the first attempt's bytes
   EXPECT_EQ(b.front.figures().retries, 2u);
   EXPECT_EQ(b.front.figures().errors, 0u);
   EXPECT_EQ(b.front.figures().writes, 1u);

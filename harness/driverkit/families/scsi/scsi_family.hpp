@@ -252,9 +252,11 @@ class ScsiFamily final : public FamilyPlugin, public ScsiControllerKernelSide {
   void finish_task(Controller& c, Task& task, storage::ScsiOutcome outcome, bool complete_dma = true);
   void task_timed_out(std::uint64_t controller, std::uint32_t slot, std::uint64_t serial);
   // `covered`: (slot, serial) of the tasks the request covers, to see which are left at the answer.
-  void send_task_management(Controller& c, TaskManagement function, std::uint64_t target, std::uint64_t lun,
-                            std::uint64_t tag, std::vector<std::pair<std::uint32_t, std::uint64_t>> covered,
-                            std::function<void(const TaskManagementAnswer&)> answered);
+  // `judged`: the answer goes to ScsiFamilyChecker (not for the abort dexthil adds at a timeout,
+  // which a Mac is not known to send). Returns why it could not be sent, or an empty string.
+  std::string send_task_management(Controller& c, TaskManagement function, std::uint64_t target, std::uint64_t lun,
+                                   std::uint64_t tag, std::vector<std::pair<std::uint32_t, std::uint64_t>> covered,
+                                   std::function<void(const TaskManagementAnswer&)> answered, bool judged);
   Task* task_for(Controller& c, const OSAction* action);
   // `done` hears `outcome` a Mach message from now, outside any dext's code.
   void deliver_later(std::function<void(const storage::ScsiOutcome&)> done, storage::ScsiOutcome outcome);

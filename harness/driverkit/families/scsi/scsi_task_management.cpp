@@ -57,20 +57,21 @@ std::string ScsiFamily::request_task_management(const std::string& location, std
     covered = {*oldest};
     tag = oldest->second;
   }
-  send_task_management(*c, function, target, lun, tag, std::move(covered), std::move(answered));
-  return {};
+  return send_task_management(*c, function, target, lun, tag, std::move(covered), std::move(answered), true);
 }
 
-void ScsiFamily::send_task_management(Controller& c, TaskManagement function, std::uint64_t target, std::uint64_t lun,
-                                      std::uint64_t tag, std::vector<std::pair<std::uint32_t, std::uint64_t>> covered,
-                                      std::function<void(const TaskManagementAnswer&)> answered) {
+std::string ScsiFamily::send_task_management(Controller& c, TaskManagement function, std::uint64_t target,
+                                             std::uint64_t lun, std::uint64_t tag,
+                                             std::vector<std::pair<std::uint32_t, std::uint64_t>> covered,
+                                             std::function<void(const TaskManagementAnswer&)> answered, bool judged) {
   auto it = c.target_threads.find(target);
-  if (it == c.target_threads.end()) return;
+  if (it == c.target_threads.end()) return c.record->name + " has no kernel thread for target " + std::to_string(target);
   ++c.counts.task_management;
   const std::uint64_t controller = c.id;
   IOUserSCSIParallelInterfaceController* hba = c.hba;
   it->second->dispatch_async(
-      [this, controller, hba, function, target, lun, tag, covered = std::move(covered), answered = std::move(answered)] {
+      [this, controller, hba, function, target, lun, tag, covered = std::move(covered), answered = std::move(answered),
+       judged] {
         if (!find_id(controller)) return;
         std::uint32_t response = kResponseNotSet;
         kern_return_t result = kIOReturnUnsupported;
@@ -95,13 +96,16 @@ void ScsiFamily::send_task_management(Controller& c, TaskManagement function, st
           if (t.serial != serial || t.completed) continue;
           if (a.left++ == 0) first_left = t.id;
         }
-        const std::string result_name = ioreturn_name(result);
-        kernel_.monitor().emit(monitor::ScsiTaskManagementAnswered{
-            kernel_.sim().now(), c->record->name, location_of(*c->record), method_of(function), target, lun, tag,
-            result_name, a.response_set, a.response, a.covered, a.left, first_left});
+        if (judged) {
+          const std::string result_name = ioreturn_name(result);
+          kernel_.monitor().emit(monitor::ScsiTaskManagementAnswered{
+              kernel_.sim().now(), c->record->name, location_of(*c->record), method_of(function), target, lun, tag,
+              result_name, a.response_set, a.response, a.covered, a.left, first_left});
+        }
         if (answered) answered(a);
       },
       method_of(function));
+  return {};
 }
 
 }  // namespace dexthil::driverkit

@@ -448,7 +448,7 @@ void ScsiFamily::task_timed_out(std::uint64_t controller, std::uint32_t slot, st
   // The family asks the controller to abort it, from the target's thread, and the storage
   // stack hears of the timeout now (the family has ended the task: the abort covers nothing it
   // waits for).
-  send_task_management(*c, TaskManagement::kAbortTask, task.target, task.command.lun, serial, {}, nullptr);
+  send_task_management(*c, TaskManagement::kAbortTask, task.target, task.command.lun, serial, {}, nullptr, false);
   task.ended_by_family = true;
   finish_task(*c, task, failure(storage::kStatusTaskTimeout));
 }
