@@ -374,6 +374,25 @@ void Lsi53c1030Function::reply_frame_returned(std::uint32_t frame) {
   free_frames_.insert(frame);
 }
 
+// An MSI goes out only when the interrupt line rises: a line still up long after its message
+// means the driver will hear nothing more from this function.
+void Lsi53c1030Function::watch_raised_interrupt() {
+  const std::uint64_t rise = irq_rises_;
+  const sim::SimTime sent = sim_.now();
+  sim_.after(kInterruptLeftRaised, [this, rise, sent] {
+    if (!irq_was_high_ || rise != irq_rises_ || !findings_) return;
+    findings_->add({"lsi.interrupt-left-raised", name_, sim_.now(),
+                    "the interrupt has stayed raised since its MSI at " + sim::format_time(sent) + " (" +
+                        sim::format_time(kInterruptLeftRaised) + "), so no further MSI is sent",
+                    "MSI is edge-like: the function sends a message when its interrupt line rises, and the line is "
+                    "HostInterruptStatus & ~HostInterruptMask. The reply interrupt clears only when a ReplyFifo read "
+                    "finds the FIFO empty, and a reply posted in the cycle of that read keeps it raised; the doorbell "
+                    "interrupt clears with a write to HostInterruptStatus. A handler that returns while either is "
+                    "still set (it read the FIFO empty but did not check HostInterruptStatus, or never read it "
+                    "empty) is not interrupted again, and the replies behind it wait."});
+  });
+}
+
 void Lsi53c1030Function::finish_run() {
   if (replies_waiting_.empty() || !findings_) return;
   std::string frames;
@@ -565,7 +584,13 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
     }
   }
 
-  if (top.irq && !irq_was_high_ && fabric_.signal_msi(endpoint_)) ++interrupts_;
+  if (top.irq && !irq_was_high_) {
+    ++irq_rises_;
+    if (fabric_.signal_msi(endpoint_)) {
+      ++interrupts_;
+      watch_raised_interrupt();
+    }
+  }
   irq_was_high_ = top.irq;
   const bool busy = !registers_.idle() || !handshake_reply_.empty() || close_handshake_ || (!dma_queue_.empty() && !dma_in_flight_) ||
                     !to_post_.empty() || !slots_to_release_.empty() || (!replies_waiting_.empty() && top.rfree_valid) ||

@@ -71,6 +71,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
 
   const lsi::IocFirmware& firmware() const { return firmware_; }
   std::uint64_t interrupts_signalled() const { return interrupts_; }
+  // How long the interrupt may stay raised after its MSI before lsi.interrupt-left-raised.
+  static constexpr sim::SimTime kInterruptLeftRaised = 100 * sim::kMillisecond;
   std::uint64_t requests_fetched() const { return frames_fetched_; }
   std::uint64_t replies_posted() const { return replies_posted_; }
   std::uint64_t scsi_ios_completed() const { return scsi_ios_completed_; }
@@ -167,6 +169,8 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void forget_in_flight();
   // The IOC's own hard reset: the firmware's pages back to defaults, the SCSI bus's agreements gone.
   void hard_reset_ioc();
+  // Reports lsi.interrupt-left-raised if the line is still up kInterruptLeftRaised after this MSI.
+  void watch_raised_interrupt();
   void write_oldest_reply(std::uint32_t free_frame);
   // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
   std::uint16_t dma_failure(const Request& request, const char* what, const DmaDone& done);
@@ -201,6 +205,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::uint32_t staging_next_ = 0;
   std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
   bool irq_was_high_ = false;
+  std::uint64_t irq_rises_ = 0;  // times the line rose: a check sees whether it fell since
   std::uint64_t interrupts_ = 0;
   std::uint64_t frames_fetched_ = 0;
   std::uint64_t replies_posted_ = 0;

@@ -131,6 +131,9 @@ void register_lsi53c1030(runner::ModelCatalog& catalog) {
             {"lsi.reply-frame-returned-twice", "a driver returned an LSI53C1030 reply frame that was already free"},
             {"lsi.reply-frame-not-returned",
              "LSI53C1030 replies waited for a free reply frame until the end: the driver kept frames it had read"},
+            {"lsi.interrupt-left-raised",
+             "an LSI53C1030's interrupt stayed raised 100 ms after its MSI, so no further MSI was sent: the driver's "
+             "handler returned with the reply or doorbell interrupt still set"},
             {"lsi.dma-error",
              "an LSI53C1030 DMA (frame fetch, page buffer, data, reply or sense) completed with an error"}}},
        [](runner::ModelContext& ctx) -> std::unique_ptr<runner::ScenarioModel> {

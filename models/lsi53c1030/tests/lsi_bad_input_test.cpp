@@ -152,5 +152,39 @@ TEST(LsiBadInput, RepliesStarvedOfFreeFramesNameTheFramesNeverReturned) {
                                           util::hex(h.reply_iova(0)) + ", " + util::hex(h.reply_iova(1)) + ")");
 }
 
+TEST(LsiBadInput, AHandlerThatLeavesTheReplyInterruptRaisedIsToldNoFurtherMsiComes) {
+  Machine m("direct");
+  MptHost h(m);
+  bring_up_as_freebsd(h);
+  EXPECT_EQ(h.read(lsi_regs::kReplyFifo), 0xFFFF'FFFFu);
+  h.write(lsi_regs::kHostInterruptMask, 0x1);  // reply interrupt on
+  mpi::Frame enable(12);
+  enable.set_u8(0x03, mpi::kPortEnable);
+
+  // A handler that drains the FIFO until it reads empty: the interrupt falls, nothing to report.
+  h.post(0, enable);
+  ASSERT_TRUE(h.wait_status(lsi_regs::kHostInterruptStatusReply, lsi_regs::kHostInterruptStatusReply));
+  while (h.read(lsi_regs::kReplyFifo) != 0xFFFF'FFFFu) {
+  }
+  h.run_for(Lsi53c1030Function::kInterruptLeftRaised + sim::kMillisecond);
+  EXPECT_TRUE(m.findings.empty());
+
+  // One that takes the reply and leaves without the read that finds the FIFO empty.
+  const std::uint64_t msis = h.msis, posted = h.ioc.replies_posted();
+  h.post(1, enable);
+  ASSERT_TRUE(h.wait_status(lsi_regs::kHostInterruptStatusReply, lsi_regs::kHostInterruptStatusReply));
+  ASSERT_NE(h.read(lsi_regs::kReplyFifo), 0xFFFF'FFFFu);
+  h.post(2, enable);  // its reply raises nothing: the line is still up
+  h.run_for(Lsi53c1030Function::kInterruptLeftRaised + sim::kMillisecond);
+  EXPECT_EQ(h.msis, msis + 1);
+  EXPECT_EQ(h.ioc.replies_posted(), posted + 2);
+  ASSERT_EQ(m.findings.all().size(), 1u);
+  const checks::Finding& f = m.findings.all()[0];
+  EXPECT_EQ(f.check, "lsi.interrupt-left-raised");
+  EXPECT_EQ(f.what, "the interrupt has stayed raised since its MSI at " +
+                        sim::format_time(f.time - Lsi53c1030Function::kInterruptLeftRaised) +
+                        " (100 ms), so no further MSI is sent");
+}
+
 }  // namespace
 }  // namespace dexthil::models
