@@ -3,18 +3,15 @@
 #include <cstdio>
 #include <string>
 
+#include "harness/storage/scsi_initiator.hpp"
+
 namespace dexthil::checks {
 namespace {
 
 // SCSITask.h's names for what the initiator saw.
 std::string outcome_text(const monitor::ScsiFailure& f) {
-  static const char* const kResponses[] = {"kSCSIServiceResponse_Request_In_Process",
-                                           "kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE",
-                                           "kSCSIServiceResponse_TASK_COMPLETE",
-                                           "kSCSIServiceResponse_LINK_COMMAND_COMPLETE",
-                                           "kSCSIServiceResponse_FUNCTION_COMPLETE",
-                                           "kSCSIServiceResponse_FUNCTION_REJECTED"};
-  std::string text = f.response < 6 ? kResponses[f.response] : "service response " + std::to_string(f.response);
+  const char* response = storage::service_response_name(f.response);
+  std::string text = response ? response : "service response " + std::to_string(f.response);
   const bool delivered = f.response == 2;
   const char* status = nullptr;
   switch (f.status) {

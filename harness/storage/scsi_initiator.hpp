@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,17 @@ enum class ServiceResponse : std::uint8_t {
   kFunctionComplete = 4,
   kFunctionRejected = 5,
 };
+// SCSITask.h's name for a service response ("kSCSIServiceResponse_FUNCTION_COMPLETE"), or
+// nullptr for a value it does not define.
+inline const char* service_response_name(unsigned response) {
+  static const char* const kNames[] = {"kSCSIServiceResponse_Request_In_Process",
+                                       "kSCSIServiceResponse_SERVICE_DELIVERY_OR_TARGET_FAILURE",
+                                       "kSCSIServiceResponse_TASK_COMPLETE",
+                                       "kSCSIServiceResponse_LINK_COMMAND_COMPLETE",
+                                       "kSCSIServiceResponse_FUNCTION_COMPLETE",
+                                       "kSCSIServiceResponse_FUNCTION_REJECTED"};
+  return response < std::size(kNames) ? kNames[response] : nullptr;
+}
 enum ScsiStatus : std::uint8_t {
   kStatusGood = 0x00,
   kStatusCheckCondition = 0x02,

@@ -7,6 +7,7 @@
 #include "harness/driverkit/kernel/kernel.hpp"
 #include "harness/driverkit/runtime/ioreturn_names.hpp"
 #include "harness/runner/run_context.hpp"
+#include "harness/storage/scsi_initiator.hpp"
 
 namespace dexthil::runner {
 namespace {
@@ -29,10 +30,10 @@ struct Outcome {
   driverkit::ScsiFamily::TaskManagementAnswer answer;
 };
 
-const char* response_name(std::uint32_t response) {
-  static const char* const kNames[] = {"Request_In_Process", "SERVICE_DELIVERY_OR_TARGET_FAILURE", "TASK_COMPLETE",
-                                       "LINK_COMMAND_COMPLETE", "FUNCTION_COMPLETE", "FUNCTION_REJECTED"};
-  return response < 6 ? kNames[response] : "not a service response";
+// The figure's value: SCSITask.h's name without its kSCSIServiceResponse_ prefix.
+std::string response_name(std::uint32_t response) {
+  const char* name = storage::service_response_name(response);
+  return name ? std::string(name).substr(std::string_view("kSCSIServiceResponse_").size()) : "not a service response";
 }
 
 class TaskManagementData final : public scenario::SectionData {
