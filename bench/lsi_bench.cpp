@@ -66,8 +66,10 @@ class LsiRig {
     h_.write(lsi_regs::kHostInterruptMask, 0x1);  // the reply interrupt on
   }
 
-  // Runs `ios` verified I/Os (each a write and its read back); false if any went wrong.
-  bool run(std::uint64_t ios) {
+  // Runs `ios` verified I/Os (each a write and its read back); false if any went wrong. Not
+  // inlined, so that `valgrind --tool=callgrind --toggle-collect='*LsiRig::run*'` counts the
+  // instructions of the I/O alone (docs/performance.md).
+  [[gnu::noinline]] bool run(std::uint64_t ios) {
     left_to_start_ = ios;
     left_to_finish_ = ios;
     for (unsigned s = 0; s < depth_ && left_to_start_ > 0; ++s) start(s);

@@ -375,22 +375,36 @@ void Lsi53c1030Function::reply_frame_returned(std::uint32_t frame) {
 }
 
 // An MSI goes out only when the interrupt line rises: a line still up long after its message
-// means the driver will hear nothing more from this function.
+// means the driver will hear nothing more from this function. Only the latest MSI can be the one
+// left unanswered (a newer one means the line rose again), so one timer watches it: at a busy
+// function's interrupt rate, a timer per MSI kept hundreds of events in the simulator's queue.
 void Lsi53c1030Function::watch_raised_interrupt() {
-  const std::uint64_t rise = irq_rises_;
-  const sim::SimTime sent = sim_.now();
-  sim_.after(kInterruptLeftRaised, [this, rise, sent] {
-    if (!irq_was_high_ || rise != irq_rises_ || !findings_) return;
-    findings_->add({"lsi.interrupt-left-raised", name_, sim_.now(),
-                    "the interrupt has stayed raised since its MSI at " + sim::format_time(sent) + " (" +
-                        sim::format_time(kInterruptLeftRaised) + "), so no further MSI is sent",
-                    "MSI is edge-like: the function sends a message when its interrupt line rises, and the line is "
-                    "HostInterruptStatus & ~HostInterruptMask. The reply interrupt clears only when a ReplyFifo read "
-                    "finds the FIFO empty, and a reply posted in the cycle of that read keeps it raised; the doorbell "
-                    "interrupt clears with a write to HostInterruptStatus. A handler that returns while either is "
-                    "still set (it read the FIFO empty but did not check HostInterruptStatus, or never read it "
-                    "empty) is not interrupted again, and the replies behind it wait."});
-  });
+  last_msi_at_ = sim_.now();
+  last_msi_rise_ = irq_rises_;
+  if (!interrupt_watch_armed_) {
+    interrupt_watch_armed_ = true;
+    sim_.at(last_msi_at_ + kInterruptLeftRaised, [this] { check_raised_interrupt(); });
+  }
+}
+
+void Lsi53c1030Function::check_raised_interrupt() {
+  interrupt_watch_armed_ = false;
+  if (!irq_was_high_ || last_msi_rise_ != irq_rises_) return;  // it fell since the latest MSI
+  if (sim_.now() < last_msi_at_ + kInterruptLeftRaised) {
+    interrupt_watch_armed_ = true;  // a later MSI: watch it for its own 100 ms
+    sim_.at(last_msi_at_ + kInterruptLeftRaised, [this] { check_raised_interrupt(); });
+    return;
+  }
+  if (!findings_) return;
+  findings_->add({"lsi.interrupt-left-raised", name_, sim_.now(),
+                  "the interrupt has stayed raised since its MSI at " + sim::format_time(last_msi_at_) + " (" +
+                      sim::format_time(kInterruptLeftRaised) + "), so no further MSI is sent",
+                  "MSI is edge-like: the function sends a message when its interrupt line rises, and the line is "
+                  "HostInterruptStatus & ~HostInterruptMask. The reply interrupt clears only when a ReplyFifo read "
+                  "finds the FIFO empty, and a reply posted in the cycle of that read keeps it raised; the doorbell "
+                  "interrupt clears with a write to HostInterruptStatus. A handler that returns while either is "
+                  "still set (it read the FIFO empty but did not check HostInterruptStatus, or never read it "
+                  "empty) is not interrupted again, and the replies behind it wait."});
 }
 
 void Lsi53c1030Function::finish_run() {
@@ -481,7 +495,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
     top.cmd_sgl_laddr = c.sgl_laddr;
     top.cmd_sgl_end = c.sgl_end;
   }
-  // Local memory's read port: the 12 bytes at the address the last edge asked for.
+  // Local memory's read port: the 12 bytes at lm_raddr (a register the last edge set).
   {
     std::uint8_t element[12] = {};
     const std::span<std::uint8_t> at = local_bytes(top.lm_raddr, 12);
@@ -517,15 +531,17 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   const std::uint32_t dword = top.hs_req_data;
   const bool request_last = top.hs_req_last;
   const bool command_taken = top.cmd_valid && top.cmd_ready;
+  dma_host_.sample(top);
+  top.clk = 1;
+  top.eval();
+  // The engines' one-cycle results, taken in the cycle after the edge that raised them: the
+  // firmware acts on them now, so the clock need not run another edge just to lower them.
   const bool frame_valid = top.frame_valid;
   const Request fetched{top.frame_slot, top.frame_mfa, lsi_local::kFrameBytes};
   const std::uint8_t frame_status = top.frame_status;
   const bool dma_done = top.done_valid;
   const DmaDone done{static_cast<DmaResult>(top.done_result), top.done_status, top.done_moved, top.done_host_addr,
                      top.done_element, top.done_depth};
-  dma_host_.sample(top);
-  top.clk = 1;
-  top.eval();
   top.reg_valid = 0;
   top.cmd_valid = 0;
   top.rfree_pop = 0;
@@ -594,9 +610,7 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   irq_was_high_ = top.irq;
   const bool busy = !registers_.idle() || !handshake_reply_.empty() || close_handshake_ || (!dma_queue_.empty() && !dma_in_flight_) ||
                     !to_post_.empty() || !slots_to_release_.empty() || (!replies_waiting_.empty() && top.rfree_valid) ||
-                    top.active || dma_host_.has_work(top) ||
-                    // registered pulses this edge raised, which the next edge hands to the firmware
-                    top.frame_valid || top.done_valid;
+                    top.active || dma_host_.has_work(top);
   return busy ? sim::NextActivity::next_edge() : sim::NextActivity::on_input();
 }
 

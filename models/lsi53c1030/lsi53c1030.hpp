@@ -171,6 +171,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void hard_reset_ioc();
   // Reports lsi.interrupt-left-raised if the line is still up kInterruptLeftRaised after this MSI.
   void watch_raised_interrupt();
+  void check_raised_interrupt();
   void write_oldest_reply(std::uint32_t free_frame);
   // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
   std::uint16_t dma_failure(const Request& request, const char* what, const DmaDone& done);
@@ -206,6 +207,9 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   std::uint64_t generation_ = 0;  // bumped by every reset: DMA callbacks of an older one are void
   bool irq_was_high_ = false;
   std::uint64_t irq_rises_ = 0;  // times the line rose: a check sees whether it fell since
+  sim::SimTime last_msi_at_ = 0;
+  std::uint64_t last_msi_rise_ = 0;  // irq_rises_ at the latest MSI
+  bool interrupt_watch_armed_ = false;
   std::uint64_t interrupts_ = 0;
   std::uint64_t frames_fetched_ = 0;
   std::uint64_t replies_posted_ = 0;

@@ -14,8 +14,9 @@ namespace dexthil::pcie::testing {
 
 struct Machine {
   // `checkers` false leaves the DART fault and DMA path checkers out (for benchmarks' ratios).
-  explicit Machine(const std::string& name, std::uint64_t seed = 1, const std::string& text = "", bool checkers = true)
-      : sim(seed) {
+  explicit Machine(const std::string& name, std::uint64_t seed = 1, const std::string& text = "", bool checkers = true,
+                   sim::SimulatorOptions options = {})
+      : sim(seed, options) {
     std::string error;
     auto t = text.empty() ? load_topology("fixtures/topologies/" + name + ".toml", &error)
                           : load_topology_text(text, name + ".toml", &error);

@@ -73,8 +73,8 @@ module lsi_dma
                                            // errors: the chain segment's (0 in the frame)
     output logic [31:0] done_element,      // SGL errors: the element's local address
     output logic [ 7:0] done_depth,        // SGL errors: chain segments followed so far
-    // local memory's read port, for elements: lm_rdata is the 12 bytes at the lm_raddr of the
-    // previous edge, little-endian
+    // local memory's read port, for elements: lm_rdata is the 12 bytes at lm_raddr,
+    // little-endian, read asynchronously (lm_raddr is a register)
     output logic [31:0] lm_raddr,
     input  logic [95:0] lm_rdata,
     // the engines have something to do at the next edge (not only completions to wait for), so
@@ -106,17 +106,15 @@ module lsi_dma
   localparam int unsigned SLOT_W = $clog2(SLOTS);
   localparam int unsigned TAG_W = $clog2(MAX_OUTSTANDING);
 
-  typedef enum logic [2:0] {
+  typedef enum logic [1:0] {
     S_IDLE,
-    S_FETCH,     // a frame on its way into its slot
-    S_ELEMENT,   // ask local memory for the next element
-    S_DECODE,    // the element is on lm_rdata
-    S_MOVE,      // a simple element's bytes, or a chain segment, on their way
-    S_DONE
+    S_FETCH,   // a frame on its way into its slot
+    S_DECODE,  // the element at seg_pos is on lm_rdata
+    S_MOVE     // a simple element's bytes, or a chain segment, on their way
   } state_e;
 
   state_e state;
-  state_e after_move;  // S_ELEMENT, or S_DONE when the move was the last
+  logic   last_move;  // the move in progress ends the command (else the walk decodes the next element)
 
   // ------------------------------------------------------------ the mover
   // One contiguous range between host and local memory, split into port requests.
@@ -134,13 +132,40 @@ module lsi_dma
   logic [31:0] start_laddr, start_len;
   logic        start_write;
 
+  // A move issues its first request at the edge it starts, and finishes at the edge its last
+  // completion arrives: the "src_" and "_after" values are those of this edge.
+  logic        src_busy;
+  logic [63:0] src_host;
+  logic [31:0] src_laddr, src_left;
+  logic        src_write;
+  assign src_busy = mv_start || mv_busy;
+  assign src_host = mv_start ? start_host : mv_host;
+  assign src_laddr = mv_start ? start_laddr : mv_laddr;
+  assign src_left = mv_start ? start_len : mv_left;
+  assign src_write = mv_start ? start_write : mv_write;
+  logic [TAG_W-1:0] rsp_tag;
+  assign rsp_tag = dev_rsp.tag[TAG_W-1:0];
+  logic rsp_failed;  // this edge's completion is the move's first failure
+  assign rsp_failed = dev_rsp_valid && dev_rsp.status != 3'd0 && !mv_err && !mv_start;
+  logic err_after;
+  assign err_after = !mv_start && (mv_err || rsp_failed);
+  logic [2:0] err_status;
+  logic [63:0] err_addr;
+  assign err_status = mv_err ? mv_err_status : dev_rsp.status;
+  assign err_addr = mv_err ? mv_err_addr : tag_addr[rsp_tag];
+  logic [MAX_OUTSTANDING-1:0] busy_after;  // tags still in flight after this edge's completion
+  always_comb begin
+    busy_after = tag_busy;
+    if (dev_rsp_valid) busy_after[rsp_tag] = 1'b0;
+  end
+
   logic [12:0] to_boundary, chunk;
-  assign to_boundary = 13'h1000 - {1'b0, mv_host[11:0]};
-  assign chunk = mv_left < {19'h0, to_boundary} ? mv_left[12:0] : to_boundary;
+  assign to_boundary = 13'h1000 - {1'b0, src_host[11:0]};
+  assign chunk = src_left < {19'h0, to_boundary} ? src_left[12:0] : to_boundary;
   logic can_issue;
-  assign can_issue = mv_busy && mv_left != 0 && !mv_err && !tag_busy[next_tag];
-  logic mv_done;  // all of it moved, or stopped by an error, and nothing in flight
-  assign mv_done = mv_busy && (mv_left == 0 || mv_err) && !req_v && tag_busy == '0;
+  assign can_issue = src_busy && src_left != 0 && !err_after && !tag_busy[next_tag] && (!req_v || dev_req_ready);
+  logic mv_done;  // all of it moved, or stopped by an error, and nothing in flight after this edge
+  assign mv_done = mv_busy && !mv_start && (mv_left == 0 || err_after) && busy_after == '0;
 
   assign dev_req_valid = req_v;
   assign dev_wdata_valid = 1'b0;  // lmem requests carry no beats
@@ -158,40 +183,36 @@ module lsi_dma
       dev_req <= '0;
     end else begin
       logic [MAX_OUTSTANDING-1:0] busy_next;
-      busy_next = tag_busy;
-      if (dev_rsp_valid) begin
-        busy_next[dev_rsp.tag[TAG_W-1:0]] = 1'b0;
-        if (dev_rsp.status != 3'd0 && !mv_err) begin
-          mv_err <= 1'b1;
-          mv_err_status <= dev_rsp.status;
-          mv_err_addr <= tag_addr[dev_rsp.tag[TAG_W-1:0]];
-        end
+      busy_next = busy_after;
+      if (rsp_failed) begin
+        mv_err <= 1'b1;
+        mv_err_status <= dev_rsp.status;
+        mv_err_addr <= tag_addr[rsp_tag];
       end
-      if (!req_v || dev_req_ready) begin
-        req_v <= can_issue;
-        if (can_issue) begin
-          dev_req <= '{lmem: 1'b1, laddr: mv_laddr, write: mv_write, addr: mv_host, len: chunk,
-                       tag: 8'(next_tag)};
-          tag_addr[next_tag] <= mv_host;
-          busy_next[next_tag] = 1'b1;
-          next_tag <= next_tag + 1'b1;
-          mv_host <= mv_host + 64'(chunk);
-          mv_laddr <= mv_laddr + 32'(chunk);
-          mv_left <= mv_left - 32'(chunk);
-        end
-      end
-      tag_busy <= busy_next;
-      if (mv_done) mv_busy <= 1'b0;
+      if (!req_v || dev_req_ready) req_v <= can_issue;
       if (mv_start) begin
         mv_busy <= 1'b1;
         mv_err <= 1'b0;
         mv_first_host <= start_host;
         mv_total <= start_len;
+        mv_write <= start_write;
         mv_host <= start_host;
         mv_laddr <= start_laddr;
         mv_left <= start_len;
-        mv_write <= start_write;
+      end else if (mv_done) begin
+        mv_busy <= 1'b0;
       end
+      if (can_issue) begin
+        dev_req <= '{lmem: 1'b1, laddr: src_laddr, write: src_write, addr: src_host, len: chunk,
+                     tag: 8'(next_tag)};
+        tag_addr[next_tag] <= src_host;
+        busy_next[next_tag] = 1'b1;
+        next_tag <= next_tag + 1'b1;
+        mv_host <= src_host + 64'(chunk);
+        mv_laddr <= src_laddr + 32'(chunk);
+        mv_left <= src_left - 32'(chunk);
+      end
+      tag_busy <= busy_next;
     end
   end
 
@@ -253,9 +274,7 @@ module lsi_dma
   logic [3:0] el_error;
   always_comb begin
     el_error = R_OK;
-    if (state == S_ELEMENT) begin
-      if (seg_pos + 32'd4 > seg_end) el_error = R_PAST_END;
-    end else if (state == S_DECODE) begin
+    if (state == S_DECODE) begin
       if (seg_pos + el_size > seg_end) el_error = R_PAST_END;
       else if (el_simple) begin
         if (el_flags[2] == w_to_host) el_error = R_DIRECTION;
@@ -267,6 +286,10 @@ module lsi_dma
       end else el_error = R_BAD_TYPE;
     end
   end
+
+  // Local memory's read port is asynchronous: the element at seg_pos is on lm_rdata in the
+  // cycle seg_pos holds it, so an element is decoded in the cycle after its address is known.
+  assign lm_raddr = seg_pos;
 
   logic [SLOT_W-1:0] fetch_slot;
   logic [31:0]       fetch_mfa;
@@ -299,6 +322,8 @@ module lsi_dma
     end
   end
 
+  // A command ends at the edge that decides its result: done_valid is high for the cycle after
+  // it, and the engine is idle again in that cycle.
   always_ff @(posedge clk) begin
     frame_valid <= 1'b0;
     done_valid <= 1'b0;
@@ -309,10 +334,13 @@ module lsi_dma
     end else begin
       if (reqf_pop && released_empty) fresh <= fresh + 1'b1;
       if (el_error != R_OK) begin
+        done_valid <= 1'b1;
         done_result <= el_error;
         done_element <= seg_pos;
         done_host_addr <= seg_host;
-        state <= S_DONE;
+        done_moved <= w_moved;
+        done_depth <= depth;
+        state <= S_IDLE;
       end else unique case (state)
         S_IDLE:
           if (cmd_valid) begin
@@ -329,11 +357,14 @@ module lsi_dma
             done_element <= '0;
             done_host_addr <= '0;
             move_is_data <= 1'b1;
-            after_move <= S_DONE;
+            last_move <= 1'b1;
             // A walk for no bytes reads no element (a no-data command's list is one empty element).
-            if (cmd_walk && cmd_length != 0) state <= S_ELEMENT;
-            else if (cmd_walk || cmd_length == 0) state <= S_DONE;
-            else state <= S_MOVE;
+            if (cmd_walk && cmd_length != 0) state <= S_DECODE;
+            else if (cmd_walk || cmd_length == 0) begin
+              done_valid <= 1'b1;
+              done_moved <= '0;
+              done_depth <= '0;
+            end else state <= S_MOVE;
           end else if (reqf_pop) begin
             fetch_slot <= free_slot;
             fetch_mfa <= reqf_data;
@@ -344,13 +375,9 @@ module lsi_dma
             frame_valid <= 1'b1;
             frame_slot <= 8'(fetch_slot);
             frame_mfa <= fetch_mfa;
-            frame_status <= mv_err ? mv_err_status : 3'd0;
+            frame_status <= err_after ? err_status : 3'd0;
             state <= S_IDLE;
           end
-        S_ELEMENT: begin
-          lm_raddr <= seg_pos;
-          state <= S_DECODE;
-        end
         S_DECODE: begin
           if (el_chain) begin
             chain_seen[depth[$clog2(MAX_CHAIN_DEPTH)-1:0]] <= el_addr;
@@ -359,7 +386,7 @@ module lsi_dma
             seg_pos <= CHAIN_LADDR;
             seg_end <= CHAIN_LADDR + el_length;
             move_is_data <= 1'b0;
-            after_move <= S_ELEMENT;
+            last_move <= 1'b0;
           end else begin  // simple
             w_left <= w_left - el_take;
             w_laddr <= w_laddr + el_take;
@@ -367,7 +394,7 @@ module lsi_dma
             seg_pos <= seg_pos + el_size;
             move_is_data <= 1'b1;
             // Done once the bytes are moved; a list that ends first is short.
-            after_move <= (w_left == el_take || el_flags[0]) ? S_DONE : S_ELEMENT;
+            last_move <= w_left == el_take || el_flags[0];
             if (w_left != el_take && el_flags[0]) begin
               done_result <= R_SHORT;
               done_element <= seg_pos;
@@ -378,23 +405,24 @@ module lsi_dma
         end
         S_MOVE:
           if (mv_done) begin
-            if (mv_err) begin
+            if (err_after) begin
+              done_valid <= 1'b1;
               done_result <= R_BUS_ERROR;
-              done_status <= mv_err_status;
-              done_host_addr <= mv_err_addr;
+              done_status <= err_status;
+              done_host_addr <= err_addr;
               // The count stops at the failing request (later ones may have landed too).
-              if (move_is_data) w_moved <= w_moved - mv_total + 32'(mv_err_addr - mv_first_host);
-              state <= S_DONE;
+              done_moved <= move_is_data ? w_moved - mv_total + 32'(err_addr - mv_first_host) : w_moved;
+              done_depth <= depth;
+              state <= S_IDLE;
+            end else if (last_move) begin
+              done_valid <= 1'b1;
+              done_moved <= w_moved;
+              done_depth <= depth;
+              state <= S_IDLE;
             end else begin
-              state <= after_move;
+              state <= S_DECODE;
             end
           end
-        S_DONE: begin
-          done_valid <= 1'b1;
-          done_moved <= w_moved;
-          done_depth <= depth;
-          state <= S_IDLE;
-        end
         default: state <= S_IDLE;
       endcase
     end
