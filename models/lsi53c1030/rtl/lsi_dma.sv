@@ -126,14 +126,14 @@ module lsi_dma
   logic [MAX_OUTSTANDING-1:0] tag_busy;
   logic [63:0] tag_addr[MAX_OUTSTANDING];
   logic [TAG_W-1:0] next_tag;
-  logic        req_v;       // dev_req holds a request the port has not taken
+  logic        offer_held;  // the port did not take the request offered at the last edge
   logic        mv_start;    // the FSM starts a move at this edge
   logic [63:0] start_host;
   logic [31:0] start_laddr, start_len;
   logic        start_write;
 
-  // A move issues its first request at the edge it starts, and finishes at the edge its last
-  // completion arrives: the "src_" and "_after" values are those of this edge.
+  // A move offers its first request in the cycle it starts (the port takes it at that edge), and
+  // it finishes at the edge its last completion arrives: "src_" and "_after" values are this edge's.
   logic        src_busy;
   logic [63:0] src_host;
   logic [31:0] src_laddr, src_left;
@@ -162,12 +162,16 @@ module lsi_dma
   logic [12:0] to_boundary, chunk;
   assign to_boundary = 13'h1000 - {1'b0, src_host[11:0]};
   assign chunk = src_left < {19'h0, to_boundary} ? src_left[12:0] : to_boundary;
-  logic can_issue;
-  assign can_issue = src_busy && src_left != 0 && !err_after && !tag_busy[next_tag] && (!req_v || dev_req_ready);
+  // The next request goes straight to the port: it is offered in the cycle it is known and
+  // enters the port's FIFO at the edge it is taken. An offer is held until then, even past a
+  // failure (a valid/ready offer is never withdrawn).
+  logic issue;
+  assign dev_req_valid = offer_held || (src_busy && src_left != 0 && !err_after && !tag_busy[next_tag]);
+  assign dev_req = '{lmem: 1'b1, laddr: src_laddr, write: src_write, addr: src_host, len: chunk, tag: 8'(next_tag)};
+  assign issue = dev_req_valid && dev_req_ready;
   logic mv_done;  // all of it moved, or stopped by an error, and nothing in flight after this edge
-  assign mv_done = mv_busy && !mv_start && (mv_left == 0 || err_after) && busy_after == '0;
+  assign mv_done = mv_busy && !mv_start && (mv_left == 0 || err_after) && busy_after == '0 && !dev_req_valid;
 
-  assign dev_req_valid = req_v;
   assign dev_wdata_valid = 1'b0;  // lmem requests carry no beats
   assign dev_wdata = '0;
   assign dev_rsp_ready = mv_busy;  // responses come only for a move's requests
@@ -177,10 +181,9 @@ module lsi_dma
       mv_busy <= 1'b0;
       mv_err <= 1'b0;
       mv_left <= '0;
-      req_v <= 1'b0;
+      offer_held <= 1'b0;
       tag_busy <= '0;
       next_tag <= '0;
-      dev_req <= '0;
     end else begin
       logic [MAX_OUTSTANDING-1:0] busy_next;
       busy_next = busy_after;
@@ -189,7 +192,7 @@ module lsi_dma
         mv_err_status <= dev_rsp.status;
         mv_err_addr <= tag_addr[rsp_tag];
       end
-      if (!req_v || dev_req_ready) req_v <= can_issue;
+      offer_held <= dev_req_valid && !dev_req_ready;
       if (mv_start) begin
         mv_busy <= 1'b1;
         mv_err <= 1'b0;
@@ -202,9 +205,7 @@ module lsi_dma
       end else if (mv_done) begin
         mv_busy <= 1'b0;
       end
-      if (can_issue) begin
-        dev_req <= '{lmem: 1'b1, laddr: src_laddr, write: src_write, addr: src_host, len: chunk,
-                     tag: 8'(next_tag)};
+      if (issue) begin
         tag_addr[next_tag] <= src_host;
         busy_next[next_tag] = 1'b1;
         next_tag <= next_tag + 1'b1;
@@ -429,7 +430,7 @@ module lsi_dma
   end
 
   logic waiting;  // only a completion can move the engine on
-  assign waiting = (state == S_FETCH || state == S_MOVE) && !mv_done && !can_issue && !req_v;
+  assign waiting = (state == S_FETCH || state == S_MOVE) && !mv_done && !dev_req_valid;
   // A command or a frame to fetch counts only when the engine is free to start it: while a move
   // waits for its completions, they wait too, and the clock may stop.
   assign active = state == S_IDLE ? cmd_valid || (fetch_enable && reqf_valid && slot_free) : !waiting;
