@@ -20,6 +20,7 @@
 #include "harness/pcie/fabric.hpp"
 #include "harness/platform/pcie_platform.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/util/heap_tuning.hpp"
 #include "models/common/fifo_traffic.hpp"
 #include "models/common/verilated_clock.hpp"
 #include "models/dma_testdev/dma_testdev.hpp"
@@ -410,6 +411,7 @@ void print_ratio(const char* what, double value, double goal) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dexthil::util::keep_freed_heap_memory();  // as dexthil's own main does
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   RatioReporter reporter;

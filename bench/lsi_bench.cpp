@@ -167,10 +167,11 @@ class LsiRig {
       return;
     }
     // The verifier: the read-back is what was written.
-    std::vector<std::uint8_t> back(io_bytes_), expected(io_bytes_);
-    m_.memory.read(buffers_.pa_of(read_buffer(entry)), back);
-    m_.memory.read(buffers_.pa_of(write_buffer(entry)), expected);
-    if (std::memcmp(back.data(), expected.data(), io_bytes_) != 0) failed_ = true;
+    back_.resize(io_bytes_);
+    expected_.resize(io_bytes_);
+    m_.memory.read(buffers_.pa_of(read_buffer(entry)), back_);
+    m_.memory.read(buffers_.pa_of(write_buffer(entry)), expected_);
+    if (std::memcmp(back_.data(), expected_.data(), io_bytes_) != 0) failed_ = true;
     --left_to_finish_;
     if (left_to_start_ > 0) start(entry);
   }
@@ -182,7 +183,7 @@ class LsiRig {
   unsigned depth_;
   HostBuffer buffers_;
   std::vector<Slot> slots_;
-  std::vector<std::uint8_t> pattern_;
+  std::vector<std::uint8_t> pattern_, back_, expected_;
   std::mt19937 rng_{1};
   std::uint64_t next_sequential_ = 0;
   std::uint64_t left_to_start_ = 0, left_to_finish_ = 0, bytes_ = 0;

@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "harness/cli/cli.hpp"
+#include "harness/util/heap_tuning.hpp"
 
 int main(int argc, char** argv) {
+  dexthil::util::keep_freed_heap_memory();
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return dexthil::cli::main(args, std::cout, std::cerr, isatty(STDOUT_FILENO) != 0);
