@@ -60,15 +60,30 @@ bool is_write(std::uint8_t opcode) { return opcode == op::kWrite6 || opcode == o
 
 // ---- stores ----
 
+std::uint8_t* MemoryStore::page(std::uint64_t number, bool create) {
+  const std::uint64_t chunk = number / kChunkPages;
+  if (chunk >= chunks_.size()) {
+    if (!create) return nullptr;
+    chunks_.resize(chunk + 1);
+  }
+  std::unique_ptr<Chunk>& c = chunks_[chunk];
+  if (!c) {
+    if (!create) return nullptr;
+    c = std::make_unique<Chunk>();
+  }
+  std::unique_ptr<std::uint8_t[]>& p = (*c)[number % kChunkPages];
+  if (!p && create) p = std::make_unique<std::uint8_t[]>(kPageBytes);  // value-initialised: zeros
+  return p.get();
+}
+
 bool MemoryStore::read(std::uint64_t offset, std::span<std::uint8_t> bytes) {
   // Page by page: the part of each page the range covers; pages never written read as zeros.
   for (std::size_t done = 0; done < bytes.size();) {
     const std::uint64_t at = offset + done;
     const std::uint64_t within = at % kPageBytes;
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kPageBytes - within, bytes.size() - done));
-    auto it = pages_.find(at / kPageBytes);
-    if (it == pages_.end()) std::memset(bytes.data() + done, 0, n);
-    else std::memcpy(bytes.data() + done, it->second.get() + within, n);
+    if (const std::uint8_t* p = page(at / kPageBytes, false)) std::memcpy(bytes.data() + done, p + within, n);
+    else std::memset(bytes.data() + done, 0, n);
     done += n;
   }
   return true;
@@ -79,9 +94,7 @@ bool MemoryStore::write(std::uint64_t offset, std::span<const std::uint8_t> byte
     const std::uint64_t at = offset + done;
     const std::uint64_t within = at % kPageBytes;
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kPageBytes - within, bytes.size() - done));
-    std::unique_ptr<std::uint8_t[]>& page = pages_[at / kPageBytes];
-    if (!page) page = std::make_unique<std::uint8_t[]>(kPageBytes);  // value-initialised: zeros
-    std::memcpy(page.get() + within, bytes.data() + done, n);
+    std::memcpy(page(at / kPageBytes, true) + within, bytes.data() + done, n);
     done += n;
   }
   return true;

@@ -10,11 +10,11 @@
 // (the caching and control pages), SYNCHRONIZE CACHE(10), REPORT LUNS. Anything else is
 // CHECK CONDITION, ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE. How long a command takes
 // is the SCSI bus model's, not this one's.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace dexthil::models::scsi {
@@ -51,8 +51,15 @@ class MemoryStore final : public BlockStore {
 
  private:
   // Pages rather than blocks: a 4 KiB I/O is one lookup, and one allocation when first written.
+  // The lookup is a two-level table (a hash map's chain cost three cache misses per random I/O):
+  // a page's number indexes a chunk of kChunkPages page pointers, made when one of them is first
+  // written, so the top level of a 2 TiB disk is at most 1 MiB.
   static constexpr std::uint64_t kPageBytes = 4096;
-  std::unordered_map<std::uint64_t, std::unique_ptr<std::uint8_t[]>> pages_;  // by page number
+  static constexpr std::uint64_t kChunkPages = 4096;  // 16 MiB of disk per chunk
+  using Chunk = std::array<std::unique_ptr<std::uint8_t[]>, kChunkPages>;
+  // The page, or nullptr if it was never written (and `create` is false).
+  std::uint8_t* page(std::uint64_t number, bool create);
+  std::vector<std::unique_ptr<Chunk>> chunks_;
 };
 
 // A disk image file, grown (sparse) to the disk's size if it is shorter; its contents persist
