@@ -110,6 +110,27 @@ TEST(ScsiDisk, WritesAreReadBackAndUnwrittenBlocksReadZero) {
   EXPECT_EQ(t.run({0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}).status, kGood);  // SYNCHRONIZE CACHE(10)
 }
 
+// The sparse store in pages of 4 KiB and chunks of 16 MiB: a write across both boundaries, and
+// reads that take in pages never written (zeros) before, between and after it.
+TEST(MemoryStore, WritesAcrossPagesAndChunksReadBackAndTheRestReadsZero) {
+  MemoryStore store;
+  constexpr std::uint64_t kChunk = 16u << 20;
+  Bytes written(10000);
+  for (std::size_t i = 0; i < written.size(); ++i) written[i] = static_cast<std::uint8_t>(i * 13 + 1);
+  const std::uint64_t at = kChunk - 5000;  // 5000 bytes before the chunk boundary, 5000 past it
+  ASSERT_TRUE(store.write(at, written));
+  Bytes around(written.size() + 2 * 4096, 0xEE);
+  ASSERT_TRUE(store.read(at - 4096, around));
+  EXPECT_EQ(Bytes(around.begin(), around.begin() + 4096), Bytes(4096, 0));
+  EXPECT_EQ(Bytes(around.begin() + 4096, around.end() - 4096), written);
+  EXPECT_EQ(Bytes(around.end() - 4096, around.end()), Bytes(4096, 0));
+  Bytes far(512, 0xEE);  // in a chunk nothing was written to, past the last one
+  ASSERT_TRUE(store.read(100 * kChunk, far));
+  EXPECT_EQ(far, Bytes(512, 0));
+  ASSERT_TRUE(store.read(0, far));  // in a chunk before it, never made
+  EXPECT_EQ(far, Bytes(512, 0));
+}
+
 TEST(ScsiDisk, ErrorsAreCheckConditionsWithTheirSense) {
   Target t;
   // Past the last block: LBA OUT OF RANGE.
