@@ -638,12 +638,24 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
     arrival = last;
   }
   last = arrival;
-  sim_.at(arrival, [this, &ep, path = std::move(path), back, done = std::move(done)]() mutable {
-    arrive(ep, path, back, done);
-  });
+  DmaInFlight* d;
+  if (free_dmas_.empty()) {
+    dmas_.push_back(std::make_unique<DmaInFlight>());
+    d = dmas_.back().get();
+  } else {
+    d = free_dmas_.back();
+    free_dmas_.pop_back();
+  }
+  d->endpoint = &ep;
+  d->path = std::move(path);
+  d->back = back;
+  d->done = std::move(done);
+  sim_.at(arrival, [this, d] { arrive(*d); });
 }
 
-void Fabric::arrive(const Node& ep, DmaPath& path, sim::SimTime back, dma::DmaUpstream::Done& done) {
+void Fabric::arrive(DmaInFlight& in_flight) {
+  const Node& ep = *in_flight.endpoint;
+  DmaPath& path = in_flight.path;
   const dma::DmaRequest& request = path.request;
   iommu::Dart* d = dart(*path.root_port);
   dma::DmaCompletion completion;
@@ -696,9 +708,17 @@ void Fabric::arrive(const Node& ep, DmaPath& path, sim::SimTime back, dma::DmaUp
                " in " + std::to_string(path.latency.total()) + " ps";
       });
   for (DmaPathObserver* o : observers_) o->on_dma(path, *this);
-  sim_.after(path.latency.iotlb + back, [done = std::move(done), completion = std::move(completion)]() mutable {
-    done(std::move(completion));
-  });
+  in_flight.completion = std::move(completion);
+  sim_.after(path.latency.iotlb + in_flight.back, [this, d = &in_flight] { deliver(*d); });
+}
+
+void Fabric::deliver(DmaInFlight& d) {
+  // The record is free again before the device hears back: its answer may start the next DMA.
+  dma::DmaUpstream::Done done = std::move(d.done);
+  dma::DmaCompletion completion = std::move(d.completion);
+  d.done = nullptr;
+  free_dmas_.push_back(&d);
+  done(std::move(completion));
 }
 
 }  // namespace dexthil::pcie

@@ -201,7 +201,20 @@ class Fabric {
   // Everything but the IOTLB, which the translation at arrival adds; reserves the links on the
   // path for the transfer's data (the queueing it had to do is part of the result).
   LatencyBreakdown round_trip(const Node& endpoint, const dma::DmaRequest& request);
-  void arrive(const Node& endpoint, DmaPath& path, sim::SimTime back, dma::DmaUpstream::Done& done);
+  // A DMA between its issue and the delivery of its completion. Its two events (the arrival and
+  // the completion) point at one of these; they are reused, where each event used to hold the
+  // whole path and allocate.
+  struct DmaInFlight {
+    const Node* endpoint = nullptr;
+    DmaPath path;
+    sim::SimTime back = 0;  // the completion's trip down
+    dma::DmaUpstream::Done done;
+    dma::DmaCompletion completion;
+  };
+  void arrive(DmaInFlight& d);
+  void deliver(DmaInFlight& d);
+  std::vector<std::unique_ptr<DmaInFlight>> dmas_;  // every one made; the free ones listed below
+  std::vector<DmaInFlight*> free_dmas_;
 
   Topology topology_;
   sim::Simulator& sim_;

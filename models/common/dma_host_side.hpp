@@ -20,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "harness/dma/transaction.hpp"
 #include "models/common/dma_port_fields.hpp"
@@ -63,6 +64,9 @@ class DmaHostSide {
   DmaHostSide(sim::Simulator& sim, sim::ClockedModel& owner, dma::DmaUpstream& upstream, std::string requester,
               LocalMemory* local = nullptr)
       : sim_(sim), owner_(owner), upstream_(upstream), requester_(std::move(requester)), local_(local) {}
+  // Completions in flight point back at it.
+  DmaHostSide(const DmaHostSide&) = delete;
+  DmaHostSide& operator=(const DmaHostSide&) = delete;
 
   // Before the low-phase eval: drive the inputs for this cycle.
   void drive(Top& top) const {
@@ -134,14 +138,14 @@ class DmaHostSide {
       return;
     }
     // One TLP, or several with one response beat once every one is back (the first failing
-    // one's status). Only a segmented request needs the shared count.
-    struct Segmented {
-      std::uint32_t left = 0;
-      dma::CompletionStatus status = dma::CompletionStatus::kSuccessful;
-    };
+    // one's status).
     const std::uint32_t limit = r.write ? max_write_ : max_read_;
-    const std::uint32_t parts = (r.length + limit - 1) / limit;
-    std::shared_ptr<Segmented> whole = parts > 1 ? std::make_shared<Segmented>(Segmented{parts}) : nullptr;
+    LmemInFlight* whole = take_record();
+    whole->parts_left = (r.length + limit - 1) / limit;
+    whole->status = dma::CompletionStatus::kSuccessful;
+    whole->tag = r.tag;
+    whole->write = r.write;
+    whole->generation = generation_;
     for (std::uint32_t offset = 0; offset < r.length; offset += limit) {
       dma::DmaRequest part;
       part.requester = r.requester;
@@ -152,27 +156,49 @@ class DmaHostSide {
       part.issued_at = r.issued_at;
       if (r.write) part.data.assign(local.begin() + offset, local.begin() + offset + part.length);
       const std::uint32_t part_laddr = laddr + offset, part_length = part.length;
-      const std::uint8_t tag = r.tag;
-      const bool write = r.write;
       ++in_flight_;
-      upstream_.submit(std::move(part), [this, whole, part_laddr, part_length, tag, write,
-                                         generation = generation_](dma::DmaCompletion c) {
-        --in_flight_;
-        if (generation != generation_) return;
-        if (c.status == dma::CompletionStatus::kSuccessful && !write && c.data.size() == part_length) {
-          const std::span<std::uint8_t> into = local_->local_bytes(part_laddr, part_length);
-          if (into.size() == part_length) std::memcpy(into.data(), c.data.data(), part_length);
-        }
-        dma::CompletionStatus status = c.status;
-        if (whole) {
-          if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
-          if (--whole->left > 0) return;
-          status = whole->status;
-        }
-        beats_.push_back({tag, static_cast<std::uint8_t>(status), 0, true});
-        sim_.wake(owner_);
+      upstream_.submit(std::move(part), [whole, part_laddr, part_length](dma::DmaCompletion c) {
+        whole->side->part_done(whole, part_laddr, part_length, c);
       });
     }
+  }
+
+  // An lmem request on its way upstream, shared by its TLPs' completions. Each completion
+  // captures only this record and its part's place, 16 bytes that std::function keeps without
+  // allocating (a completion per TLP used to allocate its callback). Records are reused.
+  struct LmemInFlight {
+    DmaHostSide* side = nullptr;
+    std::uint32_t parts_left = 0;
+    dma::CompletionStatus status = dma::CompletionStatus::kSuccessful;
+    std::uint8_t tag = 0;
+    bool write = false;
+    std::uint64_t generation = 0;
+  };
+  LmemInFlight* take_record() {
+    if (free_records_.empty()) {
+      records_.push_back(std::make_unique<LmemInFlight>());
+      records_.back()->side = this;
+      return records_.back().get();
+    }
+    LmemInFlight* r = free_records_.back();
+    free_records_.pop_back();
+    return r;
+  }
+  void part_done(LmemInFlight* whole, std::uint32_t part_laddr, std::uint32_t part_length, const dma::DmaCompletion& c) {
+    --in_flight_;
+    // A completion for the device before its reset still counts down its request, but lands nowhere.
+    const bool current = whole->generation == generation_;
+    if (current && c.status == dma::CompletionStatus::kSuccessful && !whole->write && c.data.size() == part_length) {
+      const std::span<std::uint8_t> into = local_->local_bytes(part_laddr, part_length);
+      if (into.size() == part_length) std::memcpy(into.data(), c.data.data(), part_length);
+    }
+    if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
+    if (--whole->parts_left > 0) return;
+    const ResponseBeat beat{whole->tag, static_cast<std::uint8_t>(whole->status), 0, true};
+    free_records_.push_back(whole);
+    if (!current) return;
+    beats_.push_back(beat);
+    sim_.wake(owner_);
   }
 
   void submit(dma::DmaRequest r) {
@@ -202,6 +228,8 @@ class DmaHostSide {
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
   std::size_t in_flight_ = 0;
+  std::vector<std::unique_ptr<LmemInFlight>> records_;  // every record made; free ones listed below
+  std::vector<LmemInFlight*> free_records_;
   std::uint64_t generation_ = 0;  // bumped by reset()
 };
 
