@@ -6,17 +6,26 @@
 
 namespace dexthil::hostmem {
 
+SparseMemory::Page* SparseMemory::find(std::uint64_t number) const {
+  CachedPage& cached = cache_[number % kCachedPages];
+  if (cached.number == number) return cached.page;
+  auto it = pages_.find(number);
+  if (it == pages_.end()) return nullptr;  // not cached: it may be written later
+  // The map is only const here because reading is; the page itself is the map's to change.
+  cached = {number, const_cast<Page*>(&it->second)};
+  return cached.page;
+}
+
 void SparseMemory::read(std::uint64_t address, std::span<std::uint8_t> out) const {
   std::size_t done = 0;
   while (done < out.size()) {
     const std::uint64_t at = address + done;
     const std::uint64_t offset = at % kPageSize;
     const std::size_t chunk = std::min<std::uint64_t>(out.size() - done, kPageSize - offset);
-    auto it = pages_.find(at / kPageSize);
-    if (it == pages_.end()) {
-      std::memset(out.data() + done, 0, chunk);
+    if (const Page* page = find(at / kPageSize)) {
+      std::memcpy(out.data() + done, page->data + offset, chunk);
     } else {
-      std::memcpy(out.data() + done, it->second.data + offset, chunk);
+      std::memset(out.data() + done, 0, chunk);
     }
     done += chunk;
   }
@@ -28,12 +37,13 @@ void SparseMemory::write(std::uint64_t address, std::span<const std::uint8_t> da
     const std::uint64_t at = address + done;
     const std::uint64_t offset = at % kPageSize;
     const std::size_t chunk = std::min<std::uint64_t>(data.size() - done, kPageSize - offset);
-    Page& page = pages_[at / kPageSize];
-    if (!page.data) {
-      page.owned = std::make_unique<std::uint8_t[]>(kPageSize);  // value-initialised: zeros
-      page.data = page.owned.get();
+    Page* page = find(at / kPageSize);
+    if (!page) page = &pages_[at / kPageSize];
+    if (!page->data) {
+      page->owned = std::make_unique<std::uint8_t[]>(kPageSize);  // value-initialised: zeros
+      page->data = page->owned.get();
     }
-    std::memcpy(page.data + offset, data.data() + done, chunk);
+    std::memcpy(page->data + offset, data.data() + done, chunk);
     done += chunk;
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Simulated host memory: sparse and paged, so a 16 MiB ring or gigabytes of disk traffic cost
 // only the pages that are touched. Untouched memory reads as zero.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -32,6 +33,17 @@ class SparseMemory {
     std::uint8_t* data = nullptr;
   };
   std::unordered_map<std::uint64_t, Page> pages_;  // keyed by address / kPageSize
+  // Pages found once are found again without the map: DMA touches the same few pages over and
+  // over (a 4 KiB transfer in 512-byte TLPs looks one page up eight times). A direct-mapped
+  // cache of page numbers; its entries point at the map's nodes, which stay where they are as
+  // the map grows, and pages are never erased.
+  Page* find(std::uint64_t number) const;
+  static constexpr std::size_t kCachedPages = 64;
+  struct CachedPage {
+    std::uint64_t number = ~std::uint64_t{0};
+    Page* page = nullptr;
+  };
+  mutable std::array<CachedPage, kCachedPages> cache_;
 };
 
 }  // namespace dexthil::hostmem
