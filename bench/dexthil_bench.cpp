@@ -444,9 +444,13 @@ int main(int argc, char** argv) {
     }
   }
   const double lsi_seq = reporter.bytes_per_second(std::string(kLsi) + "524288/random:0/qd:1/checkers:1");
-  if (lsi_seq > 0) {
-    std::printf("%-58s %8.2f GB/s  (goal >= 1.00 GB/s: %s)\n", "LSI model: 512 KiB sequential, QD 1, checkers on",
-                lsi_seq / 1e9, lsi_seq >= 1e9 ? "met" : "NOT MET");
+  for (const char* qd : {"1", "32"}) {
+    const double seq = reporter.bytes_per_second(std::string(kLsi) + "524288/random:0/qd:" + qd + "/checkers:1");
+    if (seq > 0) {
+      std::printf("%-58s %8.2f GB/s  (goal >= 1.00 GB/s: %s)\n",
+                  (std::string("LSI model: 512 KiB sequential, QD ") + qd + ", checkers on").c_str(), seq / 1e9,
+                  seq >= 1e9 ? "met" : "NOT MET");
+    }
   }
   const double lsi_iops = reporter.counter(std::string(kLsi) + "4096/random:1/qd:32/checkers:1.simulated_iops");
   if (lsi_iops > 0) {

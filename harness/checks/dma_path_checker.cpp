@@ -38,15 +38,19 @@ void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
               "A PCIe memory request must not cross a 4 KiB boundary (PCIe Base spec, 2.2.7); a root complex treats such "
               "a TLP as malformed. The device's DMA engine must split requests at 4 KiB.");
   }
+  // For every TLP: the sizes as plain numbers (0: not a PCI Express function), since building a
+  // std::optional for each cost a store-forwarding stall a TLP.
+  const pcie::ConfigSpace::TransferSizes limits = ep.config.transfer_sizes();
   if (r.write) {
-    if (auto mps = pcie::Fabric::max_payload(ep); mps && r.length > *mps) {
-      report(path, "pcie.max-payload", describe(path) + " exceeds the Max Payload Size of " + std::to_string(*mps) + " bytes",
-                "Device Control's Max_Payload_Size caps every write TLP the function sends; a larger one is malformed.");
+    if (limits.max_payload != 0 && r.length > limits.max_payload) {
+      report(path, "pcie.max-payload",
+             describe(path) + " exceeds the Max Payload Size of " + std::to_string(limits.max_payload) + " bytes",
+             "Device Control's Max_Payload_Size caps every write TLP the function sends; a larger one is malformed.");
     }
-  } else if (auto mrrs = pcie::Fabric::max_read_request(ep); mrrs && r.length > *mrrs) {
+  } else if (limits.max_read_request != 0 && r.length > limits.max_read_request) {
     report(path, "pcie.max-read-request",
-              describe(path) + " exceeds the Max Read Request Size of " + std::to_string(*mrrs) + " bytes",
-              "Device Control's Max_Read_Request_Size caps every read request the function issues.");
+           describe(path) + " exceeds the Max Read Request Size of " + std::to_string(limits.max_read_request) + " bytes",
+           "Device Control's Max_Read_Request_Size caps every read request the function issues.");
   }
   if (ep.dma_address_bits < 64 && r.length > 0 && ((r.address + r.length - 1) >> ep.dma_address_bits) != 0) {
     report(path, "dma.address-width",

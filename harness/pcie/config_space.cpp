@@ -55,12 +55,14 @@ void ConfigSpace::write(std::uint16_t offset, unsigned size, std::uint32_t value
     b = static_cast<std::uint8_t>((b & ~rw_[offset + i]) | (byte & rw_[offset + i]));
     b = static_cast<std::uint8_t>(b & ~(byte & w1c_[offset + i]));
   }
+  changed();  // rare (set-up, not I/O), so simply forget
 }
 
 void ConfigSpace::init8(std::uint16_t offset, std::uint8_t value, std::uint8_t rw_mask, std::uint8_t w1c_mask) {
   bytes_.at(offset) = value;
   rw_.at(offset) = rw_mask;
   w1c_.at(offset) = w1c_mask;
+  changed();
 }
 
 void ConfigSpace::init16(std::uint16_t offset, std::uint16_t value, std::uint16_t rw_mask, std::uint16_t w1c_mask) {
@@ -89,17 +91,35 @@ std::uint16_t ConfigSpace::add_capability(std::uint8_t id, std::uint16_t length)
     bytes_[last_capability_ + 1] = static_cast<std::uint8_t>(at);
   }
   last_capability_ = at;
+  changed();
   return at;
 }
 
-std::uint16_t ConfigSpace::find_capability(std::uint8_t id) const {
-  if (!(bytes_[cfg::kStatus] & cfg::kStatusCapabilities)) return 0;
-  std::uint16_t at = bytes_[cfg::kCapabilitiesPointer] & 0xfc;
-  for (int guard = 0; at != 0 && guard < 48; ++guard) {  // 48 = most capabilities that fit
-    if (bytes_[at] == id) return at;
-    at = bytes_[at + 1] & 0xfc;
+void ConfigSpace::learn_capabilities() const {
+  capability_at_.fill(0);
+  if (bytes_[cfg::kStatus] & cfg::kStatusCapabilities) {
+    std::uint16_t at = bytes_[cfg::kCapabilitiesPointer] & 0xfc;
+    for (int guard = 0; at != 0 && guard < 48; ++guard) {  // 48 = most capabilities that fit
+      if (capability_at_[bytes_[at]] == 0) capability_at_[bytes_[at]] = at;  // the first of each ID
+      at = bytes_[at + 1] & 0xfc;
+    }
   }
-  return 0;
+  transfer_sizes_ = {};
+  if (const std::uint16_t pcie = capability_at_[cfg::kCapPciExpress]) {
+    const std::uint32_t control = read(static_cast<std::uint16_t>(pcie + 8), 2);
+    transfer_sizes_ = {128u << (control >> 5 & 0x7), 128u << (control >> 12 & 0x7)};
+  }
+  capabilities_known_ = true;
+}
+
+std::uint16_t ConfigSpace::find_capability(std::uint8_t id) const {
+  if (!capabilities_known_) learn_capabilities();
+  return capability_at_[id];
+}
+
+ConfigSpace::TransferSizes ConfigSpace::transfer_sizes() const {
+  if (!capabilities_known_) learn_capabilities();
+  return transfer_sizes_;
 }
 
 }  // namespace dexthil::pcie

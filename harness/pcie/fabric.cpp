@@ -521,15 +521,13 @@ std::uint32_t Fabric::aspm_control(const Node& n) {
 }
 
 std::optional<std::uint32_t> Fabric::max_payload(const Node& n) {
-  const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
-  if (!cap) return std::nullopt;
-  return 128u << ((n.config.read(static_cast<std::uint16_t>(cap + 8), 2) >> 5) & 0x7);
+  const std::uint32_t size = n.config.transfer_sizes().max_payload;
+  return size ? std::optional<std::uint32_t>(size) : std::nullopt;
 }
 
 std::optional<std::uint32_t> Fabric::max_read_request(const Node& n) {
-  const std::uint16_t cap = n.config.find_capability(cfg::kCapPciExpress);
-  if (!cap) return std::nullopt;
-  return 128u << ((n.config.read(static_cast<std::uint16_t>(cap + 8), 2) >> 12) & 0x7);
+  const std::uint32_t size = n.config.transfer_sizes().max_read_request;
+  return size ? std::optional<std::uint32_t>(size) : std::nullopt;
 }
 
 sim::Random& Fabric::stall_random(const Node& hop) {
@@ -553,7 +551,8 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
   // PCIe links on the path: between a node and a parent that is a root port or a switch
   // downstream port. Each end has its own Link Capabilities; the link runs at the lower
   // speed and width and exits ASPM as slowly as its slower end.
-  const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
+  const std::uint32_t tlp_payload = request.write ? (ep.config.transfer_sizes().max_payload ? ep.config.transfer_sizes().max_payload : 256)
+                                                : rp->read_completion_boundary;
   sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
   unsigned switches_above = 0;
   for (const Node* n = &ep; n->parent; n = n->parent) {
