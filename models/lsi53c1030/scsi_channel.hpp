@@ -47,8 +47,9 @@ class ScsiChannel {
     scsi::Result result;         // status, data-in and sense
   };
   // `data_in` runs when the data-in phase starts (with the phase's end), so the HBA can move the
-  // data to the host while the bus carries it; `done` runs when the bus is free again.
-  using DataIn = std::function<void(const scsi::Result& result, sim::SimTime phase_end)>;
+  // data to the host while the bus carries it; it may take result.data_in, which `done`'s
+  // outcome then lacks. `done` runs when the bus is free again.
+  using DataIn = std::function<void(scsi::Result& result, sim::SimTime phase_end)>;
   using Done = std::function<void(Outcome outcome)>;
 
   ScsiChannel(sim::Simulator& sim, std::string name, scsi::BusTiming timing = {});
