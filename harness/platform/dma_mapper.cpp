@@ -120,9 +120,12 @@ bool DmaMapper::complete(std::uint64_t id, sim::SimTime now) {
 
 template <typename F>
 const PreparedMapping* DmaMapper::first_live(std::uint64_t address, std::uint64_t bytes, F f) const {
-  // Live mappings may overlap one another only without an IOMMU; any that reaches the range
-  // starts at most `longest_` bytes below it.
-  auto it = by_iova_.lower_bound(address > longest_ ? address - longest_ : 0);
+  // Live mappings may overlap one another only without an IOMMU. Behind a DART their IOVAs are
+  // disjoint, so the only one starting below the range that can reach it is the last to start
+  // at or below `address`; otherwise any that reaches it starts at most `longest_` bytes below.
+  // (Scanning from `longest_` below visited every small mapping under a large one, per TLP.)
+  auto it = dart_ ? by_iova_.upper_bound(address) : by_iova_.lower_bound(address > longest_ ? address - longest_ : 0);
+  if (dart_ && it != by_iova_.begin()) --it;
   for (; it != by_iova_.end() && it->first < address + std::max<std::uint64_t>(bytes, 1); ++it) {
     const PreparedMapping& m = live_.at(it->second);
     if (f(m)) return &m;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "harness/platform/dma_mapper.hpp"
 
 namespace dexthil::platform {
@@ -53,6 +55,33 @@ TEST(DmaMapper, CompleteUnmapsAndKeepsTheRecord) {
   auto again = s.mapper.prepare("dev", {1}, 0x20'0000'4000, 16, {}, 64, 40, &error);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->iova, 0x8000'0000u);
+}
+
+// Behind a DART live mappings never share IOVAs, so a lookup finds the one mapping that can hold
+// an address, among small mappings above a large one, and nothing in the gaps between them.
+TEST(DmaMapper, LookupsFindTheMappingThatHoldsAnAddressAndNothingBetween) {
+  MapperRig s;
+  std::string error;
+  auto large = s.mapper.prepare("dev", {1}, 0x20'0000'0000, 1 << 20, {}, 64, 0, &error);
+  ASSERT_TRUE(large) << error;
+  std::vector<Prepared> small;
+  for (int i = 0; i < 8; ++i) {
+    auto m = s.mapper.prepare("dev", {1}, 0x20'1000'0000 + i * 0x10000 + 0x100, 512, {}, 64, 0, &error);
+    ASSERT_TRUE(m) << error;
+    small.push_back(*m);
+  }
+  EXPECT_EQ(s.mapper.live_containing("dev", large->iova + (1 << 20) - 8, 8)->id, large->id);
+  for (const Prepared& m : small) {
+    const PreparedMapping* found = s.mapper.live_containing("dev", m.iova + 100, 8);
+    ASSERT_NE(found, nullptr);
+    EXPECT_EQ(found->id, m.id);
+    EXPECT_EQ(s.mapper.live_containing("dev", m.iova + 510, 8), nullptr);   // runs past its end
+    EXPECT_EQ(s.mapper.live_containing("dev", m.iova - 0x100, 8), nullptr);  // the page's head, not prepared
+  }
+  // A range that starts in a gap and reaches a mapping overlaps it.
+  const PreparedMapping* overlap = s.mapper.live_overlapping("dev", small[3].iova - 16, 32);
+  ASSERT_NE(overlap, nullptr);
+  EXPECT_EQ(overlap->id, small[3].id);
 }
 
 TEST(DmaMapper, HistoryStaysBoundedOverALongRun) {
