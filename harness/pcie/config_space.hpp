@@ -71,9 +71,9 @@ class ConfigSpace {
  private:
   void changed() { capabilities_known_ = false; }
   // What find_capability and transfer_sizes found, kept until the space changes (host writes
-  // and set-up are rare next to DMA). The DMA checks ask for every TLP: walking the list and
-  // reading Device Control there missed the cache behind each TLP's data, an eighth of 512 KiB
-  // I/O's time. First in the object, so that the answer is one cache line.
+  // and set-up are rare next to DMA). The DMA checks ask for every TLP, and walking the list and
+  // reading Device Control there touched lines the TLP's data had pushed out of the cache.
+  // First in the object, so that the answer is one cache line.
   mutable bool capabilities_known_ = false;
   mutable TransferSizes transfer_sizes_;
   mutable std::array<std::uint16_t, 256> capability_at_{};

@@ -551,8 +551,7 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
   // PCIe links on the path: between a node and a parent that is a root port or a switch
   // downstream port. Each end has its own Link Capabilities; the link runs at the lower
   // speed and width and exits ASPM as slowly as its slower end.
-  const std::uint32_t tlp_payload = request.write ? (ep.config.transfer_sizes().max_payload ? ep.config.transfer_sizes().max_payload : 256)
-                                                : rp->read_completion_boundary;
+  const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
   sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
   unsigned switches_above = 0;
   for (const Node* n = &ep; n->parent; n = n->parent) {

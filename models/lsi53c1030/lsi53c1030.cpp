@@ -381,18 +381,19 @@ void Lsi53c1030Function::reply_frame_returned(std::uint32_t frame) {
 void Lsi53c1030Function::watch_raised_interrupt() {
   last_msi_at_ = sim_.now();
   last_msi_rise_ = irq_rises_;
-  if (!interrupt_watch_armed_) {
-    interrupt_watch_armed_ = true;
-    sim_.at(last_msi_at_ + kInterruptLeftRaised, [this] { check_raised_interrupt(); });
-  }
+  if (!interrupt_watch_armed_) arm_interrupt_watch();
+}
+
+void Lsi53c1030Function::arm_interrupt_watch() {
+  interrupt_watch_armed_ = true;
+  sim_.at(last_msi_at_ + kInterruptLeftRaised, [this] { check_raised_interrupt(); });
 }
 
 void Lsi53c1030Function::check_raised_interrupt() {
   interrupt_watch_armed_ = false;
   if (!irq_was_high_ || last_msi_rise_ != irq_rises_) return;  // it fell since the latest MSI
   if (sim_.now() < last_msi_at_ + kInterruptLeftRaised) {
-    interrupt_watch_armed_ = true;  // a later MSI: watch it for its own 100 ms
-    sim_.at(last_msi_at_ + kInterruptLeftRaised, [this] { check_raised_interrupt(); });
+    arm_interrupt_watch();  // a later MSI: watch it for its own 100 ms
     return;
   }
   if (!findings_) return;

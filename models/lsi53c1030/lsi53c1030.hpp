@@ -171,6 +171,7 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   void hard_reset_ioc();
   // Reports lsi.interrupt-left-raised if the line is still up kInterruptLeftRaised after this MSI.
   void watch_raised_interrupt();
+  void arm_interrupt_watch();  // for kInterruptLeftRaised after the latest MSI
   void check_raised_interrupt();
   void write_oldest_reply(std::uint32_t free_frame);
   // A walk that failed: the finding (SGL errors are the driver's) and the IOCStatus to answer with.
