@@ -9,8 +9,23 @@ namespace {
 // Behind a DART the device's addresses are IOVAs; without an IOMMU they are physical addresses.
 std::string describe(const pcie::DmaPath& path) {
   const dma::DmaRequest& r = path.request;
-  return std::string("DMA ") + (r.write ? "write" : "read") + " of " + std::to_string(r.length) + " bytes at " +
-         (path.root_port->has_dart ? "IOVA " : "physical address ") + util::hex(r.address, 16);
+  const std::uint32_t tlps = r.tlps();
+  return std::string("DMA ") + (r.write ? "write" : "read") + " of " + std::to_string(r.length) + " bytes" +
+         (tlps > 1 ? " (" + std::to_string(tlps) + " TLPs of up to " + std::to_string(r.tlp_payload) + ")" : std::string()) +
+         " at " + (path.root_port->has_dart ? "IOVA " : "physical address ") + util::hex(r.address, 16);
+}
+
+// The first TLP of the request that crosses a 4 KiB boundary: the address of the boundary it
+// crosses, or 0 when none does.
+std::uint64_t crossing_4k(const dma::DmaRequest& r) {
+  if (r.length == 0 || (r.address % 4096) + r.length <= 4096) return 0;
+  std::uint64_t start = r.address;
+  for (std::uint32_t t = 0; t < r.tlps(); ++t) {
+    const std::uint64_t end = start + r.tlp_length(t);
+    if ((start | 0xfff) + 1 < end) return (start | 0xfff) + 1;
+    start = end;
+  }
+  return 0;
 }
 
 std::string describe(const platform::PreparedMapping& m) {
@@ -33,15 +48,15 @@ void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
   const pcie::Node& ep = *path.endpoint;
   const dma::DmaRequest& r = path.request;
 
-  if (r.length > 0 && (r.address % 4096) + r.length > 4096) {
-    report(path, "pcie.crosses-4k", describe(path) + " crosses the 4 KiB boundary at " + util::hex((r.address | 0xfff) + 1, 16),
+  if (const std::uint64_t boundary = crossing_4k(r)) {
+    report(path, "pcie.crosses-4k", describe(path) + " crosses the 4 KiB boundary at " + util::hex(boundary, 16),
               "A PCIe memory request must not cross a 4 KiB boundary (PCIe Base spec, 2.2.7); a root complex treats such "
               "a TLP as malformed. The device's DMA engine must split requests at 4 KiB.");
   }
   // Once per TLP, so the sizes ConfigSpace keeps (0: not a PCI Express function).
   const pcie::ConfigSpace::TransferSizes limits = ep.config.transfer_sizes();
   if (r.write) {
-    if (limits.max_payload != 0 && r.length > limits.max_payload) {
+    if (limits.max_payload != 0 && r.tlp_length(0) > limits.max_payload) {
       report(path, "pcie.max-payload",
              describe(path) + " exceeds the Max Payload Size of " + std::to_string(limits.max_payload) + " bytes",
              "Device Control's Max_Payload_Size caps every write TLP the function sends; a larger one is malformed.");

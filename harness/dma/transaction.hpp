@@ -1,6 +1,7 @@
 #pragma once
 // The vocabulary of device DMA, shared by device models, the fabric, the IOMMU and the checks.
 // Status values are PCIe completion status codes, so a model's RTL sees what a real device would.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,13 @@ struct DmaRequest {
   bool write = false;
   std::vector<std::uint8_t> data;  // write payload, `length` bytes
   sim::SimTime issued_at = 0;
+  // A write longer than one TLP, sent as a train of posted TLPs of this many bytes (the last one
+  // shorter), as a PCIe core segments a DMA engine's write at Max Payload Size. 0: one TLP. A
+  // read is always one request, whatever its completions.
+  std::uint32_t tlp_payload = 0;
+  // The TLPs this request goes out as, and the payload of TLP `i`.
+  std::uint32_t tlps() const { return !write || tlp_payload == 0 || length <= tlp_payload ? 1 : (length + tlp_payload - 1) / tlp_payload; }
+  std::uint32_t tlp_length(std::uint32_t i) const { return tlps() == 1 ? length : std::min(tlp_payload, length - i * tlp_payload); }
 };
 
 struct DmaCompletion {

@@ -551,7 +551,8 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
   // PCIe links on the path: between a node and a parent that is a root port or a switch
   // downstream port. Each end has its own Link Capabilities; the link runs at the lower
   // speed and width and exits ASPM as slowly as its slower end.
-  const std::uint32_t tlp_payload = request.write ? max_payload(ep).value_or(256) : rp->read_completion_boundary;
+  const std::uint32_t tlp_payload =
+      !request.write ? rp->read_completion_boundary : request.tlps() > 1 ? request.tlp_payload : max_payload(ep).value_or(256);
   sim::SimTime slowest = 0, l1_worst = 0, l0s_worst = 0;
   unsigned switches_above = 0;
   for (const Node* n = &ep; n->parent; n = n->parent) {
@@ -591,6 +592,19 @@ LatencyBreakdown Fabric::round_trip(const Node& ep, const dma::DmaRequest& reque
 }
 
 // ---- DMA ----
+
+namespace {
+
+// Behind a root port without an IOMMU the device's address is the physical one.
+iommu::DartTranslation untranslated(std::uint64_t address) {
+  iommu::DartTranslation t;
+  t.ok = true;
+  t.tlb_hit = true;
+  t.pa = address;
+  return t;
+}
+
+}  // namespace
 
 sim::Random& Fabric::mixed_random(const Node& bridge) {
   // Each mixed bridge draws from its own stream, once per transaction it forwards.
@@ -662,32 +676,33 @@ void Fabric::arrive(DmaInFlight& in_flight) {
   std::vector<std::uint8_t> data;
   if (!request.write) data.resize(request.length);
   bool ok = true;
-  // Every 16 KiB page the request touches is translated, now that it reached the DART; a
-  // zero-length read still translates once.
+  // Each TLP translates every 16 KiB page it touches, now that it reached the DART; a zero-length
+  // read still translates once. A TLP that faults is dropped, and the ones after it in a write
+  // train are still sent; the request fails with its first fault.
+  const std::uint32_t tlps = request.tlps();
   std::uint64_t offset = 0;
-  do {
-    const std::uint64_t iova = request.address + offset;
-    const std::uint64_t chunk = std::min<std::uint64_t>(request.length - offset, page - iova % page);
-    if (d) {
-      path.translation = d->translate(path.sid, iova, request.write);
-    } else {
-      path.translation = iommu::DartTranslation{};  // no IOMMU: the address is the physical one
-      path.translation.ok = true;
-      path.translation.tlb_hit = true;
-      path.translation.pa = iova;
-    }
-    if (!path.translation.tlb_hit) ++path.iotlb_misses;
-    if (!path.translation.ok) {
-      ok = false;
-      break;
-    }
-    if (request.write) {
-      memory_.write(path.translation.pa, std::span<const std::uint8_t>(request.data).subspan(offset, chunk));
-    } else {
-      memory_.read(path.translation.pa, std::span<std::uint8_t>(data).subspan(offset, chunk));
-    }
-    offset += chunk;
-  } while (offset < request.length);
+  for (std::uint32_t t = 0; t < tlps; ++t) {
+    const std::uint64_t tlp_end = offset + request.tlp_length(t);
+    bool tlp_ok = true;
+    do {
+      const std::uint64_t iova = request.address + offset;
+      const std::uint64_t chunk = std::min<std::uint64_t>(tlp_end - offset, page - iova % page);
+      const iommu::DartTranslation translation = d ? d->translate(path.sid, iova, request.write) : untranslated(iova);
+      if (!translation.tlb_hit) ++path.iotlb_misses;
+      if (offset == 0 || (ok && !translation.ok)) path.translation = translation;  // the first page's or first fault's
+      if (!translation.ok) {
+        ok = tlp_ok = false;
+        break;
+      }
+      if (request.write) {
+        memory_.write(translation.pa, std::span<const std::uint8_t>(request.data).subspan(offset, chunk));
+      } else {
+        memory_.read(translation.pa, std::span<std::uint8_t>(data).subspan(offset, chunk));
+      }
+      offset += chunk;
+    } while (offset < tlp_end);
+    if (!tlp_ok) offset = tlp_end;
+  }
   if (ok) {
     completion.data = std::move(data);
   } else {
@@ -696,11 +711,12 @@ void Fabric::arrive(DmaInFlight& in_flight) {
   path.latency.iotlb = path.iotlb_misses * path.root_port->iotlb_miss;
   sim_.trace().record_fields(
       sim_.now(), ep.name,
-      {'D', request.write, request.address, request.length, request.tag, path.arrived_as.rid(), path.sid, ok,
+      {'D', request.write, request.address, request.length, tlps, request.tag, path.arrived_as.rid(), path.sid, ok,
        ok ? path.translation.pa : path.translation.error_status, path.latency.total()},
       [&] {
         return std::string(request.write ? "dma wr " : "dma rd ") + util::hex(request.address) + "+" +
-               std::to_string(request.length) + " tag " + std::to_string(request.tag) + " as " + path.arrived_as.str() +
+               std::to_string(request.length) + (tlps > 1 ? " in " + std::to_string(tlps) + " TLPs" : std::string()) +
+               " tag " + std::to_string(request.tag) + " as " + path.arrived_as.str() +
                " sid " + std::to_string(path.sid) +
                (ok ? " -> pa " + util::hex(path.translation.pa) : " -> fault " + util::hex(path.translation.error_status)) +
                " in " + std::to_string(path.latency.total()) + " ps";

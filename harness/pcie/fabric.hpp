@@ -34,7 +34,7 @@ struct DmaPath {
   std::uint32_t sid = 0;
   std::optional<std::size_t> rid2sid_entry;  // index into the port's table; none: the default SID
   dma::DmaRequest request;
-  iommu::DartTranslation translation;      // the failing page's, or the last page's
+  iommu::DartTranslation translation;      // the first failing page's, or else the first page's
   std::uint32_t iotlb_misses = 0;
   LatencyBreakdown latency;
 };

@@ -10,9 +10,10 @@
 // memory, which the model's C++ side holds: a write's payload is taken from local memory when
 // the request leaves the port, and a read's data lands there when its completion arrives, before
 // the one response beat that tells the RTL. With TLP limits set (set_tlp_limits), an lmem
-// request larger than them goes upstream as several, as a PCIe core segments a DMA engine's
-// request into TLPs within Max Payload Size and Max Read Request Size; the RTL still sees one
-// request and one response beat, with the first failing TLP's status.
+// request is segmented as a PCIe core segments a DMA engine's request: a write into a train of
+// TLPs within Max Payload Size (one request upstream that says so), a read into read requests
+// within Max Read Request Size; the RTL still sees one request and one response beat, with the
+// first failing request's status.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -137,24 +138,29 @@ class DmaHostSide {
       beats_.push_back({r.tag, static_cast<std::uint8_t>(dma::CompletionStatus::kCompleterAbort), 0, true});
       return;
     }
-    // One TLP, or several with one response beat once every one is back (the first failing
-    // one's status).
+    // A write goes upstream as one train of TLPs within Max Payload Size; a read larger than Max
+    // Read Request Size as several read requests. One response beat once every request is back
+    // (the first failing one's status).
     const std::uint32_t limit = r.write ? max_write_ : max_read_;
+    const std::uint32_t step = r.write ? std::max<std::uint32_t>(r.length, 1) : limit;
     LmemInFlight* whole = take_record();
-    whole->parts_left = (r.length + limit - 1) / limit;
+    whole->parts_left = (r.length + step - 1) / step;
     whole->status = dma::CompletionStatus::kSuccessful;
     whole->tag = r.tag;
     whole->write = r.write;
     whole->generation = generation_;
-    for (std::uint32_t offset = 0; offset < r.length; offset += limit) {
+    for (std::uint32_t offset = 0; offset < r.length; offset += step) {
       dma::DmaRequest part;
       part.requester = r.requester;
       part.address = r.address + offset;
-      part.length = std::min(limit, r.length - offset);
+      part.length = std::min(step, r.length - offset);
       part.tag = r.tag;
       part.write = r.write;
       part.issued_at = r.issued_at;
-      if (r.write) part.data.assign(local.begin() + offset, local.begin() + offset + part.length);
+      if (r.write) {
+        part.tlp_payload = limit;
+        part.data.assign(local.begin() + offset, local.begin() + offset + part.length);
+      }
       const std::uint32_t part_laddr = laddr + offset, part_length = part.length;
       ++in_flight_;
       upstream_.submit(std::move(part), [whole, part_laddr, part_length](dma::DmaCompletion c) {

@@ -69,6 +69,24 @@ TEST(DmaChecks, MaxPayloadAndMaxReadRequestFromDeviceControl) {
   EXPECT_EQ(m.findings.all().size(), 2u);
 }
 
+// A write train is judged TLP by TLP: its TLPs against Max Payload Size, and each against the
+// 4 KiB boundary (a train may span one when no TLP crosses it).
+TEST(DmaChecks, AWriteTrainIsCheckedTlpByTlp) {
+  Machine m("direct");
+  const std::uint64_t iova = m.prepare("dev", 16384);
+  m.dma("dev", true, iova, 512, {}, 128);          // 4 TLPs of 128 bytes, the MPS after reset
+  m.dma("dev", true, iova + 4096 - 128, 256, {}, 128);  // 2 TLPs, one each side of the boundary
+  EXPECT_TRUE(m.findings.empty()) << m.findings.all()[0].what;
+  m.dma("dev", true, iova, 512, {}, 256);
+  m.dma("dev", true, iova + 4096 - 64, 256, {}, 128);  // the first TLP runs across
+  ASSERT_EQ(checks_seen(m.findings), (std::vector<std::string>{"pcie.max-payload", "pcie.crosses-4k"}));
+  EXPECT_EQ(m.findings.all()[0].what,
+            "DMA write of 512 bytes (2 TLPs of up to 256) at IOVA 0x0000000080000000 exceeds the Max Payload Size of 128 bytes");
+  EXPECT_EQ(m.findings.all()[1].what,
+            "DMA write of 256 bytes (2 TLPs of up to 128) at IOVA 0x0000000080000fc0 crosses the 4 KiB boundary at "
+            "0x0000000080001000");
+}
+
 TEST(DmaChecks, ConventionalDevicesHaveNoPayloadLimitsButStill4KiB) {
   Machine m("field-chain");
   const std::uint64_t iova = m.prepare("lsi", 16384, {}, {1, 0});

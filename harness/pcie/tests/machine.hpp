@@ -49,12 +49,13 @@ struct Machine {
 
   // Issues one DMA and runs the simulation until it completes; `path` receives how it went.
   dma::DmaCompletion dma(const std::string& endpoint, bool write, std::uint64_t iova, std::uint32_t length,
-                         std::vector<std::uint8_t> data = {}) {
+                         std::vector<std::uint8_t> data = {}, std::uint32_t tlp_payload = 0) {
     dma::DmaRequest r;
     r.requester = endpoint;
     r.address = iova;
     r.length = length;
     r.write = write;
+    r.tlp_payload = tlp_payload;
     if (write && data.empty()) data.assign(length, 0x5a);
     r.data = std::move(data);
     r.issued_at = sim.now();

@@ -4,6 +4,7 @@
 // nobody answers; the SPI bus's time; and the bad SGLs and malformed requests the IOC refuses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 
@@ -161,6 +162,30 @@ TEST(LsiIo, IdleSkippingGivesTheSameRunAsEveryCycle) {
   EXPECT_EQ(ios_skip, 3u);
   EXPECT_EQ(ios_all, 3u);
   EXPECT_LT(edges_skip, edges_all);  // skipping did leave edges out (the bring-up polls registers, so not most)
+}
+
+// The data of a 4 KiB read leaves the function as its PCIe core sends it: one train of posted
+// write TLPs at the Max Payload Size (128 bytes after reset), not one 4 KiB TLP, and not 32
+// transfers the fabric handles one by one.
+TEST(LsiIo, AReadsDataGoesUpAsOneTrainOfTlpsAtTheMaxPayloadSize) {
+  struct Writes : pcie::DmaPathObserver {
+    std::vector<dma::DmaRequest> seen;
+    void on_dma(const pcie::DmaPath& path, const pcie::Fabric&) override {
+      if (path.request.write) seen.push_back(path.request);
+    }
+  } writes;
+  Bench b;
+  b.m.fabric->add_observer(&writes);
+  bring_up_as_freebsd(b.h);
+  scan_and_move_data(b);
+  EXPECT_TRUE(b.m.findings.empty()) << listed(b.m.findings);
+  const auto data_in = std::find_if(writes.seen.begin(), writes.seen.end(), [](const dma::DmaRequest& r) { return r.length == 4096; });
+  ASSERT_NE(data_in, writes.seen.end());
+  EXPECT_EQ(data_in->tlp_payload, 128u);
+  EXPECT_EQ(data_in->tlps(), 32u);
+  EXPECT_EQ(data_in->tlp_length(31), 128u);
+  EXPECT_EQ(std::count_if(writes.seen.begin(), writes.seen.end(), [](const dma::DmaRequest& r) { return r.length == 128; }), 0)
+      << "the read's data went up TLP by TLP";
 }
 
 TEST(LsiIo, ATargetNobodyAnswersIsDeviceNotThereAfterTheSelectionTimeout) {
