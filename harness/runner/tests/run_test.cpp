@@ -87,7 +87,7 @@ TEST(Runner, FigureExpectationsSayWhatWasMissingOrOff) {
   EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.requests_completed\"\nequals = 41\n"),
             std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.requests_completed to be 41, was 40"});
   EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.max_latency\"\nat_least = 1\n"),
-            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.max_latency to be a number, was \"632 ns\""});
+            std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.max_latency to be a number, was \"628 ns\""});
   EXPECT_EQ(failures_with("[[expect]]\nstat = \"dma0.reads\"\nat_least = 1\n"),
             std::vector<std::string>{"harness/runner/tests/inline.toml:14:1: expected dma0.reads, but dma0 has no figure reads "
                                      "(it has: pairs_planned, requests_issued, requests_completed, bytes_checked, max_latency)"});

@@ -11,14 +11,22 @@
 //                      ceil(len/8) beats with last on the final one, writes
 //                      return a single beat with last=1 and data 0
 //
-// The FIFOs register every channel, so there is no combinational path from
-// one side to the other: a word accepted in cycle N is visible on the far
-// side from cycle N+1.
+// Requests and responses fall through an empty FIFO: a word offered in cycle
+// N crosses to the far side in cycle N when that side is ready, and waits in
+// the FIFO (oldest first) when it is not, or when older words wait. So a
+// device's request leaves at the edge it is offered, and a completion reaches
+// the device at the edge it arrives, as on a PCIe core's bypass queues. Write
+// data is registered: a beat accepted in cycle N is visible from cycle N+1.
+// The far side's ready never reaches the near side's ready (each is only
+// "this FIFO is not full"), so no loop runs through the port.
 //
 // Status:
 //   outstanding  requests accepted on dev side whose last response beat has
 //                not yet been delivered on dev side
 //   busy         anything buffered or outstanding (lets the model sleep)
+//   holding      a word waits in a FIFO: the port has work for the next edge
+//                whatever its inputs do (a word falling through is the
+//                offering side's work, not the port's)
 //   error        sticky until reset: FIFO overflow/underflow, or a last
 //                response beat arriving from the host while outstanding == 0
 module dma_port
@@ -54,6 +62,7 @@ module dma_port
     // status
     output logic [7:0] outstanding,
     output logic       busy,
+    output logic       holding,
     output logic       error
 );
 
@@ -65,8 +74,11 @@ module dma_port
   logic [$clog2(REQ_DEPTH+1)-1:0] req_count;
   logic dev_req_fire, host_req_fire;
 
+  dma_req_t req_head;
+
   assign dev_req_ready = !req_full;
-  assign host_req_valid = !req_empty;
+  assign host_req_valid = !req_empty || dev_req_valid;
+  assign host_req = req_empty ? dev_req : req_head;
   assign dev_req_fire = dev_req_valid && dev_req_ready;
   assign host_req_fire = host_req_valid && host_req_ready;
 
@@ -76,11 +88,11 @@ module dma_port
   ) u_req_fifo (
       .clk      (clk),
       .rst_n    (rst_n),
-      .push     (dev_req_fire),
+      .push     (dev_req_fire && !(req_empty && host_req_ready)),
       .push_data(dev_req),
       .full     (req_full),
-      .pop      (host_req_fire),
-      .pop_data (host_req),
+      .pop      (host_req_fire && !req_empty),
+      .pop_data (req_head),
       .empty    (req_empty),
       .count    (req_count),
       .overflow (req_ovf),
@@ -128,8 +140,11 @@ module dma_port
   logic [$clog2(RSP_DEPTH+1)-1:0] rsp_count;
   logic host_rsp_fire, dev_rsp_fire;
 
+  dma_rsp_t rsp_head;
+
   assign host_rsp_ready = !rsp_full;
-  assign dev_rsp_valid = !rsp_empty;
+  assign dev_rsp_valid = !rsp_empty || host_rsp_valid;
+  assign dev_rsp = rsp_empty ? host_rsp : rsp_head;
   assign host_rsp_fire = host_rsp_valid && host_rsp_ready;
   assign dev_rsp_fire = dev_rsp_valid && dev_rsp_ready;
 
@@ -139,11 +154,11 @@ module dma_port
   ) u_rsp_fifo (
       .clk      (clk),
       .rst_n    (rst_n),
-      .push     (host_rsp_fire),
+      .push     (host_rsp_fire && !(rsp_empty && dev_rsp_ready)),
       .push_data(host_rsp),
       .full     (rsp_full),
-      .pop      (dev_rsp_fire),
-      .pop_data (dev_rsp),
+      .pop      (dev_rsp_fire && !rsp_empty),
+      .pop_data (rsp_head),
       .empty    (rsp_empty),
       .count    (rsp_count),
       .overflow (rsp_ovf),
@@ -176,7 +191,8 @@ module dma_port
   // FIFO flags can only trip if the handshake gating above is wrong; they
   // are folded in as a cheap self-check.
   assign error = spurious_rsp | req_ovf | req_unf | wd_ovf | wd_unf | rsp_ovf | rsp_unf;
-  assign busy = !req_empty || !wd_empty || !rsp_empty || outstanding != '0;
+  assign holding = !req_empty || !wd_empty || !rsp_empty;
+  assign busy = holding || outstanding != '0;
 
   // ------------------------------------------------------------ protocol rules (--assert)
   // Each rule's comment is what a failure reports (models/common/rtl_assertion_report.cpp).

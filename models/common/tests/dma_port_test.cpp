@@ -102,6 +102,67 @@ TEST(DmaPort, RequestCrossesInOneCycleAndResponsesCountDown) {
   EXPECT_FALSE(p.error);
 }
 
+// A request offered to a ready host, and a response offered to a ready device, cross in the
+// cycle they are offered and are never buffered; a word offered while an older one waits goes
+// behind it.
+TEST(DmaPort, RequestsAndResponsesFallThroughAnEmptyFifoAndQueueBehindOlderWords) {
+  Vdma_port p;
+  reset(p);
+  p.dev_req_valid = 1;
+  pack_req({true, 0x80002000, 64, 3}, p.dev_req);
+  p.host_req_ready = 1;
+  p.clk = 0;
+  p.eval();
+  ASSERT_TRUE(p.host_req_valid);  // before the edge: the offer itself
+  EXPECT_EQ(unpack_req(p.host_req).addr, 0x80002000u);
+  EXPECT_EQ(unpack_req(p.host_req).tag, 3);
+  edge(p);
+  p.dev_req_valid = 0;
+  p.clk = 0;
+  p.eval();
+  EXPECT_FALSE(p.host_req_valid);  // taken at that edge, nothing left behind
+  EXPECT_EQ(p.outstanding, 1);
+
+  p.dev_rsp_ready = 1;
+  p.host_rsp_valid = 1;
+  pack_rsp({3, 0, 0, true}, p.host_rsp);
+  p.eval();
+  ASSERT_TRUE(p.dev_rsp_valid);
+  EXPECT_TRUE(p.host_rsp_ready);
+  EXPECT_EQ(unpack_rsp(p.dev_rsp).tag, 3);
+  EXPECT_TRUE(unpack_rsp(p.dev_rsp).last);
+  edge(p);
+  p.host_rsp_valid = 0;
+  p.clk = 0;
+  p.eval();
+  EXPECT_FALSE(p.dev_rsp_valid);
+  EXPECT_EQ(p.outstanding, 0);
+  EXPECT_FALSE(p.busy);
+
+  // The host is not ready: tag 4 waits in the FIFO. Tag 5, offered while it waits, queues behind.
+  p.host_req_ready = 0;
+  p.dev_req_valid = 1;
+  pack_req({false, 0x80003000, 8, 4}, p.dev_req);
+  edge(p);
+  pack_req({false, 0x80004000, 8, 5}, p.dev_req);
+  p.host_req_ready = 1;
+  p.clk = 0;
+  p.eval();
+  EXPECT_EQ(unpack_req(p.host_req).tag, 4);
+  edge(p);
+  p.dev_req_valid = 0;
+  p.clk = 0;
+  p.eval();
+  ASSERT_TRUE(p.host_req_valid);
+  EXPECT_EQ(unpack_req(p.host_req).tag, 5);
+  edge(p);
+  p.clk = 0;
+  p.eval();
+  EXPECT_FALSE(p.host_req_valid);
+  EXPECT_EQ(p.outstanding, 2);
+  EXPECT_FALSE(p.error);
+}
+
 TEST(DmaPort, StrayFinalResponseRaisesTheStickyError) {
   Vdma_port p;
   reset(p);

@@ -137,7 +137,7 @@ module dma_testdev
   logic dev_rsp_valid, dev_rsp_ready;
   dma_rsp_t dev_rsp;
   logic [ 7:0] port_outstanding;
-  logic port_busy, port_error;
+  logic port_busy, port_holding, port_error;
 
   dma_port u_port (
       .clk             (clk),
@@ -162,6 +162,7 @@ module dma_testdev
       .host_rsp        (host_rsp),
       .outstanding     (port_outstanding),
       .busy            (port_busy),
+      .holding         (port_holding),
       .error           (port_error)
   );
 
@@ -169,7 +170,7 @@ module dma_testdev
   // the response tag is not checked for the same reason (the port can only deliver the
   // current request's beats). The unused_* name is waived by Verilator's --unused-regexp.
   logic unused_port;
-  assign unused_port = ^{port_outstanding, dev_rsp.tag};
+  assign unused_port = ^{port_outstanding, port_holding, dev_rsp.tag};
 
   // ------------------------------------------------------------ register bus decode
   logic wr, rd;

@@ -108,8 +108,10 @@ module lsi_function
   dma_data_t dev_wdata;
   dma_rsp_t dev_rsp;
   logic [7:0] outstanding;
-  logic dma_active, dma_busy;
-  assign active = dma_active || host_req_valid || dev_rsp_valid;
+  logic dma_active, dma_busy, port_holding;
+  // Work for the next edge without new input: the engines', or words waiting in the port. A
+  // completion the host side offers right now is the host side's to count, not the function's.
+  assign active = dma_active || port_holding;
 
   lsi_dma u_dma (
       .clk, .rst_n(dma_rst_n), .reqf_valid, .reqf_data, .reqf_pop, .host_mfa_high, .fetch_enable,
@@ -126,7 +128,7 @@ module lsi_function
       .dev_rsp_valid, .dev_rsp_ready, .dev_rsp,
       .host_req_valid, .host_req_ready, .host_req, .host_wdata_valid, .host_wdata_ready, .host_wdata,
       .host_rsp_valid, .host_rsp_ready, .host_rsp,
-      .outstanding, .busy(dma_busy), .error(dma_error));
+      .outstanding, .busy(dma_busy), .holding(port_holding), .error(dma_error));
 
   logic unused;
   assign unused = ^{outstanding, dma_busy};
