@@ -62,6 +62,10 @@ class LsiRig {
     }
     buffers_ = h_.allocate(static_cast<std::uint64_t>(depth) * 2 * io_bytes);
     slots_.resize(depth);
+    for (unsigned s = 0; s < depth; ++s) {
+      slots_[s].write_frame = frame(s, 0x2A, 1);
+      slots_[s].read_frame = frame(s, 0x28, 2);
+    }
     m_.fabric->set_msi_handler([this](const pcie::Node&, std::uint64_t, std::uint32_t) { drain(); });
     h_.write(lsi_regs::kHostInterruptMask, 0x1);  // the reply interrupt on
   }
@@ -100,7 +104,11 @@ class LsiRig {
     std::uint32_t lba = 0;
     bool reading = false;
     std::uint8_t seed = 0;
+    // The slot's WRITE(10) and READ(10) frames, built once: each I/O changes only the LBA, as a
+    // driver that keeps its request frames changes only what differs.
+    std::vector<std::uint8_t> write_frame, read_frame;
   };
+  static constexpr std::size_t kCdbLba = 0x18 + 2;  // the CDB's big-endian LBA, in the frame
 
   std::uint64_t write_buffer(unsigned s) const { return buffers_.iova + static_cast<std::uint64_t>(s) * 2 * io_bytes_; }
   std::uint64_t read_buffer(unsigned s) const { return write_buffer(s) + io_bytes_; }
@@ -116,25 +124,31 @@ class LsiRig {
     slot.lba = static_cast<std::uint32_t>((s * positions + position) * blocks);
     slot.seed = static_cast<std::uint8_t>(rng_());
     slot.reading = false;
-    pattern_.assign(io_bytes_, 0);
+    pattern_.resize(io_bytes_);  // zeros, but for the byte every 64 that each I/O sets
     for (std::uint32_t i = 0; i < io_bytes_; i += 64) pattern_[i] = static_cast<std::uint8_t>(slot.seed + i / 64);
     m_.memory.write(buffers_.pa_of(write_buffer(s)), pattern_);
-    post(s, 0x2A, 1);
+    post(s, slot.write_frame);
   }
 
-  void post(unsigned s, std::uint8_t opcode, std::uint32_t direction) {
-    const Slot& slot = slots_[s];
+  // Slot `s`'s SCSI_IO frame: `opcode` (READ(10) or WRITE(10)) of the slot's blocks, to or from
+  // its buffer; the LBA is filled in when it is posted.
+  std::vector<std::uint8_t> frame(unsigned s, std::uint8_t opcode, std::uint32_t direction) const {
     const std::uint16_t blocks = static_cast<std::uint16_t>(io_bytes_ / 512);
     mpi::Frame f = models::testing::scsi_io_request(
-        0,
-        {opcode, 0, static_cast<std::uint8_t>(slot.lba >> 24), static_cast<std::uint8_t>(slot.lba >> 16),
-         static_cast<std::uint8_t>(slot.lba >> 8), static_cast<std::uint8_t>(slot.lba), 0,
-         static_cast<std::uint8_t>(blocks >> 8), static_cast<std::uint8_t>(blocks), 0},
+        0, {opcode, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(blocks >> 8), static_cast<std::uint8_t>(blocks), 0},
         io_bytes_, direction, s);
     const std::uint8_t flags = mpi::kSgeLastElement | mpi::kSgeEndOfBuffer | mpi::kSgeEndOfList | mpi::kSgeAddress64 |
                                (direction == 1 ? mpi::kSgeHostToIoc : 0);
     models::testing::add_simple(f, 0x30, flags, io_bytes_, direction == 1 ? write_buffer(s) : read_buffer(s));
-    h_.post(kFirstSlot + s, f);
+    std::vector<std::uint8_t> bytes = f.bytes();
+    bytes.resize(MptHost::kFrameBytes, 0);
+    return bytes;
+  }
+
+  void post(unsigned s, std::vector<std::uint8_t>& frame) {
+    const std::uint32_t lba = slots_[s].lba;
+    for (int i = 0; i < 4; ++i) frame[kCdbLba + i] = static_cast<std::uint8_t>(lba >> (24 - 8 * i));
+    h_.post_bytes(kFirstSlot + s, frame);
   }
 
   // The reply interrupt: pop replies until the FIFO reads empty, which clears it.
@@ -163,7 +177,7 @@ class LsiRig {
     bytes_ += io_bytes_;
     if (!slot.reading) {
       slot.reading = true;
-      post(entry, 0x28, 2);
+      post(entry, slot.read_frame);
       return;
     }
     // The verifier: the read-back is what was written.

@@ -16,9 +16,11 @@ struct DmaRspLayout {
   static constexpr unsigned kLast = 0, kData = 1, kStatus = 65, kTag = 68;
 };
 
-// Up to 64 bits at `lo` of a word array (VlWide or a plain array of 32-bit words).
+// Up to 64 bits at `lo` of a word array (VlWide or a plain array of 32-bit words). Always
+// inlined: the positions are constants where the port's fields are read and written every edge,
+// and inlined the loops fold to a shift and a mask or two.
 template <class Words>
-std::uint64_t get_bits(const Words& w, unsigned lo, unsigned width) {
+[[gnu::always_inline]] inline std::uint64_t get_bits(const Words& w, unsigned lo, unsigned width) {
   std::uint64_t value = 0;
   for (unsigned done = 0; done < width;) {
     const unsigned bit = lo + done, word = bit / 32, shift = bit % 32;
@@ -31,7 +33,7 @@ std::uint64_t get_bits(const Words& w, unsigned lo, unsigned width) {
 }
 
 template <class Words>
-void set_bits(Words& w, unsigned lo, unsigned width, std::uint64_t value) {
+[[gnu::always_inline]] inline void set_bits(Words& w, unsigned lo, unsigned width, std::uint64_t value) {
   for (unsigned done = 0; done < width;) {
     const unsigned bit = lo + done, word = bit / 32, shift = bit % 32;
     const unsigned take = std::min(32 - shift, width - done);

@@ -7,6 +7,7 @@
 // benchmark (bench/lsi_bench.cpp), which drives the IOC the same way, stops with it.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -145,6 +146,11 @@ struct MptHost {
   void post(std::uint32_t slot, const lsi::mpi::Frame& frame) {
     std::vector<std::uint8_t> bytes = frame.bytes();
     bytes.resize(kFrameBytes, 0);
+    post_bytes(slot, bytes);
+  }
+  // The same with the frame's kFrameBytes bytes as they are, as a driver that keeps its frames
+  // built and changes only what differs between I/Os posts them.
+  void post_bytes(std::uint32_t slot, std::span<const std::uint8_t> bytes) {
     m.memory.write(requests.pa_of(frame_iova(slot)), bytes);
     write(lsi_regs::kRequestFifo, static_cast<std::uint32_t>(frame_iova(slot)));
   }
