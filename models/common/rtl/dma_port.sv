@@ -195,18 +195,32 @@ module dma_port
   assign busy = holding || outstanding != '0;
 
   // ------------------------------------------------------------ protocol rules (--assert)
-  // Each rule's comment is what a failure reports (models/common/rtl_assertion_report.cpp).
-  // A device holds the request it offers, unchanged, until the port takes it.
-  a_dev_req_held : assert property (@(posedge clk) disable iff (!rst_n)
-    dev_req_valid && !dev_req_ready |=> dev_req_valid && $stable(dev_req));
-  // A device holds the write beat it offers, unchanged, until the port takes it.
-  a_dev_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
-    dev_wdata_valid && !dev_wdata_ready |=> dev_wdata_valid && $stable(dev_wdata));
-  // The port holds the request it offers the host, unchanged, until the host takes it.
-  a_host_req_held : assert property (@(posedge clk) disable iff (!rst_n)
-    host_req_valid && !host_req_ready |=> host_req_valid && $stable(host_req));
-  // The port holds the write beat it offers the host, unchanged, until the host takes it.
-  a_host_wdata_held : assert property (@(posedge clk) disable iff (!rst_n)
-    host_wdata_valid && !host_wdata_ready |=> host_wdata_valid && $stable(host_wdata));
+  // Each rule's comment is what a failure reports (models/common/rtl_assertion_report.cpp). An
+  // offer the last edge left waiting must be offered again, unchanged. Written with registers
+  // and immediate assertions rather than $stable, which would have Verilator copy every sampled
+  // operand on each evaluation, not once an edge.
+  logic dev_req_waited, dev_wdata_waited, host_req_waited, host_wdata_waited;
+  dma_req_t dev_req_was, host_req_was;
+  dma_data_t dev_wdata_was, host_wdata_was;
+  always_ff @(posedge clk) begin
+    dev_req_waited <= rst_n && dev_req_valid && !dev_req_ready;
+    dev_wdata_waited <= rst_n && dev_wdata_valid && !dev_wdata_ready;
+    host_req_waited <= rst_n && host_req_valid && !host_req_ready;
+    host_wdata_waited <= rst_n && host_wdata_valid && !host_wdata_ready;
+    dev_req_was <= dev_req;
+    dev_wdata_was <= dev_wdata;
+    host_req_was <= host_req;
+    host_wdata_was <= host_wdata;
+    if (rst_n) begin
+      // A device holds the request it offers, unchanged, until the port takes it.
+      a_dev_req_held : assert (!dev_req_waited || (dev_req_valid && dev_req == dev_req_was));
+      // A device holds the write beat it offers, unchanged, until the port takes it.
+      a_dev_wdata_held : assert (!dev_wdata_waited || (dev_wdata_valid && dev_wdata == dev_wdata_was));
+      // The port holds the request it offers the host, unchanged, until the host takes it.
+      a_host_req_held : assert (!host_req_waited || (host_req_valid && host_req == host_req_was));
+      // The port holds the write beat it offers the host, unchanged, until the host takes it.
+      a_host_wdata_held : assert (!host_wdata_waited || (host_wdata_valid && host_wdata == host_wdata_was));
+    end
+  end
 
 endmodule
