@@ -67,9 +67,15 @@ class ConfigSpace {
     std::uint32_t max_read_request = 0;
   };
   TransferSizes transfer_sizes() const;
+  // Counts the changes to the space, so a caller can keep what it derived from it (a route, a
+  // decoded BAR) until the count moves.
+  std::uint64_t version() const { return version_; }
 
  private:
-  void changed() { capabilities_known_ = false; }
+  void changed() {
+    capabilities_known_ = false;
+    ++version_;
+  }
   // What find_capability and transfer_sizes found, kept until the space changes (host writes
   // and set-up are rare next to DMA). The DMA checks ask for every TLP, and walking the list and
   // reading Device Control there touched lines the TLP's data had pushed out of the cache.
@@ -77,6 +83,7 @@ class ConfigSpace {
   mutable bool capabilities_known_ = false;
   mutable TransferSizes transfer_sizes_;
   mutable std::array<std::uint16_t, 256> capability_at_{};
+  std::uint64_t version_ = 0;
   void learn_capabilities() const;
 
   std::array<std::uint8_t, kSize> bytes_{};

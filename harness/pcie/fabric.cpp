@@ -261,7 +261,8 @@ void Fabric::program_rid2sid(const Node& root_port, std::vector<Rid2SidEntry> ta
 namespace {
 
 // Decodes `address` against an endpoint's BAR registers, as the function itself does.
-std::optional<Fabric::MmioTarget> decode_bars(Node* ep, std::uint64_t address) {
+std::optional<Fabric::MmioTarget> decode_bars(Node* ep, std::uint64_t address, Fabric::RouteWitness& read) {
+  read.emplace_back(ep, ep->config.version());
   if (!(ep->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return std::nullopt;
   std::uint16_t reg = cfg::kBar0;
   for (std::size_t i = 0; i < ep->bars.size(); ++i) {
@@ -274,23 +275,40 @@ std::optional<Fabric::MmioTarget> decode_bars(Node* ep, std::uint64_t address) {
 }
 
 // Follows a bridge's memory window down the tree, as the bridge forwards memory requests.
-std::optional<Fabric::MmioTarget> route_through(Node* bridge, std::uint64_t address) {
+std::optional<Fabric::MmioTarget> route_through(Node* bridge, std::uint64_t address, Fabric::RouteWitness& read) {
+  read.emplace_back(bridge, bridge->config.version());
   if (!(bridge->config.read(cfg::kCommand, 2) & cfg::kCommandMemory)) return std::nullopt;
   const std::uint64_t base = static_cast<std::uint64_t>(bridge->config.read(cfg::kMemoryBase, 2) & 0xfff0) << 16;
   const std::uint64_t limit = (static_cast<std::uint64_t>(bridge->config.read(cfg::kMemoryLimit, 2) & 0xfff0) << 16) | 0xfffff;
   if (base > limit || address < base || address > limit) return std::nullopt;
   for (Node* child : bridge->children) {
-    auto hit = child->is_bridge() ? route_through(child, address) : decode_bars(child, address);
+    auto hit = child->is_bridge() ? route_through(child, address, read) : decode_bars(child, address, read);
     if (hit) return hit;
   }
   return std::nullopt;
 }
 
+bool unchanged(const Fabric::RouteWitness& read) {
+  for (const auto& [node, version] : read) {
+    if (node->config.version() != version) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<Fabric::MmioTarget> Fabric::route_mmio(std::uint64_t address) const {
+  RouteMemo& memo = route_memo_[address / 4 % route_memo_.size()];
+  if (memo.used && memo.address == address && unchanged(memo.witness)) return memo.target;
+  memo.used = false;
+  memo.witness.clear();
   for (Node* rp : topology_.root_ports) {
-    if (auto hit = route_through(rp, address)) return hit;
+    if (auto hit = route_through(rp, address, memo.witness)) {
+      memo.used = true;
+      memo.address = address;
+      memo.target = *hit;
+      return hit;
+    }
   }
   return std::nullopt;
 }

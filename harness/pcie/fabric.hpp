@@ -3,6 +3,7 @@
 // routed by the BARs and bridge windows software programmed, and device DMA carried upstream
 // through bridges (which may replace the requester ID) to the root port's RID-to-SID table, the
 // DART, and host memory. Software's part (enumeration, DMA mapping) is in harness/platform/.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <deque>
@@ -112,6 +113,8 @@ class Fabric {
   // Follows the bridges' memory windows and the endpoints' BAR registers as programmed, so a
   // window or BAR that software got wrong routes wrongly here too.
   std::optional<MmioTarget> route_mmio(std::uint64_t address) const;
+  // The nodes whose configuration a route read, each with its version then.
+  using RouteWitness = std::vector<std::pair<const Node*, std::uint64_t>>;
 
   // Host memory requests by CPU physical address, as PCIe transactions. A request travels down
   // the hops to the function (one way: the sum of their hop latencies) and reaches its device
@@ -245,6 +248,16 @@ class Fabric {
     MmioResult refusal;
   };
   MmioRoute route_request(std::uint64_t address, unsigned size, bool write) const;
+  // The last routes found, by address, with the configuration they read: a driver's register
+  // accesses go to a few addresses, and walking windows and BARs again for each cost more than
+  // the access itself. A route is reused only while every node it read is unchanged.
+  struct RouteMemo {
+    bool used = false;
+    std::uint64_t address = 0;
+    MmioTarget target{};
+    RouteWitness witness;
+  };
+  mutable std::array<RouteMemo, 8> route_memo_{};
 };
 
 }  // namespace dexthil::pcie

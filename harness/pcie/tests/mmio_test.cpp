@@ -127,6 +127,31 @@ TEST(Mmio, WhatAFunctionCannotTakeIsAnUnsupportedRequestWithAllOnes) {
   EXPECT_EQ(t.device.log.size(), 0u);  // none of them reached the device
 }
 
+// The fabric keeps the routes it found, but a route follows the configuration it was read from:
+// a bridge window closed or a BAR moved after a register was read changes where the next read
+// goes.
+TEST(Mmio, ARouteFollowsWindowsAndBarsAsSoftwareMovesThem) {
+  MmioMachine t;
+  t.device.registers[0x40] = 5;
+  ASSERT_EQ(t.m.mmio_read(t.bar0 + 0x40).value, 5u);
+  Node& rp = t.m.node("rp0");
+  const auto limit = static_cast<std::uint16_t>(t.m.fabric->config_read(rp.bdf, cfg::kMemoryLimit, 2));
+  t.m.fabric->config_write(rp.bdf, cfg::kMemoryLimit, 2, 0);  // below the base: the window is closed
+  EXPECT_EQ(t.m.mmio_read(t.bar0 + 0x40).status, MmioResult::Status::kUnsupportedRequest);
+  t.m.fabric->config_write(rp.bdf, cfg::kMemoryLimit, 2, limit);
+  EXPECT_EQ(t.m.mmio_read(t.bar0 + 0x40).value, 6u);
+
+  // BAR 0 (16 KiB) moves up by its size, still inside the window.
+  const std::uint32_t bar = t.m.fabric->config_read(t.dev.bdf, cfg::kBar0, 4);
+  const std::uint64_t moved = t.bar0 + 0x4000;
+  ASSERT_LE(moved + 0x4000 - 1, (static_cast<std::uint64_t>(limit & 0xfff0) << 16 | 0xfffff));
+  t.m.fabric->config_write(t.dev.bdf, cfg::kBar0, 4, static_cast<std::uint32_t>((bar & 0xf) | moved));
+  const MmioResult old_place = t.m.mmio_read(t.bar0 + 0x40);
+  EXPECT_EQ(old_place.status, MmioResult::Status::kUnsupportedRequest) << util::hex(old_place.value);
+  EXPECT_EQ(t.m.mmio_read(moved + 0x40).value, 7u);
+  EXPECT_EQ(t.device.log.size(), 3u);  // the reads that went nowhere never reached it
+}
+
 TEST(Mmio, AReadTheDeviceNeverAnswersEndsAtTheCompletionTimeout) {
   MmioMachine t;
   t.device.never_answer = true;
