@@ -92,6 +92,19 @@ sim::SimTime ScsiChannel::service_time(Target& target, std::span<const std::uint
   return target.service->command(t.lba, t.blocks * target.disk->block_bytes(), write);
 }
 
+struct ScsiChannel::Run {
+  std::uint8_t target = 0;
+  std::uint8_t lun = 0;
+  bool tagged = true;
+  bool negotiate = false;
+  scsi::Agreement agreed;
+  std::vector<std::uint8_t> cdb;
+  std::span<const std::uint8_t> data_out;
+  DataIn data_in;
+  Done done;
+  Outcome outcome;
+};
+
 void ScsiChannel::execute(const Command& command, DataIn data_in, Done done) {
   if (!present(command.target)) {
     // Nobody answers: the initiator holds the bus until its selection timeout.
@@ -100,43 +113,57 @@ void ScsiChannel::execute(const Command& command, DataIn data_in, Done done) {
     return;
   }
   Target& target = targets_[command.target];
-  const bool negotiate = !target.negotiated;
-  scsi::Agreement agreed = target.agreement;
-  if (negotiate) {
-    agreed.period_factor = target.wanted.period_factor == 0 ? 0 : std::max(target.wanted.period_factor, kFastestFactor);
-    agreed.wide = target.wanted.wide;
-    agreed.qas = target.wanted.qas && agreed.period_factor != 0;
+  auto run = std::make_unique<Run>();
+  run->target = command.target;
+  run->lun = command.lun;
+  run->tagged = command.tagged;
+  run->negotiate = !target.negotiated;
+  run->agreed = target.agreement;
+  if (run->negotiate) {
+    run->agreed.period_factor = target.wanted.period_factor == 0 ? 0 : std::max(target.wanted.period_factor, kFastestFactor);
+    run->agreed.wide = target.wanted.wide;
+    run->agreed.qas = target.wanted.qas && run->agreed.period_factor != 0;
   }
-  const std::uint64_t messages = kIdentifyBytes + (command.tagged ? kTagBytes : 0) + (negotiate ? kPprExchangeBytes : 0);
+  const std::uint64_t messages = kIdentifyBytes + (command.tagged ? kTagBytes : 0) + (run->negotiate ? kPprExchangeBytes : 0);
   const sim::SimTime select = timing_.connection(target.agreement) + timing_.control(messages + command.cdb.size()) +
-                              timing_.data(agreed, command.data_out.size());
+                              timing_.data(run->agreed, command.data_out.size());
   const sim::SimTime selected = connect(select);
+  // The CDB is copied; the data-out stays the caller's until `done`.
+  run->cdb.assign(command.cdb.begin(), command.cdb.end());
+  run->data_out = command.data_out;
+  run->data_in = std::move(data_in);
+  run->done = std::move(done);
+  sim_.at(selected, [this, run = std::move(run)]() mutable { command_phase(std::move(run)); });
+}
 
-  // The CDB and data-out are the caller's until `done`; the command runs when the select phase ends.
-  std::vector<std::uint8_t> cdb(command.cdb.begin(), command.cdb.end());
-  sim_.at(selected, [this, &target, command, cdb = std::move(cdb), agreed, negotiate, data_in = std::move(data_in),
-                     done = std::move(done)]() mutable {
-    if (negotiate) {
-      target.agreement = agreed;
-      target.negotiated = true;
-    }
-    auto outcome = std::make_shared<Outcome>();
-    outcome->result = target.disk->execute({cdb, command.lun, command.data_out});
-    const Transfer transfer = transfer_of(cdb);
-    const sim::SimTime ready = std::max(sim_.now(), target.busy_until) + service_time(target, cdb, transfer.write);
-    target.busy_until = ready;
-    sim_.at(ready, [this, &target, command, outcome, data_in = std::move(data_in), done = std::move(done)] {
-      const std::uint64_t in_bytes = outcome->result.data_in.size();
-      const sim::SimTime lead = timing_.connection(target.agreement) + timing_.control(kIdentifyBytes + (command.tagged ? kTagBytes : 0));
-      const sim::SimTime data = timing_.data(target.agreement, in_bytes);
-      const sim::SimTime end = connect(lead + data + timing_.control(kStatusBytes));
-      const sim::SimTime data_start = end - timing_.control(kStatusBytes) - data;
-      if (in_bytes > 0 && data_in) {
-        sim_.at(data_start, [outcome, data_in, phase_end = data_start + data] { data_in(outcome->result, phase_end); });
-      }
-      sim_.at(end, [outcome, done] { done(std::move(*outcome)); });
-    });
-  });
+// The select phase ended: the target runs the command, and reconnects when it has served it.
+void ScsiChannel::command_phase(std::unique_ptr<Run> run) {
+  Target& target = targets_[run->target];
+  if (run->negotiate) {
+    target.agreement = run->agreed;
+    target.negotiated = true;
+  }
+  run->outcome.result = target.disk->execute({run->cdb, run->lun, run->data_out});
+  const Transfer transfer = transfer_of(run->cdb);
+  const sim::SimTime ready = std::max(sim_.now(), target.busy_until) + service_time(target, run->cdb, transfer.write);
+  target.busy_until = ready;
+  sim_.at(ready, [this, run = std::move(run)]() mutable { reconnect_phase(std::move(run)); });
+}
+
+// The target reconnects for the data-in, status and command complete. The data-in phase's event
+// borrows the command, which the end's event owns: it is due no later, and events due at one time
+// run in the order they were scheduled.
+void ScsiChannel::reconnect_phase(std::unique_ptr<Run> run) {
+  const Target& target = targets_[run->target];
+  const std::uint64_t in_bytes = run->outcome.result.data_in.size();
+  const sim::SimTime lead = timing_.connection(target.agreement) + timing_.control(kIdentifyBytes + (run->tagged ? kTagBytes : 0));
+  const sim::SimTime data = timing_.data(target.agreement, in_bytes);
+  const sim::SimTime end = connect(lead + data + timing_.control(kStatusBytes));
+  const sim::SimTime data_start = end - timing_.control(kStatusBytes) - data;
+  if (in_bytes > 0 && run->data_in) {
+    sim_.at(data_start, [r = run.get(), phase_end = data_start + data] { r->data_in(r->outcome.result, phase_end); });
+  }
+  sim_.at(end, [run = std::move(run)] { run->done(std::move(run->outcome)); });
 }
 
 }  // namespace dexthil::models::lsi

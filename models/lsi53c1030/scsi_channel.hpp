@@ -88,6 +88,10 @@ class ScsiChannel {
   };
   // Holds the bus for `duration` from when it is next free (or now): when the connection ends.
   sim::SimTime connect(sim::SimTime duration);
+  // One command on its way over the bus: each phase's event owns it and hands it to the next.
+  struct Run;
+  void command_phase(std::unique_ptr<Run> run);
+  void reconnect_phase(std::unique_ptr<Run> run);
   sim::SimTime service_time(Target& target, std::span<const std::uint8_t> cdb, bool write);
 
   sim::Simulator& sim_;
