@@ -20,7 +20,17 @@ EventId Simulator::at(SimTime when, EventCallback callback) {
 ClockDomain::Edge ClockDomain::at_or_after(SimTime t) const {
   if (t == kNever) return {};
   // The first k with floor(k * num / den) >= t - origin, i.e. k >= (t - origin) * den / num.
-  const unsigned __int128 since = t > origin_ ? t - origin_ : 0;
+  // In 64 bits while the products fit (every run's clocks, for centuries of simulated time):
+  // 128-bit division is a library call, and this runs at every wake-up.
+  const std::uint64_t since64 = t > origin_ ? t - origin_ : 0;
+  std::uint64_t scaled, exact64;
+  if (!__builtin_mul_overflow(since64, period_.den, &scaled) && scaled <= ~std::uint64_t{0} - period_.num) {
+    const std::uint64_t k = (scaled + period_.num - 1) / period_.num;
+    if (!__builtin_mul_overflow(k, period_.num, &exact64) && exact64 / period_.den < kNever - origin_) {
+      return {origin_ + exact64 / period_.den, exact64 % period_.den};
+    }
+  }
+  const unsigned __int128 since = since64;
   const unsigned __int128 k = (since * period_.den + period_.num - 1) / period_.num;
   const unsigned __int128 exact = k * period_.num;
   const unsigned __int128 time = origin_ + exact / period_.den;

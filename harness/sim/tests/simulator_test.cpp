@@ -184,6 +184,11 @@ TEST(Clocks, RationalPeriodsStayExactOverAnHour) {
     EXPECT_EQ(hour.frac, 0u);
     const SimTime rounded_hour = period.rounded() * hz * 3600;
     EXPECT_NE(rounded_hour, 3600 * kSecond);  // what whole-picosecond periods gave: drift
+    // Far enough out that the products no longer fit 64 bits: the same grid, in 128 bits.
+    const SimTime far = 15'000'000'000'000'000'000ull;
+    const unsigned __int128 k = (static_cast<unsigned __int128>(far) * period.den + period.num - 1) / period.num;
+    EXPECT_EQ(clock.at_or_after(far).time, static_cast<SimTime>(k * period.num / period.den));
+    EXPECT_EQ(clock.at_or_after(far).frac, static_cast<std::uint64_t>(k * period.num % period.den));
     // Stepping edge by edge (the simulator's division-free path) lands on the same grid.
     ClockDomain::Edge e = clock.after(0);
     for (int k = 1; k < 1'000'000; ++k) clock.advance(e);
