@@ -1,6 +1,7 @@
 #include "models/lsi53c1030/lsi53c1030.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -498,13 +499,13 @@ sim::NextActivity Lsi53c1030Function::on_clock_edge(sim::SimTime now) {
   }
   // Local memory's read port: the 12 bytes at lm_raddr (a register the last edge set).
   {
-    std::uint8_t element[12] = {};
+    // Little-endian bytes into Verilator's 32-bit words, least significant first: on a
+    // little-endian host, the bytes as they are.
+    static_assert(std::endian::native == std::endian::little);
+    std::uint32_t element[3] = {};
     const std::span<std::uint8_t> at = local_bytes(top.lm_raddr, 12);
     if (!at.empty()) std::memcpy(element, at.data(), 12);
-    for (int i = 0; i < 3; ++i) {
-      top.lm_rdata[i] = static_cast<std::uint32_t>(element[4 * i] | element[4 * i + 1] << 8 | element[4 * i + 2] << 16 |
-                                                   static_cast<std::uint32_t>(element[4 * i + 3]) << 24);
-    }
+    for (int i = 0; i < 3; ++i) top.lm_rdata[i] = element[i];
   }
   // A free reply frame for the oldest reply waiting, and a finished reply for the host.
   const bool take_free_frame = !replies_waiting_.empty() && top.rfree_valid;
