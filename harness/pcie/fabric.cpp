@@ -456,9 +456,10 @@ MmioResult Fabric::mmio_write(std::uint64_t address, unsigned size, std::uint64_
                                       util::hex(value) + (route.device ? "" : " (" + route.refusal.why + ")");
                              });
   if (!route.device) return route.refusal;
-  sim_.after(one_way_latency(*ep), [this, target = *route.target, ep, size, value] {
+  // Captures within sim::Callback's inline bytes: a posted write allocates nothing.
+  sim_.after(one_way_latency(*ep), [this, ep, bar = route.target->bar, offset = route.target->offset, size, value] {
     auto it = mmio_devices_.find(ep);
-    if (it != mmio_devices_.end() && it->second) it->second->mmio_write(target.bar, target.offset, size, value);
+    if (it != mmio_devices_.end() && it->second) it->second->mmio_write(bar, offset, size, value);
   });
   MmioResult ok;
   ok.endpoint = ep;

@@ -1,6 +1,7 @@
 #include "models/lsi53c1030/scsi_channel.hpp"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 namespace dexthil::models::lsi {
@@ -98,7 +99,18 @@ struct ScsiChannel::Run {
   bool tagged = true;
   bool negotiate = false;
   scsi::Agreement agreed;
-  std::vector<std::uint8_t> cdb;
+  // The CDB, copied: in place up to 32 bytes (MPI's largest SCSI I/O CDB), else on the heap.
+  std::array<std::uint8_t, 32> short_cdb{};
+  std::vector<std::uint8_t> long_cdb;
+  std::size_t cdb_size = 0;
+  std::span<const std::uint8_t> cdb() const {
+    return cdb_size <= short_cdb.size() ? std::span<const std::uint8_t>(short_cdb).first(cdb_size) : std::span(long_cdb);
+  }
+  void keep_cdb(std::span<const std::uint8_t> bytes) {
+    cdb_size = bytes.size();
+    if (cdb_size <= short_cdb.size()) std::copy(bytes.begin(), bytes.end(), short_cdb.begin());
+    else long_cdb.assign(bytes.begin(), bytes.end());
+  }
   std::span<const std::uint8_t> data_out;
   DataIn data_in;
   Done done;
@@ -129,7 +141,7 @@ void ScsiChannel::execute(const Command& command, DataIn data_in, Done done) {
                               timing_.data(run->agreed, command.data_out.size());
   const sim::SimTime selected = connect(select);
   // The CDB is copied; the data-out stays the caller's until `done`.
-  run->cdb.assign(command.cdb.begin(), command.cdb.end());
+  run->keep_cdb(command.cdb);
   run->data_out = command.data_out;
   run->data_in = std::move(data_in);
   run->done = std::move(done);
@@ -143,9 +155,9 @@ void ScsiChannel::command_phase(std::unique_ptr<Run> run) {
     target.agreement = run->agreed;
     target.negotiated = true;
   }
-  run->outcome.result = target.disk->execute({run->cdb, run->lun, run->data_out});
-  const Transfer transfer = transfer_of(run->cdb);
-  const sim::SimTime ready = std::max(sim_.now(), target.busy_until) + service_time(target, run->cdb, transfer.write);
+  run->outcome.result = target.disk->execute({run->cdb(), run->lun, run->data_out});
+  const Transfer transfer = transfer_of(run->cdb());
+  const sim::SimTime ready = std::max(sim_.now(), target.busy_until) + service_time(target, run->cdb(), transfer.write);
   target.busy_until = ready;
   sim_.at(ready, [this, run = std::move(run)]() mutable { reconnect_phase(std::move(run)); });
 }
