@@ -356,89 +356,150 @@ Fabric::MmioRoute Fabric::route_request(std::uint64_t address, unsigned size, bo
   return r;
 }
 
-// One read's state, shared by the events on its way: each captures only the pointer, so no
-// event copies the caller's callback (this runs for every register read).
+// One read's state. Records are reused, and the events and the device's answer on a read's way
+// hold a ticket (the record's index and generation, small enough for std::function and
+// sim::Callback to keep without allocating): a ticket whose record has moved on to another read
+// finds nothing, as an answer after the completion timeout finds no one waiting for it.
 struct Fabric::PendingRead {
-  Fabric* fabric;
-  std::uint64_t address;
-  unsigned size;
-  const Node* ep;
-  sim::SimTime one_way;
-  std::size_t bar;
-  std::uint64_t offset;
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;
+  std::uint64_t address = 0;
+  unsigned size = 0;
+  const Node* ep = nullptr;
+  sim::SimTime one_way = 0;
+  std::size_t bar = 0;
+  std::uint64_t offset = 0;
   std::function<void(const MmioResult&)> done;
   sim::SimTime deadline = 0;  // the root port's completion timeout
   bool settled = false;       // the completion is sent once: by the device's answer or by the timeout
+  bool completed = false;     // it was sent
+  bool waiting = false;       // in pending_reads_
   std::uint64_t value = 0;    // the device's answer
-  void complete(const MmioResult& result) const {
-    fabric->sim_.trace().record_fields(
-        fabric->sim_.now(), ep ? std::string_view(ep->name) : std::string_view("fabric"),
-        {'R', address, result.value, static_cast<std::uint64_t>(result.status)}, [&] {
-          return "mmio rd " + util::hex(address) + " = " + util::hex(result.value) +
-                 (result.ok() ? "" : " (" + result.why + ")");
-        });
-    done(result);
+};
+
+struct Fabric::ReadTicket {
+  Fabric* fabric;
+  std::uint32_t index;
+  std::uint32_t generation;
+  PendingRead* read() const {
+    PendingRead* r = fabric->reads_[index].get();
+    return r->generation == generation ? r : nullptr;
   }
 };
 
+Fabric::PendingRead* Fabric::take_read() {
+  if (free_reads_.empty()) {
+    reads_.push_back(std::make_unique<PendingRead>());
+    reads_.back()->index = static_cast<std::uint32_t>(reads_.size() - 1);
+    return reads_.back().get();
+  }
+  PendingRead* r = free_reads_.back();
+  free_reads_.pop_back();
+  return r;
+}
+
+// Free once its completion was sent and the timeout queue let go of it.
+void Fabric::recycle_if_done(PendingRead& read) {
+  if (!read.completed || read.waiting) return;
+  ++read.generation;
+  read.done = nullptr;
+  free_reads_.push_back(&read);
+}
+
+void Fabric::complete_read(PendingRead& read, const MmioResult& result) {
+  sim_.trace().record_fields(sim_.now(), read.ep ? std::string_view(read.ep->name) : std::string_view("fabric"),
+                             {'R', read.address, result.value, static_cast<std::uint64_t>(result.status)}, [&] {
+                               return "mmio rd " + util::hex(read.address) + " = " + util::hex(result.value) +
+                                      (result.ok() ? "" : " (" + result.why + ")");
+                             });
+  read.completed = true;
+  const std::function<void(const MmioResult&)> done = std::move(read.done);
+  recycle_if_done(read);
+  done(result);  // may issue reads
+}
+
 void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(const MmioResult&)> done) {
   MmioRoute route = route_request(address, size, false);
-  const sim::SimTime one_way = route.target ? one_way_latency(*route.target->endpoint) : 0;
-  auto read = std::make_shared<PendingRead>(PendingRead{this, address, size,
-                                                        route.target ? route.target->endpoint : nullptr, one_way,
-                                                        route.target ? route.target->bar : 0,
-                                                        route.target ? route.target->offset : 0, std::move(done)});
+  PendingRead& read = *take_read();
+  read.address = address;
+  read.size = size;
+  read.ep = route.target ? route.target->endpoint : nullptr;
+  read.one_way = route.target ? one_way_latency(*route.target->endpoint) : 0;
+  read.bar = route.target ? route.target->bar : 0;
+  read.offset = route.target ? route.target->offset : 0;
+  read.done = std::move(done);
+  read.deadline = 0;
+  read.settled = read.completed = read.waiting = false;
+  read.value = 0;
+  const ReadTicket ticket{this, read.index, read.generation};
   if (!route.device) {
     // Unsupported Request: the completion comes back from where the request died.
-    sim_.after(2 * one_way, [read, refusal = std::move(route.refusal)] { read->complete(refusal); });
+    sim_.after(2 * read.one_way, [ticket, refusal = std::move(route.refusal)] {
+      if (PendingRead* r = ticket.read()) ticket.fabric->complete_read(*r, refusal);
+    });
     return;
   }
-  read->deadline = sim_.now() + kCompletionTimeout;
-  pending_reads_.push_back(read);
+  read.deadline = sim_.now() + kCompletionTimeout;
+  read.waiting = true;
+  pending_reads_.push_back(&read);
   if (!read_timer_) read_timer_ = sim_.at(pending_reads_.front()->deadline, [this] { expire_reads(); });
-  sim_.after(one_way, [read] {
-    Fabric& f = *read->fabric;
+  sim_.after(read.one_way, [ticket] {
+    PendingRead* r = ticket.read();
+    if (!r) return;
+    Fabric& f = *ticket.fabric;
     // Looked up on arrival: the device may have gone since the request was issued.
-    auto it = f.mmio_devices_.find(read->ep);
+    auto it = f.mmio_devices_.find(r->ep);
     if (it == f.mmio_devices_.end() || !it->second) return;  // no answer: the completion timeout ends it
-    it->second->mmio_read(read->bar, read->offset, read->size, [read](std::uint64_t value) {
-      if (read->settled) return;  // too late: the root port gave up
+    it->second->mmio_read(r->bar, r->offset, r->size, [ticket](std::uint64_t value) {
+      PendingRead* read = ticket.read();
+      if (!read || read->settled) return;  // too late: the root port gave up
       read->settled = true;
       read->value = value;
-      Fabric& f = *read->fabric;
-      f.drop_settled_reads();
+      Fabric& f = *ticket.fabric;
       // A completion heading up may not pass the function's earlier DMA.
       const sim::SimTime back = std::max(f.sim_.now() + read->one_way, read->ep->last_dma_arrival);
       read->ep->last_dma_arrival = back;
-      f.sim_.at(back, [read] {
-        MmioResult r;
-        r.value = read->value;
-        r.endpoint = read->ep;
-        read->complete(r);
+      f.sim_.at(back, [ticket] {
+        PendingRead* r = ticket.read();
+        if (!r) return;
+        MmioResult result;
+        result.value = r->value;
+        result.endpoint = r->ep;
+        ticket.fabric->complete_read(*r, result);
       });
+      f.drop_settled_reads();
     });
   });
 }
 
 void Fabric::drop_settled_reads() {
-  while (!pending_reads_.empty() && pending_reads_.front()->settled) pending_reads_.pop_front();
+  while (!pending_reads_.empty() && pending_reads_.front()->settled) {
+    PendingRead& read = *pending_reads_.front();
+    pending_reads_.pop_front();
+    read.waiting = false;
+    recycle_if_done(read);
+  }
 }
 
 void Fabric::expire_reads() {
   read_timer_ = 0;
   drop_settled_reads();
   while (!pending_reads_.empty() && pending_reads_.front()->deadline <= sim_.now()) {
-    const std::shared_ptr<PendingRead> read = std::move(pending_reads_.front());
+    PendingRead& read = *pending_reads_.front();
     pending_reads_.pop_front();
-    if (read->settled) continue;
-    read->settled = true;
+    read.waiting = false;
+    if (read.settled) {  // answered, its completion on the way
+      recycle_if_done(read);
+      continue;
+    }
+    read.settled = true;
     MmioResult r;
     r.status = MmioResult::Status::kCompletionTimeout;
-    r.value = read->size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * read->size)) - 1;
-    r.endpoint = read->ep;
-    r.why = read->ep->name + " never completed the read at " + util::hex(read->address) + " within the " +
+    r.value = read.size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * read.size)) - 1;
+    r.endpoint = read.ep;
+    r.why = read.ep->name + " never completed the read at " + util::hex(read.address) + " within the " +
             sim::format_time(kCompletionTimeout) + " completion timeout";
-    read->complete(r);  // may issue reads, and arm the timer for the oldest
+    complete_read(read, r);  // may issue reads, and arm the timer for the oldest
     drop_settled_reads();
   }
   // Nothing waiting: no timer until the next read (this one may have fired with nothing to do).

@@ -233,9 +233,15 @@ class Fabric {
   // Reads waiting for their completion, in issue order and so in deadline order: one timer
   // watches the oldest, instead of a timeout event scheduled and cancelled for every read.
   struct PendingRead;
+  struct ReadTicket;
+  PendingRead* take_read();
+  void recycle_if_done(PendingRead& read);
+  void complete_read(PendingRead& read, const MmioResult& result);
   void expire_reads();
-  void drop_settled_reads();  // the oldest reads whose completion was sent
-  std::deque<std::shared_ptr<PendingRead>> pending_reads_;
+  void drop_settled_reads();  // the oldest reads that were answered
+  std::vector<std::unique_ptr<PendingRead>> reads_;  // every record made; the free ones listed below
+  std::vector<PendingRead*> free_reads_;
+  std::deque<PendingRead*> pending_reads_;
   sim::EventId read_timer_ = 0;  // 0: not armed
   std::optional<sim::SimTime> stall_bound_;
   std::map<const Node*, ResetHandler> reset_handlers_;

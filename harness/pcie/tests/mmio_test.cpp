@@ -185,5 +185,26 @@ TEST(Mmio, EachUnansweredReadTimesOutFiftyMillisecondsAfterItWasIssued) {
   EXPECT_EQ(ended[2], std::make_pair(MmioResult::Status::kCompletionTimeout, start + 70 * sim::kMillisecond));
 }
 
+// An answer that comes after the completion timeout finds no one waiting, even when the fabric
+// has taken up a new read since: the new read gets its own answer, once.
+TEST(Mmio, AnAnswerAfterTheTimeoutIsDroppedAndTheNextReadGetsItsOwn) {
+  MmioMachine t;
+  std::vector<MmioResult> ended;
+  auto issue = [&] { t.m.fabric->mmio_read(t.bar0 + 4, 4, [&](const MmioResult& r) { ended.push_back(r); }); };
+  const sim::SimTime start = t.m.sim.now();
+  t.device.answer_after = 60 * sim::kMillisecond;  // past the 50 ms timeout
+  issue();
+  t.m.sim.run_until(start + 55 * sim::kMillisecond);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].status, MmioResult::Status::kCompletionTimeout);
+  t.device.answer_after = 10 * sim::kMillisecond;
+  issue();  // still waiting at about 60 ms, when the first read's answer comes; answered at about 65 ms
+  t.m.sim.run_until(start + 200 * sim::kMillisecond);
+  ASSERT_EQ(t.device.log.size(), 2u);  // both reached the device
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[1].status, MmioResult::Status::kOk);
+  EXPECT_EQ(ended[1].value, 1u);  // the second read's value (the register counts its reads), not the first's
+}
+
 }  // namespace
 }  // namespace dexthil::pcie
