@@ -9,6 +9,7 @@
 // them; a reply to a FIFO request is written by DMA into a free reply frame the host returned and
 // posted to the reply FIFO as an address reply. Page buffers and scatter-gather lists are walked
 // by the RTL's SGL engine. docs/lsi53c1030.md describes all of it.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -189,6 +190,12 @@ class Lsi53c1030Function final : public sim::ClockedModel, public pcie::MmioDevi
   DmaHostSide<Vlsi_function> dma_host_;
   RegisterBus registers_{0x100};
   lsi::IocFirmware firmware_;
+  // What the host's pages ask of each target, remembered per pages_version (ask_for_agreement).
+  struct WantedAgreement {
+    std::uint64_t pages_version = ~std::uint64_t{0};  // the firmware's pages they were read from
+    scsi::Agreement agreement;
+  };
+  std::array<WantedAgreement, lsi::ScsiChannel::kIds> wanted_{};
   std::vector<std::uint8_t> local_;  // lsi_local's map
   std::vector<std::shared_ptr<ScsiIo>> window_of_;  // whose data lsi_local::data_window(slot) is
   lsi::ScsiChannel channel_;

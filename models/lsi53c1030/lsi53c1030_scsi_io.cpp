@@ -140,6 +140,13 @@ void Lsi53c1030Function::handle_scsi_io(const Request& request) {
 }
 
 void Lsi53c1030Function::ask_for_agreement(std::uint8_t target) {
+  // The pages change only when the host writes one or a reset restores them: what they asked
+  // for is remembered until then, not looked up again for every command.
+  WantedAgreement& known = wanted_[target];
+  if (known.pages_version == firmware_.pages_version()) {
+    channel_.request(target, known.agreement);
+    return;
+  }
   scsi::Agreement wanted;
   const lsi::mpi::Frame* device1 = firmware_.find_page(lsi::mpi::kScsiDevice, 1, target);
   const std::uint32_t requested = device1 ? device1->u32(0x04) : 0;
@@ -157,6 +164,7 @@ void Lsi53c1030Function::ask_for_agreement(std::uint8_t target) {
     wanted.wide = !(settings >> 16 & 0x10);
     wanted.qas = port0 && (port0->u32(0x04) >> 2 & 1);
   }
+  known = {firmware_.pages_version(), wanted};
   channel_.request(target, wanted);
 }
 

@@ -202,6 +202,7 @@ Frame& IocFirmware::page(std::uint8_t type, std::uint8_t number, std::uint8_t ta
 
 void IocFirmware::default_pages() {
   pages_.clear();
+  ++pages_version_;
   using namespace mpi;
   // Page versions are those of the MPI 1.5 header set; lengths in bytes, header included.
   add_page(kManufacturing, kReadOnlyPersistent, 0, 0x00, 0x4C);
@@ -335,6 +336,7 @@ IocFirmware::Reply IocFirmware::config(const Frame& request, HostMemory& memory)
     }
     // Kept for later reads until a hard reset; the header stays the firmware's.
     if (bytes > 4) stored.set_bytes(4, std::span<const std::uint8_t>(data).subspan(4));
+    ++pages_version_;
   } else if (!memory.write(buffer, std::span<const std::uint8_t>(stored.bytes()).first(bytes))) {
     r.frame.set_u16(mpi::kOffsetIocStatus, mpi::kInvalidSgl);
   }

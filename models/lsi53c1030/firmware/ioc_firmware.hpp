@@ -84,6 +84,9 @@ class IocFirmware {
   // SCSI core reads what the host asked for (SCSI Device page 1, Port page 2) and reports what
   // negotiation agreed (Device page 0).
   const mpi::Frame* find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target = 0) const;
+  // Moves whenever the host writes a page or a reset restores them: what was read from the
+  // pages before still holds while it stays.
+  std::uint64_t pages_version() const { return pages_version_; }
   mpi::Frame* find_page(std::uint8_t type, std::uint8_t number, std::uint8_t target = 0);
 
   // A request frame. No reply (nullopt) means the IOC faulted: fault_code() says why.
@@ -128,6 +131,7 @@ class IocFirmware {
   std::uint32_t host_mfa_high_ = 0;
   std::uint32_t sense_buffer_high_ = 0;
   std::map<PageKey, mpi::Frame> pages_;
+  std::uint64_t pages_version_ = 0;
 };
 
 }  // namespace dexthil::models::lsi

@@ -406,6 +406,43 @@ TEST(LsiIo, NegotiatedUltra320SetsDevicePage0AndTheDataPhaseTakesItsTime) {
   EXPECT_LT(took, at_320 + 100 * sim::kMicrosecond);  // plus connections, messages and the host's DMA
 }
 
+// The host changes what it asks of a target (SCSI Device page 1) after the target was
+// negotiated: the next command negotiates again and Device page 0 says what was agreed.
+TEST(LsiIo, ADevicePage1WriteIsNegotiatedAtTheTargetsNextCommand) {
+  scsi::ServiceModel instant;
+  instant.fixed = 0;
+  Bench b(instant);
+  bring_up_as_freebsd(b.h);
+  const HostBuffer page = b.h.allocate(4096);
+  std::uint32_t context = 0x90;
+  auto test_unit_ready = [&] {
+    mpi::Frame tur = scsi_io_request(0, {0x00, 0, 0, 0, 0, 0}, 0, kNoData, context);
+    add_simple(tur, 0x30, kEnd, 0, 0xFFFFFFFF);
+    b.h.post(2, tur);
+    ASSERT_EQ(b.h.next_reply(), std::optional<std::uint32_t>(context));
+    ++context;
+  };
+  auto negotiated = [&] {
+    const mpi::Frame r = b.h.transact(
+        3, config_request(mpi::kReadCurrent, mpi::kScsiDevice, 0, 0, context++, 0xD1000000u | 12, page.iova));
+    EXPECT_EQ(r.u16(0x0E), mpi::kSuccess);
+    return mpi::Frame(b.read_host(page, 12)).u32(0x04);
+  };
+  test_unit_ready();
+  EXPECT_EQ(negotiated(), 0x2000'0000u | 0x7Fu << 16 | 0x08u << 8 | 0x7u);  // Ultra320, wide
+  // RequestedParameters: wide, offset 0 (asynchronous).
+  b.h.transact(3, config_request(mpi::kReadCurrent, mpi::kScsiDevice, 1, 0, context++, 0xD1000000u | 16, page.iova));
+  mpi::Frame device1(b.read_host(page, 16));
+  device1.set_u32(0x04, 1u << 29);
+  b.m.memory.write(page.pa, device1.bytes());
+  const mpi::Frame w = b.h.transact(
+      3, config_request(mpi::kWriteCurrent, mpi::kScsiDevice, 1, 0, context++, 0xD5000000u | 16, page.iova));
+  EXPECT_EQ(w.u16(0x0E), mpi::kSuccess);
+  test_unit_ready();
+  EXPECT_EQ(negotiated(), 0x2000'0000u);  // wide, asynchronous
+  EXPECT_TRUE(b.m.findings.empty()) << listed(b.m.findings);
+}
+
 // A task management request (MPI 1.x MSG_SCSI_TASK_MGMT): 13 dwords.
 mpi::Frame task_management(std::uint8_t type, std::uint8_t target, std::uint32_t context, std::uint32_t task_context) {
   mpi::Frame f(0x34);
