@@ -70,7 +70,7 @@ void Lsi53c1030Function::malformed(const std::shared_ptr<ScsiIo>& io, const std:
 }
 
 void Lsi53c1030Function::handle_scsi_io(const Request& request) {
-  const mpi::Frame frame(frame_of(request));
+  const mpi::FrameView frame(frame_of(request));
   auto io = std::make_shared<ScsiIo>();
   io->request = request;
   io->generation = generation_;

@@ -111,18 +111,34 @@ inline constexpr std::size_t kOffsetIocLogInfo = 0x10;
 inline constexpr std::size_t kHeaderBytes = 12;       // the smallest request
 inline constexpr std::size_t kReplyHeaderBytes = 20;  // the smallest reply (MsgLength 5)
 
-// A message frame: little-endian fields at byte offsets. Reads past the end give 0 and writes
-// past it grow the frame, so a short request reads as zero-filled (a request's unused fields are).
+// A message frame's little-endian fields at byte offsets, read where the frame lies (a request
+// in the IOC's local memory) without copying it. Reads past the end give 0, so a short request
+// reads as zero-filled (a request's unused fields are).
+class FrameView {
+ public:
+  explicit FrameView(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  std::uint8_t u8(std::size_t at) const { return at < bytes_.size() ? bytes_[at] : 0; }
+  std::uint16_t u16(std::size_t at) const { return static_cast<std::uint16_t>(u8(at) | u8(at + 1) << 8); }
+  std::uint32_t u32(std::size_t at) const { return u16(at) | static_cast<std::uint32_t>(u16(at + 2)) << 16; }
+  std::uint64_t u64(std::size_t at) const { return u32(at) | static_cast<std::uint64_t>(u32(at + 4)) << 32; }
+  std::span<const std::uint8_t> bytes() const { return bytes_; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+};
+
+// A message frame of its own: reads as FrameView's, and writes past the end grow it.
 class Frame {
  public:
   Frame() = default;
   explicit Frame(std::size_t size) : bytes_(size, 0) {}
   explicit Frame(std::span<const std::uint8_t> bytes) : bytes_(bytes.begin(), bytes.end()) {}
 
-  std::uint8_t u8(std::size_t at) const { return at < bytes_.size() ? bytes_[at] : 0; }
-  std::uint16_t u16(std::size_t at) const { return static_cast<std::uint16_t>(u8(at) | u8(at + 1) << 8); }
-  std::uint32_t u32(std::size_t at) const { return u16(at) | static_cast<std::uint32_t>(u16(at + 2)) << 16; }
-  std::uint64_t u64(std::size_t at) const { return u32(at) | static_cast<std::uint64_t>(u32(at + 4)) << 32; }
+  FrameView view() const { return FrameView(bytes_); }
+  std::uint8_t u8(std::size_t at) const { return view().u8(at); }
+  std::uint16_t u16(std::size_t at) const { return view().u16(at); }
+  std::uint32_t u32(std::size_t at) const { return view().u32(at); }
+  std::uint64_t u64(std::size_t at) const { return view().u64(at); }
   void set_u8(std::size_t at, std::uint8_t value);
   void set_u16(std::size_t at, std::uint16_t value);
   void set_u32(std::size_t at, std::uint32_t value);
