@@ -696,7 +696,17 @@ sim::Random& Fabric::mixed_random(const Node& bridge) {
 void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done done) {
   // Endpoints sit below a root port, never on bus 0: bus 0 means no software numbered it yet.
   if (ep.bdf.bus == 0) throw std::logic_error("DMA from \"" + ep.name + "\" before the fabric was enumerated");
-  DmaPath path;
+  // The record is filled where it lies (a path holds the request and its payload).
+  DmaInFlight* d;
+  if (free_dmas_.empty()) {
+    dmas_.push_back(std::make_unique<DmaInFlight>());
+    d = dmas_.back().get();
+  } else {
+    d = free_dmas_.back();
+    free_dmas_.pop_back();
+  }
+  DmaPath& path = d->path;
+  path = DmaPath{};
   path.endpoint = &ep;
   path.own_rid = ep.bdf;
   path.arrived_as = ep.bdf;
@@ -730,16 +740,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
     arrival = last;
   }
   last = arrival;
-  DmaInFlight* d;
-  if (free_dmas_.empty()) {
-    dmas_.push_back(std::make_unique<DmaInFlight>());
-    d = dmas_.back().get();
-  } else {
-    d = free_dmas_.back();
-    free_dmas_.pop_back();
-  }
   d->endpoint = &ep;
-  d->path = std::move(path);
   d->back = back;
   d->done = std::move(done);
   sim_.at(arrival, [this, d] { arrive(*d); });
