@@ -762,7 +762,9 @@ void Fabric::arrive(DmaInFlight& in_flight) {
   // train are still sent; the request fails with its first fault.
   const std::uint32_t tlps = request.tlps();
   std::uint64_t offset = 0;
-  std::uint64_t missed_page = ~std::uint64_t{0};  // a page's walk is paid once per request
+  // The table walks this request made are what its translations cost: an IOTLB hit costs
+  // nothing, and neither does a bypassed stream, which has no tables.
+  const std::uint64_t walks_before = d ? d->tlb_misses() : 0;
   for (std::uint32_t t = 0; t < tlps; ++t) {
     const std::uint64_t tlp_end = offset + request.tlp_length(t);
     bool tlp_ok = true;
@@ -770,10 +772,6 @@ void Fabric::arrive(DmaInFlight& in_flight) {
       const std::uint64_t iova = request.address + offset;
       const std::uint64_t chunk = std::min<std::uint64_t>(tlp_end - offset, page - iova % page);
       const iommu::DartTranslation translation = d ? d->translate(path.sid, iova, request.write) : untranslated(iova);
-      if (!translation.tlb_hit && iova / page != missed_page) {
-        ++path.iotlb_misses;
-        missed_page = iova / page;
-      }
       if (offset == 0 || (ok && !translation.ok)) path.translation = translation;  // the first page's or first fault's
       if (!translation.ok) {
         ok = tlp_ok = false;
@@ -788,6 +786,7 @@ void Fabric::arrive(DmaInFlight& in_flight) {
     } while (offset < tlp_end);
     if (!tlp_ok) offset = tlp_end;
   }
+  path.iotlb_misses = static_cast<std::uint32_t>(d ? d->tlb_misses() - walks_before : 0);
   if (ok) {
     completion.data = std::move(data);
   } else {

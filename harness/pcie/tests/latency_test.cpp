@@ -72,6 +72,27 @@ TEST(Latency, AWriteTrainTakesItsTlpsTimeAndEachTlpIsTranslated) {
   EXPECT_EQ(landed, data);
 }
 
+// A stream the kernel set to bypass has no tables to walk: its DMA pays no IOTLB miss, and
+// reaches the physical address it names.
+TEST(Latency, ABypassedStreamPaysNoTableWalk) {
+  Machine m("direct");
+  LatencyProbe probe;
+  m.fabric->add_observer(&probe);
+  iommu::Dart& dart = m.dart_of("dev");
+  const std::uint32_t sid = m.fabric->sid_for(m.root_of("dev"), m.node("dev").bdf.rid());
+  // TCR bypass: T8110 TCR at 0x1000 + 4 * SID, bit 1; T8020 TCR at 0x100 + 4 * SID, bit 8.
+  const bool t8110 = dart.config().generation == iommu::DartGeneration::kT8110;
+  dart.write32((t8110 ? 0x1000 : 0x100) + 4 * sid, t8110 ? 1u << 1 : 1u << 8);
+  const std::uint64_t walks = dart.tlb_misses();
+  std::vector<std::uint8_t> data(4096, 0x3c);
+  EXPECT_EQ(m.dma("dev", true, 0x4000'0000, 4096, data, 128).status, dma::CompletionStatus::kSuccessful);
+  EXPECT_EQ(probe.last.iotlb, 0u);
+  EXPECT_EQ(dart.tlb_misses(), walks);
+  std::vector<std::uint8_t> landed(4096);
+  m.memory.read(0x4000'0000, landed);
+  EXPECT_EQ(landed, data);
+}
+
 const char* kAspmTopology = R"(
 [topology]
 name = "aspm"
