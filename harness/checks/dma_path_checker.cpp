@@ -53,7 +53,7 @@ void DmaPathChecker::on_dma(const pcie::DmaPath& path, const pcie::Fabric&) {
               "A PCIe memory request must not cross a 4 KiB boundary (PCIe Base spec, 2.2.7); a root complex treats such "
               "a TLP as malformed. The device's DMA engine must split requests at 4 KiB.");
   }
-  // Once per TLP, so the sizes ConfigSpace keeps (0: not a PCI Express function).
+  // For every DMA, so the sizes ConfigSpace keeps (0: not a PCI Express function).
   const pcie::ConfigSpace::TransferSizes limits = ep.config.transfer_sizes();
   if (r.write) {
     if (limits.max_payload != 0 && r.tlp_length(0) > limits.max_payload) {

@@ -382,28 +382,17 @@ struct Fabric::ReadTicket {
   std::uint32_t index;
   std::uint32_t generation;
   PendingRead* read() const {
-    PendingRead* r = fabric->reads_[index].get();
-    return r->generation == generation ? r : nullptr;
+    PendingRead& r = fabric->reads_.at(index);
+    return r.generation == generation ? &r : nullptr;
   }
 };
-
-Fabric::PendingRead* Fabric::take_read() {
-  if (free_reads_.empty()) {
-    reads_.push_back(std::make_unique<PendingRead>());
-    reads_.back()->index = static_cast<std::uint32_t>(reads_.size() - 1);
-    return reads_.back().get();
-  }
-  PendingRead* r = free_reads_.back();
-  free_reads_.pop_back();
-  return r;
-}
 
 // Free once its completion was sent and the timeout queue let go of it.
 void Fabric::recycle_if_done(PendingRead& read) {
   if (!read.completed || read.waiting) return;
   ++read.generation;
   read.done = nullptr;
-  free_reads_.push_back(&read);
+  reads_.give(read);
 }
 
 void Fabric::complete_read(PendingRead& read, const MmioResult& result) {
@@ -420,7 +409,9 @@ void Fabric::complete_read(PendingRead& read, const MmioResult& result) {
 
 void Fabric::mmio_read(std::uint64_t address, unsigned size, std::function<void(const MmioResult&)> done) {
   MmioRoute route = route_request(address, size, false);
-  PendingRead& read = *take_read();
+  bool made = false;
+  PendingRead& read = reads_.take(&made);
+  if (made) read.index = static_cast<std::uint32_t>(reads_.made_count() - 1);
   read.address = address;
   read.size = size;
   read.ep = route.target ? route.target->endpoint : nullptr;
@@ -697,14 +688,7 @@ void Fabric::dma(const Node& ep, dma::DmaRequest request, dma::DmaUpstream::Done
   // Endpoints sit below a root port, never on bus 0: bus 0 means no software numbered it yet.
   if (ep.bdf.bus == 0) throw std::logic_error("DMA from \"" + ep.name + "\" before the fabric was enumerated");
   // The record is filled where it lies (a path holds the request and its payload).
-  DmaInFlight* d;
-  if (free_dmas_.empty()) {
-    dmas_.push_back(std::make_unique<DmaInFlight>());
-    d = dmas_.back().get();
-  } else {
-    d = free_dmas_.back();
-    free_dmas_.pop_back();
-  }
+  DmaInFlight* d = &dmas_.take();
   DmaPath& path = d->path;
   path = DmaPath{};
   path.endpoint = &ep;
@@ -815,7 +799,7 @@ void Fabric::deliver(DmaInFlight& d) {
   dma::DmaUpstream::Done done = std::move(d.done);
   dma::DmaCompletion completion = std::move(d.completion);
   d.done = nullptr;
-  free_dmas_.push_back(&d);
+  dmas_.give(d);
   done(std::move(completion));
 }
 

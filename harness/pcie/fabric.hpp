@@ -20,6 +20,7 @@
 #include "harness/iommu/dart.hpp"
 #include "harness/pcie/topology.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/util/record_pool.hpp"
 
 namespace dexthil::pcie {
 
@@ -216,8 +217,7 @@ class Fabric {
   };
   void arrive(DmaInFlight& d);
   void deliver(DmaInFlight& d);
-  std::vector<std::unique_ptr<DmaInFlight>> dmas_;  // every one made; the free ones listed below
-  std::vector<DmaInFlight*> free_dmas_;
+  util::RecordPool<DmaInFlight> dmas_;
 
   Topology topology_;
   sim::Simulator& sim_;
@@ -234,13 +234,11 @@ class Fabric {
   // watches the oldest, instead of a timeout event scheduled and cancelled for every read.
   struct PendingRead;
   struct ReadTicket;
-  PendingRead* take_read();
   void recycle_if_done(PendingRead& read);
   void complete_read(PendingRead& read, const MmioResult& result);
   void expire_reads();
   void drop_settled_reads();  // the oldest reads that were answered
-  std::vector<std::unique_ptr<PendingRead>> reads_;  // every record made; the free ones listed below
-  std::vector<PendingRead*> free_reads_;
+  util::RecordPool<PendingRead> reads_;
   std::deque<PendingRead*> pending_reads_;
   sim::EventId read_timer_ = 0;  // 0: not armed
   std::optional<sim::SimTime> stall_bound_;

@@ -26,6 +26,7 @@
 #include "harness/dma/transaction.hpp"
 #include "models/common/dma_port_fields.hpp"
 #include "harness/sim/simulator.hpp"
+#include "harness/util/record_pool.hpp"
 
 namespace dexthil::models {
 
@@ -143,7 +144,9 @@ class DmaHostSide {
     // (the first failing one's status).
     const std::uint32_t limit = r.write ? max_write_ : max_read_;
     const std::uint32_t step = r.write ? std::max<std::uint32_t>(r.length, 1) : limit;
-    LmemInFlight* whole = take_record();
+    bool made = false;
+    LmemInFlight* whole = &records_.take(&made);
+    if (made) whole->side = this;
     whole->parts_left = (r.length + step - 1) / step;
     whole->status = dma::CompletionStatus::kSuccessful;
     whole->tag = r.tag;
@@ -169,9 +172,9 @@ class DmaHostSide {
     }
   }
 
-  // An lmem request on its way upstream, shared by its TLPs' completions. Each completion
-  // captures only this record and its part's place, 16 bytes that std::function keeps without
-  // allocating (a completion per TLP used to allocate its callback). Records are reused.
+  // An lmem request on its way upstream, shared by the completions of the requests it went as
+  // (a write is one train; a read larger than MRRS is several). Each completion captures only
+  // this record and its part's place, 16 bytes that std::function keeps without allocating.
   struct LmemInFlight {
     DmaHostSide* side = nullptr;
     std::uint32_t parts_left = 0;
@@ -180,16 +183,6 @@ class DmaHostSide {
     bool write = false;
     std::uint64_t generation = 0;
   };
-  LmemInFlight* take_record() {
-    if (free_records_.empty()) {
-      records_.push_back(std::make_unique<LmemInFlight>());
-      records_.back()->side = this;
-      return records_.back().get();
-    }
-    LmemInFlight* r = free_records_.back();
-    free_records_.pop_back();
-    return r;
-  }
   void part_done(LmemInFlight* whole, std::uint32_t part_laddr, std::uint32_t part_length, const dma::DmaCompletion& c) {
     --in_flight_;
     // A completion for the device before its reset still counts down its request, but lands nowhere.
@@ -201,7 +194,7 @@ class DmaHostSide {
     if (whole->status == dma::CompletionStatus::kSuccessful) whole->status = c.status;
     if (--whole->parts_left > 0) return;
     const ResponseBeat beat{whole->tag, static_cast<std::uint8_t>(whole->status), 0, true};
-    free_records_.push_back(whole);
+    records_.give(*whole);
     if (!current) return;
     beats_.push_back(beat);
     sim_.wake(owner_);
@@ -234,8 +227,7 @@ class DmaHostSide {
   std::deque<dma::DmaRequest> assembling_;  // writes waiting for their data beats
   std::deque<ResponseBeat> beats_;
   std::size_t in_flight_ = 0;
-  std::vector<std::unique_ptr<LmemInFlight>> records_;  // every record made; free ones listed below
-  std::vector<LmemInFlight*> free_records_;
+  util::RecordPool<LmemInFlight> records_;
   std::uint64_t generation_ = 0;  // bumped by reset()
 };
 
